@@ -1,0 +1,115 @@
+# lockwatch: deadlock and race finder for pthread programs, without recompiling them.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+VERSION := 0.1.0
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN    += -Werror
+endif
+CPPFLAGS_ALL := -D_GNU_SOURCE -Icommon -Iinclude -DLW_VERSION='"$(VERSION)"' $(CPPFLAGS)
+
+B := build
+SHIM_SRC     := $(wildcard shim/*.c) $(wildcard common/*.c)
+ANALYZER_SRC := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard common/*.c)
+SAMPLES      := $(patsubst samples/%.c,$(B)/samples/%,$(wildcard samples/*.c))
+BENCHES      := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
+UNIT_TESTS   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+INTEG_TESTS  := $(patsubst tests/integration/%.c,$(B)/tests/%,$(wildcard tests/integration/test_*.c))
+
+SHIM_OBJ     := $(patsubst %.c,$(B)/obj/shim/%.o,$(SHIM_SRC))
+ANALYZER_OBJ := $(patsubst %.c,$(B)/obj/an/%.o,$(ANALYZER_SRC))
+
+SHIM_LIBS     := -lunwind -ldl -lpthread
+ANALYZER_LIBS := -ldw -lelf -lm
+TEST_LIBS     := -lcriterion -ljansson
+
+.PHONY: all deps shim analyzer samples benches tests test unit-test integration-test demo \
+        bench install uninstall clean
+
+all: $(B)/lib/liblockwatch.so $(B)/bin/lockwatch $(SAMPLES) $(BENCHES)
+
+# Installs the Debian packages the build and the tests need, when they are missing.
+deps:
+	@sh tools/install-deps.sh
+
+shim: $(B)/lib/liblockwatch.so
+analyzer: $(B)/bin/lockwatch
+samples: $(SAMPLES)
+
+$(B)/obj/shim/%.o: %.c $(wildcard common/*.h shim/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) -Ishim $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+		-fno-omit-frame-pointer -c $< -o $@
+
+$(B)/lib/liblockwatch.so: $(SHIM_OBJ) shim/liblockwatch.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,--version-script=shim/liblockwatch.map -Wl,-z,nodelete $(LDFLAGS) \
+		-o $@ $(SHIM_OBJ) $(SHIM_LIBS)
+
+$(B)/obj/an/%.o: %.c $(wildcard common/*.h analyzer/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) -Ianalyzer $(CFLAGS) $(WARN) -c $< -o $@
+
+$(B)/lib/liblwanalyzer.a: $(ANALYZER_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/lockwatch: $(B)/obj/an/analyzer/main.o $(B)/lib/liblwanalyzer.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(ANALYZER_LIBS)
+
+# Samples are ordinary pthread programs: built with debug info, without any lockwatch flag.
+$(B)/samples/%: samples/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -O0 -g -Wall -pthread -o $@ $< -latomic
+
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -pthread -o $@ $<
+
+$(B)/tests/test_%: tests/unit/test_%.c $(B)/lib/liblwanalyzer.a $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) -Ianalyzer -Itests $(CFLAGS) $(WARN) -o $@ $< $(B)/lib/liblwanalyzer.a \
+		$(ANALYZER_LIBS) $(TEST_LIBS)
+
+$(B)/tests/test_%: tests/integration/test_%.c $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) -Itests $(CFLAGS) $(WARN) -o $@ $< $(TEST_LIBS)
+
+tests: all $(UNIT_TESTS) $(INTEG_TESTS)
+
+# Every test binary is a Criterion suite; each test that runs a program has its own timeout.
+test: deps
+	@$(MAKE) --no-print-directory tests
+	@sh tools/run-tests.sh $(UNIT_TESTS) $(INTEG_TESTS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/demo.sh
+
+bench: all
+	@sh bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(B)/bin/lockwatch $(DESTDIR)$(PREFIX)/bin/lockwatch
+	install -m 755 $(B)/lib/liblockwatch.so $(DESTDIR)$(PREFIX)/lib/liblockwatch.so
+	install -m 644 include/lockwatch.h $(DESTDIR)$(PREFIX)/include/lockwatch.h
+	install -m 644 man/lockwatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/lockwatch.1
+	install -m 644 man/lockwatch-trace.5 $(DESTDIR)$(PREFIX)/share/man/man5/lockwatch-trace.5
+	install -m 644 man/liblockwatch.7 $(DESTDIR)$(PREFIX)/share/man/man7/liblockwatch.7
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/lockwatch $(DESTDIR)$(PREFIX)/lib/liblockwatch.so \
+		$(DESTDIR)$(PREFIX)/include/lockwatch.h $(DESTDIR)$(PREFIX)/share/man/man1/lockwatch.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5/lockwatch-trace.5 \
+		$(DESTDIR)$(PREFIX)/share/man/man7/liblockwatch.7
+
+clean:
+	rm -rf $(B) lockwatch-traces

@@ -1,0 +1,281 @@
+/* The lockwatch trace file format, shared by the shim (writer) and the analyzer (reader). */
+#ifndef LW_TRACE_FORMAT_H
+#define LW_TRACE_FORMAT_H
+
+#include <stdint.h>
+
+/*
+ * A trace is one file per process: a fixed-size header, then records.
+ *
+ * The shim writes through a shared file mapping, so everything it has committed is in the
+ * page cache and survives SIGKILL, abort or a deadlock.  Every record starts with one
+ * 64-bit word (struct lw_rec_head) that is stored last, with release ordering, after the
+ * body: a record whose head word is non-zero is complete.  A zero head word is the end of
+ * the trace, or a hole left by a thread killed between reserving space and committing it;
+ * the reader skips such a hole by looking for the next valid head (see lockwatch-trace(5)).
+ * All multi-byte fields are in the writer's native byte order (little-endian on x86-64);
+ * every record size is a multiple of 8.
+ */
+
+#define LW_TRACE_MAGIC       "LWTRACE"          /* 8 bytes including the NUL */
+#define LW_TRACE_VERSION     1u
+#define LW_TRACE_HEADER_SIZE 4096u              /* records start at this offset */
+#define LW_TRACE_EXE_MAX     1024u
+
+/* Header flags. */
+#define LW_HDR_CLOSED        (1u << 0)          /* process exited through exit(): tail is exact */
+#define LW_HDR_TRUNCATED     (1u << 1)          /* the shim dropped records (size limit, disk full) */
+#define LW_HDR_FORKED        (1u << 2)          /* this process is a fork() child of ppid */
+
+enum lw_level {
+	LW_LEVEL_DEPENDENCIES = 0,   /* each distinct (thread, held set, lock, site) once */
+	LW_LEVEL_FULL         = 1,   /* every synchronisation operation, in order */
+};
+
+struct lw_trace_header {
+	char     magic[8];           /* LW_TRACE_MAGIC; stored last when the file is created */
+	uint32_t version;            /* LW_TRACE_VERSION */
+	uint32_t header_size;        /* LW_TRACE_HEADER_SIZE */
+	uint64_t session;            /* LOCKWATCH_SESSION of the run that started it, or 0 */
+	int32_t  pid;
+	int32_t  ppid;
+	uint64_t start_ns;           /* CLOCK_REALTIME at start, nanoseconds */
+	uint32_t level;              /* enum lw_level */
+	uint32_t flags;              /* LW_HDR_* */
+	uint64_t end_offset;         /* with LW_HDR_CLOSED: offset just past the last record */
+	uint64_t dropped;            /* records the shim could not write */
+	char     exe[LW_TRACE_EXE_MAX]; /* path of the executable, NUL-terminated */
+};
+
+/* Record head: the commit word. */
+#define LW_REC_MAGIC 0x4c57u    /* "LW" */
+
+struct lw_rec_head {
+	uint16_t magic;              /* LW_REC_MAGIC */
+	uint16_t kind;               /* enum lw_rec_kind */
+	uint32_t size;               /* whole record in bytes, head included, multiple of 8 */
+};
+
+#define LW_REC_MAX_SIZE (1u << 20)
+
+enum lw_rec_kind {
+	LW_REC_MODULE       = 1,
+	LW_REC_STACK        = 2,
+	LW_REC_THREAD       = 3,
+	LW_REC_THREAD_END   = 4,
+	LW_REC_JOIN         = 5,
+	LW_REC_LOCK_INIT    = 6,
+	LW_REC_LOCK_DESTROY = 7,
+	LW_REC_ACQUIRE      = 8,
+	LW_REC_RELEASE      = 9,     /* full level only */
+	LW_REC_SEM_LOCKLIKE = 10,    /* a thread posted a semaphore it had waited on */
+	LW_REC_DEADLOCK     = 11,
+	LW_REC_MISUSE       = 12,
+	LW_REC_KIND_MAX     = 12,
+};
+
+/* What a lock is; a lock's identity is (addr, gen). */
+enum lw_lock_kind {
+	LW_LOCK_MUTEX   = 1,
+	LW_LOCK_RWLOCK  = 2,
+	LW_LOCK_SPIN    = 3,
+	LW_LOCK_SEM     = 4,
+	LW_LOCK_COND    = 5,
+	LW_LOCK_BARRIER = 6,
+};
+
+/* LW_REC_LOCK_INIT flags. */
+#define LW_LOCKF_STATIC     (1u << 0)  /* never initialised through *_init: first seen in use */
+#define LW_LOCKF_RECURSIVE  (1u << 1)
+#define LW_LOCKF_ERRORCHECK (1u << 2)
+#define LW_LOCKF_PSHARED    (1u << 3)
+#define LW_LOCKF_NAMED_SEM  (1u << 4)  /* from sem_open */
+
+/* Acquisition modes. */
+enum lw_mode {
+	LW_MODE_WRITE = 1,           /* exclusive: mutex, spin, wrlock, sem_wait */
+	LW_MODE_READ  = 2,           /* shared: rdlock */
+};
+
+/* LW_REC_ACQUIRE and held-entry flags. */
+#define LW_ACQF_TRY         (1u << 0)  /* trylock: cannot block */
+#define LW_ACQF_TIMED       (1u << 1)  /* timed/clock lock: cannot block forever */
+#define LW_ACQF_CONTENDED   (1u << 2)  /* the lock was busy when this thread asked */
+#define LW_ACQF_COND_REACQ  (1u << 3)  /* re-acquired on return from pthread_cond_*wait */
+
+/* Module map: one record per loaded object, written at start and when a PC falls outside
+ * every known module.  Body: struct lw_rec_module, then build_id, then path (no NUL),
+ * padded with zeros to a multiple of 8. */
+struct lw_rec_module {
+	struct lw_rec_head head;
+	uint64_t base;               /* load bias (dlpi_addr) */
+	uint64_t lo, hi;             /* lowest and highest+1 address of its PT_LOAD segments */
+	uint16_t build_id_len;
+	uint16_t path_len;
+	uint32_t pad;
+};
+
+/* A call stack: raw return addresses, innermost first, shim frames removed.  Stack ids
+ * are unique within a trace, start at 1; 0 means "no stack". */
+struct lw_rec_stack {
+	struct lw_rec_head head;
+	uint32_t id;
+	uint32_t depth;
+	/* uint64_t pc[depth]; */
+};
+
+/* Thread ids are lockwatch's own: 1 is the first thread seen (normally main), numbered
+ * in order of appearance within the process. */
+struct lw_rec_thread {
+	struct lw_rec_head head;
+	uint32_t tid;
+	uint32_t parent;             /* creating thread, 0 if unknown */
+	int32_t  os_tid;
+	uint32_t create_stack;       /* stack of the pthread_create call, 0 if none */
+	uint64_t start_routine;      /* address of the thread function, 0 if unknown */
+	uint64_t seq;                /* position in the process's event order */
+};
+
+#define LW_ENDF_HELD_LOCKS  (1u << 0)  /* the thread ended while holding locks */
+
+struct lw_rec_thread_end {
+	struct lw_rec_head head;
+	uint32_t tid;
+	uint32_t flags;              /* LW_ENDF_* */
+	uint64_t seq;
+};
+
+struct lw_rec_join {
+	struct lw_rec_head head;
+	uint32_t joiner;
+	uint32_t joined;
+	uint32_t stack;
+	uint32_t pad;
+	uint64_t seq;
+};
+
+struct lw_rec_lock_init {
+	struct lw_rec_head head;
+	uint64_t addr;
+	uint32_t gen;
+	uint16_t lock_kind;          /* enum lw_lock_kind */
+	uint16_t flags;              /* LW_LOCKF_* */
+	uint32_t stack;              /* init site, or first-use site for LW_LOCKF_STATIC */
+	uint32_t tid;
+	uint64_t seq;
+};
+
+struct lw_rec_lock_destroy {
+	struct lw_rec_head head;
+	uint64_t addr;
+	uint32_t gen;
+	uint32_t stack;
+	uint32_t tid;
+	uint32_t pad;
+	uint64_t seq;
+};
+
+/* One lock held at the moment of an acquisition. */
+struct lw_held {
+	uint64_t addr;
+	uint32_t gen;
+	uint16_t mode;               /* enum lw_mode */
+	uint16_t flags;              /* LW_ACQF_* of the acquisition that took it */
+	uint32_t stack;              /* where it was acquired */
+	uint32_t pad;
+};
+
+/* A lock acquired while n_held others were held: the edges held[i] -> (addr, gen).  In the
+ * dependencies level each distinct (tid, held set, lock, mode, flags, site) is written once;
+ * in the full level every acquisition is written. */
+struct lw_rec_acquire {
+	struct lw_rec_head head;
+	uint32_t tid;
+	uint32_t n_held;
+	uint64_t addr;
+	uint32_t gen;
+	uint16_t mode;
+	uint16_t flags;              /* LW_ACQF_* */
+	uint32_t stack;
+	uint32_t pad;
+	uint64_t seq;
+	/* struct lw_held held[n_held]; */
+};
+
+struct lw_rec_release {
+	struct lw_rec_head head;
+	uint32_t tid;
+	uint32_t gen;
+	uint64_t addr;
+	uint64_t seq;
+};
+
+struct lw_rec_sem_locklike {
+	struct lw_rec_head head;
+	uint32_t tid;
+	uint32_t gen;
+	uint64_t addr;
+};
+
+/* A real deadlock, seen by the shim while it happened.  Body: struct lw_rec_deadlock, then
+ * n_threads times (struct lw_deadlock_thread, then lw_held[n_held]). */
+enum lw_deadlock_reason {
+	LW_DEADLOCK_CYCLE       = 1,  /* threads wait for each other's locks in a cycle */
+	LW_DEADLOCK_SELF        = 2,  /* a thread waits for a non-recursive lock it holds */
+	LW_DEADLOCK_ALL_BLOCKED = 3,  /* every live thread is blocked (a hang) */
+};
+
+/* What a blocked thread waits on, beyond the lock kinds. */
+#define LW_WAIT_JOIN  0x10u           /* wait_addr is the lockwatch tid being joined */
+#define LW_WAIT_COND  0x11u           /* wait_addr is the condition variable */
+
+struct lw_rec_deadlock {
+	struct lw_rec_head head;
+	uint32_t reason;             /* enum lw_deadlock_reason */
+	uint32_t n_threads;
+	uint64_t seq;
+};
+
+struct lw_deadlock_thread {
+	uint32_t tid;
+	uint32_t stack;              /* where it blocks */
+	uint64_t wait_addr;
+	uint32_t wait_gen;
+	uint16_t wait_kind;          /* enum lw_lock_kind or LW_WAIT_* */
+	uint16_t wait_mode;          /* enum lw_mode */
+	uint32_t n_held;
+	uint32_t pad;
+	/* struct lw_held held[n_held]; */
+};
+
+/* Misuse of the pthread API, seen by the shim.  The program's call still went through. */
+enum lw_misuse_what {
+	LW_MISUSE_UNLOCK_NOT_LOCKED   = 1,
+	LW_MISUSE_UNLOCK_OTHER_OWNER  = 2,  /* other_tid/other_stack: the owner and where it locked */
+	LW_MISUSE_RELOCK              = 3,  /* non-recursive relock by its owner */
+	LW_MISUSE_DESTROY_LOCKED      = 4,
+	LW_MISUSE_DESTROY_WAITED      = 5,  /* semaphore or condvar destroyed while waited on */
+	LW_MISUSE_EXIT_HOLDING        = 6,  /* warning: thread ended holding the lock */
+	LW_MISUSE_COND_NOT_HELD       = 7,  /* cond wait with a mutex the thread does not hold */
+	LW_MISUSE_COND_TWO_MUTEXES    = 8,  /* other_*: the earlier wait with the other mutex (value) */
+	LW_MISUSE_USE_AFTER_DESTROY   = 9,
+	LW_MISUSE_SEM_OVERFLOW        = 10, /* sem_post past SEM_VALUE_MAX */
+	LW_MISUSE_JOIN_TWICE          = 11,
+	LW_MISUSE_JOIN_DETACHED       = 12,
+};
+
+struct lw_rec_misuse {
+	struct lw_rec_head head;
+	uint32_t tid;
+	uint16_t what;               /* enum lw_misuse_what */
+	uint16_t lock_kind;
+	uint64_t addr;
+	uint32_t gen;
+	uint32_t stack;
+	uint32_t other_tid;
+	uint32_t other_stack;
+	uint64_t value;              /* what-specific: the other mutex, the joined tid, ... */
+	uint64_t seq;
+};
+
+#endif

@@ -1,0 +1,132 @@
+/* The lock table: every lock the program used, by address, with its generation. */
+#include <string.h>
+#include <sys/mman.h>
+#include "lw_shim.h"
+
+/* Open addressing on the address.  The hash keeps nearby addresses in nearby slots (so
+ * 100k mutexes in one array touch few pages) and folds the high bits in (so locks at the
+ * same offset of different thread stacks do not collide). */
+#define LW_LOCK_BITS  21
+#define LW_LOCK_SLOTS (1u << LW_LOCK_BITS)
+#define LW_LOCK_MAX_PROBES 256
+
+static struct lw_lock *table;
+uint32_t lw_trace_epoch = 1;
+static int full_warned;
+
+static inline uint32_t slot_of(uintptr_t a)
+{
+	return (uint32_t)((a >> 3) ^ (a >> (3 + LW_LOCK_BITS)) ^ (a >> 43)) & (LW_LOCK_SLOTS - 1);
+}
+
+static struct lw_lock *find_or_insert(uintptr_t addr, bool *inserted)
+{
+	*inserted = false;
+	if (LW_UNLIKELY(!table)) {
+		struct lw_lock *t = lw_map_anon(LW_LOCK_SLOTS * sizeof *t);
+		if (!t)
+			return NULL;
+		struct lw_lock *expected = NULL;
+		if (!__atomic_compare_exchange_n(&table, &expected, t, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			munmap(t, LW_LOCK_SLOTS * sizeof *t);
+	}
+	uint32_t i = slot_of(addr);
+	for (int n = 0; n < LW_LOCK_MAX_PROBES; n++, i = (i + 1) & (LW_LOCK_SLOTS - 1)) {
+		uintptr_t cur = __atomic_load_n(&table[i].addr, __ATOMIC_ACQUIRE);
+		if (cur == addr)
+			return &table[i];
+		if (cur == 0) {
+			if (__atomic_compare_exchange_n(&table[i].addr, &cur, addr, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				*inserted = true;
+				return &table[i];
+			}
+			if (cur == addr)
+				return &table[i];
+		}
+	}
+	if (!__atomic_exchange_n(&full_warned, 1, __ATOMIC_RELAXED))
+		lw_msg("lock table full; locks first used from now on are not recorded");
+	return NULL;
+}
+
+static void announce(struct lw_lock *l, uint16_t kind, uint16_t flags, uint32_t stack)
+{
+	struct lw_rec_lock_init *r = lw_trace_reserve(sizeof *r);
+	if (!r)
+		return;
+	r->addr = l->addr;
+	r->gen = l->gen;
+	r->lock_kind = kind;
+	r->flags = flags;
+	r->stack = stack;
+	r->tid = lw_self ? lw_self->tid : 0;
+	r->seq = lw_next_seq();
+	lw_trace_commit(r, LW_REC_LOCK_INIT, sizeof *r);
+}
+
+struct lw_lock *lw_lock_get(const void *addr, uint16_t kind, uintptr_t site)
+{
+	bool inserted;
+	struct lw_lock *l = find_or_insert((uintptr_t)addr, &inserted);
+	if (LW_UNLIKELY(!l))
+		return NULL;
+	uint32_t ep = __atomic_load_n(&l->announced, __ATOMIC_ACQUIRE);
+	if (LW_LIKELY(ep == lw_trace_epoch))
+		return l;
+	/* First use in this trace: whoever wins the exchange writes the LOCK_INIT. */
+	if (__atomic_compare_exchange_n(&l->announced, &ep, lw_trace_epoch, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (inserted || l->kind == 0) {
+			l->kind = kind;
+			l->flags = LW_LOCKF_STATIC;
+			l->init_stack = lw_site_stack(site);
+		}
+		announce(l, l->kind, l->flags, l->init_stack);
+	}
+	return l;
+}
+
+void lw_lock_new_gen(const void *addr, uint16_t kind, uint16_t flags, uintptr_t site)
+{
+	bool inserted;
+	struct lw_lock *l = find_or_insert((uintptr_t)addr, &inserted);
+	if (!l)
+		return;
+	__atomic_add_fetch(&l->gen, 1, __ATOMIC_ACQ_REL);
+	l->kind = kind;
+	l->flags = flags;
+	l->owner = 0;
+	l->init_stack = lw_site_stack(site);
+	__atomic_store_n(&l->announced, lw_trace_epoch, __ATOMIC_RELEASE);
+	announce(l, kind, flags, l->init_stack);
+}
+
+void lw_lock_destroyed(const void *addr, uintptr_t site)
+{
+	bool inserted;
+	struct lw_lock *l = find_or_insert((uintptr_t)addr, &inserted);
+	if (!l)
+		return;
+	struct lw_rec_lock_destroy *r = lw_trace_reserve(sizeof *r);
+	if (r) {
+		r->addr = l->addr;
+		r->gen = l->gen;
+		r->stack = lw_site_stack(site);
+		r->tid = lw_self ? lw_self->tid : 0;
+		r->seq = lw_next_seq();
+		lw_trace_commit(r, LW_REC_LOCK_DESTROY, sizeof *r);
+	}
+	/* A later use without *_init (memory reused with a static initialiser) is a new lock. */
+	__atomic_add_fetch(&l->gen, 1, __ATOMIC_ACQ_REL);
+	l->kind = 0;
+	__atomic_store_n(&l->announced, 0, __ATOMIC_RELEASE);
+}
+
+void lw_locks_reset_after_fork(void)
+{
+	/* The child writes a new trace: every lock must be announced again. */
+	lw_trace_epoch++;
+	full_warned = 0;
+}

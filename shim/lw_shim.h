@@ -1,0 +1,259 @@
+/* Internal interfaces of the lockwatch shim (liblockwatch.so). */
+#ifndef LW_SHIM_H
+#define LW_SHIM_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "lw_trace_format.h"
+
+#define LW_HIDDEN __attribute__((visibility("hidden")))
+#define LW_EXPORT __attribute__((visibility("default")))
+#define LW_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define LW_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- real functions (real.c) ---- */
+struct lw_real {
+	int (*mutex_init)(pthread_mutex_t *, const pthread_mutexattr_t *);
+	int (*mutex_destroy)(pthread_mutex_t *);
+	int (*mutex_lock)(pthread_mutex_t *);
+	int (*mutex_trylock)(pthread_mutex_t *);
+	int (*mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+	int (*mutex_clocklock)(pthread_mutex_t *, clockid_t, const struct timespec *);
+	int (*mutex_unlock)(pthread_mutex_t *);
+	int (*rwlock_init)(pthread_rwlock_t *, const pthread_rwlockattr_t *);
+	int (*rwlock_destroy)(pthread_rwlock_t *);
+	int (*rwlock_rdlock)(pthread_rwlock_t *);
+	int (*rwlock_wrlock)(pthread_rwlock_t *);
+	int (*rwlock_tryrdlock)(pthread_rwlock_t *);
+	int (*rwlock_trywrlock)(pthread_rwlock_t *);
+	int (*rwlock_timedrdlock)(pthread_rwlock_t *, const struct timespec *);
+	int (*rwlock_timedwrlock)(pthread_rwlock_t *, const struct timespec *);
+	int (*rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+	int (*rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+	int (*rwlock_unlock)(pthread_rwlock_t *);
+	int (*spin_init)(pthread_spinlock_t *, int);
+	int (*spin_destroy)(pthread_spinlock_t *);
+	int (*spin_lock)(pthread_spinlock_t *);
+	int (*spin_trylock)(pthread_spinlock_t *);
+	int (*spin_unlock)(pthread_spinlock_t *);
+	int (*cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+	int (*cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+	int (*cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
+	int (*cond_signal)(pthread_cond_t *);
+	int (*cond_broadcast)(pthread_cond_t *);
+	int (*sem_init)(sem_t *, int, unsigned);
+	int (*sem_destroy)(sem_t *);
+	int (*sem_wait)(sem_t *);
+	int (*sem_trywait)(sem_t *);
+	int (*sem_timedwait)(sem_t *, const struct timespec *);
+	int (*sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
+	int (*sem_post)(sem_t *);
+	sem_t *(*sem_open)(const char *, int, ...);
+	int (*sem_close)(sem_t *);
+	int (*create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	int (*join)(pthread_t, void **);
+	int (*detach)(pthread_t);
+	void (*exit)(void *) __attribute__((noreturn));
+	int (*barrier_wait)(pthread_barrier_t *);
+	pid_t (*fork)(void);
+};
+
+LW_HIDDEN extern struct lw_real lw_real;
+/* Resolves every real function.  Safe to call many times, from any thread. */
+LW_HIDDEN void lw_real_resolve(void);
+#define REAL(fn) (LW_LIKELY(lw_real.fn != NULL) ? lw_real.fn : (lw_real_resolve(), lw_real.fn))
+
+/* ---- options (options.c) ---- */
+struct lw_options {
+	char trace_dir[4096];
+	int level;                   /* enum lw_level */
+	int stack_depth;
+	uint64_t max_trace_bytes;
+	int verbose;
+	int enabled;
+	uint64_t session;
+};
+LW_HIDDEN extern struct lw_options lw_opt;
+/* Fills lw_opt from the defaults and LOCKWATCH_OPTIONS/LOCKWATCH_SESSION.  Warns on stderr
+ * about keys it does not know; never fails. */
+LW_HIDDEN void lw_options_load(void);
+
+/* ---- messages (msg.c): the shim's one voice, "lockwatch: ..." on stderr ---- */
+LW_HIDDEN void lw_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- arena (arena.c): memory without malloc ---- */
+/* Returns zeroed memory from mmap, or NULL.  Never freed. */
+LW_HIDDEN void *lw_arena_alloc(size_t size);
+LW_HIDDEN void *lw_map_anon(size_t size);
+
+/* A spin flag for the shim's rare slow paths; never held across a real blocking call. */
+typedef struct { int v; } lw_spin_t;
+LW_HIDDEN void lw_spin_lock(lw_spin_t *s);
+LW_HIDDEN bool lw_spin_trylock(lw_spin_t *s);
+LW_HIDDEN void lw_spin_unlock(lw_spin_t *s);
+
+/* ---- trace writer (trace_writer.c) ---- */
+/* Creates this process's trace file.  Returns 0, or a negative errno (recording off). */
+LW_HIDDEN int lw_trace_open(bool forked_child);
+/* Reserves size bytes (multiple of 8) for one record.  Returns NULL when the record must be
+ * dropped (limit reached, disk full, trace closed). */
+LW_HIDDEN void *lw_trace_reserve(uint32_t size);
+/* Publishes a reserved record: stores its head word last, with release ordering. */
+LW_HIDDEN void lw_trace_commit(void *rec, uint16_t kind, uint32_t size);
+/* Marks the trace closed (clean exit) and trims it when no other thread can write. */
+LW_HIDDEN void lw_trace_close(bool only_thread);
+/* In a fork child: forgets the parent's file without touching it. */
+LW_HIDDEN void lw_trace_forget(void);
+LW_HIDDEN uint64_t lw_next_seq(void);
+
+#define LW_REC_ALIGN(n) (((n) + 7u) & ~7u)
+
+/* ---- stacks and modules (stacks.c) ---- */
+/* Returns the stack id for a call site (the return address into the program), capturing the
+ * stack the first time the site is seen.  Returns 0 when no stack can be had. */
+LW_HIDDEN uint32_t lw_site_stack(uintptr_t site);
+/* Captures the current stack unconditionally; returns its id or 0. */
+LW_HIDDEN uint32_t lw_stack_capture(void);
+LW_HIDDEN void lw_modules_init(void);
+LW_HIDDEN void lw_stacks_reset_after_fork(void);
+LW_HIDDEN void lw_fork_prepare(void);
+LW_HIDDEN void lw_fork_parent(void);
+LW_HIDDEN void lw_fork_child(void);
+
+/* ---- locks (locks.c) ---- */
+struct lw_lock {
+	uintptr_t addr;              /* 0: free slot; written once, by CAS */
+	uint32_t gen;
+	uint16_t kind;               /* enum lw_lock_kind */
+	uint16_t flags;              /* LW_LOCKF_* */
+	uint32_t announced;          /* trace epoch in which LOCK_INIT was written */
+	uint32_t init_stack;
+	uint32_t owner;              /* lockwatch tid of the writer-owner, 0 if none */
+	uint32_t pad;
+};
+/* Finds the lock at addr, registering it (as first used, LW_LOCKF_STATIC) if unknown, and
+ * writes its LOCK_INIT to the trace if this trace has not seen it.  Returns NULL only when
+ * the lock table is full. */
+LW_HIDDEN struct lw_lock *lw_lock_get(const void *addr, uint16_t kind, uintptr_t site);
+/* Starts a new generation at addr (an *_init or sem_open). */
+LW_HIDDEN void lw_lock_new_gen(const void *addr, uint16_t kind, uint16_t flags, uintptr_t site);
+LW_HIDDEN void lw_lock_destroyed(const void *addr, uintptr_t site);
+LW_HIDDEN void lw_locks_reset_after_fork(void);
+LW_HIDDEN extern uint32_t lw_trace_epoch;
+
+/* ---- dedup set (dedup.c) ---- */
+/* Adds key; returns true when it was new.  On overflow returns true (write again). */
+LW_HIDDEN bool lw_dedup_insert(uint64_t key);
+LW_HIDDEN void lw_dedup_reset(void);
+static inline uint64_t lw_mix64(uint64_t x)
+{
+	x ^= x >> 33; x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x ? x : 1;
+}
+
+/* ---- threads (threads.c) ---- */
+struct lw_held_ent {
+	uintptr_t addr;
+	uint32_t gen;
+	uint16_t mode;
+	uint16_t flags;
+	uint16_t kind;
+	uint16_t pad;
+	uint32_t stack;
+	uint32_t count;              /* recursive holds */
+	uint32_t pad2;
+	uint64_t hash;               /* contribution to the held-set hash */
+};
+
+#define LW_DEDUP_CACHE 64
+
+enum lw_thread_state {
+	LW_TS_FREE = 0, LW_TS_LIVE = 1, LW_TS_ENDED = 2,
+};
+
+struct lw_thread {
+	struct lw_thread *next;      /* registry, never unlinked */
+	int state;                   /* enum lw_thread_state, atomic */
+	int detached;
+	int joined;
+	uint32_t tid;
+	pid_t os_tid;
+	pthread_t handle;
+	struct lw_held_ent *held;
+	uint32_t n_held, cap_held;
+	uint64_t held_hash;
+	uint64_t seen[LW_DEDUP_CACHE];        /* recent dedup keys */
+	struct lw_held_ent inline_held[16];
+};
+
+LW_HIDDEN extern __thread struct lw_thread *lw_self __attribute__((tls_model("initial-exec")));
+LW_HIDDEN extern __thread int lw_guard __attribute__((tls_model("initial-exec")));
+
+/* Process-wide state. */
+enum lw_run_state { LW_UNINIT = 0, LW_INITIALIZING = 1, LW_READY = 2, LW_OFF = 3 };
+LW_HIDDEN extern int lw_state;
+LW_HIDDEN void lw_init(void);
+
+/* Returns the calling thread's state with the guard taken, or NULL when the call must pass
+ * straight through (recording off, inside the shim, or during set-up). */
+static inline struct lw_thread *lw_enter(void)
+{
+	if (LW_UNLIKELY(lw_guard))
+		return NULL;
+	if (LW_UNLIKELY(__atomic_load_n(&lw_state, __ATOMIC_ACQUIRE) != LW_READY)) {
+		if (lw_state != LW_UNINIT)
+			return NULL;
+		lw_guard = 1;
+		lw_init();
+		lw_guard = 0;
+		if (__atomic_load_n(&lw_state, __ATOMIC_ACQUIRE) != LW_READY)
+			return NULL;
+	}
+	lw_guard = 1;
+	if (LW_UNLIKELY(lw_self == NULL)) {
+		extern struct lw_thread *lw_thread_adopt(void);
+		if (lw_thread_adopt() == NULL) {
+			lw_guard = 0;
+			return NULL;
+		}
+	}
+	return lw_self;
+}
+
+static inline void lw_leave(void)
+{
+	lw_guard = 0;
+}
+
+LW_HIDDEN struct lw_thread *lw_thread_adopt(void);
+LW_HIDDEN struct lw_thread *lw_thread_claim(uint32_t tid);
+LW_HIDDEN uint32_t lw_thread_new_tid(void);
+LW_HIDDEN void lw_thread_started(struct lw_thread *t, uint32_t parent, uint32_t create_stack,
+				 uintptr_t start_routine, uint64_t seq);
+LW_HIDDEN void lw_thread_ended(struct lw_thread *t);
+LW_HIDDEN struct lw_thread *lw_thread_by_handle(pthread_t h);
+LW_HIDDEN void lw_thread_release(struct lw_thread *t);
+LW_HIDDEN int lw_threads_live(void);
+LW_HIDDEN void lw_threads_reset_after_fork(struct lw_thread *self);
+
+/* ---- acquisitions (acquire.c) ---- */
+/* Records that t now holds lock (after the real call succeeded). */
+LW_HIDDEN void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind, uint16_t mode,
+			   uint16_t flags, uintptr_t site);
+/* Records that t released lock; returns false when t did not hold it. */
+LW_HIDDEN bool lw_released(struct lw_thread *t, const void *addr);
+/* Finds a held entry, or NULL. */
+LW_HIDDEN struct lw_held_ent *lw_held_find(struct lw_thread *t, const void *addr);
+LW_HIDDEN void lw_sem_posted(struct lw_thread *t, const void *addr);
+
+#define LW_SITE() ((uintptr_t)__builtin_return_address(0))
+
+#endif

@@ -1,0 +1,247 @@
+/* The crash-safe trace file: records written through a shared file mapping, committed by
+ * storing each record's head word last. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "lw_shim.h"
+
+#define LW_GROW_STEP (1u << 20)
+
+static struct {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	char *map;                   /* the whole [0, limit) range, mapped once */
+	uint64_t limit;
+	uint64_t tail;               /* next free offset (atomic) */
+	uint64_t size;               /* bytes allocated in the file (atomic) */
+	int closed;                  /* atomic */
+	int broken;                  /* atomic: growing failed, stop writing */
+	lw_spin_t grow_lock;
+	uint64_t seq;                /* atomic event counter */
+} W = { .fd = -1 };
+
+static struct lw_trace_header *header(void)
+{
+	return (struct lw_trace_header *)W.map;
+}
+
+uint64_t lw_next_seq(void)
+{
+	return __atomic_add_fetch(&W.seq, 1, __ATOMIC_RELAXED);
+}
+
+/* Creates dir and its parents as needed (mode 0700).  Returns 0 or -errno. */
+static int make_dirs(const char *dir)
+{
+	char path[sizeof lw_opt.trace_dir];
+	size_t n = strlen(dir);
+	if (n >= sizeof path)
+		return -ENAMETOOLONG;
+	memcpy(path, dir, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] == '/' || path[i] == '\0') {
+			char c = path[i];
+			path[i] = '\0';
+			if (mkdir(path, 0700) < 0 && errno != EEXIST)
+				return -errno;
+			path[i] = c;
+		}
+	}
+	return 0;
+}
+
+/* Makes sure the file has at least `need` bytes.  Returns true when it has. */
+static bool grow(uint64_t need)
+{
+	while (__atomic_load_n(&W.size, __ATOMIC_ACQUIRE) < need) {
+		if (__atomic_load_n(&W.broken, __ATOMIC_RELAXED))
+			return false;
+		if (!lw_spin_trylock(&W.grow_lock))
+			continue;
+		uint64_t size = __atomic_load_n(&W.size, __ATOMIC_RELAXED);
+		if (size < need) {
+			uint64_t want = (need + LW_GROW_STEP - 1) / LW_GROW_STEP * LW_GROW_STEP;
+			if (want < size * 2 && size * 2 <= W.limit)
+				want = size * 2;
+			if (want > W.limit)
+				want = W.limit;
+			/* The program may have closed our descriptor (closefrom) and reused the
+			 * number: never grow a file that is not ours. */
+			struct stat st;
+			int err = 0;
+			if (fstat(W.fd, &st) < 0 || st.st_dev != W.dev || st.st_ino != W.ino)
+				err = EBADF;
+			else
+				err = posix_fallocate(W.fd, (off_t)size, (off_t)(want - size));
+			if (err) {
+				__atomic_store_n(&W.broken, 1, __ATOMIC_RELAXED);
+				__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELAXED);
+				lw_msg("cannot grow the trace file (%s); recording stops, the program "
+				       "goes on", strerror(err));
+			} else {
+				__atomic_store_n(&W.size, want, __ATOMIC_RELEASE);
+			}
+		}
+		lw_spin_unlock(&W.grow_lock);
+	}
+	return true;
+}
+
+void *lw_trace_reserve(uint32_t size)
+{
+	if (LW_UNLIKELY(W.map == NULL))
+		return NULL;
+	uint64_t off = __atomic_fetch_add(&W.tail, size, __ATOMIC_RELAXED);
+	if (LW_UNLIKELY(off + size > W.limit || __atomic_load_n(&W.closed, __ATOMIC_RELAXED))) {
+		__atomic_add_fetch(&header()->dropped, 1, __ATOMIC_RELAXED);
+		if (off + size > W.limit)
+			__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	if (LW_UNLIKELY(off + size > __atomic_load_n(&W.size, __ATOMIC_ACQUIRE)) && !grow(off + size)) {
+		__atomic_add_fetch(&header()->dropped, 1, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	return W.map + off;
+}
+
+void lw_trace_commit(void *rec, uint16_t kind, uint32_t size)
+{
+	union { struct lw_rec_head h; uint64_t w; } head = {
+		.h = { .magic = LW_REC_MAGIC, .kind = kind, .size = size },
+	};
+	__atomic_store_n((uint64_t *)rec, head.w, __ATOMIC_RELEASE);
+}
+
+int lw_trace_open(bool forked_child)
+{
+	int err = make_dirs(lw_opt.trace_dir);
+	if (err) {
+		lw_msg("cannot create trace directory %s: %s; not recording", lw_opt.trace_dir,
+		       strerror(-err));
+		return err;
+	}
+	int dfd = open(lw_opt.trace_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		err = -errno;
+		lw_msg("cannot open trace directory %s: %s; not recording", lw_opt.trace_dir,
+		       strerror(errno));
+		return err;
+	}
+	char name[64];
+	int fd = -1;
+	pid_t pid = getpid();
+	for (int i = 0; i < 100 && fd < 0; i++) {
+		if (i == 0)
+			snprintf(name, sizeof name, "lockwatch.%d.trace", (int)pid);
+		else
+			snprintf(name, sizeof name, "lockwatch.%d.%d.trace", (int)pid, i);
+		fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	err = fd < 0 ? -errno : 0;
+	if (fd < 0) {
+		close(dfd);
+		lw_msg("cannot create a trace file in %s: %s; not recording", lw_opt.trace_dir,
+		       strerror(-err));
+		return err;
+	}
+	/* Keep the descriptor out of the low numbers programs tend to dup2 over. */
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 800);
+	if (hi >= 0) {
+		close(fd);
+		fd = hi;
+	}
+	struct stat st;
+	uint64_t limit = lw_opt.max_trace_bytes;
+	if (fstat(fd, &st) < 0 || (err = posix_fallocate(fd, 0, LW_GROW_STEP)) != 0) {
+		if (!err)
+			err = errno;
+		lw_msg("cannot size the trace file %s/%s: %s; not recording", lw_opt.trace_dir,
+		       name, strerror(err));
+		unlinkat(dfd, name, 0);
+		close(dfd);
+		close(fd);
+		return -err;
+	}
+	close(dfd);
+	char *map = mmap(NULL, limit, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (map == MAP_FAILED) {
+		err = -errno;
+		lw_msg("cannot map the trace file: %s; not recording", strerror(errno));
+		close(fd);
+		return err;
+	}
+	W.fd = fd;
+	W.dev = st.st_dev;
+	W.ino = st.st_ino;
+	W.limit = limit;
+	W.size = LW_GROW_STEP;
+	W.tail = LW_TRACE_HEADER_SIZE;
+	W.closed = 0;
+	W.broken = 0;
+	W.grow_lock.v = 0;
+	W.seq = 0;
+
+	struct lw_trace_header *h = (struct lw_trace_header *)map;
+	h->version = LW_TRACE_VERSION;
+	h->header_size = LW_TRACE_HEADER_SIZE;
+	h->session = lw_opt.session;
+	h->pid = (int32_t)pid;
+	h->ppid = (int32_t)getppid();
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h->start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	h->level = (uint32_t)lw_opt.level;
+	h->flags = forked_child ? LW_HDR_FORKED : 0;
+	ssize_t n = readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
+	h->exe[n > 0 ? n : 0] = '\0';
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	memcpy(h->magic, LW_TRACE_MAGIC, sizeof h->magic);
+	__atomic_store_n(&W.map, map, __ATOMIC_RELEASE);
+	if (lw_opt.verbose)
+		lw_msg("recording to %s/%s", lw_opt.trace_dir, name);
+	return 0;
+}
+
+void lw_trace_close(bool only_thread)
+{
+	if (!W.map || __atomic_exchange_n(&W.closed, 1, __ATOMIC_ACQ_REL))
+		return;
+	uint64_t end = __atomic_load_n(&W.tail, __ATOMIC_ACQUIRE);
+	uint64_t size = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
+	if (end > size)
+		end = size;
+	struct lw_trace_header *h = header();
+	h->end_offset = end;
+	__atomic_or_fetch(&h->flags, LW_HDR_CLOSED, __ATOMIC_RELEASE);
+	/* Trimming while another thread may still write through the mapping would turn its
+	 * store into SIGBUS: only trim when this thread is the last. */
+	if (only_thread && !W.broken) {
+		struct stat st;
+		if (fstat(W.fd, &st) == 0 && st.st_dev == W.dev && st.st_ino == W.ino &&
+		    ftruncate(W.fd, (off_t)end) == 0)
+			__atomic_store_n(&W.size, end, __ATOMIC_RELEASE);
+	}
+	if (lw_opt.verbose)
+		lw_msg("trace closed: %llu bytes, %llu records dropped", (unsigned long long)end,
+		       (unsigned long long)h->dropped);
+}
+
+void lw_trace_forget(void)
+{
+	/* The parent's mapping is shared with the parent: the child must not write into it.
+	 * Only this thread exists in the child, so nobody else is using it. */
+	if (W.map)
+		munmap(W.map, W.limit);
+	if (W.fd >= 0)
+		close(W.fd);
+	W.map = NULL;
+	W.fd = -1;
+}

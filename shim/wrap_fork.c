@@ -1,0 +1,30 @@
+/* fork: the child writes its own trace and never touches the parent's. */
+#include "wrap.h"
+
+LW_EXPORT pid_t fork(void)
+{
+	struct lw_thread *t = lw_enter();
+	if (!t)
+		return REAL(fork)();
+	lw_fork_prepare();
+	pid_t pid = REAL(fork)();
+	int saved = errno;
+	if (pid == 0) {
+		lw_trace_forget();
+		lw_fork_child();
+		lw_dedup_reset();
+		lw_locks_reset_after_fork();
+		lw_threads_reset_after_fork(t);
+		if (lw_trace_open(true) == 0) {
+			lw_modules_init();
+			lw_thread_started(t, 0, 0, 0, 0);
+		} else {
+			__atomic_store_n(&lw_state, LW_OFF, __ATOMIC_RELEASE);
+		}
+	} else {
+		lw_fork_parent();
+	}
+	lw_leave();
+	errno = saved;
+	return pid;
+}

@@ -1,0 +1,94 @@
+/* sem_*: a semaphore a thread waits on and later posts is used as a lock; the analyzer
+ * decides from the SEM_LOCKLIKE records.  sem_post stays async-signal-safe: no stack
+ * capture for a site already seen, no malloc, no lock but the trace's own atomics. */
+#include <fcntl.h>
+#include <stdarg.h>
+#include "wrap.h"
+
+LW_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
+{
+	int rc = REAL(sem_init)(s, pshared, value);
+	if (rc == 0)
+		lw_note_init(s, LW_LOCK_SEM, pshared ? LW_LOCKF_PSHARED : 0, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int sem_destroy(sem_t *s)
+{
+	lw_note_destroy(s, LW_SITE());
+	return REAL(sem_destroy)(s);
+}
+
+LW_EXPORT int sem_wait(sem_t *s)
+{
+	int rc = REAL(sem_wait)(s);
+	if (rc == 0)
+		lw_note_acquired(s, LW_LOCK_SEM, LW_MODE_WRITE, 0, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int sem_trywait(sem_t *s)
+{
+	int rc = REAL(sem_trywait)(s);
+	if (rc == 0)
+		lw_note_acquired(s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TRY, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abs)
+{
+	int rc = REAL(sem_timedwait)(s, abs);
+	if (rc == 0)
+		lw_note_acquired(s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TIMED, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
+{
+	int rc = REAL(sem_clockwait)(s, clk, abs);
+	if (rc == 0)
+		lw_note_acquired(s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TIMED, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int sem_post(sem_t *s)
+{
+	int saved = errno;
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		lw_sem_posted(t, s);
+		lw_leave();
+	}
+	errno = saved;
+	return REAL(sem_post)(s);
+}
+
+LW_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
+{
+	sem_t *s;
+	if (oflag & O_CREAT) {
+		va_list ap;
+		va_start(ap, oflag);
+		mode_t mode = va_arg(ap, mode_t);
+		unsigned value = va_arg(ap, unsigned);
+		va_end(ap);
+		s = REAL(sem_open)(name, oflag, mode, value);
+	} else {
+		s = REAL(sem_open)(name, oflag);
+	}
+	if (s != SEM_FAILED) {
+		int saved = errno;
+		/* The same name opened twice maps to the same address: one lock, not two. */
+		if (lw_enter()) {
+			lw_lock_get(s, LW_LOCK_SEM, LW_SITE());
+			lw_leave();
+		}
+		errno = saved;
+	}
+	return s;
+}
+
+LW_EXPORT int sem_close(sem_t *s)
+{
+	return REAL(sem_close)(s);
+}

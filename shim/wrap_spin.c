@@ -1,0 +1,39 @@
+/* pthread_spin_*: exclusive locks, like mutexes. */
+#include "wrap.h"
+
+LW_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared)
+{
+	int rc = REAL(spin_init)(s, pshared);
+	if (rc == 0)
+		lw_note_init((const void *)s, LW_LOCK_SPIN,
+			     pshared == PTHREAD_PROCESS_SHARED ? LW_LOCKF_PSHARED : 0, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int pthread_spin_destroy(pthread_spinlock_t *s)
+{
+	lw_note_destroy((const void *)s, LW_SITE());
+	return REAL(spin_destroy)(s);
+}
+
+LW_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
+{
+	int rc = REAL(spin_lock)(s);
+	if (rc == 0)
+		lw_note_acquired((const void *)s, LW_LOCK_SPIN, LW_MODE_WRITE, 0, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)
+{
+	int rc = REAL(spin_trylock)(s);
+	if (rc == 0)
+		lw_note_acquired((const void *)s, LW_LOCK_SPIN, LW_MODE_WRITE, LW_ACQF_TRY, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s)
+{
+	lw_note_release((const void *)s);
+	return REAL(spin_unlock)(s);
+}

@@ -1,0 +1,140 @@
+/* pthread_create/join/detach/exit: thread identities and the create/join order the analyzer
+ * uses to tell which threads can run at the same time. */
+#include "wrap.h"
+
+/* What a new thread needs to know about its birth.  Kept in a free list (no malloc). */
+struct lw_start {
+	void *(*fn)(void *);
+	void *arg;
+	uint32_t tid, parent, create_stack;
+	uint64_t seq;               /* taken in the parent, before the thread can run */
+	struct lw_start *next;
+};
+
+static struct lw_start *free_starts;
+static lw_spin_t starts_lock;
+
+static struct lw_start *start_alloc(void)
+{
+	lw_spin_lock(&starts_lock);
+	struct lw_start *s = free_starts;
+	if (s)
+		free_starts = s->next;
+	lw_spin_unlock(&starts_lock);
+	return s ? s : lw_arena_alloc(sizeof *s);
+}
+
+static void start_free(struct lw_start *s)
+{
+	lw_spin_lock(&starts_lock);
+	s->next = free_starts;
+	free_starts = s;
+	lw_spin_unlock(&starts_lock);
+}
+
+static void thread_cleanup(void *arg)
+{
+	/* From here to the thread's very end (TLS destructors included) the shim passes
+	 * everything through: this thread's record is closed. */
+	lw_guard = 1;
+	if (arg)
+		lw_thread_ended(arg);
+}
+
+static void *trampoline(void *arg)
+{
+	struct lw_start s = *(struct lw_start *)arg;
+	start_free(arg);
+	lw_guard = 1;
+	struct lw_thread *t = lw_thread_claim(s.tid);
+	if (t)
+		lw_thread_started(t, s.parent, s.create_stack, (uintptr_t)s.fn, s.seq);
+	lw_guard = 0;
+	void *ret;
+	pthread_cleanup_push(thread_cleanup, t);
+	ret = s.fn(s.arg);
+	pthread_cleanup_pop(1);
+	return ret;
+}
+
+LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+			     void *arg)
+{
+	struct lw_thread *t = lw_enter();
+	if (!t)
+		return REAL(create)(th, attr, fn, arg);
+	struct lw_start *s = start_alloc();
+	if (!s) {
+		lw_leave();
+		return REAL(create)(th, attr, fn, arg);
+	}
+	s->fn = fn;
+	s->arg = arg;
+	s->parent = t->tid;
+	s->tid = lw_thread_new_tid();
+	s->create_stack = lw_site_stack(LW_SITE());
+	s->seq = lw_next_seq();
+	lw_leave();
+	int rc = REAL(create)(th, attr, trampoline, s);
+	if (rc != 0)
+		start_free(s);
+	return rc;
+}
+
+LW_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+	int rc = REAL(join)(th, ret);
+	if (rc != 0)
+		return rc;
+	int saved = errno;
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		struct lw_thread *j = lw_thread_by_handle(th);
+		if (j) {
+			struct lw_rec_join *r = lw_trace_reserve(sizeof *r);
+			if (r) {
+				r->joiner = t->tid;
+				r->joined = j->tid;
+				r->stack = lw_site_stack(LW_SITE());
+				r->seq = lw_next_seq();
+				lw_trace_commit(r, LW_REC_JOIN, sizeof *r);
+			}
+			j->joined = 1;
+			lw_thread_release(j);
+		}
+		lw_leave();
+	}
+	errno = saved;
+	return rc;
+}
+
+LW_EXPORT int pthread_detach(pthread_t th)
+{
+	int rc = REAL(detach)(th);
+	if (rc != 0)
+		return rc;
+	int saved = errno;
+	if (lw_enter()) {
+		struct lw_thread *j = lw_thread_by_handle(th);
+		if (j) {
+			/* Paired with lw_thread_ended's store-then-load. */
+			__atomic_store_n(&j->detached, 1, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&j->state, __ATOMIC_SEQ_CST) == LW_TS_ENDED)
+				lw_thread_release(j);
+		}
+		lw_leave();
+	}
+	errno = saved;
+	return rc;
+}
+
+LW_EXPORT void pthread_exit(void *ret)
+{
+	/* The trampoline's cleanup handler records the end. */
+	REAL(exit)(ret);
+}
+
+LW_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
+{
+	return REAL(barrier_wait)(b);
+}
