@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages lockwatch needs to build and test, if any is missing.
 set -e
-pkgs="gcc make libunwind-dev libdw-dev libelf-dev libcriterion-dev libjansson-dev jq"
+pkgs="gcc make libunwind-dev libdw-dev libelf-dev libcriterion-dev libjansson-dev jq mandoc"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
