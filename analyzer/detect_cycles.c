@@ -1,0 +1,691 @@
+/* Lock-order cycles: the lock graph, its elementary cycles, whether each can deadlock, and
+ * the lock-class (lockdep) view of the same graph. */
+#include "digraph.h"
+#include "findings.h"
+#include "happens_before.h"
+#include "msg.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* At most this many cycles are reported per strongly connected component. */
+#define MAX_CYCLES_PER_SCC 1000
+/* Choices of observations tried per cycle, in each of the two searches. */
+#define CHOICE_BUDGET 1000000u
+
+/* One acquisition that makes an edge: acqs[acq] took `to` while holding held[held]. */
+struct obs {
+	uint32_t acq;
+	uint32_t held;
+};
+
+/* held -> acquired, with every observation of it. */
+struct edge {
+	uint32_t from, to;
+	uint64_t count;
+	LW_VEC(struct obs) obs;
+};
+
+/* A class-level edge, with one instance edge that shows it. */
+struct class_edge {
+	uint32_t from, to;
+	uint32_t inst_edge;
+	uint64_t count;
+};
+
+struct cycles {
+	struct lw_model    *m;
+	struct lw_findings *fs;
+	LW_VEC(struct edge) edges;
+	struct lw_map       edge_ids;       /* (from, to) -> index in edges */
+	bool               *in_cycle;       /* per lock, while one cycle is judged */
+	/* Class sequences of the instance cycles, each collapsed and rotated. */
+	LW_VEC(uint32_t *)  covered;
+	LW_VEC(size_t)      covered_len;
+	/* The class graph. */
+	LW_VEC(struct class_edge) cedges;
+	struct lw_map       cedge_ids;
+	uint32_t           *self_dir[2];    /* per class: an instance edge low->high, high->low, +1 */
+};
+
+/* ---- building the lock graph ---- */
+
+static uint32_t edge_for(struct cycles *c, uint32_t from, uint32_t to)
+{
+	uint32_t i;
+
+	if (lw_map_get(&c->edge_ids, from, to, &i))
+		return i;
+	i = (uint32_t)c->edges.n;
+	lw_vec_push(&c->edges, ((struct edge){ .from = from, .to = to }));
+	lw_map_put(&c->edge_ids, from, to, i);
+	return i;
+}
+
+static void build_edges(struct cycles *c)
+{
+	struct lw_model *m = c->m;
+
+	for (uint32_t ai = 0; ai < m->acqs.n; ai++) {
+		const struct lw_acq *a = &m->acqs.v[ai];
+
+		for (uint32_t k = 0; k < a->n_held; k++) {
+			const struct lw_held_ref *h = &a->held[k];
+			const struct lw_lock *hl = &m->locks.v[h->lock];
+			struct edge *e;
+
+			if (h->lock == a->lock)
+				continue;       /* recursive or self relock: not an ordering */
+			/* A semaphore is a lock only if this thread waited on it and posted it
+			 * itself; a signalling semaphore orders nothing. */
+			if (hl->kind == LW_LOCK_SEM && !lw_model_sem_locklike(m, a->tid, hl))
+				continue;
+			{
+				uint32_t ei = edge_for(c, h->lock, a->lock);
+
+				e = &c->edges.v[ei];
+			}
+			lw_vec_push(&e->obs, ((struct obs){ ai, k }));
+			e->count += a->count;
+		}
+	}
+}
+
+/* ---- judging one cycle ---- */
+
+enum violation {
+	V_SINGLE_THREAD,
+	V_HAPPENS_BEFORE,
+	V_GATE_LOCK,
+	V_TRYLOCK,
+	V_TIMED,
+	V_READ_READ,
+	V_COUNT,
+};
+
+struct judge {
+	struct cycles     *c;
+	const uint32_t    *cyc;         /* edge ids, in order */
+	size_t             n;
+	uint32_t           proc;
+	uint32_t          *pick;        /* chosen observation per edge */
+	uint32_t          *best;
+	unsigned           best_score;
+	unsigned           best_v[V_COUNT];
+	uint32_t           gate;        /* of the best choice, LW_NONE if none */
+};
+
+static const struct lw_acq *obs_acq(const struct judge *j, size_t i, uint32_t o)
+{
+	return &j->c->m->acqs.v[j->c->edges.v[j->cyc[i]].obs.v[o].acq];
+}
+
+static const struct lw_held_ref *obs_held(const struct judge *j, size_t i, uint32_t o)
+{
+	const struct obs *ob = &j->c->edges.v[j->cyc[i]].obs.v[o];
+
+	return &j->c->m->acqs.v[ob->acq].held[ob->held];
+}
+
+/* True if thread a's waiting for the lock in `to_mode` cannot pass b's holding it in
+ * `held_mode`: readers do not exclude readers. */
+static bool conflicts(uint16_t to_mode, uint16_t held_mode)
+{
+	return !(to_mode == LW_MODE_READ && held_mode == LW_MODE_READ);
+}
+
+/*
+ * A gate lock: held (outside the cycle) by every chosen observation, exclusively by all but at
+ * most one of them, so the threads cannot all be inside at once.  Returns the lock or LW_NONE.
+ */
+static uint32_t find_gate(const struct judge *j, const uint32_t *pick)
+{
+	const struct lw_acq *a0 = obs_acq(j, 0, pick[0]);
+
+	for (uint32_t k = 0; k < a0->n_held; k++) {
+		uint32_t g = a0->held[k].lock;
+		size_t readers = 0, i;
+
+		if (j->c->in_cycle[g])
+			continue;
+		for (i = 0; i < j->n; i++) {
+			const struct lw_acq *a = obs_acq(j, i, pick[i]);
+			uint32_t h;
+			bool write = false, held = false;
+
+			for (h = 0; h < a->n_held; h++)
+				if (a->held[h].lock == g) {
+					held = true;
+					write |= a->held[h].mode != LW_MODE_READ;
+				}
+			if (!held)
+				break;
+			readers += !write;
+		}
+		if (i == j->n && readers <= 1)
+			return g;
+	}
+	return LW_NONE;
+}
+
+/* Violations caused by choosing observation o for edge i given picks 0..i-1; adds them to
+ * v[] and returns how many. */
+static unsigned step_violations(struct judge *j, size_t i, uint32_t o, unsigned *v)
+{
+	const struct lw_acq *a = obs_acq(j, i, o);
+	unsigned n = 0;
+	bool same = false;
+
+	if (a->flags & LW_ACQF_TRY) {
+		v[V_TRYLOCK]++;
+		n++;
+	} else if (a->flags & LW_ACQF_TIMED) {
+		v[V_TIMED]++;
+		n++;
+	}
+	if (i > 0 && !conflicts(obs_acq(j, i - 1, j->pick[i - 1])->mode, obs_held(j, i, o)->mode)) {
+		v[V_READ_READ]++;
+		n++;
+	}
+	if (i == j->n - 1 && !conflicts(a->mode, obs_held(j, 0, j->pick[0])->mode)) {
+		v[V_READ_READ]++;
+		n++;
+	}
+	for (size_t k = 0; k < i; k++) {
+		uint32_t t = obs_acq(j, k, j->pick[k])->tid;
+
+		if (t == a->tid) {
+			same = true;
+			continue;
+		}
+		if (lw_hb_ordered(j->c->m, j->proc, t, a->tid, NULL, NULL)) {
+			v[V_HAPPENS_BEFORE]++;
+			n++;
+		}
+	}
+	if (same) {
+		v[V_SINGLE_THREAD]++;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Depth-first search over one observation per edge, with partial scores, keeping the choice
+ * with the fewest violations (branch and bound).  With limit 0 it only accepts a choice
+ * without violations.  Returns true if a choice with score 0 was found.
+ */
+static bool search(struct judge *j, unsigned limit)
+{
+	size_t n = j->n, depth = 0;
+	uint32_t *cursor = lw_xcalloc(n, sizeof(uint32_t));
+	unsigned *score = lw_xcalloc(n + 1, sizeof(unsigned));
+	unsigned (*v)[V_COUNT] = lw_xcalloc(n + 1, sizeof(*v));
+	unsigned budget = CHOICE_BUDGET;
+	bool zero = false;
+
+	while (budget) {
+		const struct edge *e = &j->c->edges.v[j->cyc[depth]];
+
+		if (cursor[depth] >= e->obs.n) {
+			if (depth == 0)
+				break;
+			cursor[depth] = 0;
+			depth--;
+			continue;
+		}
+		budget--;
+		{
+			uint32_t o = cursor[depth]++;
+			unsigned add;
+
+			memcpy(v[depth + 1], v[depth], sizeof(v[0]));
+			j->pick[depth] = o;
+			add = step_violations(j, depth, o, v[depth + 1]);
+			score[depth + 1] = score[depth] + add;
+			if (score[depth + 1] > limit || score[depth + 1] >= j->best_score)
+				continue;
+			if (depth + 1 < n) {
+				depth++;
+				continue;
+			}
+			/* A complete choice: the gate lock needs all of it. */
+			{
+				uint32_t g = find_gate(j, j->pick);
+				unsigned total = score[n] + (g != LW_NONE);
+
+				if (total > limit || total >= j->best_score)
+					continue;
+				j->best_score = total;
+				memcpy(j->best_v, v[n], sizeof(j->best_v));
+				if (g != LW_NONE)
+					j->best_v[V_GATE_LOCK]++;
+				j->gate = g;
+				memcpy(j->best, j->pick, n * sizeof(uint32_t));
+				if (total == 0) {
+					zero = true;
+					break;
+				}
+			}
+		}
+	}
+	free(cursor);
+	free(score);
+	free(v);
+	return zero;
+}
+
+static void lock_name(const struct lw_model *m, uint32_t li, char *buf, size_t len)
+{
+	const struct lw_lock *l = &m->locks.v[li];
+
+	if (l->global || l->name_has_addr)
+		snprintf(buf, len, "%s", l->name);
+	else
+		snprintf(buf, len, "%s [0x%" PRIx64 "]", l->name, l->addr);
+}
+
+static char *site_text(struct lw_model *m, uint32_t proc, uint32_t stack)
+{
+	struct lw_fstack st = lw_finding_stack(m, proc, stack);
+	char *s;
+
+	if (!st.n) {
+		free(st.frames);
+		return lw_xstrdup("an unknown place");
+	}
+	if (st.frames[0].file)
+		s = lw_xasprintf("%s (%s:%d)", st.frames[0].function, st.frames[0].file,
+				 st.frames[0].line);
+	else
+		s = lw_xstrdup(st.frames[0].function);
+	for (size_t i = 0; i < st.n; i++) {
+		free(st.frames[i].function);
+		free(st.frames[i].file);
+		free(st.frames[i].module);
+	}
+	free(st.frames);
+	return s;
+}
+
+/* Explains the best choice's first violation, in priority order.  Returns the reason. */
+static enum lw_reason explain(struct judge *j, char **text)
+{
+	struct lw_model *m = j->c->m;
+	const uint32_t *p = j->best;
+	char a[600], b[600];
+
+	if (j->best_v[V_SINGLE_THREAD]) {
+		for (size_t x = 0; x < j->n; x++)
+			for (size_t y = x + 1; y < j->n; y++)
+				if (obs_acq(j, x, p[x])->tid == obs_acq(j, y, p[y])->tid) {
+					bool all = true;
+
+					for (size_t k = 0; k < j->n; k++)
+						all &= obs_acq(j, k, p[k])->tid == obs_acq(j, x, p[x])->tid;
+					*text = all
+						? lw_xasprintf("every acquisition in this cycle was made by "
+							       "thread T%" PRIu32 ": a thread cannot "
+							       "deadlock with itself over these locks",
+							       obs_acq(j, x, p[x])->tid)
+						: lw_xasprintf("thread T%" PRIu32 " makes more than one "
+							       "of these acquisitions, and a thread waits "
+							       "for one lock at a time",
+							       obs_acq(j, x, p[x])->tid);
+					return LW_REASON_SINGLE_THREAD;
+				}
+	}
+	if (j->best_v[V_HAPPENS_BEFORE]) {
+		for (size_t x = 0; x < j->n; x++)
+			for (size_t y = x + 1; y < j->n; y++) {
+				uint32_t tx = obs_acq(j, x, p[x])->tid, ty = obs_acq(j, y, p[y])->tid;
+				struct lw_hb_why why;
+				uint32_t first;
+
+				if (tx == ty || !lw_hb_ordered(m, j->proc, tx, ty, &first, &why))
+					continue;
+				*text = lw_xasprintf(
+					"threads T%" PRIu32 " and T%" PRIu32 " never run at the same "
+					"time: T%" PRIu32 " joined T%" PRIu32 " (event %" PRIu64 ") "
+					"before T%" PRIu32 " created T%" PRIu32 " (event %" PRIu64 ")",
+					tx, ty, why.joiner, why.joined, why.join_seq, why.creator,
+					first == tx ? ty : tx, why.create_seq);
+				return LW_REASON_HAPPENS_BEFORE;
+			}
+	}
+	if (j->best_v[V_GATE_LOCK] && j->gate != LW_NONE) {
+		lock_name(m, j->gate, a, sizeof(a));
+		*text = lw_xasprintf("every thread in the cycle holds gate lock %s while it takes "
+				     "these locks, so only one of them can be inside at a time", a);
+		return LW_REASON_GATE_LOCK;
+	}
+	for (size_t x = 0; x < j->n; x++) {
+		const struct lw_acq *ac = obs_acq(j, x, p[x]);
+		char *where;
+
+		if (!(ac->flags & (LW_ACQF_TRY | LW_ACQF_TIMED)))
+			continue;
+		lock_name(m, ac->lock, a, sizeof(a));
+		where = site_text(m, j->proc, ac->stack);
+		if (ac->flags & LW_ACQF_TRY)
+			*text = lw_xasprintf("thread T%" PRIu32 " takes %s with a trylock at %s: "
+					     "it backs off instead of waiting", ac->tid, a, where);
+		else
+			*text = lw_xasprintf("thread T%" PRIu32 " takes %s with a timed lock at "
+					     "%s: it cannot wait forever", ac->tid, a, where);
+		free(where);
+		return (ac->flags & LW_ACQF_TRY) ? LW_REASON_TRYLOCK : LW_REASON_TIMED_LOCK;
+	}
+	for (size_t x = 0; x < j->n; x++) {
+		size_t y = (x + 1) % j->n;
+		const struct lw_acq *ax = obs_acq(j, x, p[x]), *ay = obs_acq(j, y, p[y]);
+
+		if (conflicts(ax->mode, obs_held(j, y, p[y])->mode))
+			continue;
+		lock_name(m, ax->lock, a, sizeof(a));
+		snprintf(b, sizeof(b), "%s", a);
+		*text = lw_xasprintf("thread T%" PRIu32 " waits for %s in read mode while thread "
+				     "T%" PRIu32 " holds it in read mode: readers do not exclude "
+				     "readers", ax->tid, b, ay->tid);
+		return LW_REASON_READ_READ;
+	}
+	*text = lw_xstrdup("no combination of the observed acquisitions can deadlock");
+	return LW_REASON_SINGLE_THREAD;
+}
+
+/* Adds a cycle finding's locks, edges and threads from one choice of observations. */
+static void fill_cycle(struct lw_finding *f, struct cycles *c, const uint32_t *cyc,
+		       const uint32_t *pick, size_t n, uint32_t proc)
+{
+	struct lw_model *m = c->m;
+	size_t *idx = lw_xmalloc(n * sizeof(size_t));
+
+	for (size_t i = 0; i < n; i++)
+		idx[i] = lw_finding_lock(f, m, c->edges.v[cyc[i]].from);
+	for (size_t i = 0; i < n; i++) {
+		const struct edge *e = &c->edges.v[cyc[i]];
+		const struct obs *o = &e->obs.v[pick[i]];
+		const struct lw_acq *a = &m->acqs.v[o->acq];
+		const struct lw_held_ref *h = &a->held[o->held];
+		struct lw_fedge fe = {
+			.from = idx[i], .to = idx[(i + 1) % n], .thread = a->tid, .mode = a->mode,
+			.from_mode = h->mode, .try_lock = a->flags & LW_ACQF_TRY,
+			.timed = a->flags & LW_ACQF_TIMED,
+		};
+
+		fe.from_stack = lw_finding_stack(m, proc, h->stack);
+		fe.to_stack = lw_finding_stack(m, proc, a->stack);
+		lw_vec_push(&f->edges, fe);
+		lw_finding_thread(f, m, proc, a->tid);
+	}
+	free(idx);
+}
+
+static char *cycle_message(const struct lw_finding *f)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; i < f->edges.n; i++)
+		len += strlen(f->locks.v[f->edges.v[i].from].name) + 4;
+	len += f->edges.n ? strlen(f->locks.v[f->edges.v[0].from].name) : 0;
+	s = lw_xmalloc(len);
+	s[0] = '\0';
+	for (size_t i = 0; i < f->edges.n; i++) {
+		strcat(s, f->locks.v[f->edges.v[i].from].name);
+		strcat(s, " -> ");
+	}
+	if (f->edges.n)
+		strcat(s, f->locks.v[f->edges.v[0].from].name);
+	return s;
+}
+
+/* Records the class sequence of an instance cycle, collapsed and rotated to its least class. */
+static void remember_classes(struct cycles *c, const uint32_t *cyc, size_t n)
+{
+	uint32_t *seq = lw_xmalloc(n * sizeof(uint32_t));
+	size_t k = 0, least = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t cl = c->m->locks.v[c->edges.v[cyc[i]].from].cls;
+
+		if (k == 0 || seq[k - 1] != cl)
+			seq[k++] = cl;
+	}
+	while (k > 1 && seq[k - 1] == seq[0])
+		k--;
+	for (size_t i = 1; i < k; i++)
+		if (seq[i] < seq[least])
+			least = i;
+	{
+		uint32_t *rot = lw_xmalloc(k * sizeof(uint32_t));
+
+		for (size_t i = 0; i < k; i++)
+			rot[i] = seq[(least + i) % k];
+		free(seq);
+		lw_vec_push(&c->covered, rot);
+		lw_vec_push(&c->covered_len, k);
+	}
+}
+
+static int on_instance_cycle(void *arg, const uint32_t *cyc, size_t n)
+{
+	struct cycles *c = arg;
+	struct lw_model *m = c->m;
+	struct judge j = { .c = c, .cyc = cyc, .n = n, .best_score = ~0u, .gate = LW_NONE };
+	struct lw_finding *f;
+	bool feasible;
+
+	j.proc = m->locks.v[c->edges.v[cyc[0]].from].proc;
+	j.pick = lw_xcalloc(n, sizeof(uint32_t));
+	j.best = lw_xcalloc(n, sizeof(uint32_t));
+	for (size_t i = 0; i < n; i++)
+		c->in_cycle[c->edges.v[cyc[i]].from] = true;
+	feasible = search(&j, 0);
+	if (!feasible) {
+		j.best_score = ~0u;
+		search(&j, ~0u - 1);
+	}
+	f = lw_finding_new(c->fs, LW_FIND_LOCK_ORDER_CYCLE, feasible ? LW_SEV_ERROR : LW_SEV_WARNING,
+			   m, j.proc);
+	fill_cycle(f, c, cyc, j.best, n, j.proc);
+	f->message = cycle_message(f);
+	f->count = 0;
+	for (size_t i = 0; i < n; i++)
+		f->count += c->edges.v[cyc[i]].count;
+	if (!feasible)
+		f->reason = explain(&j, &f->reason_text);
+	for (size_t i = 0; i < n; i++)
+		c->in_cycle[c->edges.v[cyc[i]].from] = false;
+	remember_classes(c, cyc, n);
+	free(j.pick);
+	free(j.best);
+	return 0;
+}
+
+/* ---- lock classes ---- */
+
+static void build_class_graph(struct cycles *c)
+{
+	struct lw_model *m = c->m;
+
+	c->self_dir[0] = lw_xcalloc(m->classes.n, sizeof(uint32_t));
+	c->self_dir[1] = lw_xcalloc(m->classes.n, sizeof(uint32_t));
+	for (uint32_t ei = 0; ei < c->edges.n; ei++) {
+		const struct edge *e = &c->edges.v[ei];
+		const struct lw_lock *a = &m->locks.v[e->from], *b = &m->locks.v[e->to];
+		uint32_t ci;
+
+		if (a->cls == b->cls) {
+			int dir = a->addr < b->addr ? 0 : 1;
+
+			if (a->proc == b->proc && a->addr != b->addr && !c->self_dir[dir][a->cls])
+				c->self_dir[dir][a->cls] = ei + 1;
+			continue;
+		}
+		if (!lw_map_get(&c->cedge_ids, a->cls, b->cls, &ci)) {
+			ci = (uint32_t)c->cedges.n;
+			lw_vec_push(&c->cedges, ((struct class_edge){ a->cls, b->cls, ei, 0 }));
+			lw_map_put(&c->cedge_ids, a->cls, b->cls, ci);
+		}
+		c->cedges.v[ci].count += e->count;
+	}
+}
+
+static bool is_covered(const struct cycles *c, const uint32_t *seq, size_t k)
+{
+	for (size_t i = 0; i < c->covered.n; i++)
+		if (c->covered_len.v[i] == k && memcmp(c->covered.v[i], seq, k * sizeof(*seq)) == 0)
+			return true;
+	return false;
+}
+
+/* Starts a lock-class warning with the given class names as its locks. */
+static struct lw_finding *class_finding(struct cycles *c, const uint32_t *classes, size_t n,
+					uint32_t proc)
+{
+	struct lw_model *m = c->m;
+	struct lw_finding *f = lw_finding_new(c->fs, LW_FIND_LOCK_ORDER_CYCLE, LW_SEV_WARNING, m,
+					      proc);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct lw_class *cl = &m->classes.v[classes[i]];
+		const struct lw_lock *l = &m->locks.v[cl->first_lock];
+
+		lw_vec_push(&f->locks, ((struct lw_flock){ lw_xstrdup(cl->name), l->addr, false }));
+	}
+	f->reason = LW_REASON_LOCK_CLASS;
+	return f;
+}
+
+/* Adds the first observation of instance edge ei as an edge between finding locks from, to. */
+static void add_class_edge(struct lw_finding *f, struct cycles *c, uint32_t ei, size_t from,
+			   size_t to)
+{
+	struct lw_model *m = c->m;
+	const struct edge *e = &c->edges.v[ei];
+	const struct obs *o = &e->obs.v[0];
+	const struct lw_acq *a = &m->acqs.v[o->acq];
+	const struct lw_held_ref *h = &a->held[o->held];
+	struct lw_fedge fe = { .from = from, .to = to, .thread = a->tid, .mode = a->mode,
+			       .from_mode = h->mode, .try_lock = a->flags & LW_ACQF_TRY,
+			       .timed = a->flags & LW_ACQF_TIMED };
+
+	fe.from_stack = lw_finding_stack(m, a->proc, h->stack);
+	fe.to_stack = lw_finding_stack(m, a->proc, a->stack);
+	lw_vec_push(&f->edges, fe);
+	lw_finding_thread(f, m, a->proc, a->tid);
+}
+
+static int on_class_cycle(void *arg, const uint32_t *cyc, size_t n)
+{
+	struct cycles *c = arg;
+	struct lw_model *m = c->m;
+	uint32_t *seq = lw_xmalloc(n * sizeof(uint32_t)), *rot = lw_xmalloc(n * sizeof(uint32_t));
+	size_t least = 0;
+	struct lw_finding *f;
+
+	for (size_t i = 0; i < n; i++)
+		seq[i] = c->cedges.v[cyc[i]].from;
+	for (size_t i = 1; i < n; i++)
+		if (seq[i] < seq[least])
+			least = i;
+	for (size_t i = 0; i < n; i++)
+		rot[i] = seq[(least + i) % n];
+	if (!is_covered(c, rot, n)) {
+		const struct edge *e0 = &c->edges.v[c->cedges.v[cyc[0]].inst_edge];
+
+		f = class_finding(c, seq, n, m->locks.v[e0->from].proc);
+		f->count = 0;
+		for (size_t i = 0; i < n; i++) {
+			add_class_edge(f, c, c->cedges.v[cyc[i]].inst_edge, i, (i + 1) % n);
+			f->count += c->cedges.v[cyc[i]].count;
+		}
+		f->message = cycle_message(f);
+		f->reason_text = lw_xstrdup("locks of these classes were taken in both orders, but "
+					    "the instances involved never met in this run; other "
+					    "instances can deadlock");
+	}
+	free(seq);
+	free(rot);
+	return 0;
+}
+
+static void detect_class_self_order(struct cycles *c)
+{
+	struct lw_model *m = c->m;
+
+	for (uint32_t cl = 0; cl < m->classes.n; cl++) {
+		uint32_t lh = c->self_dir[0][cl], hl = c->self_dir[1][cl];
+		struct lw_finding *f;
+
+		if (!lh || !hl || is_covered(c, &cl, 1))
+			continue;
+		f = class_finding(c, &cl, 1, m->locks.v[c->edges.v[lh - 1].from].proc);
+		f->count = c->edges.v[lh - 1].count + c->edges.v[hl - 1].count;
+		add_class_edge(f, c, lh - 1, 0, 0);
+		add_class_edge(f, c, hl - 1, 0, 0);
+		f->message = lw_xasprintf("%s -> %s (nested in both address orders)",
+					  m->classes.v[cl].name, m->classes.v[cl].name);
+		f->reason_text = lw_xasprintf(
+			"locks of class %s were nested inside each other both from lower to higher "
+			"address and from higher to lower: with no consistent order, two threads "
+			"working on the same pair can deadlock", m->classes.v[cl].name);
+	}
+}
+
+void lw_detect_cycles(struct lw_model *m, struct lw_findings *fs)
+{
+	struct cycles c = { .m = m, .fs = fs };
+	struct lw_digraph g;
+	uint32_t *from, *to;
+	int r;
+
+	build_edges(&c);
+	c.in_cycle = lw_xcalloc(m->locks.n, sizeof(bool));
+	from = lw_xmalloc(c.edges.n * sizeof(uint32_t));
+	to = lw_xmalloc(c.edges.n * sizeof(uint32_t));
+	for (size_t i = 0; i < c.edges.n; i++) {
+		from[i] = c.edges.v[i].from;
+		to[i] = c.edges.v[i].to;
+	}
+	lw_digraph_build(&g, (uint32_t)m->locks.n, from, to, c.edges.n);
+	r = lw_digraph_cycles(&g, MAX_CYCLES_PER_SCC, on_instance_cycle, &c);
+	if (r > 0)
+		fs->truncated_sccs += (size_t)r;
+	lw_digraph_free(&g);
+	free(from);
+	free(to);
+
+	build_class_graph(&c);
+	from = lw_xmalloc(c.cedges.n * sizeof(uint32_t));
+	to = lw_xmalloc(c.cedges.n * sizeof(uint32_t));
+	for (size_t i = 0; i < c.cedges.n; i++) {
+		from[i] = c.cedges.v[i].from;
+		to[i] = c.cedges.v[i].to;
+	}
+	lw_digraph_build(&g, (uint32_t)m->classes.n, from, to, c.cedges.n);
+	r = lw_digraph_cycles(&g, MAX_CYCLES_PER_SCC, on_class_cycle, &c);
+	if (r > 0)
+		fs->truncated_sccs += (size_t)r;
+	lw_digraph_free(&g);
+	free(from);
+	free(to);
+	detect_class_self_order(&c);
+
+	for (size_t i = 0; i < c.edges.n; i++)
+		free(c.edges.v[i].obs.v);
+	free(c.edges.v);
+	lw_map_free(&c.edge_ids);
+	free(c.in_cycle);
+	for (size_t i = 0; i < c.covered.n; i++)
+		free(c.covered.v[i]);
+	free(c.covered.v);
+	free(c.covered_len.v);
+	free(c.cedges.v);
+	lw_map_free(&c.cedge_ids);
+	free(c.self_dir[0]);
+	free(c.self_dir[1]);
+}

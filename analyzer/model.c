@@ -1,0 +1,430 @@
+/* Building the model from parsed traces. */
+#include "model.h"
+#include "symbolize.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct lw_model *lw_model_new(void)
+{
+	return lw_xcalloc(1, sizeof(struct lw_model));
+}
+
+const char *lw_lock_kind_name(unsigned kind)
+{
+	switch (kind) {
+	case LW_LOCK_MUTEX:   return "mutex";
+	case LW_LOCK_RWLOCK:  return "rwlock";
+	case LW_LOCK_SPIN:    return "spinlock";
+	case LW_LOCK_SEM:     return "semaphore";
+	case LW_LOCK_COND:    return "condition variable";
+	case LW_LOCK_BARRIER: return "barrier";
+	default:              return "lock";
+	}
+}
+
+static uint64_t lock_key_b(uint32_t proc, uint32_t gen)
+{
+	return (uint64_t)proc << 32 | gen;
+}
+
+uint32_t lw_model_find_lock(const struct lw_model *m, uint32_t proc, uint64_t addr, uint32_t gen)
+{
+	uint32_t i;
+
+	return lw_map_get(&m->lock_ids, addr, lock_key_b(proc, gen), &i) ? i : LW_NONE;
+}
+
+/* Returns the index of lock (proc, addr, gen), creating an unknown-kind lock if needed. */
+static uint32_t get_lock(struct lw_model *m, uint32_t proc, uint64_t addr, uint32_t gen)
+{
+	uint32_t i = lw_model_find_lock(m, proc, addr, gen);
+
+	if (i != LW_NONE)
+		return i;
+	i = (uint32_t)m->locks.n;
+	lw_vec_push(&m->locks, ((struct lw_lock){ .proc = proc, .addr = addr, .gen = gen,
+						 .cls = LW_NONE }));
+	lw_map_put(&m->lock_ids, addr, lock_key_b(proc, gen), i);
+	return i;
+}
+
+struct lw_thread *lw_model_thread(const struct lw_model *m, uint32_t proc, uint32_t tid)
+{
+	const struct lw_process *p = &m->procs.v[proc];
+	uint32_t i;
+
+	return lw_map_get(&p->tids, tid, 0, &i) ? &p->threads.v[i] : NULL;
+}
+
+static struct lw_thread *get_thread(struct lw_process *p, uint32_t tid)
+{
+	uint32_t i;
+
+	if (lw_map_get(&p->tids, tid, 0, &i))
+		return &p->threads.v[i];
+	i = (uint32_t)p->threads.n;
+	lw_vec_push(&p->threads, ((struct lw_thread){ .tid = tid }));
+	lw_map_put(&p->tids, tid, 0, i);
+	return &p->threads.v[i];
+}
+
+const struct lw_stack *lw_model_stack(const struct lw_model *m, uint32_t proc, uint32_t id)
+{
+	const struct lw_process *p = &m->procs.v[proc];
+	uint32_t i;
+
+	if (id == 0 || !lw_map_get(&p->stack_ids, id, 0, &i))
+		return NULL;
+	return &p->stacks.v[i];
+}
+
+bool lw_model_sem_locklike(const struct lw_model *m, uint32_t tid, const struct lw_lock *l)
+{
+	uint32_t v;
+
+	return lw_map_get(&m->procs.v[l->proc].locklike, l->addr, (uint64_t)tid << 32 | l->gen, &v);
+}
+
+struct lw_symbolizer *lw_model_symbolizer(struct lw_model *m, uint32_t proc)
+{
+	struct lw_process *p = &m->procs.v[proc];
+
+	if (!p->sym)
+		p->sym = lw_symbolizer_new(p->modules.v, p->modules.n);
+	return p->sym;
+}
+
+static void add_module(struct lw_process *p, const unsigned char *r)
+{
+	struct lw_rec_module rec;
+	struct lw_module mod;
+
+	memcpy(&rec, r, sizeof(rec));
+	mod.base = rec.base;
+	mod.lo = rec.lo;
+	mod.hi = rec.hi;
+	mod.build_id_len = rec.build_id_len;
+	mod.build_id = lw_xmalloc(rec.build_id_len);
+	memcpy(mod.build_id, r + sizeof(rec), rec.build_id_len);
+	mod.path = lw_xstrndup((const char *)r + sizeof(rec) + rec.build_id_len, rec.path_len);
+	/* A path with an embedded NUL is cut there; a module seen twice is kept once. */
+	for (size_t i = 0; i < p->modules.n; i++) {
+		struct lw_module *o = &p->modules.v[i];
+
+		if (o->base == mod.base && o->lo == mod.lo && strcmp(o->path, mod.path) == 0) {
+			free(mod.path);
+			free(mod.build_id);
+			return;
+		}
+	}
+	lw_vec_push(&p->modules, mod);
+}
+
+static void add_stack(struct lw_process *p, const unsigned char *r)
+{
+	struct lw_rec_stack rec;
+	struct lw_stack st;
+	uint32_t i;
+
+	memcpy(&rec, r, sizeof(rec));
+	if (lw_map_get(&p->stack_ids, rec.id, 0, &i))
+		return;                 /* the first definition wins */
+	st.id = rec.id;
+	st.depth = rec.depth;
+	st.pc = lw_xmalloc((size_t)rec.depth * sizeof(uint64_t));
+	memcpy(st.pc, r + sizeof(rec), (size_t)rec.depth * sizeof(uint64_t));
+	lw_map_put(&p->stack_ids, rec.id, 0, (uint32_t)p->stacks.n);
+	lw_vec_push(&p->stacks, st);
+}
+
+static struct lw_held_ref *copy_held(struct lw_model *m, uint32_t proc, const unsigned char *h,
+				     uint32_t n)
+{
+	struct lw_held_ref *out = lw_xmalloc((size_t)n * sizeof(*out));
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct lw_held rec;
+
+		memcpy(&rec, h + (size_t)i * sizeof(rec), sizeof(rec));
+		out[i] = (struct lw_held_ref){ get_lock(m, proc, rec.addr, rec.gen), rec.mode,
+					       rec.flags, rec.stack };
+	}
+	return out;
+}
+
+static uint64_t acq_hash(const struct lw_acq *a)
+{
+	uint64_t h = LW_FNV_INIT;
+
+	h = lw_fnv1a(h, &a->lock, sizeof(a->lock));
+	h = lw_fnv1a(h, &a->mode, sizeof(a->mode));
+	h = lw_fnv1a(h, &a->flags, sizeof(a->flags));
+	h = lw_fnv1a(h, &a->stack, sizeof(a->stack));
+	for (uint32_t i = 0; i < a->n_held; i++)
+		h = lw_fnv1a(h, &a->held[i], sizeof(a->held[i]));
+	return h;
+}
+
+static bool acq_same(const struct lw_acq *a, const struct lw_acq *b)
+{
+	if (a->proc != b->proc || a->tid != b->tid || a->lock != b->lock || a->mode != b->mode ||
+	    a->flags != b->flags || a->stack != b->stack || a->n_held != b->n_held)
+		return false;
+	for (uint32_t i = 0; i < a->n_held; i++)
+		if (memcmp(&a->held[i], &b->held[i], sizeof(a->held[i])) != 0)
+			return false;
+	return true;
+}
+
+static void add_acquire(struct lw_model *m, uint32_t proc, const unsigned char *r)
+{
+	struct lw_rec_acquire rec;
+	struct lw_acq a;
+	uint64_t h;
+	uint32_t i;
+
+	memcpy(&rec, r, sizeof(rec));
+	a = (struct lw_acq){ .proc = proc, .tid = rec.tid, .mode = rec.mode, .flags = rec.flags,
+			     .stack = rec.stack, .n_held = rec.n_held, .seq = rec.seq, .count = 1 };
+	a.lock = get_lock(m, proc, rec.addr, rec.gen);
+	a.held = copy_held(m, proc, r + sizeof(rec), rec.n_held);
+	get_thread(&m->procs.v[proc], rec.tid);
+	/* The full level records every acquisition: keep each distinct one once, counted.
+	 * On a hash collision between different acquisitions the second is kept separately. */
+	h = acq_hash(&a);
+	if (lw_map_get(&m->acq_ids, h, (uint64_t)proc << 32 | rec.tid, &i)) {
+		if (acq_same(&m->acqs.v[i], &a)) {
+			if (m->acqs.v[i].count < UINT32_MAX)
+				m->acqs.v[i].count++;
+			free(a.held);
+			return;
+		}
+	} else {
+		lw_map_put(&m->acq_ids, h, (uint64_t)proc << 32 | rec.tid, (uint32_t)m->acqs.n);
+	}
+	lw_vec_push(&m->acqs, a);
+}
+
+static void add_deadlock(struct lw_model *m, uint32_t proc, const unsigned char *r)
+{
+	struct lw_rec_deadlock rec;
+	struct lw_deadlock d;
+	size_t off;
+
+	memcpy(&rec, r, sizeof(rec));
+	d = (struct lw_deadlock){ .proc = proc, .reason = rec.reason, .seq = rec.seq,
+				  .n_threads = rec.n_threads };
+	d.threads = lw_xcalloc(rec.n_threads, sizeof(*d.threads));
+	off = sizeof(rec);
+	for (uint32_t i = 0; i < rec.n_threads; i++) {
+		struct lw_deadlock_thread t;
+		struct lw_dl_thread *o = &d.threads[i];
+
+		memcpy(&t, r + off, sizeof(t));
+		off += sizeof(t);
+		*o = (struct lw_dl_thread){ .tid = t.tid, .stack = t.stack, .wait_addr = t.wait_addr,
+					    .wait_gen = t.wait_gen, .wait_kind = t.wait_kind,
+					    .wait_mode = t.wait_mode, .n_held = t.n_held,
+					    .wait_lock = LW_NONE };
+		if (t.wait_kind != LW_WAIT_JOIN && t.wait_kind != LW_WAIT_COND)
+			o->wait_lock = get_lock(m, proc, t.wait_addr, t.wait_gen);
+		o->held = copy_held(m, proc, r + off, t.n_held);
+		off += (size_t)t.n_held * sizeof(struct lw_held);
+	}
+	lw_vec_push(&m->deadlocks, d);
+}
+
+static void add_misuse(struct lw_model *m, uint32_t proc, const unsigned char *r)
+{
+	struct lw_rec_misuse rec;
+	struct lw_misuse u;
+
+	memcpy(&rec, r, sizeof(rec));
+	u = (struct lw_misuse){ .proc = proc, .tid = rec.tid, .what = rec.what,
+				.lock_kind = rec.lock_kind, .addr = rec.addr, .gen = rec.gen,
+				.stack = rec.stack, .other_tid = rec.other_tid,
+				.other_stack = rec.other_stack, .value = rec.value, .seq = rec.seq,
+				.lock = LW_NONE };
+	if (rec.what != LW_MISUSE_JOIN_TWICE && rec.what != LW_MISUSE_JOIN_DETACHED) {
+		u.lock = get_lock(m, proc, rec.addr, rec.gen);
+		if (!m->locks.v[u.lock].kind)
+			m->locks.v[u.lock].kind = rec.lock_kind;
+	}
+	lw_vec_push(&m->misuses, u);
+}
+
+static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r, uint32_t kind)
+{
+	struct lw_process *p = &m->procs.v[proc];
+
+	switch (kind) {
+	case LW_REC_MODULE:
+		add_module(p, r);
+		break;
+	case LW_REC_STACK:
+		add_stack(p, r);
+		break;
+	case LW_REC_THREAD: {
+		struct lw_rec_thread rec;
+		struct lw_thread *t;
+
+		memcpy(&rec, r, sizeof(rec));
+		t = get_thread(p, rec.tid);
+		t->known = true;
+		t->parent = rec.parent == rec.tid ? 0 : rec.parent;
+		t->os_tid = rec.os_tid;
+		t->create_stack = rec.create_stack;
+		t->start_routine = rec.start_routine;
+		t->seq = rec.seq;
+		break;
+	}
+	case LW_REC_THREAD_END: {
+		struct lw_rec_thread_end rec;
+		struct lw_thread *t;
+
+		memcpy(&rec, r, sizeof(rec));
+		t = get_thread(p, rec.tid);
+		t->ended = true;
+		t->end_flags = rec.flags;
+		t->end_seq = rec.seq;
+		break;
+	}
+	case LW_REC_JOIN: {
+		struct lw_rec_join rec;
+
+		memcpy(&rec, r, sizeof(rec));
+		get_thread(p, rec.joiner);
+		get_thread(p, rec.joined);
+		lw_vec_push(&p->joins, ((struct lw_join){ rec.joiner, rec.joined, rec.stack, rec.seq }));
+		break;
+	}
+	case LW_REC_LOCK_INIT: {
+		struct lw_rec_lock_init rec;
+		struct lw_lock *l;
+		uint32_t li;
+
+		memcpy(&rec, r, sizeof(rec));
+		li = get_lock(m, proc, rec.addr, rec.gen);
+		l = &m->locks.v[li];
+		if (!l->has_init) {
+			l->has_init = true;
+			l->kind = rec.lock_kind;
+			l->flags = rec.flags;
+			l->init_stack = rec.stack;
+			l->init_tid = rec.tid;
+		}
+		break;
+	}
+	case LW_REC_ACQUIRE:
+		add_acquire(m, proc, r);
+		break;
+	case LW_REC_SEM_LOCKLIKE: {
+		struct lw_rec_sem_locklike rec;
+
+		memcpy(&rec, r, sizeof(rec));
+		lw_map_put(&p->locklike, rec.addr, (uint64_t)rec.tid << 32 | rec.gen, 1);
+		break;
+	}
+	case LW_REC_DEADLOCK:
+		add_deadlock(m, proc, r);
+		break;
+	case LW_REC_MISUSE:
+		add_misuse(m, proc, r);
+		break;
+	default:
+		/* LOCK_DESTROY and RELEASE carry nothing the detectors use yet. */
+		break;
+	}
+}
+
+uint32_t lw_model_add_trace(struct lw_model *m, const struct lw_trace *t)
+{
+	uint32_t proc = (uint32_t)m->procs.n;
+	struct lw_process p = { 0 };
+
+	p.name = lw_xstrdup(t->name ? t->name : "(trace)");
+	p.hdr = t->hdr;
+	lw_vec_push(&m->procs, p);
+	for (size_t i = 0; i < t->n_recs; i++)
+		add_record(m, proc, lw_trace_record(t, i), t->recs[i].kind);
+	return proc;
+}
+
+static int join_cmp(const void *a, const void *b)
+{
+	const struct lw_join *x = a, *y = b;
+
+	if (x->joiner != y->joiner)
+		return x->joiner < y->joiner ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void lw_model_finish(struct lw_model *m)
+{
+	for (size_t pi = 0; pi < m->procs.n; pi++) {
+		struct lw_process *p = &m->procs.v[pi];
+
+		if (p->joins.n)
+			qsort(p->joins.v, p->joins.n, sizeof(p->joins.v[0]), join_cmp);
+		for (size_t i = 0; i < p->joins.n;) {
+			size_t j = i;
+			struct lw_thread *t = lw_model_thread(m, (uint32_t)pi, p->joins.v[i].joiner);
+
+			while (j < p->joins.n && p->joins.v[j].joiner == p->joins.v[i].joiner)
+				j++;
+			t->first_join = (uint32_t)i;
+			t->n_joins = (uint32_t)(j - i);
+			i = j;
+		}
+	}
+}
+
+void lw_model_free(struct lw_model *m)
+{
+	if (!m)
+		return;
+	for (size_t pi = 0; pi < m->procs.n; pi++) {
+		struct lw_process *p = &m->procs.v[pi];
+
+		for (size_t i = 0; i < p->modules.n; i++) {
+			free(p->modules.v[i].path);
+			free(p->modules.v[i].build_id);
+		}
+		free(p->modules.v);
+		for (size_t i = 0; i < p->stacks.n; i++)
+			free(p->stacks.v[i].pc);
+		free(p->stacks.v);
+		lw_map_free(&p->stack_ids);
+		free(p->threads.v);
+		lw_map_free(&p->tids);
+		free(p->joins.v);
+		lw_map_free(&p->locklike);
+		lw_map_free(&p->hb_memo);
+		lw_symbolizer_free(p->sym);
+		free(p->name);
+	}
+	free(m->procs.v);
+	for (size_t i = 0; i < m->locks.n; i++)
+		free(m->locks.v[i].name);
+	free(m->locks.v);
+	lw_map_free(&m->lock_ids);
+	for (size_t i = 0; i < m->acqs.n; i++)
+		free(m->acqs.v[i].held);
+	free(m->acqs.v);
+	lw_map_free(&m->acq_ids);
+	for (size_t i = 0; i < m->deadlocks.n; i++) {
+		for (uint32_t j = 0; j < m->deadlocks.v[i].n_threads; j++)
+			free(m->deadlocks.v[i].threads[j].held);
+		free(m->deadlocks.v[i].threads);
+	}
+	free(m->deadlocks.v);
+	free(m->misuses.v);
+	for (size_t i = 0; i < m->classes.n; i++) {
+		free(m->classes.v[i].key);
+		free(m->classes.v[i].name);
+	}
+	free(m->classes.v);
+	lw_map_free(&m->class_ids);
+	free(m);
+}

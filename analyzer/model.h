@@ -1,0 +1,170 @@
+/* The analyzer's model of one or more traced processes: threads, locks, stacks, acquisitions. */
+#ifndef LW_MODEL_H
+#define LW_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hashmap.h"
+#include "trace_reader.h"
+#include "util.h"
+
+#define LW_NONE UINT32_MAX           /* "no such index" */
+
+struct lw_symbolizer;
+
+struct lw_module {
+	uint64_t base, lo, hi;
+	char    *path;
+	uint8_t *build_id;
+	uint16_t build_id_len;
+};
+
+struct lw_stack {
+	uint32_t  id;
+	uint32_t  depth;
+	uint64_t *pc;                /* innermost first */
+};
+
+struct lw_thread {
+	uint32_t tid;
+	uint32_t parent;             /* lockwatch tid, 0 if unknown */
+	int32_t  os_tid;
+	uint32_t create_stack;
+	uint64_t start_routine;
+	uint64_t seq;                /* creation, in the process's event order */
+	bool     known;              /* a THREAD record was seen */
+	bool     ended;
+	uint32_t end_flags;
+	uint64_t end_seq;
+	uint32_t first_join, n_joins;/* its joins (as joiner) in lw_process.joins, sorted by seq */
+};
+
+struct lw_join {
+	uint32_t joiner, joined, stack;
+	uint64_t seq;
+};
+
+/* One traced process. */
+struct lw_process {
+	char                  *name;       /* trace file name */
+	struct lw_trace_header hdr;
+	LW_VEC(struct lw_module) modules;
+	LW_VEC(struct lw_stack)  stacks;
+	struct lw_map          stack_ids;  /* (id, 0) -> index in stacks */
+	LW_VEC(struct lw_thread) threads;
+	struct lw_map          tids;       /* (tid, 0) -> index in threads */
+	LW_VEC(struct lw_join)   joins;
+	struct lw_map          locklike;   /* (addr, tid << 32 | gen) -> 1 */
+	struct lw_map          hb_memo;    /* (a_tid, b_tid) -> lifetime-before result + 1 */
+	struct lw_symbolizer  *sym;        /* made on first use */
+};
+
+/* A lock instance: (process, addr, gen). */
+struct lw_lock {
+	uint32_t proc;
+	uint32_t gen;
+	uint64_t addr;
+	uint16_t kind;               /* enum lw_lock_kind, 0 if never initialised in the trace */
+	uint16_t flags;              /* LW_LOCKF_* */
+	uint32_t init_stack;
+	uint32_t init_tid;
+	bool     has_init;
+	uint32_t cls;                /* lock class, set by lw_lock_classes */
+	bool     global;             /* named after an ELF data symbol */
+	bool     name_has_addr;      /* name already shows the address */
+	char    *name;               /* set by lw_name_locks */
+};
+
+/* A lock held during an acquisition. */
+struct lw_held_ref {
+	uint32_t lock;               /* index in lw_model.locks */
+	uint16_t mode, flags;
+	uint32_t stack;
+};
+
+/* An acquisition observation: thread tid took lock while holding held[]. */
+struct lw_acq {
+	uint32_t proc;
+	uint32_t tid;
+	uint32_t lock;
+	uint16_t mode, flags;
+	uint32_t stack;
+	uint32_t n_held;
+	uint64_t seq;                /* first time seen */
+	uint32_t count;              /* times recorded (full level records each one) */
+	struct lw_held_ref *held;
+};
+
+struct lw_dl_thread {
+	uint32_t tid, stack;
+	uint64_t wait_addr;
+	uint32_t wait_gen;
+	uint16_t wait_kind, wait_mode;
+	uint32_t wait_lock;          /* index in locks, LW_NONE for joins and condvars */
+	uint32_t n_held;
+	struct lw_held_ref *held;
+};
+
+struct lw_deadlock {
+	uint32_t proc;
+	uint32_t reason;             /* enum lw_deadlock_reason */
+	uint64_t seq;
+	uint32_t n_threads;
+	struct lw_dl_thread *threads;
+};
+
+struct lw_misuse {
+	uint32_t proc;
+	uint32_t tid;
+	uint16_t what, lock_kind;
+	uint64_t addr;
+	uint32_t gen, stack;
+	uint32_t other_tid, other_stack;
+	uint64_t value;
+	uint64_t seq;
+	uint32_t lock;               /* index in locks, or LW_NONE */
+};
+
+/* A lock class (lockdep's idea): globals by symbol, others by init (or first-use) site. */
+struct lw_class {
+	char    *key;                /* identity, comparable across processes */
+	char    *name;               /* "lock_a", "mutex initialised at f (f.c:3)" */
+	uint32_t first_lock;         /* a representative instance */
+};
+
+struct lw_model {
+	LW_VEC(struct lw_process) procs;
+	LW_VEC(struct lw_lock)    locks;
+	struct lw_map             lock_ids;  /* (addr, proc << 32 | gen) -> index */
+	LW_VEC(struct lw_acq)     acqs;
+	struct lw_map             acq_ids;   /* (content hash, proc << 32 | tid) -> index */
+	LW_VEC(struct lw_deadlock) deadlocks;
+	LW_VEC(struct lw_misuse)  misuses;
+	LW_VEC(struct lw_class)   classes;   /* set by lw_name_locks */
+	struct lw_map             class_ids; /* (key hash, n) -> index */
+};
+
+/* Returns an empty model (never NULL). */
+struct lw_model *lw_model_new(void);
+/* Adds a parsed trace as a new process; the model copies what it needs, so the trace may be
+ * closed afterwards.  Returns the process index.  Cannot fail. */
+uint32_t lw_model_add_trace(struct lw_model *m, const struct lw_trace *t);
+/* Builds the indexes the detectors use; call once after the last lw_model_add_trace. */
+void lw_model_finish(struct lw_model *m);
+void lw_model_free(struct lw_model *m);
+
+/* Lookups; they return NULL / LW_NONE when the id is unknown. */
+const struct lw_stack *lw_model_stack(const struct lw_model *m, uint32_t proc, uint32_t id);
+struct lw_thread *lw_model_thread(const struct lw_model *m, uint32_t proc, uint32_t tid);
+uint32_t lw_model_find_lock(const struct lw_model *m, uint32_t proc, uint64_t addr, uint32_t gen);
+/* True if a SEM_LOCKLIKE record exists for (tid, lock). */
+bool lw_model_sem_locklike(const struct lw_model *m, uint32_t tid, const struct lw_lock *l);
+/* Returns the symbolizer of a process, making it on first use (never NULL). */
+struct lw_symbolizer *lw_model_symbolizer(struct lw_model *m, uint32_t proc);
+
+/* "mutex", "rwlock", ...; "lock" for an unknown kind. */
+const char *lw_lock_kind_name(unsigned kind);
+
+#endif

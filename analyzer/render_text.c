@@ -1,0 +1,212 @@
+/* The text report: lockdep-like, for people. */
+#include "render.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+static void lock_label(const struct lw_finding *f, size_t li, char *buf, size_t len)
+{
+	const struct lw_flock *l = &f->locks.v[li];
+
+	if (l->show_addr)
+		snprintf(buf, len, "%s [0x%" PRIx64 "]", l->name, l->addr);
+	else
+		snprintf(buf, len, "%s", l->name);
+}
+
+static void frame_text(FILE *out, const struct lw_frame *fr)
+{
+	if (fr->file)
+		fprintf(out, "%s (%s:%d)", fr->function, fr->file, fr->line);
+	else if (fr->module && strchr(fr->function, '+') == NULL)
+		fprintf(out, "%s (%s)", fr->function, fr->module);
+	else
+		fputs(fr->function, out);
+}
+
+static void stack_text(FILE *out, const struct lw_fstack *st, const char *indent)
+{
+	if (!st->n) {
+		fprintf(out, "%s(no stack recorded)\n", indent);
+		return;
+	}
+	for (size_t i = 0; i < st->n; i++) {
+		fprintf(out, "%s#%zu ", indent, i);
+		frame_text(out, &st->frames[i]);
+		fputc('\n', out);
+	}
+}
+
+/* "T2 (started at worker_b (transfer.c:40))" */
+static void thread_label(FILE *out, const struct lw_finding *f, uint32_t tid)
+{
+	fprintf(out, "T%" PRIu32, tid);
+	for (size_t i = 0; i < f->threads.n; i++) {
+		const struct lw_fthread *t = &f->threads.v[i];
+
+		if (t->tid != tid || t->role)
+			continue;
+		if (t->start.function) {
+			fputs(" (started at ", out);
+			frame_text(out, &t->start);
+			fputc(')', out);
+		} else if (tid == 1) {
+			fputs(" (main thread)", out);
+		}
+		return;
+	}
+}
+
+static void threads_text(FILE *out, const struct lw_finding *f)
+{
+	for (size_t i = 0; i < f->threads.n; i++) {
+		const struct lw_fthread *t = &f->threads.v[i];
+
+		if (t->role || !t->parent)
+			continue;
+		fputs("  ", out);
+		thread_label(out, f, t->tid);
+		fprintf(out, " was created by T%" PRIu32 " at:\n", t->parent);
+		stack_text(out, &t->create_stack, "      ");
+	}
+}
+
+/* The two-column (n-column) scenario of a cycle ending in a deadlock. */
+static void scenario_text(FILE *out, const struct lw_finding *f)
+{
+	size_t n = f->edges.n, width = 16;
+	char buf[700];
+
+	for (size_t i = 0; i < n; i++) {
+		lock_label(f, f->edges.v[i].from, buf, sizeof(buf));
+		if (strlen(buf) + 8 > width)
+			width = strlen(buf) + 8;
+	}
+	if (width > 60)
+		width = 60;
+	fputs("\n  Possible scenario:\n\n", out);
+	fputs("  ", out);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "     T%" PRIu32, f->edges.v[i].thread);
+		fprintf(out, "%-*s", (int)width, buf);
+	}
+	fputs("\n  ", out);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%-*s", (int)width, "     ----");
+	fputc('\n', out);
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < n; i++) {
+			const struct lw_fedge *e = &f->edges.v[i];
+			char lk[600];
+
+			lock_label(f, round ? e->to : e->from, lk, sizeof(lk));
+			fprintf(out, "  %*s%s(%s);\n", (int)(width * i), "",
+				(round ? e->mode : e->from_mode) == LW_MODE_READ ? "read_lock" : "lock",
+				lk);
+		}
+	fputs("\n  *** DEADLOCK ***\n", out);
+}
+
+static void cycle_text(FILE *out, const struct lw_finding *f)
+{
+	char a[700], b[700];
+
+	threads_text(out, f);
+	for (size_t i = 0; i < f->edges.n; i++) {
+		const struct lw_fedge *e = &f->edges.v[i];
+
+		lock_label(f, e->to, a, sizeof(a));
+		lock_label(f, e->from, b, sizeof(b));
+		fputs("\n  thread ", out);
+		thread_label(out, f, e->thread);
+		fprintf(out, " acquired %s%s%s at:\n", a,
+			e->mode == LW_MODE_READ ? " for reading" : "",
+			e->try_lock ? " (trylock)" : e->timed ? " (timed)" : "");
+		stack_text(out, &e->to_stack, "      ");
+		fprintf(out, "    while holding %s%s acquired at:\n", b,
+			e->from_mode == LW_MODE_READ ? " (for reading)" : "");
+		stack_text(out, &e->from_stack, "      ");
+	}
+	if (f->severity == LW_SEV_ERROR)
+		scenario_text(out, f);
+}
+
+static void deadlock_text(FILE *out, const struct lw_finding *f)
+{
+	char a[700];
+
+	for (size_t i = 0; i < f->threads.n; i++) {
+		const struct lw_fthread *t = &f->threads.v[i];
+
+		fputs("\n  thread ", out);
+		thread_label(out, f, t->tid);
+		fprintf(out, " waits for %s at:\n", t->waiting_for ? t->waiting_for : "?");
+		stack_text(out, &t->stack, "      ");
+		for (size_t k = 0; k < t->n_held; k++) {
+			lock_label(f, t->held[k].lock, a, sizeof(a));
+			fprintf(out, "    holding %s%s, acquired at:\n", a,
+				t->held[k].mode == LW_MODE_READ ? " (for reading)" : "");
+			stack_text(out, &t->held[k].stack, "      ");
+		}
+		if (!t->n_held)
+			fputs("    holding no lock\n", out);
+	}
+	threads_text(out, f);
+}
+
+static void misuse_text(FILE *out, const struct lw_finding *f)
+{
+	for (size_t i = 0; i < f->threads.n; i++) {
+		const struct lw_fthread *t = &f->threads.v[i];
+
+		if (t->role && !t->stack.n)
+			continue;
+		if (t->role)
+			fprintf(out, "\n  %s: thread T%" PRIu32 " at:\n",
+				strcmp(t->role, "owner") == 0 ? "the owner locked it"
+							      : "the earlier use",
+				t->tid);
+		else {
+			fputs("\n  thread ", out);
+			thread_label(out, f, t->tid);
+			fputs(" at:\n", out);
+		}
+		stack_text(out, &t->stack, "      ");
+	}
+}
+
+static void finding_text(FILE *out, const struct lw_finding *f)
+{
+	fprintf(out, "lockwatch: %s: %s: %s", f->severity == LW_SEV_ERROR ? "ERROR" : "WARNING",
+		lw_finding_kind_name(f->kind), f->message);
+	if (f->kind == LW_FIND_LOCK_ORDER_CYCLE)
+		fprintf(out, " (seen %" PRIu64 " time%s)", f->count, f->count == 1 ? "" : "s");
+	fputc('\n', out);
+	fprintf(out, "  in process %" PRId32 " (%s)\n", f->pid, f->exe[0] ? f->exe : "?");
+	switch (f->kind) {
+	case LW_FIND_LOCK_ORDER_CYCLE:
+		cycle_text(out, f);
+		break;
+	case LW_FIND_DEADLOCK:
+		deadlock_text(out, f);
+		break;
+	default:
+		misuse_text(out, f);
+		break;
+	}
+	if (f->severity == LW_SEV_WARNING && lw_reason_name(f->reason))
+		fprintf(out, "\n  Not an error: %s: %s\n", lw_reason_name(f->reason),
+			f->reason_text ? f->reason_text : "");
+	fputc('\n', out);
+}
+
+void lw_render_text(const struct lw_findings *fs, FILE *out)
+{
+	size_t e = lw_findings_count(fs, LW_SEV_ERROR), w = lw_findings_count(fs, LW_SEV_WARNING);
+
+	for (size_t i = 0; i < fs->v.n; i++)
+		finding_text(out, fs->v.v[i]);
+	fprintf(out, "lockwatch: %zu error%s, %zu warning%s in %zu process%s\n", e,
+		e == 1 ? "" : "s", w, w == 1 ? "" : "s", fs->n_processes,
+		fs->n_processes == 1 ? "" : "es");
+}

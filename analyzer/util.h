@@ -1,0 +1,33 @@
+/* Small helpers for the analyzer: checked allocation, growable arrays, formatted strings. */
+#ifndef LW_UTIL_H
+#define LW_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Allocation helpers.  They never return NULL: running out of memory prints
+ * "lockwatch: out of memory" and exits with status 1 (the analyzer's inputs are
+ * bounded by the size of the trace files, so this is a real exhaustion). */
+void *lw_xmalloc(size_t size);
+void *lw_xcalloc(size_t n, size_t size);
+void *lw_xrealloc(void *p, size_t n, size_t size);
+char *lw_xstrdup(const char *s);
+char *lw_xstrndup(const char *s, size_t n);
+/* Returns a newly allocated formatted string. */
+char *lw_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grows an array to hold at least need elements; returns the (possibly moved) array. */
+void *lw_grow(void *v, size_t *cap, size_t need, size_t elem);
+
+/* A growable array of T: LW_VEC(T) v = {0}; lw_vec_push(&v, x); free(v.v). */
+#define LW_VEC(T) struct { T *v; size_t n, cap; }
+#define lw_vec_reserve(vec, k) \
+	((vec)->v = lw_grow((vec)->v, &(vec)->cap, (vec)->n + (k), sizeof(*(vec)->v)))
+#define lw_vec_push(vec, x) \
+	do { lw_vec_reserve(vec, 1); (vec)->v[(vec)->n++] = (x); } while (0)
+
+/* 64-bit FNV-1a over a buffer, continuing from h (start with LW_FNV_INIT). */
+#define LW_FNV_INIT 0xcbf29ce484222325ull
+uint64_t lw_fnv1a(uint64_t h, const void *buf, size_t len);
+
+#endif

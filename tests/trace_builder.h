@@ -1,0 +1,253 @@
+/* Builds lockwatch traces by hand, in memory, for unit tests (follows lw_trace_format.h). */
+#ifndef LW_TRACE_BUILDER_H
+#define LW_TRACE_BUILDER_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lw_trace_format.h"
+
+struct tb {
+	unsigned char *buf;
+	size_t len, cap;
+	uint64_t seq;                /* next event order number */
+};
+
+static inline void tb_reserve(struct tb *b, size_t n)
+{
+	if (b->len + n <= b->cap)
+		return;
+	while (b->len + n > b->cap)
+		b->cap = b->cap ? b->cap * 2 : 8192;
+	b->buf = realloc(b->buf, b->cap);
+	if (!b->buf)
+		abort();
+}
+
+/* Appends n raw bytes. */
+static inline void tb_raw(struct tb *b, const void *p, size_t n)
+{
+	tb_reserve(b, n);
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+}
+
+static inline void tb_zeros(struct tb *b, size_t n)
+{
+	tb_reserve(b, n);
+	memset(b->buf + b->len, 0, n);
+	b->len += n;
+}
+
+/* Starts a trace: the 4096-byte header of process pid. */
+static inline void tb_init(struct tb *b, int32_t pid)
+{
+	struct lw_trace_header h;
+
+	memset(b, 0, sizeof(*b));
+	b->seq = 1;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, LW_TRACE_MAGIC, 8);
+	h.version = LW_TRACE_VERSION;
+	h.header_size = LW_TRACE_HEADER_SIZE;
+	h.session = 0x1234;
+	h.pid = pid;
+	h.ppid = 1;
+	h.level = LW_LEVEL_DEPENDENCIES;
+	strcpy(h.exe, "/test/prog");
+	tb_raw(b, &h, sizeof(h));
+	tb_zeros(b, LW_TRACE_HEADER_SIZE - sizeof(h));
+}
+
+static inline struct lw_trace_header *tb_header(struct tb *b)
+{
+	return (struct lw_trace_header *)b->buf;
+}
+
+/* Marks the trace closed at its current end. */
+static inline void tb_close(struct tb *b)
+{
+	tb_header(b)->flags |= LW_HDR_CLOSED;
+	tb_header(b)->end_offset = b->len;
+}
+
+static inline struct lw_rec_head tb_head(uint16_t kind, size_t size)
+{
+	struct lw_rec_head h = { LW_REC_MAGIC, kind, (uint32_t)size };
+
+	return h;
+}
+
+/* Appends a fixed-size record r of the given kind (size from sizeof). */
+#define TB_FIXED(b, kind, r) \
+	do { (r).head = tb_head(kind, sizeof(r)); tb_raw(b, &(r), sizeof(r)); } while (0)
+
+static inline void tb_module(struct tb *b, uint64_t base, uint64_t lo, uint64_t hi,
+			     const char *path)
+{
+	struct lw_rec_module r;
+	size_t plen = strlen(path), size = (sizeof(r) + plen + 7) & ~(size_t)7;
+
+	memset(&r, 0, sizeof(r));
+	r.head = tb_head(LW_REC_MODULE, size);
+	r.base = base;
+	r.lo = lo;
+	r.hi = hi;
+	r.path_len = (uint16_t)plen;
+	tb_raw(b, &r, sizeof(r));
+	tb_raw(b, path, plen);
+	tb_zeros(b, size - sizeof(r) - plen);
+}
+
+static inline void tb_stack(struct tb *b, uint32_t id, uint32_t depth, const uint64_t *pcs)
+{
+	struct lw_rec_stack r;
+
+	memset(&r, 0, sizeof(r));
+	r.head = tb_head(LW_REC_STACK, sizeof(r) + depth * 8);
+	r.id = id;
+	r.depth = depth;
+	tb_raw(b, &r, sizeof(r));
+	tb_raw(b, pcs, depth * 8);
+}
+
+/* Thread tid created by parent (0 for main) at the next event. */
+static inline void tb_thread(struct tb *b, uint32_t tid, uint32_t parent)
+{
+	struct lw_rec_thread r;
+
+	memset(&r, 0, sizeof(r));
+	r.tid = tid;
+	r.parent = parent;
+	r.os_tid = 1000 + (int32_t)tid;
+	r.seq = b->seq++;
+	TB_FIXED(b, LW_REC_THREAD, r);
+}
+
+static inline void tb_join(struct tb *b, uint32_t joiner, uint32_t joined)
+{
+	struct lw_rec_join r;
+
+	memset(&r, 0, sizeof(r));
+	r.joiner = joiner;
+	r.joined = joined;
+	r.seq = b->seq++;
+	TB_FIXED(b, LW_REC_JOIN, r);
+}
+
+static inline void tb_lock_init(struct tb *b, uint64_t addr, uint32_t gen, uint16_t kind,
+				uint16_t flags, uint32_t stack)
+{
+	struct lw_rec_lock_init r;
+
+	memset(&r, 0, sizeof(r));
+	r.addr = addr;
+	r.gen = gen;
+	r.lock_kind = kind;
+	r.flags = flags;
+	r.stack = stack;
+	r.tid = 1;
+	r.seq = b->seq++;
+	TB_FIXED(b, LW_REC_LOCK_INIT, r);
+}
+
+/* A held lock for tb_acquire: write mode, no flags, no stack. */
+static inline struct lw_held tb_held(uint64_t addr, uint32_t gen, uint16_t mode)
+{
+	struct lw_held h;
+
+	memset(&h, 0, sizeof(h));
+	h.addr = addr;
+	h.gen = gen;
+	h.mode = mode;
+	return h;
+}
+
+static inline void tb_acquire_full(struct tb *b, uint32_t tid, uint64_t addr, uint32_t gen,
+				   uint16_t mode, uint16_t flags, uint32_t stack, uint32_t n_held,
+				   const struct lw_held *held)
+{
+	struct lw_rec_acquire r;
+
+	memset(&r, 0, sizeof(r));
+	r.head = tb_head(LW_REC_ACQUIRE, sizeof(r) + n_held * sizeof(struct lw_held));
+	r.tid = tid;
+	r.n_held = n_held;
+	r.addr = addr;
+	r.gen = gen;
+	r.mode = mode;
+	r.flags = flags;
+	r.stack = stack;
+	r.seq = b->seq++;
+	tb_raw(b, &r, sizeof(r));
+	tb_raw(b, held, n_held * sizeof(struct lw_held));
+}
+
+/* Thread tid took `to` (write) while holding `from` (write), both generation 0. */
+static inline void tb_edge(struct tb *b, uint32_t tid, uint64_t from, uint64_t to)
+{
+	struct lw_held h = tb_held(from, 0, LW_MODE_WRITE);
+
+	tb_acquire_full(b, tid, to, 0, LW_MODE_WRITE, 0, 0, 1, &h);
+}
+
+static inline void tb_sem_locklike(struct tb *b, uint32_t tid, uint64_t addr, uint32_t gen)
+{
+	struct lw_rec_sem_locklike r;
+
+	memset(&r, 0, sizeof(r));
+	r.tid = tid;
+	r.addr = addr;
+	r.gen = gen;
+	TB_FIXED(b, LW_REC_SEM_LOCKLIKE, r);
+}
+
+static inline void tb_misuse(struct tb *b, uint32_t tid, uint16_t what, uint64_t addr)
+{
+	struct lw_rec_misuse r;
+
+	memset(&r, 0, sizeof(r));
+	r.tid = tid;
+	r.what = what;
+	r.lock_kind = LW_LOCK_MUTEX;
+	r.addr = addr;
+	r.seq = b->seq++;
+	TB_FIXED(b, LW_REC_MISUSE, r);
+}
+
+/* A deadlock record: thread tids[i] holds held[i] and waits for waits[i] (one lock each). */
+static inline void tb_deadlock2(struct tb *b, const uint32_t tids[2], const uint64_t held[2],
+				const uint64_t waits[2])
+{
+	struct lw_rec_deadlock r;
+
+	memset(&r, 0, sizeof(r));
+	r.head = tb_head(LW_REC_DEADLOCK, sizeof(r) + 2 * (sizeof(struct lw_deadlock_thread) +
+							  sizeof(struct lw_held)));
+	r.reason = LW_DEADLOCK_CYCLE;
+	r.n_threads = 2;
+	r.seq = b->seq++;
+	tb_raw(b, &r, sizeof(r));
+	for (int i = 0; i < 2; i++) {
+		struct lw_deadlock_thread t;
+		struct lw_held h = tb_held(held[i], 0, LW_MODE_WRITE);
+
+		memset(&t, 0, sizeof(t));
+		t.tid = tids[i];
+		t.wait_addr = waits[i];
+		t.wait_kind = LW_LOCK_MUTEX;
+		t.wait_mode = LW_MODE_WRITE;
+		t.n_held = 1;
+		tb_raw(b, &t, sizeof(t));
+		tb_raw(b, &h, sizeof(h));
+	}
+}
+
+static inline void tb_free(struct tb *b)
+{
+	free(b->buf);
+	memset(b, 0, sizeof(*b));
+}
+
+#endif
