@@ -296,11 +296,12 @@ static char *site_text(struct lw_model *m, uint32_t proc, uint32_t stack)
 		free(st.frames);
 		return lw_xstrdup("an unknown place");
 	}
-	if (st.frames[0].file)
-		s = lw_xasprintf("%s (%s:%d)", st.frames[0].function, st.frames[0].file,
-				 st.frames[0].line);
-	else
-		s = lw_xstrdup(st.frames[0].function);
+	{
+		char buf[1024];
+
+		lw_fframe_format(&st.frames[0], buf, sizeof(buf));
+		s = lw_xstrdup(buf);
+	}
 	for (size_t i = 0; i < st.n; i++) {
 		free(st.frames[i].function);
 		free(st.frames[i].file);
@@ -470,13 +471,40 @@ static void remember_classes(struct cycles *c, const uint32_t *cyc, size_t n)
 	}
 }
 
-static int on_instance_cycle(void *arg, const uint32_t *cyc, size_t n)
+/* The least seq among an edge's observations: when it was first seen. */
+static uint64_t edge_first_seq(const struct cycles *c, uint32_t ei)
+{
+	const struct edge *e = &c->edges.v[ei];
+	uint64_t best = UINT64_MAX;
+
+	for (size_t i = 0; i < e->obs.n; i++)
+		if (c->m->acqs.v[e->obs.v[i].acq].seq < best)
+			best = c->m->acqs.v[e->obs.v[i].acq].seq;
+	return best;
+}
+
+static int on_instance_cycle(void *arg, const uint32_t *found, size_t n)
 {
 	struct cycles *c = arg;
 	struct lw_model *m = c->m;
+	uint32_t *cyc = lw_xmalloc(n * sizeof(uint32_t));
 	struct judge j = { .c = c, .cyc = cyc, .n = n, .best_score = ~0u, .gate = LW_NONE };
 	struct lw_finding *f;
+	size_t first = 0;
+	uint64_t first_seq = UINT64_MAX;
 	bool feasible;
+
+	/* Tell the story from the edge seen first. */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t s = edge_first_seq(c, found[i]);
+
+		if (s < first_seq) {
+			first_seq = s;
+			first = i;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		cyc[i] = found[(first + i) % n];
 
 	j.proc = m->locks.v[c->edges.v[cyc[0]].from].proc;
 	j.pick = lw_xcalloc(n, sizeof(uint32_t));
@@ -502,6 +530,7 @@ static int on_instance_cycle(void *arg, const uint32_t *cyc, size_t n)
 	remember_classes(c, cyc, n);
 	free(j.pick);
 	free(j.best);
+	free(cyc);
 	return 0;
 }
 

@@ -77,17 +77,8 @@ size_t lw_finding_lock(struct lw_finding *f, const struct lw_model *m, uint32_t 
 
 static void make_frame(struct lw_frame *out, const struct lw_sym_frame *sf)
 {
-	char buf[512];
-
-	if (sf->function) {
-		out->function = lw_xstrdup(sf->function);
-	} else {
-		if (sf->module)
-			snprintf(buf, sizeof(buf), "%s+0x%" PRIx64, sf->module, sf->module_offset);
-		else
-			snprintf(buf, sizeof(buf), "0x%" PRIx64, sf->pc);
-		out->function = lw_xstrdup(buf);
-	}
+	out->function = sf->function ? lw_xstrdup(sf->function) : NULL;
+	out->module_offset = sf->module_offset;
 	out->file = sf->file ? lw_xstrdup(sf->file) : NULL;
 	out->line = sf->file ? sf->line : 0;
 	out->module = sf->module ? lw_xstrdup(sf->module) : NULL;
@@ -186,6 +177,21 @@ static void free_finding(struct lw_finding *f)
 	}
 	free(f->threads.v);
 	free(f);
+}
+
+void lw_fframe_format(const struct lw_frame *fr, char *buf, size_t len)
+{
+	if (fr->function && fr->file)
+		snprintf(buf, len, "%s (%s:%d)", fr->function, fr->file, fr->line);
+	else if (fr->function && fr->module)
+		snprintf(buf, len, "%s (%s+0x%" PRIx64 ")", fr->function, fr->module,
+			 fr->module_offset);
+	else if (fr->function)
+		snprintf(buf, len, "%s", fr->function);
+	else if (fr->module)
+		snprintf(buf, len, "%s+0x%" PRIx64, fr->module, fr->module_offset);
+	else
+		snprintf(buf, len, "0x%" PRIx64, fr->pc);
 }
 
 void lw_findings_free(struct lw_findings *fs)

@@ -36,10 +36,11 @@ enum lw_reason {
 
 /* One resolved stack frame; strings owned by the finding. */
 struct lw_frame {
-	char    *function;           /* never NULL: "module+0xoff" or "0xpc" when unknown */
+	char    *function;           /* NULL when unknown */
 	char    *file;               /* NULL when unknown */
 	int      line;               /* 0 when unknown */
 	char    *module;             /* basename, NULL when no module contains pc */
+	uint64_t module_offset;      /* pc - module base */
 	uint64_t pc;
 };
 
@@ -115,6 +116,8 @@ struct lw_fthread *lw_finding_thread(struct lw_finding *f, struct lw_model *m, u
 /* Resolves a trace stack (innermost first, leading libc pthread frames skipped). */
 struct lw_fstack lw_finding_stack(struct lw_model *m, uint32_t proc, uint32_t stack_id);
 void lw_findings_free(struct lw_findings *fs);
+/* Formats a frame as "func (file:line)", "func (module+0xoff)", "module+0xoff" or "0xpc". */
+void lw_fframe_format(const struct lw_frame *fr, char *buf, size_t len);
 
 /* Detectors. */
 /* Lock-order cycles over lock instances and lock classes (detect_cycles.c). */

@@ -49,7 +49,7 @@ static void thread(struct lw_json *j, const struct lw_finding *f, const struct l
 	else
 		lw_json_null(j);
 	lw_json_key(j, "start");
-	if (t->start.function)
+	if (t->start.pc)
 		frame(j, &t->start);
 	else
 		lw_json_null(j);

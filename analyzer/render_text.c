@@ -16,12 +16,10 @@ static void lock_label(const struct lw_finding *f, size_t li, char *buf, size_t 
 
 static void frame_text(FILE *out, const struct lw_frame *fr)
 {
-	if (fr->file)
-		fprintf(out, "%s (%s:%d)", fr->function, fr->file, fr->line);
-	else if (fr->module && strchr(fr->function, '+') == NULL)
-		fprintf(out, "%s (%s)", fr->function, fr->module);
-	else
-		fputs(fr->function, out);
+	char buf[1024];
+
+	lw_fframe_format(fr, buf, sizeof(buf));
+	fputs(buf, out);
 }
 
 static void stack_text(FILE *out, const struct lw_fstack *st, const char *indent)
@@ -46,7 +44,7 @@ static void thread_label(FILE *out, const struct lw_finding *f, uint32_t tid)
 
 		if (t->tid != tid || t->role)
 			continue;
-		if (t->start.function) {
+		if (t->start.function || t->start.pc) {
 			fputs(" (started at ", out);
 			frame_text(out, &t->start);
 			fputc(')', out);
