@@ -360,8 +360,69 @@ static int join_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Copies into child the parent's modules it does not list itself, placed before its own so
+ * that its own (later) records win.  Returns true if any was added. */
+static bool inherit_modules(struct lw_process *child, const struct lw_process *parent)
+{
+	LW_VEC(struct lw_module) mods = { 0 };
+	bool added = false;
+
+	for (size_t i = 0; i < parent->modules.n; i++) {
+		const struct lw_module *pm = &parent->modules.v[i];
+		bool have = false;
+
+		for (size_t k = 0; k < child->modules.n && !have; k++)
+			have = child->modules.v[k].base == pm->base && child->modules.v[k].lo == pm->lo &&
+			       strcmp(child->modules.v[k].path, pm->path) == 0;
+		if (have)
+			continue;
+		lw_vec_push(&mods, ((struct lw_module){ pm->base, pm->lo, pm->hi,
+							lw_xstrdup(pm->path),
+							lw_xmalloc(pm->build_id_len),
+							pm->build_id_len }));
+		memcpy(mods.v[mods.n - 1].build_id, pm->build_id, pm->build_id_len);
+		added = true;
+	}
+	for (size_t k = 0; k < child->modules.n; k++)
+		lw_vec_push(&mods, child->modules.v[k]);
+	free(child->modules.v);
+	child->modules.v = mods.v;
+	child->modules.n = mods.n;
+	child->modules.cap = mods.cap;
+	return added;
+}
+
+/*
+ * A fork() child inherits its parent's mappings, and its trace need not list them again:
+ * give it the module map of its parent's trace (same session, pid == its ppid) when that
+ * trace was loaded too.  Repeated for grandchildren.
+ */
+static void inherit_fork_modules(struct lw_model *m)
+{
+	for (size_t pass = 0; pass < m->procs.n; pass++) {
+		bool changed = false;
+
+		for (size_t ci = 0; ci < m->procs.n; ci++) {
+			struct lw_process *c = &m->procs.v[ci];
+
+			if (!(c->hdr.flags & LW_HDR_FORKED))
+				continue;
+			for (size_t pi = 0; pi < m->procs.n; pi++) {
+				const struct lw_process *p = &m->procs.v[pi];
+
+				if (pi != ci && p->hdr.pid == c->hdr.ppid &&
+				    p->hdr.session == c->hdr.session && p->hdr.start_ns <= c->hdr.start_ns)
+					changed |= inherit_modules(c, p);
+			}
+		}
+		if (!changed)
+			break;
+	}
+}
+
 void lw_model_finish(struct lw_model *m)
 {
+	inherit_fork_modules(m);
 	for (size_t pi = 0; pi < m->procs.n; pi++) {
 		struct lw_process *p = &m->procs.v[pi];
 
