@@ -83,15 +83,17 @@ static void scenario_text(FILE *out, const struct lw_finding *f)
 	if (width > 60)
 		width = 60;
 	fputs("\n  Possible scenario:\n\n", out);
-	fputs("  ", out);
-	for (size_t i = 0; i < n; i++) {
-		snprintf(buf, sizeof(buf), "     T%" PRIu32, f->edges.v[i].thread);
-		fprintf(out, "%-*s", (int)width, buf);
+	for (int row = 0; row < 2; row++) {
+		fputs("  ", out);
+		for (size_t i = 0; i < n; i++) {
+			if (row == 0)
+				snprintf(buf, sizeof(buf), "     T%" PRIu32, f->edges.v[i].thread);
+			else
+				snprintf(buf, sizeof(buf), "     ----");
+			fprintf(out, "%-*s", i + 1 < n ? (int)width : 0, buf);
+		}
+		fputc('\n', out);
 	}
-	fputs("\n  ", out);
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%-*s", (int)width, "     ----");
-	fputc('\n', out);
 	for (int round = 0; round < 2; round++)
 		for (size_t i = 0; i < n; i++) {
 			const struct lw_fedge *e = &f->edges.v[i];

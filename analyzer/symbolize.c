@@ -85,7 +85,8 @@ struct lw_symbolizer *lw_symbolizer_new(const struct lw_module *mods, size_t n)
 		m->rec = mods[i];
 		m->rec.path = lw_xstrdup(mods[i].path);
 		m->rec.build_id = lw_xmalloc(mods[i].build_id_len);
-		memcpy(m->rec.build_id, mods[i].build_id, mods[i].build_id_len);
+		if (mods[i].build_id_len)
+			memcpy(m->rec.build_id, mods[i].build_id, mods[i].build_id_len);
 		slash = strrchr(m->rec.path, '/');
 		m->base_name = slash ? slash + 1 : m->rec.path;
 		if (!*m->base_name)
