@@ -221,8 +221,11 @@ static int run_child(char **argv)
 		return 127;
 	}
 	sigemptyset(&sa.sa_mask);
+	/* A signal ignored by whoever started us (nohup, a background job) stays ignored, for
+	 * us and for the program. */
 	for (int i = 0; i < 4; i++)
-		sigaction(sigs[i], &sa, &old[i]);
+		if (sigaction(sigs[i], NULL, &old[i]) == 0 && old[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {

@@ -84,47 +84,38 @@ void lw_detect_deadlocks(struct lw_model *m, struct lw_findings *fs)
 	}
 }
 
-static const char *kind_word(uint16_t kind)
+/* Returns the message of a misuse; name is the object's full description ("mutex lock_a",
+ * "mutex 0x1000"), other the other mutex for LW_MISUSE_COND_TWO_MUTEXES. */
+static char *misuse_message(const struct lw_misuse *u, const char *name, const char *other)
 {
-	return lw_lock_kind_name(kind);
-}
-
-static char *misuse_message(struct lw_model *m, const struct lw_misuse *u, const char *name,
-			    const char *other)
-{
-	const char *k = kind_word(u->lock_kind);
-
 	switch (u->what) {
 	case LW_MISUSE_UNLOCK_NOT_LOCKED:
-		return lw_xasprintf("thread T%" PRIu32 " unlocked %s %s, which was not locked",
-				    u->tid, k, name);
-	case LW_MISUSE_UNLOCK_OTHER_OWNER:
-		return lw_xasprintf("thread T%" PRIu32 " unlocked %s %s, which is held by thread "
-				    "T%" PRIu32, u->tid, k, name, u->other_tid);
-	case LW_MISUSE_RELOCK:
-		return lw_xasprintf("thread T%" PRIu32 " locked non-recursive %s %s again while "
-				    "holding it", u->tid, k, name);
-	case LW_MISUSE_DESTROY_LOCKED:
-		return lw_xasprintf("thread T%" PRIu32 " destroyed %s %s while it was locked",
-				    u->tid, k, name);
-	case LW_MISUSE_DESTROY_WAITED:
-		return lw_xasprintf("thread T%" PRIu32 " destroyed %s %s while threads were "
-				    "waiting on it", u->tid, k, name);
-	case LW_MISUSE_EXIT_HOLDING:
-		return lw_xasprintf("thread T%" PRIu32 " ended while holding %s %s", u->tid, k,
+		return lw_xasprintf("thread T%" PRIu32 " unlocked %s, which was not locked", u->tid,
 				    name);
+	case LW_MISUSE_UNLOCK_OTHER_OWNER:
+		return lw_xasprintf("thread T%" PRIu32 " unlocked %s, which is held by thread T%"
+				    PRIu32, u->tid, name, u->other_tid);
+	case LW_MISUSE_RELOCK:
+		return lw_xasprintf("thread T%" PRIu32 " locked non-recursive %s again while holding "
+				    "it", u->tid, name);
+	case LW_MISUSE_DESTROY_LOCKED:
+		return lw_xasprintf("thread T%" PRIu32 " destroyed %s while it was locked", u->tid,
+				    name);
+	case LW_MISUSE_DESTROY_WAITED:
+		return lw_xasprintf("thread T%" PRIu32 " destroyed %s while threads were waiting on "
+				    "it", u->tid, name);
+	case LW_MISUSE_EXIT_HOLDING:
+		return lw_xasprintf("thread T%" PRIu32 " ended while holding %s", u->tid, name);
 	case LW_MISUSE_COND_NOT_HELD:
-		return lw_xasprintf("thread T%" PRIu32 " waited on a condition variable with %s %s, "
-				    "which it does not hold", u->tid, k, name);
+		return lw_xasprintf("thread T%" PRIu32 " waited on a condition variable with %s, "
+				    "which it does not hold", u->tid, name);
 	case LW_MISUSE_COND_TWO_MUTEXES:
-		return lw_xasprintf("thread T%" PRIu32 " used %s %s with two different mutexes "
-				    "(the other: %s)", u->tid, k, name, other);
+		return lw_xasprintf("thread T%" PRIu32 " used %s with two different mutexes (the "
+				    "other: %s)", u->tid, name, other);
 	case LW_MISUSE_USE_AFTER_DESTROY:
-		return lw_xasprintf("thread T%" PRIu32 " used %s %s after it was destroyed", u->tid,
-				    k, name);
+		return lw_xasprintf("thread T%" PRIu32 " used %s after it was destroyed", u->tid, name);
 	case LW_MISUSE_SEM_OVERFLOW:
-		return lw_xasprintf("thread T%" PRIu32 " posted semaphore %s past SEM_VALUE_MAX",
-				    u->tid, name);
+		return lw_xasprintf("thread T%" PRIu32 " posted %s past SEM_VALUE_MAX", u->tid, name);
 	case LW_MISUSE_JOIN_TWICE:
 		return lw_xasprintf("thread T%" PRIu32 " joined thread T%" PRIu64 ", which was "
 				    "already joined", u->tid, u->value);
@@ -132,9 +123,8 @@ static char *misuse_message(struct lw_model *m, const struct lw_misuse *u, const
 		return lw_xasprintf("thread T%" PRIu32 " joined detached thread T%" PRIu64, u->tid,
 				    u->value);
 	default:
-		(void)m;
-		return lw_xasprintf("thread T%" PRIu32 " misused %s %s (unknown misuse code %u)",
-				    u->tid, k, name, u->what);
+		return lw_xasprintf("thread T%" PRIu32 " misused %s (unknown misuse code %u)", u->tid,
+				    name, u->what);
 	}
 }
 
@@ -152,18 +142,23 @@ void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs)
 			const struct lw_lock *l = &m->locks.v[u->lock];
 
 			lw_finding_lock(f, m, u->lock);
-			if (l->global || l->name_has_addr)
+			/* Only a symbol needs the kind in front: other names start with it. */
+			if (l->global)
+				snprintf(name, sizeof(name), "%s %s",
+					 lw_lock_kind_name(l->kind ? l->kind : u->lock_kind), l->name);
+			else if (l->name_has_addr)
 				snprintf(name, sizeof(name), "%s", l->name);
 			else
 				snprintf(name, sizeof(name), "%s [0x%" PRIx64 "]", l->name, l->addr);
 		} else {
-			snprintf(name, sizeof(name), "0x%" PRIx64, u->addr);
+			snprintf(name, sizeof(name), "%s 0x%" PRIx64, lw_lock_kind_name(u->lock_kind),
+				 u->addr);
 		}
 		if (u->what == LW_MISUSE_COND_TWO_MUTEXES &&
 		    !lw_symbolize_data(lw_model_symbolizer(m, u->proc), u->value, other,
 				       sizeof(other), NULL, NULL))
 			snprintf(other, sizeof(other), "0x%" PRIx64, u->value);
-		f->message = misuse_message(m, u, name, other);
+		f->message = misuse_message(u, name, other);
 		ft = lw_finding_thread(f, m, u->proc, u->tid);
 		ft->stack = lw_finding_stack(m, u->proc, u->stack);
 		if (u->other_tid || u->other_stack) {

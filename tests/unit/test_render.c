@@ -209,3 +209,54 @@ Test(render, json_string_escaping)
 	json_decref(root);
 	free(out);
 }
+
+Test(render, deadlock_and_misuse_reports)
+{
+	struct tb b;
+	struct lw_trace t;
+	struct lw_trace_error err;
+	struct lw_model *m = lw_model_new();
+	uint32_t tids[2] = { 2, 3 };
+	uint64_t held[2] = { 0x1000, 0x2000 }, waits[2] = { 0x2000, 0x1000 };
+	char *s;
+	json_t *root, *f, *th;
+	json_error_t jerr;
+
+	tb_init(&b, 4);
+	tb_thread(&b, 1, 0);
+	tb_thread(&b, 2, 1);
+	tb_thread(&b, 3, 1);
+	tb_deadlock2(&b, tids, held, waits);
+	tb_misuse(&b, 2, LW_MISUSE_DESTROY_LOCKED, 0x1000);
+	cr_assert_eq(lw_trace_parse(b.buf, b.len, "t", &t, &err), 0);
+	lw_model_add_trace(m, &t);
+	lw_model_finish(m);
+	lw_analyze(m, &fs);
+	s = render(false);
+	cr_assert(strstr(s, "lockwatch: ERROR: deadlock: threads T2, T3 wait for each other's locks\n"),
+		  "%s", s);
+	cr_assert(strstr(s, "thread T2 waits for lock 0x2000 at:"), "%s", s);
+	cr_assert(strstr(s, "holding mutex 0x1000, acquired at:"), "%s", s);
+	cr_assert(strstr(s, "lockwatch: ERROR: misuse: thread T2 destroyed mutex 0x1000 while it "
+			    "was locked\n"), "%s", s);
+	cr_assert(strstr(s, "lockwatch: 2 errors, 0 warnings in 1 process\n"), "%s", s);
+	free(s);
+	s = render(true);
+	root = json_loads(s, 0, &jerr);
+	cr_assert(root, "%s", jerr.text);
+	f = json_array_get(json_object_get(root, "findings"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(f, "kind")), "deadlock");
+	th = json_array_get(json_object_get(f, "threads"), 0);
+	cr_assert_eq(json_integer_value(json_object_get(th, "tid")), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(th, "waiting_for")), "lock 0x2000");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(th, "held"), 0),
+							   "lock")), "mutex 0x1000");
+	f = json_array_get(json_object_get(root, "findings"), 1);
+	cr_assert_str_eq(json_string_value(json_object_get(f, "kind")), "misuse");
+	cr_assert_str_eq(json_string_value(json_object_get(f, "severity")), "error");
+	json_decref(root);
+	free(s);
+	lw_model_free(m);
+	lw_trace_close(&t);
+	tb_free(&b);
+}
