@@ -82,7 +82,13 @@ bool lw_hb_lifetime_before(struct lw_model *m, uint32_t proc, uint32_t before, u
 	uint32_t memo;
 	bool r;
 
+	const struct lw_thread *bt;
+
 	if (before == after)
+		return false;
+	/* Only a joined thread's life can end before another's begins. */
+	bt = lw_model_thread(m, proc, before);
+	if (!bt || !bt->was_joined)
 		return false;
 	/* A memoized "yes" is recomputed only when the caller wants to know why. */
 	if (lw_map_get(&p->hb_memo, before, after, &memo) && (memo == 1 || !why))

@@ -428,6 +428,8 @@ void lw_model_finish(struct lw_model *m)
 
 		if (p->joins.n)
 			qsort(p->joins.v, p->joins.n, sizeof(p->joins.v[0]), join_cmp);
+		for (size_t i = 0; i < p->joins.n; i++)
+			lw_model_thread(m, (uint32_t)pi, p->joins.v[i].joined)->was_joined = true;
 		for (size_t i = 0; i < p->joins.n;) {
 			size_t j = i;
 			struct lw_thread *t = lw_model_thread(m, (uint32_t)pi, p->joins.v[i].joiner);

@@ -39,6 +39,7 @@ struct lw_thread {
 	uint32_t end_flags;
 	uint64_t end_seq;
 	uint32_t first_join, n_joins;/* its joins (as joiner) in lw_process.joins, sorted by seq */
+	bool     was_joined;         /* some thread joined it */
 };
 
 struct lw_join {
