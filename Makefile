@@ -19,6 +19,8 @@ SAMPLES      := $(patsubst samples/%.c,$(B)/samples/%,$(wildcard samples/*.c))
 BENCHES      := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 INTEG_TESTS  := $(patsubst tests/integration/%.c,$(B)/tests/%,$(wildcard tests/integration/test_*.c))
+TEST_PROGS   := $(patsubst tests/programs/%.c,$(B)/tests/programs/%,$(filter-out tests/programs/lib%.c,$(wildcard tests/programs/*.c))) \
+                $(patsubst tests/programs/%.c,$(B)/tests/programs/%.so,$(wildcard tests/programs/lib*.c))
 
 SHIM_OBJ     := $(patsubst %.c,$(B)/obj/shim/%.o,$(SHIM_SRC))
 ANALYZER_OBJ := $(patsubst %.c,$(B)/obj/an/%.o,$(ANALYZER_SRC))
@@ -80,7 +82,20 @@ $(B)/tests/test_%: tests/integration/test_%.c $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) -Itests $(CFLAGS) $(WARN) -o $@ $< $(TEST_LIBS)
 
-tests: all $(UNIT_TESTS) $(INTEG_TESTS)
+# Programs the integration tests run (not samples: they show the shim's edge cases).
+$(B)/tests/programs/static_%: tests/programs/static_%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O0 -g -static -o $@ $<
+
+$(B)/tests/programs/lib%.so: tests/programs/lib%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O0 -g -fPIC -shared -pthread -o $@ $<
+
+$(B)/tests/programs/%: tests/programs/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -Iinclude -O0 -g -Wall -pthread -o $@ $<
+
+tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS)
 
 # Every test binary is a Criterion suite; each test that runs a program has its own timeout.
 test: deps

@@ -71,7 +71,11 @@ enum lw_rec_kind {
 	LW_REC_SEM_LOCKLIKE = 10,    /* a thread posted a semaphore it had waited on */
 	LW_REC_DEADLOCK     = 11,
 	LW_REC_MISUSE       = 12,
-	LW_REC_KIND_MAX     = 12,
+	LW_REC_ACCESS       = 13,    /* a memory access seen by a watchpoint, annotation or hook */
+	LW_REC_SYNC         = 14,    /* full level: other happens-before operations */
+	LW_REC_PATH         = 15,    /* a file-system check or create on a path */
+	LW_REC_WATCH        = 16,    /* a watched variable: address, size, name */
+	LW_REC_KIND_MAX     = 16,
 };
 
 /* What a lock is; a lock's identity is (addr, gen). */
@@ -276,6 +280,85 @@ struct lw_rec_misuse {
 	uint32_t other_stack;
 	uint64_t value;              /* what-specific: the other mutex, the joined tid, ... */
 	uint64_t seq;
+};
+
+/* A memory access.  In the full level the trace order (seq) of accesses and
+ * synchronisation is the order in which they happened in the process. */
+#define LW_ACCESS_READ    (1u << 0)
+#define LW_ACCESS_WRITE   (1u << 1)
+#define LW_ACCESS_ATOMIC  (1u << 2)   /* an atomic operation: synchronises, never races */
+#define LW_SRC_WATCHPOINT (1u << 8)   /* hardware watchpoint (perf_event_open) */
+#define LW_SRC_ANNOTATION (1u << 9)   /* LW_READ/LW_WRITE from lockwatch.h */
+#define LW_SRC_HOOK       (1u << 10)  /* compiler load/store hooks */
+
+struct lw_rec_access {
+	struct lw_rec_head head;
+	uint32_t tid;
+	uint16_t flags;              /* LW_ACCESS_* | LW_SRC_* */
+	uint16_t size;               /* bytes accessed (1, 2, 4, 8, ...) */
+	uint64_t addr;
+	uint64_t pc;                 /* the accessing instruction (watchpoints: the one after it) */
+	uint64_t value;              /* value after the access, when known (first 8 bytes) */
+	uint32_t stack;              /* 0 when none could be taken (signal handler) */
+	uint32_t pad;
+	uint64_t seq;
+};
+
+/* Happens-before operations beyond lock acquire/release (full level). */
+enum lw_sync_op {
+	LW_SYNC_SEM_POST        = 1,  /* release on the semaphore: orders before later waits */
+	LW_SYNC_COND_SIGNAL     = 2,
+	LW_SYNC_COND_BROADCAST  = 3,
+	LW_SYNC_COND_WAKE       = 4,  /* a cond wait returned (addr: the condvar) */
+	LW_SYNC_BARRIER_ARRIVE  = 5,  /* every arrival orders before every departure */
+	LW_SYNC_BARRIER_DEPART  = 6,
+	LW_SYNC_ATOMIC_BEGIN    = 7,  /* LW_ATOMIC_BEGIN(): the thread means this to be atomic */
+	LW_SYNC_ATOMIC_END      = 8,
+	LW_SYNC_FORK            = 9,  /* value: child pid */
+};
+
+struct lw_rec_sync {
+	struct lw_rec_head head;
+	uint32_t tid;
+	uint16_t op;                 /* enum lw_sync_op */
+	uint16_t pad;
+	uint64_t addr;
+	uint64_t value;
+	uint32_t stack;
+	uint32_t pad2;
+	uint64_t seq;
+};
+
+/* A file-system call on a path, for check-then-act on files.  Body: struct, then the path
+ * (path_len bytes, no NUL) padded to a multiple of 8. */
+enum lw_path_op {
+	LW_PATH_CHECK        = 1,    /* access, stat, lstat, fstatat */
+	LW_PATH_CREATE       = 2,    /* open/openat/creat with O_CREAT and without O_EXCL */
+	LW_PATH_CREATE_EXCL  = 3,    /* O_CREAT|O_EXCL: the atomic way */
+	LW_PATH_UNLINK       = 4,
+	LW_PATH_RENAME_FROM  = 5,
+	LW_PATH_RENAME_TO    = 6,
+};
+
+struct lw_rec_path {
+	struct lw_rec_head head;
+	uint32_t tid;
+	uint16_t op;                 /* enum lw_path_op */
+	uint16_t path_len;
+	int32_t  result;             /* the call's return value (>= 0 success) */
+	int32_t  err;                /* errno when it failed */
+	uint32_t stack;
+	uint32_t pad;
+	uint64_t seq;
+};
+
+/* A watched variable.  Body: struct, then name (name_len bytes, no NUL), padded to 8. */
+struct lw_rec_watch {
+	struct lw_rec_head head;
+	uint64_t addr;
+	uint32_t size;
+	uint16_t name_len;
+	uint16_t armed;              /* 1: hardware watchpoint armed; 0: refused */
 };
 
 #endif

@@ -67,43 +67,76 @@ static bool first_time(struct lw_thread *t, uint64_t key)
 	return lw_dedup_insert(key);
 }
 
-void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind, uint16_t mode,
-		 uint16_t flags, uintptr_t site)
+/* Returns the stack id of a call site, from the thread's own cache when it can. */
+static inline uint32_t site_stack(struct lw_thread *t, uintptr_t site)
+{
+	struct lw_site_cache_ent *c = &t->sites[(site ^ (site >> 7)) & (LW_SITE_CACHE - 1)];
+	if (LW_LIKELY(c->site == site))
+		return c->stack;
+	uint32_t stack = lw_site_stack(site);
+	c->site = site;
+	c->stack = stack;
+	return stack;
+}
+
+bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr, uint16_t kind,
+		       uint16_t mode, uint16_t flags, uintptr_t site)
 {
 	struct lw_lock *l = lw_lock_get(addr, kind, site);
 	if (LW_UNLIKELY(!l))
-		return;
-	uint32_t gen = __atomic_load_n(&l->gen, __ATOMIC_ACQUIRE);
-	struct lw_held_ent *e = lw_held_find(t, addr);
-	if (e && e->gen == gen) {
-		/* A recursive mutex, a second read lock, another sem_wait: no new order. */
-		e->count++;
-		return;
+		return false;
+	a->t = t;
+	a->addr = (uintptr_t)addr;
+	a->gen = __atomic_load_n(&l->gen, __ATOMIC_ACQUIRE);
+	a->stack = site_stack(t, site);
+	a->kind = kind;
+	a->mode = mode;
+	a->flags = flags & (LW_ACQF_TRY | LW_ACQF_TIMED | LW_ACQF_COND_REACQ);
+	return true;
+}
+
+void lw_acq_commit(const struct lw_acq *a)
+{
+	struct lw_thread *t = a->t;
+	if (t->n_held) {
+		struct lw_held_ent *e = lw_held_find(t, (const void *)a->addr);
+		if (e && e->gen == a->gen) {
+			/* A recursive mutex, a second read lock, another sem_wait: no new order. */
+			e->count++;
+			return;
+		}
 	}
-	uint32_t stack = lw_site_stack(site);
-	uint16_t rflags = flags & (LW_ACQF_TRY | LW_ACQF_TIMED | LW_ACQF_COND_REACQ);
-	if (lw_opt.level == LW_LEVEL_FULL) {
-		write_acquire(t, (uintptr_t)addr, gen, mode, rflags, stack);
+	if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL)) {
+		write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
 	} else if (t->n_held > 0) {
-		uint64_t key = lw_mix64(((uint64_t)t->tid << 32) ^ (uint64_t)(uintptr_t)addr ^
-					lw_mix64(((uint64_t)gen << 32) | ((uint64_t)mode << 16) | rflags) ^
-					lw_mix64((uint64_t)stack + 0x9e3779b97f4a7c15ULL) ^ t->held_hash);
+		uint64_t key = lw_mix64((a->addr * 0x9e3779b97f4a7c15ULL) ^
+					((uint64_t)t->tid << 40 | (uint64_t)a->gen << 8 |
+					 (uint64_t)a->mode << 4 | a->flags) ^
+					((uint64_t)a->stack * 0xc2b2ae3d27d4eb4fULL) ^ t->held_hash);
 		if (first_time(t, key))
-			write_acquire(t, (uintptr_t)addr, gen, mode, rflags, stack);
+			write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
 	}
-	if (t->n_held == t->cap_held && !held_grow(t))
+	if (LW_UNLIKELY(t->n_held == t->cap_held) && !held_grow(t))
 		return;
-	e = &t->held[t->n_held++];
-	e->addr = (uintptr_t)addr;
-	e->gen = gen;
-	e->mode = mode;
-	e->flags = rflags;
-	e->kind = kind;
-	e->stack = stack;
+	struct lw_held_ent *e = &t->held[t->n_held++];
+	e->addr = a->addr;
+	e->gen = a->gen;
+	e->mode = a->mode;
+	e->flags = a->flags;
+	e->kind = a->kind;
+	e->stack = a->stack;
 	e->count = 1;
-	e->hash = lw_mix64((uint64_t)(uintptr_t)addr * 31 + ((uint64_t)gen << 40) +
-			   ((uint64_t)mode << 32) + stack);
+	e->hash = lw_mix64(a->addr ^ ((uint64_t)a->gen << 48) ^ ((uint64_t)a->mode << 44) ^
+			   ((uint64_t)a->stack << 12));
 	t->held_hash ^= e->hash;
+}
+
+void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind, uint16_t mode,
+		 uint16_t flags, uintptr_t site)
+{
+	struct lw_acq a;
+	if (lw_acq_begin_slow(&a, t, addr, kind, mode, flags, site))
+		lw_acq_commit(&a);
 }
 
 static void write_release(struct lw_thread *t, uintptr_t addr, uint32_t gen)
@@ -118,11 +151,12 @@ static void write_release(struct lw_thread *t, uintptr_t addr, uint32_t gen)
 	lw_trace_commit(r, LW_REC_RELEASE, sizeof *r);
 }
 
-static void held_remove(struct lw_thread *t, struct lw_held_ent *e)
+static inline void held_remove(struct lw_thread *t, struct lw_held_ent *e)
 {
 	t->held_hash ^= e->hash;
 	uint32_t i = (uint32_t)(e - t->held);
-	memmove(&t->held[i], &t->held[i + 1], (t->n_held - i - 1) * sizeof *e);
+	if (LW_UNLIKELY(i + 1 != t->n_held))
+		memmove(&t->held[i], &t->held[i + 1], (t->n_held - i - 1) * sizeof *e);
 	t->n_held--;
 }
 

@@ -1,13 +1,16 @@
 /* Memory for the shim without malloc (the host's allocator may itself lock), and the spin
  * flag used on the shim's rare slow paths. */
+#include <errno.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include "lw_shim.h"
 
 void *lw_map_anon(size_t size)
 {
+	int saved = errno;
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	errno = saved;
 	return p == MAP_FAILED ? NULL : p;
 }
 

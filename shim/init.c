@@ -1,5 +1,6 @@
 /* Start-up and shut-down of the shim: lazy, because other libraries' constructors may lock
  * before ours runs. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,16 @@ LW_EXPORT const char *lockwatch_shim_version(void)
 	return LW_VERSION;
 }
 
+static void init(void);
+
 void lw_init(void)
+{
+	int saved = errno;
+	init();
+	errno = saved;
+}
+
+static void init(void)
 {
 	int expected = LW_UNINIT;
 	if (!__atomic_compare_exchange_n(&lw_state, &expected, LW_INITIALIZING, false,

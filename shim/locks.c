@@ -3,21 +3,13 @@
 #include <sys/mman.h>
 #include "lw_shim.h"
 
-/* Open addressing on the address.  The hash keeps nearby addresses in nearby slots (so
- * 100k mutexes in one array touch few pages) and folds the high bits in (so locks at the
- * same offset of different thread stacks do not collide). */
-#define LW_LOCK_BITS  21
-#define LW_LOCK_SLOTS (1u << LW_LOCK_BITS)
 #define LW_LOCK_MAX_PROBES 256
 
-static struct lw_lock *table;
+struct lw_lock *lw_lock_table;
+#define table lw_lock_table
 uint32_t lw_trace_epoch = 1;
 static int full_warned;
 
-static inline uint32_t slot_of(uintptr_t a)
-{
-	return (uint32_t)((a >> 3) ^ (a >> (3 + LW_LOCK_BITS)) ^ (a >> 43)) & (LW_LOCK_SLOTS - 1);
-}
 
 static struct lw_lock *find_or_insert(uintptr_t addr, bool *inserted)
 {
@@ -66,7 +58,7 @@ static void announce(struct lw_lock *l, uint16_t kind, uint16_t flags, uint32_t 
 	lw_trace_commit(r, LW_REC_LOCK_INIT, sizeof *r);
 }
 
-struct lw_lock *lw_lock_get(const void *addr, uint16_t kind, uintptr_t site)
+struct lw_lock *lw_lock_get_slow(const void *addr, uint16_t kind, uintptr_t site)
 {
 	bool inserted;
 	struct lw_lock *l = find_or_insert((uintptr_t)addr, &inserted);

@@ -137,15 +137,36 @@ struct lw_lock {
 	uint32_t owner;              /* lockwatch tid of the writer-owner, 0 if none */
 	uint32_t pad;
 };
+/* Open addressing on the address.  The hash keeps nearby addresses in nearby slots (so
+ * 100k mutexes in one array touch few pages) and folds the high bits in (so locks at the
+ * same offset of different thread stacks do not collide). */
+#define LW_LOCK_BITS  21
+#define LW_LOCK_SLOTS (1u << LW_LOCK_BITS)
+LW_HIDDEN extern struct lw_lock *lw_lock_table;
+LW_HIDDEN extern uint32_t lw_trace_epoch;
+static inline uint32_t slot_of(uintptr_t a)
+{
+	return (uint32_t)((a >> 3) ^ (a >> (3 + LW_LOCK_BITS)) ^ (a >> 43)) & (LW_LOCK_SLOTS - 1);
+}
+LW_HIDDEN struct lw_lock *lw_lock_get_slow(const void *addr, uint16_t kind, uintptr_t site);
 /* Finds the lock at addr, registering it (as first used, LW_LOCKF_STATIC) if unknown, and
  * writes its LOCK_INIT to the trace if this trace has not seen it.  Returns NULL only when
  * the lock table is full. */
-LW_HIDDEN struct lw_lock *lw_lock_get(const void *addr, uint16_t kind, uintptr_t site);
+static inline struct lw_lock *lw_lock_get(const void *addr, uint16_t kind, uintptr_t site)
+{
+	struct lw_lock *t = lw_lock_table;
+	if (LW_LIKELY(t != NULL)) {
+		struct lw_lock *l = &t[slot_of((uintptr_t)addr)];
+		if (LW_LIKELY(__atomic_load_n(&l->addr, __ATOMIC_ACQUIRE) == (uintptr_t)addr &&
+			      __atomic_load_n(&l->announced, __ATOMIC_ACQUIRE) == lw_trace_epoch))
+			return l;
+	}
+	return lw_lock_get_slow(addr, kind, site);
+}
 /* Starts a new generation at addr (an *_init or sem_open). */
 LW_HIDDEN void lw_lock_new_gen(const void *addr, uint16_t kind, uint16_t flags, uintptr_t site);
 LW_HIDDEN void lw_lock_destroyed(const void *addr, uintptr_t site);
 LW_HIDDEN void lw_locks_reset_after_fork(void);
-LW_HIDDEN extern uint32_t lw_trace_epoch;
 
 /* ---- dedup set (dedup.c) ---- */
 /* Adds key; returns true when it was new.  On overflow returns true (write again). */
@@ -174,6 +195,9 @@ struct lw_held_ent {
 };
 
 #define LW_DEDUP_CACHE 64
+#define LW_SITE_CACHE  128
+
+struct lw_site_cache_ent { uintptr_t site; uint32_t stack; uint32_t pad; };
 
 enum lw_thread_state {
 	LW_TS_FREE = 0, LW_TS_LIVE = 1, LW_TS_ENDED = 2,
@@ -191,6 +215,7 @@ struct lw_thread {
 	uint32_t n_held, cap_held;
 	uint64_t held_hash;
 	uint64_t seen[LW_DEDUP_CACHE];        /* recent dedup keys */
+	struct lw_site_cache_ent sites[LW_SITE_CACHE]; /* recent call sites and their stacks */
 	struct lw_held_ent inline_held[16];
 };
 
@@ -245,6 +270,17 @@ LW_HIDDEN int lw_threads_live(void);
 LW_HIDDEN void lw_threads_reset_after_fork(struct lw_thread *self);
 
 /* ---- acquisitions (acquire.c) ---- */
+/* An acquisition is looked up before the real call (outside the critical section) and
+ * committed after it succeeded. */
+struct lw_acq {
+	struct lw_thread *t;
+	uintptr_t addr;
+	uint32_t gen, stack;
+	uint16_t kind, mode, flags;
+};
+LW_HIDDEN bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr,
+				 uint16_t kind, uint16_t mode, uint16_t flags, uintptr_t site);
+LW_HIDDEN void lw_acq_commit(const struct lw_acq *a);
 /* Records that t now holds lock (after the real call succeeded). */
 LW_HIDDEN void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind, uint16_t mode,
 			   uint16_t flags, uintptr_t site);

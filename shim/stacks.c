@@ -2,6 +2,7 @@
  * analyzer symbolise them offline. */
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
+#include <errno.h>
 #include <elf.h>
 #include <link.h>
 #include <libunwind.h>
@@ -114,9 +115,11 @@ static int module_cb(struct dl_phdr_info *info, size_t sz, void *data)
 /* Writes a MODULE record for every loaded object not yet written. */
 static void modules_scan(void)
 {
+	int saved = errno;
 	lw_spin_lock(&modules_lock);
 	dl_iterate_phdr(module_cb, NULL);
 	lw_spin_unlock(&modules_lock);
+	errno = saved;
 }
 
 void lw_modules_init(void)
@@ -149,7 +152,9 @@ uint32_t lw_stack_capture(void)
 	int want = lw_opt.stack_depth + 16;
 	if (want > (int)(sizeof pcs / sizeof pcs[0]))
 		want = sizeof pcs / sizeof pcs[0];
+	int saved = errno;
 	int n = unw_backtrace(pcs, want);
+	errno = saved;
 	__atomic_sub_fetch(&unwinding, 1, __ATOMIC_SEQ_CST);
 
 	/* Drop the shim's own frames (the wrappers, the thread trampoline). */
@@ -251,5 +256,4 @@ void lw_fork_child(void)
 	unwinding = 0;
 	fork_pending = 0;
 	lw_stacks_reset_after_fork();
-	modules_scan();
 }

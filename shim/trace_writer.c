@@ -58,9 +58,12 @@ static int make_dirs(const char *dir)
 /* Makes sure the file has at least `need` bytes.  Returns true when it has. */
 static bool grow(uint64_t need)
 {
+	int saved = errno;
 	while (__atomic_load_n(&W.size, __ATOMIC_ACQUIRE) < need) {
-		if (__atomic_load_n(&W.broken, __ATOMIC_RELAXED))
+		if (__atomic_load_n(&W.broken, __ATOMIC_RELAXED)) {
+			errno = saved;
 			return false;
+		}
 		if (!lw_spin_trylock(&W.grow_lock))
 			continue;
 		uint64_t size = __atomic_load_n(&W.size, __ATOMIC_RELAXED);
@@ -89,6 +92,7 @@ static bool grow(uint64_t need)
 		}
 		lw_spin_unlock(&W.grow_lock);
 	}
+	errno = saved;
 	return true;
 }
 
@@ -118,7 +122,18 @@ void lw_trace_commit(void *rec, uint16_t kind, uint32_t size)
 	__atomic_store_n((uint64_t *)rec, head.w, __ATOMIC_RELEASE);
 }
 
+static int trace_open(bool forked_child);
+static void lw_trace_close_(bool only_thread);
+
 int lw_trace_open(bool forked_child)
+{
+	int saved = errno;
+	int rc = trace_open(forked_child);
+	errno = saved;
+	return rc;
+}
+
+static int trace_open(bool forked_child)
 {
 	int err = make_dirs(lw_opt.trace_dir);
 	if (err) {
@@ -211,6 +226,13 @@ int lw_trace_open(bool forked_child)
 }
 
 void lw_trace_close(bool only_thread)
+{
+	int saved = errno;
+	lw_trace_close_(only_thread);
+	errno = saved;
+}
+
+static void lw_trace_close_(bool only_thread)
 {
 	if (!W.map || __atomic_exchange_n(&W.closed, 1, __ATOMIC_ACQ_REL))
 		return;

@@ -1,53 +1,92 @@
-/* Helpers shared by the wrappers: bookkeeping around a real call that keeps errno intact. */
+/* Helpers shared by the wrappers: bookkeeping around a real call.  The bookkeeping's fast
+ * path makes no system call; every slow path that does (mmap, unwinding, growing the trace)
+ * saves and restores errno itself, so the program sees the real call's errno. */
 #ifndef LW_WRAP_H
 #define LW_WRAP_H
 
 #include <errno.h>
 #include "lw_shim.h"
 
+/* Before an acquisition: returns whether to commit it once the real call succeeds. */
+static inline bool lw_acq_begin(struct lw_acq *a, const void *addr, uint16_t kind, uint16_t mode,
+				uint16_t flags, uintptr_t site)
+{
+	struct lw_thread *t = lw_enter();
+	if (!t)
+		return false;
+	bool ok = lw_acq_begin_slow(a, t, addr, kind, mode, flags, site);
+	lw_leave();
+	return ok;
+}
+
+/* After the real call succeeded. */
+static inline void lw_acq_end(const struct lw_acq *a)
+{
+	if (LW_UNLIKELY(lw_guard) || a->t != lw_self)
+		return;
+	lw_guard = 1;
+	lw_acq_commit(a);
+	lw_guard = 0;
+}
+
+/* The whole of an acquiring wrapper: look up, real call, commit on success. */
+#define LW_ACQUIRE(call, addr, kind, mode, flags) do { \
+		struct lw_acq a_; \
+		bool rec_ = lw_acq_begin(&a_, (const void *)(addr), kind, mode, flags, LW_SITE()); \
+		int rc_ = (call); \
+		if (rec_ && rc_ == 0) \
+			lw_acq_end(&a_); \
+		return rc_; \
+	} while (0)
+
+/* The whole of a releasing wrapper.  In the full level the release is written before the
+ * real unlock, so the trace orders it before the next owner's acquisition; otherwise the
+ * bookkeeping happens after it, outside the critical section. */
+#define LW_RELEASE(call, addr) do { \
+		if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL)) { \
+			lw_note_release((const void *)(addr)); \
+			return (call); \
+		} \
+		int rc_ = (call); \
+		lw_note_release((const void *)(addr)); \
+		return rc_; \
+	} while (0)
+
 /* After a successful acquisition. */
 static inline void lw_note_acquired(const void *addr, uint16_t kind, uint16_t mode,
 				    uint16_t flags, uintptr_t site)
 {
-	int saved = errno;
 	struct lw_thread *t = lw_enter();
 	if (t) {
 		lw_acquired(t, addr, kind, mode, flags, site);
 		lw_leave();
 	}
-	errno = saved;
 }
 
 /* Before the real release, so that a full-level trace orders it before the next owner. */
 static inline void lw_note_release(const void *addr)
 {
-	int saved = errno;
 	struct lw_thread *t = lw_enter();
 	if (t) {
 		lw_released(t, addr);
 		lw_leave();
 	}
-	errno = saved;
 }
 
 static inline void lw_note_init(const void *addr, uint16_t kind, uint16_t flags, uintptr_t site)
 {
-	int saved = errno;
 	if (lw_enter()) {
 		lw_lock_new_gen(addr, kind, flags, site);
 		lw_leave();
 	}
-	errno = saved;
 }
 
 static inline void lw_note_destroy(const void *addr, uintptr_t site)
 {
-	int saved = errno;
 	if (lw_enter()) {
 		lw_lock_destroyed(addr, site);
 		lw_leave();
 	}
-	errno = saved;
 }
 
 #endif

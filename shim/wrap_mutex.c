@@ -1,4 +1,4 @@
-/* pthread_mutex_*: the real call first, bookkeeping after (before, for unlock). */
+/* pthread_mutex_*: look up before the real call, commit after it succeeded. */
 #include "wrap.h"
 
 LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
@@ -30,38 +30,26 @@ LW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 
 LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
-	int rc = REAL(mutex_lock)(m);
-	if (rc == 0)
-		lw_note_acquired(m, LW_LOCK_MUTEX, LW_MODE_WRITE, 0, LW_SITE());
-	return rc;
+	LW_ACQUIRE(REAL(mutex_lock)(m), m, LW_LOCK_MUTEX, LW_MODE_WRITE, 0);
 }
 
 LW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-	int rc = REAL(mutex_trylock)(m);
-	if (rc == 0)
-		lw_note_acquired(m, LW_LOCK_MUTEX, LW_MODE_WRITE, LW_ACQF_TRY, LW_SITE());
-	return rc;
+	LW_ACQUIRE(REAL(mutex_trylock)(m), m, LW_LOCK_MUTEX, LW_MODE_WRITE, LW_ACQF_TRY);
 }
 
 LW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
 {
-	int rc = REAL(mutex_timedlock)(m, abs);
-	if (rc == 0)
-		lw_note_acquired(m, LW_LOCK_MUTEX, LW_MODE_WRITE, LW_ACQF_TIMED, LW_SITE());
-	return rc;
+	LW_ACQUIRE(REAL(mutex_timedlock)(m, abs), m, LW_LOCK_MUTEX, LW_MODE_WRITE, LW_ACQF_TIMED);
 }
 
 LW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
 {
-	int rc = REAL(mutex_clocklock)(m, clk, abs);
-	if (rc == 0)
-		lw_note_acquired(m, LW_LOCK_MUTEX, LW_MODE_WRITE, LW_ACQF_TIMED, LW_SITE());
-	return rc;
+	LW_ACQUIRE(REAL(mutex_clocklock)(m, clk, abs), m, LW_LOCK_MUTEX, LW_MODE_WRITE,
+		   LW_ACQF_TIMED);
 }
 
 LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	lw_note_release(m);
-	return REAL(mutex_unlock)(m);
+	LW_RELEASE(REAL(mutex_unlock)(m), m);
 }

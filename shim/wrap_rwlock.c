@@ -20,11 +20,7 @@ LW_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 	return REAL(rwlock_destroy)(l);
 }
 
-#define RW_ACQUIRE(call, mode, flags) \
-	int rc = call; \
-	if (rc == 0) \
-		lw_note_acquired(l, LW_LOCK_RWLOCK, mode, flags, LW_SITE()); \
-	return rc
+#define RW_ACQUIRE(call, mode, flags) LW_ACQUIRE(call, l, LW_LOCK_RWLOCK, mode, flags)
 
 LW_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
@@ -68,6 +64,5 @@ LW_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c, const
 
 LW_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-	lw_note_release(l);
-	return REAL(rwlock_unlock)(l);
+	LW_RELEASE(REAL(rwlock_unlock)(l), l);
 }

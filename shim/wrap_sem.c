@@ -21,34 +21,22 @@ LW_EXPORT int sem_destroy(sem_t *s)
 
 LW_EXPORT int sem_wait(sem_t *s)
 {
-	int rc = REAL(sem_wait)(s);
-	if (rc == 0)
-		lw_note_acquired(s, LW_LOCK_SEM, LW_MODE_WRITE, 0, LW_SITE());
-	return rc;
+	LW_ACQUIRE(REAL(sem_wait)(s), s, LW_LOCK_SEM, LW_MODE_WRITE, 0);
 }
 
 LW_EXPORT int sem_trywait(sem_t *s)
 {
-	int rc = REAL(sem_trywait)(s);
-	if (rc == 0)
-		lw_note_acquired(s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TRY, LW_SITE());
-	return rc;
+	LW_ACQUIRE(REAL(sem_trywait)(s), s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TRY);
 }
 
 LW_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abs)
 {
-	int rc = REAL(sem_timedwait)(s, abs);
-	if (rc == 0)
-		lw_note_acquired(s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TIMED, LW_SITE());
-	return rc;
+	LW_ACQUIRE(REAL(sem_timedwait)(s, abs), s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TIMED);
 }
 
 LW_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
 {
-	int rc = REAL(sem_clockwait)(s, clk, abs);
-	if (rc == 0)
-		lw_note_acquired(s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TIMED, LW_SITE());
-	return rc;
+	LW_ACQUIRE(REAL(sem_clockwait)(s, clk, abs), s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TIMED);
 }
 
 LW_EXPORT int sem_post(sem_t *s)

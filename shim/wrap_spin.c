@@ -18,22 +18,15 @@ LW_EXPORT int pthread_spin_destroy(pthread_spinlock_t *s)
 
 LW_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 {
-	int rc = REAL(spin_lock)(s);
-	if (rc == 0)
-		lw_note_acquired((const void *)s, LW_LOCK_SPIN, LW_MODE_WRITE, 0, LW_SITE());
-	return rc;
+	LW_ACQUIRE(REAL(spin_lock)(s), s, LW_LOCK_SPIN, LW_MODE_WRITE, 0);
 }
 
 LW_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)
 {
-	int rc = REAL(spin_trylock)(s);
-	if (rc == 0)
-		lw_note_acquired((const void *)s, LW_LOCK_SPIN, LW_MODE_WRITE, LW_ACQF_TRY, LW_SITE());
-	return rc;
+	LW_ACQUIRE(REAL(spin_trylock)(s), s, LW_LOCK_SPIN, LW_MODE_WRITE, LW_ACQF_TRY);
 }
 
 LW_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s)
 {
-	lw_note_release((const void *)s);
-	return REAL(spin_unlock)(s);
+	LW_RELEASE(REAL(spin_unlock)(s), s);
 }

@@ -1,0 +1,205 @@
+/* Helpers for lockwatch's integration tests: run a program under lockwatch with a timeout,
+ * and look into the JSON report. */
+#ifndef LW_TEST_H
+#define LW_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LW_BIN  "build/bin/lockwatch"
+#define LW_SHIM "build/lib/liblockwatch.so"
+
+/* A fresh temporary directory, removed by lw_rmtree. */
+static inline char *lw_tmpdir(void)
+{
+	char *d = strdup("/tmp/lockwatch-test-XXXXXX");
+	if (!mkdtemp(d)) {
+		perror("mkdtemp");
+		abort();
+	}
+	return d;
+}
+
+static inline void lw_rmtree(const char *dir)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* Runs argv (NULL-terminated) with extra environment entries ("K=V", NULL-terminated, may
+ * be NULL), stdout and stderr to the given files (or /dev/null), killing it after
+ * timeout_ms.  Returns the exit status, 128+signal when killed, or -1 on timeout. */
+static inline int lw_spawn(const char *const argv[], const char *const env[], const char *out,
+			   const char *err, int timeout_ms)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -2;
+	if (pid == 0) {
+		setpgid(0, 0);
+		for (int i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		int fo = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int fe = open(err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fo, 1);
+		dup2(fe, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (ms > timeout_ms) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		usleep(2000);
+	}
+}
+
+/* Reads a whole file; NULL if missing. */
+static inline char *lw_slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	size_t got = fread(buf, 1, (size_t)n, f);
+	buf[got] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* A run of `lockwatch run --format json` on one program. */
+struct lw_result {
+	int status;                  /* lockwatch's exit status, -1 on timeout */
+	json_t *report;              /* parsed JSON, NULL if none */
+	char *stderr_text;
+	char dir[64];
+};
+
+static inline struct lw_result lw_run_json(const char *prog, const char *const args[],
+					   const char *const env[], int timeout_ms)
+{
+	struct lw_result r = { 0 };
+	char *d = lw_tmpdir();
+	snprintf(r.dir, sizeof r.dir, "%s", d);
+	free(d);
+	char json[128], err[128], traces[128];
+	snprintf(json, sizeof json, "%s/report.json", r.dir);
+	snprintf(err, sizeof err, "%s/stderr", r.dir);
+	snprintf(traces, sizeof traces, "%s/traces", r.dir);
+	const char *argv[32] = { LW_BIN, "run", "--format", "json", "-o", json, "--trace-dir",
+				 traces, "--", prog };
+	int n = 10;
+	for (int i = 0; args && args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	r.status = lw_spawn(argv, env, NULL, err, timeout_ms);
+	char *text = lw_slurp(json);
+	if (text) {
+		json_error_t je;
+		r.report = json_loads(text, 0, &je);
+		free(text);
+	}
+	r.stderr_text = lw_slurp(err);
+	return r;
+}
+
+static inline void lw_result_free(struct lw_result *r)
+{
+	json_decref(r->report);
+	free(r->stderr_text);
+	lw_rmtree(r->dir);
+}
+
+/* Number of findings of a kind (NULL: any) and severity (NULL: any). */
+static inline int lw_count(json_t *report, const char *kind, const char *severity)
+{
+	json_t *f = json_object_get(report, "findings");
+	size_t i;
+	json_t *v;
+	int n = 0;
+	json_array_foreach(f, i, v) {
+		const char *k = json_string_value(json_object_get(v, "kind"));
+		const char *s = json_string_value(json_object_get(v, "severity"));
+		if ((!kind || (k && !strcmp(k, kind))) && (!severity || (s && !strcmp(s, severity))))
+			n++;
+	}
+	return n;
+}
+
+/* The first finding of a kind and severity, or NULL. */
+static inline json_t *lw_find(json_t *report, const char *kind, const char *severity)
+{
+	json_t *f = json_object_get(report, "findings");
+	size_t i;
+	json_t *v;
+	json_array_foreach(f, i, v) {
+		const char *k = json_string_value(json_object_get(v, "kind"));
+		const char *s = json_string_value(json_object_get(v, "severity"));
+		if ((!kind || (k && !strcmp(k, kind))) && (!severity || (s && !strcmp(s, severity))))
+			return v;
+	}
+	return NULL;
+}
+
+/* Whether a finding names a lock. */
+static inline bool lw_has_lock(json_t *finding, const char *name)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(finding, "locks"), i, v) {
+		const char *n = json_string_value(json_object_get(v, "name"));
+		if (n && !strcmp(n, name))
+			return true;
+	}
+	return false;
+}
+
+/* Whether any stack frame of any edge of the finding is in function fn of file (basename). */
+static inline bool lw_has_frame(json_t *finding, const char *fn, const char *file)
+{
+	size_t i, j;
+	json_t *e, *fr;
+	static const char *const sides[] = { "from_stack", "to_stack" };
+	json_array_foreach(json_object_get(finding, "edges"), i, e) {
+		for (int s = 0; s < 2; s++) {
+			json_array_foreach(json_object_get(e, sides[s]), j, fr) {
+				const char *f = json_string_value(json_object_get(fr, "function"));
+				const char *p = json_string_value(json_object_get(fr, "file"));
+				json_int_t line = json_integer_value(json_object_get(fr, "line"));
+				if (f && !strcmp(f, fn) && p && line > 0) {
+					const char *base = strrchr(p, '/');
+					if (!strcmp(base ? base + 1 : p, file))
+						return true;
+				}
+			}
+		}
+	}
+	return false;
+}
+
+#endif
