@@ -19,6 +19,7 @@ static void *x_then_y(void *arg)
 
 static void *y_then_x(void *arg)
 {
+	usleep(20000);               /* after x_then_y is done: this run does not hang */
 	pthread_mutex_lock(&lock_y);
 	pthread_mutex_lock(&lock_x);
 	pthread_mutex_unlock(&lock_x);
@@ -46,11 +47,11 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 64; i++)
 		pthread_mutex_init(&pool[i], NULL);
 	pthread_create(&a, NULL, x_then_y, NULL);
-	pthread_join(a, NULL);
 	pthread_create(&b, NULL, y_then_x, NULL);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
 	pthread_create(&c[0], NULL, churn, (void *)1L);
 	pthread_create(&c[1], NULL, churn, (void *)2L);
-	usleep(1000);
 	if (argc > 1)
 		close(open(argv[1], O_WRONLY | O_CREAT, 0644));
 	pthread_join(c[0], NULL);
