@@ -188,6 +188,25 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 			x.gen, x.stack, x.other_tid, x.other_stack, x.value, x.seq);
 		break;
 	}
+	case LW_REC_PATH: {
+		struct lw_rec_path x;
+		static const char *const ops[] = { "?", "check", "create", "create-excl", "unlink",
+						   "rename-from", "rename-to" };
+
+		memcpy(&x, r, sizeof(x));
+		fprintf(out, " tid %" PRIu32 " op %s result %" PRId32 " errno %" PRId32 " stack %"
+			PRIu32 " seq %" PRIu64 " path ", x.tid, x.op < 7 ? ops[x.op] : "?", x.result,
+			x.err, x.stack, x.seq);
+		for (unsigned i = 0; i < x.path_len; i++) {
+			unsigned char c = r[sizeof(x) + i];
+
+			if (c >= 0x20 && c < 0x7f && c != '\\')
+				fputc(c, out);
+			else
+				fprintf(out, "\\x%02x", c);
+		}
+		break;
+	}
 	}
 }
 

@@ -43,6 +43,7 @@ size_t lw_rec_fixed_size(uint32_t kind)
 	case LW_REC_SEM_LOCKLIKE: return sizeof(struct lw_rec_sem_locklike);
 	case LW_REC_DEADLOCK:     return sizeof(struct lw_rec_deadlock);
 	case LW_REC_MISUSE:       return sizeof(struct lw_rec_misuse);
+	case LW_REC_PATH:         return sizeof(struct lw_rec_path);
 	default:                  return 0;
 	}
 }
@@ -55,7 +56,7 @@ const char *lw_rec_kind_name(uint32_t kind)
 		[LW_REC_LOCK_INIT] = "lock-init", [LW_REC_LOCK_DESTROY] = "lock-destroy",
 		[LW_REC_ACQUIRE] = "acquire", [LW_REC_RELEASE] = "release",
 		[LW_REC_SEM_LOCKLIKE] = "sem-locklike", [LW_REC_DEADLOCK] = "deadlock",
-		[LW_REC_MISUSE] = "misuse",
+		[LW_REC_MISUSE] = "misuse", [LW_REC_PATH] = "path",
 	};
 
 	if (kind < sizeof(names) / sizeof(names[0]) && names[kind])
@@ -138,6 +139,17 @@ static const char *check_body(const unsigned char *p, uint32_t kind, uint32_t si
 		if (off != size) {
 			snprintf(buf, buflen, "deadlock record of %" PRIu32 " bytes has %" PRIu64
 				 " bytes after its %" PRIu32 " threads", size, size - off, r.n_threads);
+			return buf;
+		}
+		return NULL;
+	}
+	case LW_REC_PATH: {
+		struct lw_rec_path r;
+
+		memcpy(&r, p, sizeof(r));
+		if (round8(sizeof(r) + (uint64_t)r.path_len) != size) {
+			snprintf(buf, buflen, "path record of %" PRIu32 " bytes does not match its "
+				 "path length %u", size, r.path_len);
 			return buf;
 		}
 		return NULL;
