@@ -69,7 +69,7 @@ $(B)/samples/%: samples/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -Iinclude -O0 -g -Wall -pthread -o $@ $< -latomic
 
-$(B)/bench/%: bench/%.c
+$(B)/bench/%: bench/%.c $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -pthread -o $@ $<
 
@@ -106,7 +106,8 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/demo.sh
 
-bench: all
+# Not part of `make test`: minutes long, and its numbers only mean something on a quiet machine.
+bench: $(B)/lib/liblockwatch.so $(B)/bin/lockwatch $(BENCHES)
 	@sh bench/run.sh
 
 install: all

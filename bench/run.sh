@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# Measures lockwatch's slowdown and trace size on the bench programs, beside TSan and Helgrind.
+# Measures lockwatch's slowdown, memory and trace size on the bench programs, beside
+# ThreadSanitizer and Helgrind, and the analyzer's throughput.
 #
-# Run from anywhere after `make` (it works from the repository root).  For each program in
-# BENCH_PROGRAMS it runs the program natively and under lockwatch's default recording level
-# (LD_PRELOAD=build/lib/liblockwatch.so, LOCKWATCH_OPTIONS=trace_dir=<temp dir>), interleaved
-# (native, lockwatch, native, lockwatch, ...) REPS times each, and prints the median wall
-# times, their ratio and the trace size.  Then it runs lockwatch at two iteration counts to
-# show that the trace does not grow with run length.  When clang is installed it adds a
-# ThreadSanitizer build of the same program (clang -fsanitize=thread -O2); when valgrind is
-# installed it adds Helgrind at a reduced iteration count, normalised against native at that
-# same count.  Every run's checksum line must match the native one.
+# Run from anywhere after `make` (`make bench` builds what it needs and runs it).  For each
+# program of BENCH_PROGRAMS it runs, interleaved (native, default, full, tsan, native, ...),
+# REPS times each:
+#   native   the program as built by the Makefile (-O2 -g);
+#   default  LD_PRELOAD=build/lib/liblockwatch.so, the dependencies level;
+#   full     the same with LOCKWATCH_OPTIONS=level=full;
+#   tsan     the same source built with clang -fsanitize=thread -O2 -g (skipped without clang);
+# and prints each mode's median wall time as a ratio to native's median, the median peak RSS
+# (/usr/bin/time -f %M, when present) and the trace size (header end_offset).  Helgrind
+# (valgrind --tool=helgrind, skipped without valgrind) runs at the program's reduced count,
+# interleaved with native at that same count, and its ratio is to that native median.  The
+# default level also runs once at the reduced count: the trace size at both counts shows
+# whether it depends on run length.  Every run's checksum line must match native's.
 #
-# Environment: REPS (default 5), ITERATIONS (default 1000000), SMALL_ITERATIONS (default
-# 100000: Helgrind and the second trace-size point), THREADS (default 2), MUTEXES (default
-# 16), BENCH_PROGRAMS (default "lockheavy"; each takes [iterations] [threads] [mutexes]),
-# LOCKWATCH_SHIM (default build/lib/liblockwatch.so).
+# Last, the analyzer: a full-level trace of lockheavy at ANALYZER_ITERATIONS and at twice
+# that, `lockwatch report` timed on each (median of REPS), records per second at each size
+# and the ratio of the two times (2.00 is linear).
+#
+# Environment: REPS (default 5), SCALE (default 1: multiplies every iteration count),
+# BENCH_PROGRAMS (default: all, see PROGRAMS below), ANALYZER_ITERATIONS (default 1000000),
+# LOCKWATCH_SHIM (default build/lib/liblockwatch.so), SKIP (modes to leave out, e.g.
+# "helgrind tsan").
 #
 # Exit status: 0 when every run succeeded, 1 on any failure (missing build, a run that
 # failed or printed a different checksum, no trace written), 2 on a bad setting.
@@ -26,18 +35,28 @@ fi
 set -u -o pipefail
 
 REPS=${REPS:-5}
-ITERATIONS=${ITERATIONS:-1000000}
-SMALL_ITERATIONS=${SMALL_ITERATIONS:-100000}
-THREADS=${THREADS:-2}
-MUTEXES=${MUTEXES:-16}
-BENCH_PROGRAMS=${BENCH_PROGRAMS:-lockheavy}
+SCALE=${SCALE:-1}
+ANALYZER_ITERATIONS=${ANALYZER_ITERATIONS:-1000000}
+SKIP=${SKIP:-}
+
+# name, arguments at the full count, arguments at the reduced count (Helgrind and the second
+# trace-size point).  Each program's first argument is its iteration count.
+PROGRAMS=(
+	"uncontended 10000000 1000000"
+	"lockheavy   1000000  100000"
+	"threads     20000    2000"
+	"manylocks   50       5"
+	"condvar     50000    5000"
+	"sem         50000    5000"
+)
+BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem}
 
 die() {
 	echo "bench: $*" >&2
 	exit 1
 }
 
-for v in REPS ITERATIONS SMALL_ITERATIONS THREADS MUTEXES; do
+for v in REPS SCALE ANALYZER_ITERATIONS; do
 	case ${!v} in
 	'' | *[!0-9]* | 0) echo "bench: $v must be a positive integer, not '${!v}'" >&2; exit 2 ;;
 	esac
@@ -48,21 +67,27 @@ ROOT=$PWD
 SHIM=${LOCKWATCH_SHIM:-$ROOT/build/lib/liblockwatch.so}
 LOCKWATCH=$ROOT/build/bin/lockwatch
 [ -f "$SHIM" ] || die "$SHIM is missing: run make first"
+[ -x "$LOCKWATCH" ] || die "$LOCKWATCH is missing: run make first"
 
 # Whatever the caller had must not leak into the native runs.
-unset LD_PRELOAD LOCKWATCH_OPTIONS LOCKWATCH_SESSION
+unset LD_PRELOAD LOCKWATCH_OPTIONS LOCKWATCH_SESSION TSAN_OPTIONS
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/lockwatch-bench.XXXXXX") || die "mktemp failed"
 trap 'rm -rf "$TMP"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+skipped() {
+	case " $SKIP " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
 HAVE_TIME=0
 [ -x /usr/bin/time ] && HAVE_TIME=1
 HAVE_TSAN=0
-command -v clang >/dev/null 2>&1 && HAVE_TSAN=1
+command -v clang >/dev/null 2>&1 && ! skipped tsan && HAVE_TSAN=1
 HAVE_HELGRIND=0
-command -v valgrind >/dev/null 2>&1 && HAVE_HELGRIND=1
+command -v valgrind >/dev/null 2>&1 && ! skipped helgrind && HAVE_HELGRIND=1
 
 # Current time in nanoseconds: bash's EPOCHREALTIME needs no fork; date +%s%N otherwise.
 now_ns() {
@@ -100,30 +125,29 @@ run_timed() {
 	LAST_SUM=$(grep -m1 'checksum=' "$TMP/$tag.out") || die "'$*' printed no checksum line"
 }
 
-# median N...: the median of its arguments.
+# median N...: the median of its arguments ("-" when there are none).
 median() {
+	[ $# -gt 0 ] || { echo -; return; }
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
 		END { if (NR % 2) printf "%.4f", v[(NR + 1) / 2];
 		      else printf "%.4f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b > 0) printf "%.2fx", a / b; else print "-" }'
 }
 
-# trace_bytes DIR: prints "<used> <file>" summed over DIR/*.trace.  "used" is the header's
-# end_offset (bytes 48..55) when the trace was closed (flag LW_HDR_CLOSED, bytes 44..47),
-# else the file size; "file" is the size on disk, which may include space the shim mapped
-# ahead.  Fails when DIR holds no trace.
+# trace_bytes DIR: prints the bytes of records written, summed over DIR/*.trace: the
+# header's end_offset (bytes 48..55) when the trace was closed (flag LW_HDR_CLOSED, bytes
+# 44..47), else the file size.  Fails when DIR holds no trace.
 trace_bytes() {
-	local dir=$1 f used=0 file=0 n=0 size flags end
+	local dir=$1 f used=0 n=0 size flags end
 	for f in "$dir"/*.trace; do
 		[ -f "$f" ] || continue
 		n=$((n + 1))
 		size=$(stat -c %s "$f")
 		flags=$(od -An -t u4 -j 44 -N 4 "$f" | tr -d ' ')
 		end=$(od -An -t u8 -j 48 -N 8 "$f" | tr -d ' ')
-		file=$((file + size))
 		if [ $((${flags:-0} & 1)) = 1 ] && [ "${end:-0}" -gt 0 ]; then
 			used=$((used + end))
 		else
@@ -131,38 +155,56 @@ trace_bytes() {
 		fi
 	done
 	[ "$n" -gt 0 ] || die "no trace written in $dir (is the shim working?)"
-	echo "$used $file"
+	echo "$used"
 }
 
-# lockwatch_run TAG DIR CMD...: run_timed under the shim, traces in a fresh DIR.
-lockwatch_run() {
-	local tag=$1 dir=$2
-	shift 2
+# human BYTES: 1.2M style.
+human() {
+	awk -v b="$1" 'BEGIN { split("B K M G", u); i = 1;
+		while (b >= 1024 && i < 4) { b /= 1024; i++ }
+		printf (i == 1 ? "%d%s" : "%.1f%s"), b, u[i] }'
+}
+
+# shim_run TAG DIR LEVEL CMD...: run_timed under the shim, traces in a fresh DIR.
+shim_run() {
+	local tag=$1 dir=$2 level=$3
+	shift 3
 	rm -rf "$dir" && mkdir -p "$dir"
-	run_timed "$tag" LD_PRELOAD="$SHIM" LOCKWATCH_OPTIONS="trace_dir=$dir" "$@"
+	run_timed "$tag" LD_PRELOAD="$SHIM" LOCKWATCH_OPTIONS="trace_dir=$dir:level=$level" "$@"
 }
 
-echo "lockwatch benchmark: $REPS interleaved runs each, median wall time," \
-	"$THREADS threads, $MUTEXES mutexes"
-echo "lockwatch level: dependencies (default); shim: ${SHIM#"$ROOT"/}"
-[ "$HAVE_TSAN" = 1 ] && echo "tsan: clang -fsanitize=thread -O2, same source, same iterations"
-[ "$HAVE_TSAN" = 0 ] && echo "tsan: skipped (no clang)"
-[ "$HAVE_HELGRIND" = 1 ] && echo "helgrind: valgrind --tool=helgrind at $SMALL_ITERATIONS" \
-	"iterations, ratio against native at $SMALL_ITERATIONS"
-[ "$HAVE_HELGRIND" = 0 ] && echo "helgrind: skipped (no valgrind)"
+# scaled ARGS...: the arguments with the first (the iteration count) multiplied by SCALE.
+scaled() {
+	local first=$1
+	shift
+	echo "$((first * SCALE))" "$@"
+}
+
+echo "lockwatch benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
+	"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+echo "$REPS interleaved runs per mode, medians; ratios are to native's median at the same count"
+[ "$HAVE_TSAN" = 0 ] && echo "tsan: skipped"
+[ "$HAVE_HELGRIND" = 0 ] && echo "helgrind: skipped"
 [ "$HAVE_TIME" = 0 ] && echo "peak RSS: not measured (no /usr/bin/time)"
 echo
 
-main_rows=()
-small_rows=()
+rows=()
 size_rows=()
 report_rows=()
 
 for prog in $BENCH_PROGRAMS; do
+	spec=
+	for p in "${PROGRAMS[@]}"; do
+		read -r name big small <<<"$p"
+		[ "$name" = "$prog" ] && spec=$p
+	done
+	[ -n "$spec" ] || die "unknown bench program '$prog'"
+	read -r _ big small <<<"$spec"
+	big=$((big * SCALE))
+	small=$((small * SCALE))
 	bin=$ROOT/build/bench/$prog
 	[ -x "$bin" ] || die "$bin is missing: run make first"
-	args=("$ITERATIONS" "$THREADS" "$MUTEXES")
-	small=("$SMALL_ITERATIONS" "$THREADS" "$MUTEXES")
+	echo "bench: $prog ($big iterations; helgrind at $small)" >&2
 
 	if [ "$HAVE_TSAN" = 1 ]; then
 		tsan_bin=$TMP/$prog.tsan
@@ -170,83 +212,107 @@ for prog in $BENCH_PROGRAMS; do
 			2>"$TMP/clang.err" || { cat "$TMP/clang.err" >&2; die "clang -fsanitize=thread failed"; }
 	fi
 
-	# Large count: native, lockwatch (and tsan), interleaved.
-	nat=() lw=() ts=() nat_kb=() lw_kb=()
+	nat=() dfl=() ful=() ts=() nat_kb=() dfl_kb=() ful_kb=() ts_kb=()
 	for ((r = 1; r <= REPS; r++)); do
-		run_timed native "$bin" "${args[@]}"
+		run_timed native "$bin" "$big"
 		nat+=("$LAST_S") nat_kb+=("$LAST_KB")
 		want=$LAST_SUM
-		lockwatch_run lockwatch "$TMP/traces-$prog" "$bin" "${args[@]}"
-		lw+=("$LAST_S") lw_kb+=("$LAST_KB")
+		shim_run default "$TMP/default-$prog" dependencies "$bin" "$big"
+		dfl+=("$LAST_S") dfl_kb+=("$LAST_KB")
 		[ "$LAST_SUM" = "$want" ] || die "$prog under lockwatch printed '$LAST_SUM', native '$want'"
+		shim_run full "$TMP/full-$prog" full "$bin" "$big"
+		ful+=("$LAST_S") ful_kb+=("$LAST_KB")
+		[ "$LAST_SUM" = "$want" ] || die "$prog under level=full printed '$LAST_SUM', native '$want'"
+		full_bytes=$(trace_bytes "$TMP/full-$prog") || exit 1
+		rm -rf "$TMP/full-$prog"        # full traces are large: keep one at a time
 		if [ "$HAVE_TSAN" = 1 ]; then
-			run_timed tsan "$tsan_bin" "${args[@]}"
-			ts+=("$LAST_S")
+			run_timed tsan "$tsan_bin" "$big"
+			ts+=("$LAST_S") ts_kb+=("$LAST_KB")
 			[ "$LAST_SUM" = "$want" ] || die "$prog under tsan printed '$LAST_SUM', native '$want'"
 		fi
 	done
-	read -r big_used big_file < <(trace_bytes "$TMP/traces-$prog") || exit 1
-	[ -n "${big_used:-}" ] || exit 1
-	n_med=$(median "${nat[@]}")
-	l_med=$(median "${lw[@]}")
-	row="$prog $ITERATIONS $n_med $l_med $(ratio "$l_med" "$n_med") $big_used"
-	if [ "$HAVE_TIME" = 1 ]; then
-		row+=" $(median "${nat_kb[@]}" | cut -d. -f1) $(median "${lw_kb[@]}" | cut -d. -f1)"
-	fi
-	if [ "$HAVE_TSAN" = 1 ]; then
-		t_med=$(median "${ts[@]}")
-		row+=" $t_med $(ratio "$t_med" "$n_med")"
-	fi
-	main_rows+=("$row")
+	default_bytes=$(trace_bytes "$TMP/default-$prog") || exit 1
 
-	# What the analyzer makes of it: a consistent lock order must give no error.
-	if [ -x "$LOCKWATCH" ]; then
-		"$LOCKWATCH" report "$TMP/traces-$prog" >"$TMP/report.out" 2>"$TMP/report.err"
-		report_rows+=("$prog: lockwatch report exit status $? (0: no error-level finding)")
-	fi
+	# What the analyzer makes of it: none of these programs can deadlock.
+	"$LOCKWATCH" report "$TMP/default-$prog" >"$TMP/report.out" 2>"$TMP/report.err"
+	rc=$?
+	report_rows+=("$prog: lockwatch report exit status $rc; $(tail -n 1 "$TMP/report.err")")
 
-	# Small count: native, lockwatch (trace size) and helgrind, interleaved.
-	sn=() hg=()
-	for ((r = 1; r <= REPS; r++)); do
-		run_timed native-small "$bin" "${small[@]}"
-		sn+=("$LAST_S")
-		want=$LAST_SUM
-		if [ "$r" = 1 ]; then
-			lockwatch_run lockwatch-small "$TMP/traces-$prog-small" "$bin" "${small[@]}"
-			[ "$LAST_SUM" = "$want" ] || die "$prog under lockwatch printed '$LAST_SUM', native '$want'"
-		fi
-		[ "$HAVE_HELGRIND" = 1 ] || continue
-		run_timed helgrind valgrind --tool=helgrind -q "$bin" "${small[@]}"
-		hg+=("$LAST_S")
-		[ "$LAST_SUM" = "$want" ] || die "$prog under helgrind printed '$LAST_SUM', native '$want'"
-	done
-	read -r small_used small_file < <(trace_bytes "$TMP/traces-$prog-small") || exit 1
-	[ -n "${small_used:-}" ] || exit 1
-	size_rows+=("$prog $SMALL_ITERATIONS $small_used $small_file")
-	size_rows+=("$prog $ITERATIONS $big_used $big_file")
+	# Reduced count: native and helgrind interleaved; one default-level run for the size.
+	sn=() hg=() hg_kb=()
+	shim_run default-small "$TMP/small-$prog" dependencies "$bin" "$small"
+	small_bytes=$(trace_bytes "$TMP/small-$prog") || exit 1
 	if [ "$HAVE_HELGRIND" = 1 ]; then
-		sn_med=$(median "${sn[@]}")
-		h_med=$(median "${hg[@]}")
-		small_rows+=("$prog $SMALL_ITERATIONS $sn_med $h_med $(ratio "$h_med" "$sn_med")")
+		for ((r = 1; r <= REPS; r++)); do
+			run_timed native-small "$bin" "$small"
+			sn+=("$LAST_S")
+			want=$LAST_SUM
+			run_timed helgrind valgrind --tool=helgrind -q "$bin" "$small"
+			hg+=("$LAST_S") hg_kb+=("$LAST_KB")
+			[ "$LAST_SUM" = "$want" ] || die "$prog under helgrind printed '$LAST_SUM', native '$want'"
+		done
 	fi
+
+	n_med=$(median "${nat[@]}")
+	row="$prog $big $n_med"
+	row+=" $(ratio "$(median "${dfl[@]}")" "$n_med") $(ratio "$(median "${ful[@]}")" "$n_med")"
+	row+=" $(ratio "$(median "${ts[@]+"${ts[@]}"}")" "$n_med")"
+	row+=" $(ratio "$(median "${hg[@]+"${hg[@]}"}")" "$(median "${sn[@]+"${sn[@]}"}")")"
+	if [ "$HAVE_TIME" = 1 ]; then
+		row+=" $(median "${nat_kb[@]}" | cut -d. -f1) $(median "${dfl_kb[@]}" | cut -d. -f1)"
+		row+=" $(median "${ful_kb[@]}" | cut -d. -f1)"
+		row+=" $(median "${ts_kb[@]+"${ts_kb[@]}"}" | cut -d. -f1)"
+		row+=" $(median "${hg_kb[@]+"${hg_kb[@]}"}" | cut -d. -f1)"
+	fi
+	rows+=("$row")
+	srow="$prog $small $(human "$small_bytes") $big $(human "$default_bytes")"
+	srow+=" $(ratio "$default_bytes" "$small_bytes") $(human "$full_bytes")"
+	size_rows+=("$srow")
 done
 
-head="program iterations native_s lockwatch_s ratio trace_bytes"
-[ "$HAVE_TIME" = 1 ] && head+=" native_rss_kb lockwatch_rss_kb"
-[ "$HAVE_TSAN" = 1 ] && head+=" tsan_s tsan_ratio"
-echo "== slowdown at $ITERATIONS iterations (median of $REPS) =="
-{ echo "$head"; printf '%s\n' "${main_rows[@]}"; } | column -t
-echo
-if [ "$HAVE_HELGRIND" = 1 ]; then
-	echo "== helgrind at $SMALL_ITERATIONS iterations (median of $REPS; ratio against native at the same count) =="
-	{ echo "program iterations native_s helgrind_s ratio"; printf '%s\n' "${small_rows[@]}"; } | column -t
-	echo
-fi
-echo "== lockwatch trace size against run length (level=dependencies) =="
-echo "used_bytes: records written (header end_offset); file_bytes: size of the file on disk"
-{ echo "program iterations used_bytes file_bytes"; printf '%s\n' "${size_rows[@]}"; } | column -t
-for line in ${report_rows[@]+"${report_rows[@]}"}; do
-	echo
-	echo "$line"
+# The analyzer's throughput on full-level traces of two sizes.
+an_rows=()
+prev_s=
+for n in "$ANALYZER_ITERATIONS" $((ANALYZER_ITERATIONS * 2)); do
+	echo "bench: analyzer on a full-level lockheavy trace of $n iterations" >&2
+	dir=$TMP/analyzer-$n
+	shim_run analyzer-gen "$dir" full "$ROOT/build/bench/lockheavy" "$n"
+	bytes=$(trace_bytes "$dir") || exit 1
+	recs=0
+	for f in "$dir"/*.trace; do
+		c=$("$LOCKWATCH" dump "$f" | tail -n 1 | sed -n 's/.*: \([0-9]*\) records$/\1/p')
+		recs=$((recs + ${c:-0}))
+	done
+	times=()
+	for ((r = 1; r <= REPS; r++)); do
+		t0=$(now_ns)
+		"$LOCKWATCH" report "$dir" >/dev/null 2>"$TMP/an.err"
+		rc=$?
+		t1=$(now_ns)
+		[ "$rc" = 0 ] || { cat "$TMP/an.err" >&2; die "lockwatch report exited $rc on $dir"; }
+		times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')")
+	done
+	s=$(median "${times[@]}")
+	rate=$(awk -v r="$recs" -v s="$s" 'BEGIN { printf "%.1fM", r / s / 1e6 }')
+	lin=-
+	[ -n "$prev_s" ] && lin=$(awk -v a="$s" -v b="$prev_s" 'BEGIN { printf "%.2f", a / b }')
+	an_rows+=("$n $recs $(human "$bytes") $s $rate $lin")
+	prev_s=$s
+	rm -rf "$dir"
 done
+
+echo "== wall time, ratio to native (median of $REPS); helgrind at the reduced count =="
+head="program iterations native_s default full tsan helgrind"
+[ "$HAVE_TIME" = 1 ] && head+=" rss_native_kb rss_default_kb rss_full_kb rss_tsan_kb rss_helgrind_kb"
+{ echo "$head"; printf '%s\n' "${rows[@]}"; } | column -t
+echo
+echo "== trace size (bytes of records) against run length =="
+{ echo "program small_iterations default_small big_iterations default_big growth full_big"
+  printf '%s\n' "${size_rows[@]}"; } | column -t
+echo
+echo "== analyzer: lockwatch report on full-level lockheavy traces (median of $REPS) =="
+{ echo "iterations records trace_bytes report_s records_per_s time_ratio_to_previous"
+  printf '%s\n' "${an_rows[@]}"; } | column -t
+echo
+printf '%s\n' "${report_rows[@]}"
 exit 0

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -62,6 +63,29 @@ struct lw_real {
 	void (*exit)(void *) __attribute__((noreturn));
 	int (*barrier_wait)(pthread_barrier_t *);
 	pid_t (*fork)(void);
+	/* Path calls, for check-then-act on files (wrap_path.c).  The __xstat family is what
+	 * programs built against glibc before 2.33 call instead of stat/lstat/fstatat. */
+	int (*access)(const char *, int);
+	int (*stat)(const char *, struct stat *);
+	int (*stat64)(const char *, struct stat64 *);
+	int (*lstat)(const char *, struct stat *);
+	int (*lstat64)(const char *, struct stat64 *);
+	int (*fstatat)(int, const char *, struct stat *, int);
+	int (*fstatat64)(int, const char *, struct stat64 *, int);
+	int (*xstat)(int, const char *, struct stat *);
+	int (*xstat64)(int, const char *, struct stat64 *);
+	int (*lxstat)(int, const char *, struct stat *);
+	int (*lxstat64)(int, const char *, struct stat64 *);
+	int (*fxstatat)(int, int, const char *, struct stat *, int);
+	int (*fxstatat64)(int, int, const char *, struct stat64 *, int);
+	int (*open)(const char *, int, ...);
+	int (*open64)(const char *, int, ...);
+	int (*openat)(int, const char *, int, ...);
+	int (*openat64)(int, const char *, int, ...);
+	int (*creat)(const char *, mode_t);
+	int (*creat64)(const char *, mode_t);
+	int (*unlink)(const char *);
+	int (*rename)(const char *, const char *);
 };
 
 LW_HIDDEN extern struct lw_real lw_real;

@@ -62,4 +62,25 @@ void lw_real_resolve(void)
 	GET(exit, "pthread_exit");
 	GET(barrier_wait, "pthread_barrier_wait");
 	GET(fork, "fork");
+	GET(access, "access");
+	GET(stat, "stat");
+	GET(stat64, "stat64");
+	GET(lstat, "lstat");
+	GET(lstat64, "lstat64");
+	GET(fstatat, "fstatat");
+	GET(fstatat64, "fstatat64");
+	GET(xstat, "__xstat");
+	GET(xstat64, "__xstat64");
+	GET(lxstat, "__lxstat");
+	GET(lxstat64, "__lxstat64");
+	GET(fxstatat, "__fxstatat");
+	GET(fxstatat64, "__fxstatat64");
+	GET(open, "open");
+	GET(open64, "open64");
+	GET(openat, "openat");
+	GET(openat64, "openat64");
+	GET(creat, "creat");
+	GET(creat64, "creat64");
+	GET(unlink, "unlink");
+	GET(rename, "rename");
 }
