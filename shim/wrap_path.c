@@ -1,0 +1,293 @@
+/* access, stat, open(O_CREAT), unlink, rename: the path calls a check-then-act on files is
+ * made of, recorded as PATH records for the analyzer's detect_path_races.c. */
+
+/* The fortified headers define open() and friends inline; we define the real symbols. */
+#undef _FORTIFY_SOURCE
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "wrap.h"
+
+/*
+ * Each wrapper calls the real function first and returns its result and errno unchanged;
+ * the record is a side effect, written every time (these calls are system calls anyway, and
+ * the order of a check and an act is the point), unless the shim itself made the call: the
+ * trace writer opens its file with the recursion guard held, so it passes straight through.
+ *
+ * Paths are recorded absolute when that is cheap: a relative path is prefixed with the
+ * working directory (getcwd) or, for the *at calls, with the directory dirfd names
+ * (/proc/self/fd/N); when neither can be had it is recorded as given.  Nothing else is
+ * normalised here ("." and ".." stay): the analyzer compares paths lexically normalised.
+ */
+
+/* open(2)'s rule for when the third argument exists. */
+#define LW_OPEN_NEEDS_MODE(flags) (((flags) & O_CREAT) != 0 || ((flags) & O_TMPFILE) == O_TMPFILE)
+
+/* Returns the PATH op for open flags, or 0 when the open is not recorded (no O_CREAT). */
+static uint16_t open_op(int flags)
+{
+	if (!(flags & O_CREAT))
+		return 0;
+	return (flags & O_EXCL) ? LW_PATH_CREATE_EXCL : LW_PATH_CREATE;
+}
+
+/* Writes "/proc/self/fd/N" into buf (at least 32 bytes) without stdio. */
+static void fd_link(char *buf, int fd)
+{
+	static const char prefix[] = "/proc/self/fd/";
+	char digits[12];
+	int n = 0;
+	unsigned v = (unsigned)fd;
+
+	do
+		digits[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	memcpy(buf, prefix, sizeof(prefix) - 1);
+	buf += sizeof(prefix) - 1;
+	while (n)
+		*buf++ = digits[--n];
+	*buf = '\0';
+}
+
+/* Fills dir with the absolute directory a relative path is resolved against; returns its
+ * length, or 0 when it cannot be had. */
+static size_t base_dir(int dirfd, char *dir, size_t cap)
+{
+	if (dirfd == AT_FDCWD)
+		return getcwd(dir, cap) ? strlen(dir) : 0;
+	char link[32];
+	fd_link(link, dirfd);
+	ssize_t n = readlink(link, dir, cap - 1);
+	if (n <= 0 || dir[0] != '/')
+		return 0;               /* not a directory in the file system (a socket, ...) */
+	dir[n] = '\0';
+	return (size_t)n;
+}
+
+/* Records op on path (relative to dirfd) with the call's result; err is the call's errno.
+ * Leaves errno as it found it.  Cannot fail: a record that cannot be written is dropped. */
+static void note_path(int dirfd, const char *path, uint16_t op, int result, uintptr_t site)
+{
+	int err = errno;
+	if (!path || !path[0])
+		return;
+	struct lw_thread *t = lw_enter();
+	if (!t) {
+		errno = err;
+		return;
+	}
+	char dir[PATH_MAX];
+	size_t dlen = path[0] == '/' ? 0 : base_dir(dirfd, dir, sizeof(dir));
+	size_t sep = dlen && dir[dlen - 1] != '/';
+	size_t plen = strnlen(path, UINT16_MAX);
+	size_t len = dlen + sep + plen;
+	if (len > UINT16_MAX)
+		len = UINT16_MAX;       /* cut: the path cannot be resolved anyway */
+	uint32_t size = LW_REC_ALIGN((uint32_t)(sizeof(struct lw_rec_path) + len));
+	struct lw_rec_path *r = lw_trace_reserve(size);
+	if (r) {
+		char *p = (char *)(r + 1);
+		r->tid = t->tid;
+		r->op = op;
+		r->path_len = (uint16_t)len;
+		r->result = result;
+		r->err = result < 0 ? err : 0;
+		r->stack = lw_site_stack(site);
+		r->pad = 0;
+		r->seq = lw_next_seq();
+		memcpy(p, dir, dlen);
+		if (sep)
+			p[dlen] = '/';
+		memcpy(p + dlen + sep, path, len - dlen - sep);
+		memset(p + len, 0, size - sizeof(*r) - len);
+		lw_trace_commit(r, LW_REC_PATH, size);
+	}
+	lw_leave();
+	errno = err;
+}
+
+/* ---- checks ---- */
+
+LW_EXPORT int access(const char *path, int mode)
+{
+	int rc = REAL(access)(path, mode);
+	note_path(AT_FDCWD, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int stat(const char *restrict path, struct stat *restrict st)
+{
+	int rc = REAL(stat)(path, st);
+	note_path(AT_FDCWD, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int stat64(const char *restrict path, struct stat64 *restrict st)
+{
+	int rc = REAL(stat64)(path, st);
+	note_path(AT_FDCWD, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int lstat(const char *restrict path, struct stat *restrict st)
+{
+	int rc = REAL(lstat)(path, st);
+	note_path(AT_FDCWD, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int lstat64(const char *restrict path, struct stat64 *restrict st)
+{
+	int rc = REAL(lstat64)(path, st);
+	note_path(AT_FDCWD, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+/* fstatat(fd, "", st, AT_EMPTY_PATH) is an fstat: note_path skips empty paths. */
+LW_EXPORT int fstatat(int dirfd, const char *restrict path, struct stat *restrict st, int flags)
+{
+	int rc = REAL(fstatat)(dirfd, path, st, flags);
+	note_path(dirfd, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int fstatat64(int dirfd, const char *restrict path, struct stat64 *restrict st,
+			int flags)
+{
+	int rc = REAL(fstatat64)(dirfd, path, st, flags);
+	note_path(dirfd, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+/* The pre-2.33 ABI: glibc 2.36 still exports these for old binaries, headers no longer
+ * declare them. */
+LW_EXPORT int __xstat(int ver, const char *path, struct stat *st);
+LW_EXPORT int __xstat64(int ver, const char *path, struct stat64 *st);
+LW_EXPORT int __lxstat(int ver, const char *path, struct stat *st);
+LW_EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st);
+LW_EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
+LW_EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags);
+
+LW_EXPORT int __xstat(int ver, const char *path, struct stat *st)
+{
+	int rc = REAL(xstat)(ver, path, st);
+	note_path(AT_FDCWD, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
+{
+	int rc = REAL(xstat64)(ver, path, st);
+	note_path(AT_FDCWD, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int __lxstat(int ver, const char *path, struct stat *st)
+{
+	int rc = REAL(lxstat)(ver, path, st);
+	note_path(AT_FDCWD, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
+{
+	int rc = REAL(lxstat64)(ver, path, st);
+	note_path(AT_FDCWD, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags)
+{
+	int rc = REAL(fxstatat)(ver, dirfd, path, st, flags);
+	note_path(dirfd, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags)
+{
+	int rc = REAL(fxstatat64)(ver, dirfd, path, st, flags);
+	note_path(dirfd, path, LW_PATH_CHECK, rc, LW_SITE());
+	return rc;
+}
+
+/* ---- creates: only an open with O_CREAT is recorded ---- */
+
+#define LW_OPEN_MODE(flags, last) ({ \
+		mode_t m_ = 0; \
+		if (LW_OPEN_NEEDS_MODE(flags)) { \
+			va_list ap_; \
+			va_start(ap_, last); \
+			m_ = (mode_t)va_arg(ap_, int); \
+			va_end(ap_); \
+		} \
+		m_; })
+
+LW_EXPORT int open(const char *path, int flags, ...)
+{
+	mode_t mode = LW_OPEN_MODE(flags, flags);
+	int rc = REAL(open)(path, flags, mode);
+	if (open_op(flags))
+		note_path(AT_FDCWD, path, open_op(flags), rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int open64(const char *path, int flags, ...)
+{
+	mode_t mode = LW_OPEN_MODE(flags, flags);
+	int rc = REAL(open64)(path, flags, mode);
+	if (open_op(flags))
+		note_path(AT_FDCWD, path, open_op(flags), rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = LW_OPEN_MODE(flags, flags);
+	int rc = REAL(openat)(dirfd, path, flags, mode);
+	if (open_op(flags))
+		note_path(dirfd, path, open_op(flags), rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = LW_OPEN_MODE(flags, flags);
+	int rc = REAL(openat64)(dirfd, path, flags, mode);
+	if (open_op(flags))
+		note_path(dirfd, path, open_op(flags), rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int creat(const char *path, mode_t mode)
+{
+	int rc = REAL(creat)(path, mode);
+	note_path(AT_FDCWD, path, LW_PATH_CREATE, rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int creat64(const char *path, mode_t mode)
+{
+	int rc = REAL(creat64)(path, mode);
+	note_path(AT_FDCWD, path, LW_PATH_CREATE, rc, LW_SITE());
+	return rc;
+}
+
+/* ---- removals and renames ---- */
+
+LW_EXPORT int unlink(const char *path)
+{
+	int rc = REAL(unlink)(path);
+	note_path(AT_FDCWD, path, LW_PATH_UNLINK, rc, LW_SITE());
+	return rc;
+}
+
+LW_EXPORT int rename(const char *from, const char *to)
+{
+	int rc = REAL(rename)(from, to);
+	note_path(AT_FDCWD, from, LW_PATH_RENAME_FROM, rc, LW_SITE());
+	note_path(AT_FDCWD, to, LW_PATH_RENAME_TO, rc, LW_SITE());
+	return rc;
+}
