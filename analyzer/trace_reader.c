@@ -44,6 +44,9 @@ size_t lw_rec_fixed_size(uint32_t kind)
 	case LW_REC_DEADLOCK:     return sizeof(struct lw_rec_deadlock);
 	case LW_REC_MISUSE:       return sizeof(struct lw_rec_misuse);
 	case LW_REC_PATH:         return sizeof(struct lw_rec_path);
+	case LW_REC_ACCESS:       return sizeof(struct lw_rec_access);
+	case LW_REC_SYNC:         return sizeof(struct lw_rec_sync);
+	case LW_REC_WATCH:        return sizeof(struct lw_rec_watch);
 	default:                  return 0;
 	}
 }
@@ -57,6 +60,7 @@ const char *lw_rec_kind_name(uint32_t kind)
 		[LW_REC_ACQUIRE] = "acquire", [LW_REC_RELEASE] = "release",
 		[LW_REC_SEM_LOCKLIKE] = "sem-locklike", [LW_REC_DEADLOCK] = "deadlock",
 		[LW_REC_MISUSE] = "misuse", [LW_REC_PATH] = "path",
+		[LW_REC_ACCESS] = "access", [LW_REC_SYNC] = "sync", [LW_REC_WATCH] = "watch",
 	};
 
 	if (kind < sizeof(names) / sizeof(names[0]) && names[kind])
@@ -141,6 +145,29 @@ static const char *check_body(const unsigned char *p, uint32_t kind, uint32_t si
 				 " bytes after its %" PRIu32 " threads", size, size - off, r.n_threads);
 			return buf;
 		}
+		return NULL;
+	}
+	case LW_REC_ACCESS: {
+		struct lw_rec_access r;
+
+		memcpy(&r, p, sizeof(r));
+		if (r.size == 0)
+			return "access record of 0 bytes";
+		if (!(r.flags & (LW_ACCESS_READ | LW_ACCESS_WRITE)))
+			return "access record that is neither a read nor a write";
+		return NULL;
+	}
+	case LW_REC_WATCH: {
+		struct lw_rec_watch r;
+
+		memcpy(&r, p, sizeof(r));
+		if (round8(sizeof(r) + (uint64_t)r.name_len) != size) {
+			snprintf(buf, buflen, "watch record of %" PRIu32 " bytes does not match its "
+				 "name length %u", size, r.name_len);
+			return buf;
+		}
+		if (r.size == 0)
+			return "watch record of 0 bytes";
 		return NULL;
 	}
 	case LW_REC_PATH: {
