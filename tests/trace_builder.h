@@ -244,6 +244,87 @@ static inline void tb_deadlock2(struct tb *b, const uint32_t tids[2], const uint
 	}
 }
 
+/* Full level: thread tid is about to release lock (addr, gen). */
+static inline void tb_release(struct tb *b, uint32_t tid, uint64_t addr, uint32_t gen)
+{
+	struct lw_rec_release r;
+
+	memset(&r, 0, sizeof(r));
+	r.tid = tid;
+	r.addr = addr;
+	r.gen = gen;
+	r.seq = b->seq++;
+	TB_FIXED(b, LW_REC_RELEASE, r);
+}
+
+/* Full level: tid acquires (addr, 0) in mode with nothing else held, and releases it. */
+static inline void tb_lock(struct tb *b, uint32_t tid, uint64_t addr)
+{
+	tb_acquire_full(b, tid, addr, 0, LW_MODE_WRITE, 0, 0, 0, NULL);
+}
+
+static inline void tb_unlock(struct tb *b, uint32_t tid, uint64_t addr)
+{
+	tb_release(b, tid, addr, 0);
+}
+
+/* A memory access: flags are LW_ACCESS_* (LW_SRC_ANNOTATION is added). */
+static inline void tb_access(struct tb *b, uint32_t tid, uint16_t flags, uint64_t addr,
+			     uint16_t size, uint64_t pc, uint32_t stack)
+{
+	struct lw_rec_access r;
+
+	memset(&r, 0, sizeof(r));
+	r.tid = tid;
+	r.flags = flags | LW_SRC_ANNOTATION;
+	r.size = size;
+	r.addr = addr;
+	r.pc = pc;
+	r.stack = stack;
+	r.seq = b->seq++;
+	TB_FIXED(b, LW_REC_ACCESS, r);
+}
+
+static inline void tb_read(struct tb *b, uint32_t tid, uint64_t addr, uint64_t pc)
+{
+	tb_access(b, tid, LW_ACCESS_READ, addr, 4, pc, 0);
+}
+
+static inline void tb_write(struct tb *b, uint32_t tid, uint64_t addr, uint64_t pc)
+{
+	tb_access(b, tid, LW_ACCESS_WRITE, addr, 4, pc, 0);
+}
+
+/* A happens-before operation (enum lw_sync_op) on addr. */
+static inline void tb_sync(struct tb *b, uint32_t tid, uint16_t op, uint64_t addr)
+{
+	struct lw_rec_sync r;
+
+	memset(&r, 0, sizeof(r));
+	r.tid = tid;
+	r.op = op;
+	r.addr = addr;
+	r.seq = b->seq++;
+	TB_FIXED(b, LW_REC_SYNC, r);
+}
+
+/* A watched variable named name at [addr, addr+size). */
+static inline void tb_watch(struct tb *b, uint64_t addr, uint32_t size, const char *name)
+{
+	struct lw_rec_watch r;
+	size_t nlen = strlen(name), rsize = (sizeof(r) + nlen + 7) & ~(size_t)7;
+
+	memset(&r, 0, sizeof(r));
+	r.head = tb_head(LW_REC_WATCH, rsize);
+	r.addr = addr;
+	r.size = size;
+	r.name_len = (uint16_t)nlen;
+	r.armed = 1;
+	tb_raw(b, &r, sizeof(r));
+	tb_raw(b, name, nlen);
+	tb_zeros(b, rsize - sizeof(r) - nlen);
+}
+
 static inline void tb_free(struct tb *b)
 {
 	free(b->buf);
