@@ -155,6 +155,7 @@ static void free_finding(struct lw_finding *f)
 	free(f->message);
 	free(f->reason_text);
 	free(f->exe);
+	free(f->path);
 	for (size_t i = 0; i < f->locks.n; i++)
 		free(f->locks.v[i].name);
 	free(f->locks.v);
@@ -209,4 +210,5 @@ void lw_analyze(struct lw_model *m, struct lw_findings *fs)
 	lw_detect_deadlocks(m, fs);
 	lw_detect_cycles(m, fs);
 	lw_detect_misuse(m, fs);
+	lw_detect_path_races(m, fs);
 }

@@ -94,6 +94,7 @@ struct lw_finding {
 	uint64_t             count;
 	int32_t              pid;
 	char                *exe;
+	char                *path;        /* check-then-act on a file: the path; NULL otherwise */
 	LW_VEC(struct lw_flock)   locks;
 	LW_VEC(struct lw_fedge)   edges;
 	LW_VEC(struct lw_fthread) threads;
@@ -126,6 +127,8 @@ void lw_detect_cycles(struct lw_model *m, struct lw_findings *fs);
 void lw_detect_deadlocks(struct lw_model *m, struct lw_findings *fs);
 /* API misuse the shim saw (detect_records.c). */
 void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs);
+/* Check-then-act on file paths: atomicity violations over PATH records (detect_path_races.c). */
+void lw_detect_path_races(struct lw_model *m, struct lw_findings *fs);
 /* Runs every detector over a finished model: lw_name_locks, then the detectors in order. */
 void lw_analyze(struct lw_model *m, struct lw_findings *fs);
 

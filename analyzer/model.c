@@ -254,6 +254,18 @@ static void add_misuse(struct lw_model *m, uint32_t proc, const unsigned char *r
 	lw_vec_push(&m->misuses, u);
 }
 
+static void add_path(struct lw_model *m, uint32_t proc, const unsigned char *r)
+{
+	struct lw_rec_path rec;
+
+	memcpy(&rec, r, sizeof(rec));
+	get_thread(&m->procs.v[proc], rec.tid);
+	lw_vec_push(&m->paths, ((struct lw_path_event){
+		.proc = proc, .tid = rec.tid, .op = rec.op, .result = rec.result, .err = rec.err,
+		.stack = rec.stack, .seq = rec.seq,
+		.path = lw_xstrndup((const char *)r + sizeof(rec), rec.path_len) }));
+}
+
 static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r, uint32_t kind)
 {
 	struct lw_process *p = &m->procs.v[proc];
@@ -331,6 +343,9 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 		break;
 	case LW_REC_MISUSE:
 		add_misuse(m, proc, r);
+		break;
+	case LW_REC_PATH:
+		add_path(m, proc, r);
 		break;
 	default:
 		/* LOCK_DESTROY and RELEASE carry nothing the detectors use yet. */
@@ -483,6 +498,9 @@ void lw_model_free(struct lw_model *m)
 	}
 	free(m->deadlocks.v);
 	free(m->misuses.v);
+	for (size_t i = 0; i < m->paths.n; i++)
+		free(m->paths.v[i].path);
+	free(m->paths.v);
 	for (size_t i = 0; i < m->classes.n; i++) {
 		free(m->classes.v[i].key);
 		free(m->classes.v[i].name);

@@ -128,6 +128,16 @@ struct lw_misuse {
 	uint32_t lock;               /* index in locks, or LW_NONE */
 };
 
+/* A file-system call on a path (a PATH record), for check-then-act on files. */
+struct lw_path_event {
+	uint32_t proc, tid;
+	uint16_t op;                  /* enum lw_path_op */
+	int32_t  result, err;
+	uint32_t stack;
+	uint64_t seq;
+	char    *path;               /* as recorded (absolute when the shim could make it so) */
+};
+
 /* A lock class (lockdep's idea): globals by symbol, others by init (or first-use) site. */
 struct lw_class {
 	char    *key;                /* identity, comparable across processes */
@@ -143,6 +153,7 @@ struct lw_model {
 	struct lw_map             acq_ids;   /* (content hash, proc << 32 | tid) -> index */
 	LW_VEC(struct lw_deadlock) deadlocks;
 	LW_VEC(struct lw_misuse)  misuses;
+	LW_VEC(struct lw_path_event) paths;
 	LW_VEC(struct lw_class)   classes;   /* set by lw_name_locks */
 	struct lw_map             class_ids; /* (key hash, n) -> index */
 };

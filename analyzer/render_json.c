@@ -92,6 +92,10 @@ static void finding(struct lw_json *j, const struct lw_finding *f)
 	lw_json_string(j, lw_severity_name(f->severity));
 	lw_json_key(j, "message");
 	lw_json_string(j, f->message);
+	if (f->path) {
+		lw_json_key(j, "path");
+		lw_json_string(j, f->path);
+	}
 	lw_json_key(j, "locks");
 	lw_json_begin_array(j);
 	for (size_t i = 0; i < f->locks.n; i++) {

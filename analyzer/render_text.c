@@ -175,6 +175,26 @@ static void misuse_text(FILE *out, const struct lw_finding *f)
 	}
 }
 
+/* A check-then-act on a file: the check, the create, and the call that can fall between. */
+static void path_text(FILE *out, const struct lw_finding *f)
+{
+	fprintf(out, "  path: %s (%" PRIu64 " check-then-create window%s open to it)\n", f->path,
+		f->count, f->count == 1 ? "" : "s");
+	for (size_t i = 0; i < f->threads.n; i++) {
+		const struct lw_fthread *t = &f->threads.v[i];
+
+		if (!t->role)
+			continue;
+		fprintf(out, "\n  thread T%" PRIu32 " %s at:\n", t->tid,
+			strcmp(t->role, "check") == 0    ? "checked the path" :
+			strcmp(t->role, "create") == 0   ? "then created it (O_CREAT without O_EXCL)" :
+							  "can use it between the two");
+		stack_text(out, &t->stack, "      ");
+	}
+	fputs("\n  Fix: create it with open(O_CREAT|O_EXCL) and handle EEXIST: the check and the "
+	      "create become one step.\n", out);
+}
+
 static void finding_text(FILE *out, const struct lw_finding *f)
 {
 	fprintf(out, "lockwatch: %s: %s: %s", f->severity == LW_SEV_ERROR ? "ERROR" : "WARNING",
@@ -183,7 +203,9 @@ static void finding_text(FILE *out, const struct lw_finding *f)
 		fprintf(out, " (seen %" PRIu64 " time%s)", f->count, f->count == 1 ? "" : "s");
 	fputc('\n', out);
 	fprintf(out, "  in process %" PRId32 " (%s)\n", f->pid, f->exe[0] ? f->exe : "?");
-	switch (f->kind) {
+	if (f->path)                 /* a check-then-act on a file */
+		path_text(out, f);
+	else switch (f->kind) {
 	case LW_FIND_LOCK_ORDER_CYCLE:
 		cycle_text(out, f);
 		break;
