@@ -1,0 +1,80 @@
+/*
+ * Lesson, readers-writers, the lesson's own lock: readers share the room, a writer needs it
+ * alone.  A counter of readers is protected by `mutex`; the first reader in locks `room`,
+ * the last reader out unlocks it, and a writer locks `room` for itself.
+ *
+ * The flaw: the first reader in and the last reader out are usually different threads, so
+ * `room` is unlocked by a thread that does not own it.  A POSIX mutex must be unlocked by
+ * its owner (undefined behaviour otherwise; an error-checking mutex refuses).  The
+ * schedule below makes it happen every run: reader A enters first, reader B joins it, A
+ * leaves, and B, leaving last, unlocks the room A locked.  reader_writer_rwlock.c is the fix.
+ *
+ * Expected: lockwatch reports an error-level misuse: thread B unlocked mutex room, which is
+ * held by thread A.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER; /* protects readers */
+static pthread_mutex_t room = PTHREAD_MUTEX_INITIALIZER;  /* held while anyone reads or writes */
+static int readers;
+static int data;
+
+static void reader_enter(void)
+{
+	pthread_mutex_lock(&mutex);
+	if (++readers == 1)
+		pthread_mutex_lock(&room);      /* the first reader in locks the room */
+	pthread_mutex_unlock(&mutex);
+}
+
+static void reader_leave(void)
+{
+	pthread_mutex_lock(&mutex);
+	if (--readers == 0)
+		pthread_mutex_unlock(&room);    /* the last reader out unlocks it: maybe not its owner */
+	pthread_mutex_unlock(&mutex);
+}
+
+struct reader_plan {
+	const char *name;
+	int start_ms, read_ms;
+};
+
+static void *reader(void *arg)
+{
+	const struct reader_plan *p = arg;
+
+	usleep(p->start_ms * 1000);
+	reader_enter();
+	printf("%s reads %d\n", p->name, data);
+	usleep(p->read_ms * 1000);
+	reader_leave();
+	return NULL;
+}
+
+static void *writer(void *arg)
+{
+	usleep(50 * 1000);
+	pthread_mutex_lock(&room);              /* waits until the last reader leaves */
+	data = 42;
+	printf("writer wrote %d\n", data);
+	pthread_mutex_unlock(&room);
+	return arg;
+}
+
+int main(void)
+{
+	/* A enters at 0 ms and leaves at 100; B enters at 30 and leaves, last, at 180. */
+	struct reader_plan a = { "reader A", 0, 100 }, b = { "reader B", 30, 150 };
+	pthread_t ta, tb, tw;
+
+	pthread_create(&ta, NULL, reader, &a);
+	pthread_create(&tb, NULL, reader, &b);
+	pthread_create(&tw, NULL, writer, NULL);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_join(tw, NULL);
+	return 0;
+}
