@@ -1,11 +1,14 @@
 /* Shared by the subcommands: finding trace files, loading them, writing the report. */
 #include "cli.h"
+#include "env_options.h"
+#include "fingerprint.h"
 #include "msg.h"
 #include "render.h"
 #include "trace_reader.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,11 +37,124 @@ int lw_parse_format(const char *s, enum lw_format *fmt)
 		*fmt = LW_FORMAT_TEXT;
 	else if (strcmp(s, "json") == 0)
 		*fmt = LW_FORMAT_JSON;
+	else if (strcmp(s, "sarif") == 0)
+		*fmt = LW_FORMAT_SARIF;
+	else if (strcmp(s, "dot") == 0)
+		*fmt = LW_FORMAT_DOT;
+	else if (strcmp(s, "svg") == 0)
+		*fmt = LW_FORMAT_SVG;
 	else {
-		lw_msg_usage("unknown format '%s' (expected text or json)", s);
+		lw_msg_usage("unknown format '%s' (expected text, json, sarif, dot or svg)", s);
 		return -1;
 	}
 	return 0;
+}
+
+int lw_parse_report_options(int argc, char **argv, const char *optstring,
+			    const struct option *longopts, struct lw_report_opts *o,
+			    const char **trace_dir, void (*usage)(FILE *))
+{
+	int c;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (lw_parse_format(optarg, &o->fmt) < 0)
+				return -1;
+			break;
+		case 'o':
+			o->out_path = optarg;
+			break;
+		case 'd':
+			*trace_dir = optarg;
+			break;
+		case LW_OPT_COLOR:
+			if (lw_color_parse(optarg, &o->color) < 0) {
+				lw_msg_usage("--color: expected auto, never or always, not '%s'",
+					     optarg);
+				return -1;
+			}
+			break;
+		case LW_OPT_SUPPRESSIONS:
+			o->suppressions = optarg;
+			break;
+		case LW_OPT_BASELINE:
+			o->baseline = optarg;
+			break;
+		case LW_OPT_GRAPH:
+			if (strcmp(optarg, "all") == 0)
+				o->graph_all = true;
+			else if (strcmp(optarg, "cycles") == 0)
+				o->graph_all = false;
+			else {
+				lw_msg_usage("--graph: expected cycles or all, not '%s'", optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			lw_print_version();
+			return 0;
+		case ':':
+			lw_msg_usage("option '%s' needs an argument", argv[optind - 1]);
+			return -1;
+		default:
+			if (optopt > 0 && optopt < 256)
+				lw_msg_usage("unknown option '-%c'", optopt);
+			else
+				lw_msg_usage("unknown option '%s'", argv[optind - 1]);
+			return -1;
+		}
+	}
+	return 1;
+}
+
+int lw_report_prepare(struct lw_report_opts *o)
+{
+	char *env_supp = NULL;
+	const char *supp = o->suppressions;
+
+	if (o->fmt == LW_FORMAT_SVG && !lw_dot_available()) {
+		lw_msg_error("--format svg needs the 'dot' program from Graphviz, which is not in "
+			     "PATH: install graphviz, or use --format dot");
+		return LW_EXIT_FAILURE;
+	}
+	/* LOCKWATCH_OPTIONS=suppressions=FILE, as TSAN_OPTIONS does; the option wins. */
+	if (!supp) {
+		env_supp = lw_env_option(getenv("LOCKWATCH_OPTIONS"), "suppressions");
+		if (env_supp && *env_supp)
+			supp = env_supp;
+	}
+	if (supp) {
+		if (lw_suppressions_load(&o->supp, supp) < 0) {
+			lw_suppressions_free(&o->supp);
+			free(env_supp);
+			return LW_EXIT_USAGE;
+		}
+		o->have_supp = true;
+	}
+	free(env_supp);
+	if (o->baseline) {
+		if (lw_baseline_load(&o->base, o->baseline) < 0) {
+			lw_report_opts_free(o);
+			return LW_EXIT_USAGE;
+		}
+		o->have_base = true;
+	}
+	return 0;
+}
+
+void lw_report_opts_free(struct lw_report_opts *o)
+{
+	if (o->have_supp)
+		lw_suppressions_free(&o->supp);
+	if (o->have_base)
+		lw_baseline_free(&o->base);
+	o->have_supp = o->have_base = false;
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -113,14 +229,33 @@ size_t lw_load_traces(struct lw_model *m, const struct lw_strvec *paths)
 	return bad;
 }
 
-int lw_report(struct lw_model *m, enum lw_format fmt, const char *out_path)
+int lw_report(struct lw_model *m, struct lw_report_opts *o)
 {
-	struct lw_findings fs = { 0 };
-	FILE *out = fmt == LW_FORMAT_JSON ? stdout : stderr;
-	const char *out_name = fmt == LW_FORMAT_JSON ? "standard output" : "standard error";
+	struct lw_findings fs = { 0 }, dropped = { 0 };
+	enum lw_format fmt = o->fmt;
+	const char *out_path = o->out_path;
+	FILE *out = fmt == LW_FORMAT_TEXT ? stderr : stdout;
+	const char *out_name = fmt == LW_FORMAT_TEXT ? "standard error" : "standard output";
+	size_t new_errors = 0;
 	int rc, bad;
 
 	lw_analyze(m, &fs);
+	if (o->have_supp) {
+		fs.n_suppressed = lw_suppressions_apply(&o->supp, &fs, &dropped);
+		lw_findings_free(&dropped);
+		lw_suppressions_report_unused(&o->supp);
+	}
+	for (size_t i = 0; i < fs.v.n; i++) {
+		struct lw_finding *f = fs.v.v[i];
+
+		if (o->have_base) {
+			char fp[LW_FINGERPRINT_LEN];
+
+			lw_finding_fingerprint(f, fp);
+			f->baseline = lw_baseline_has(&o->base, fp);
+		}
+		new_errors += f->severity == LW_SEV_ERROR && !f->baseline;
+	}
 	if (fs.truncated_sccs)
 		lw_msg_warning("%zu group%s of locks had too many cycles to list: only the first "
 			       "1000 per group are reported", fs.truncated_sccs,
@@ -134,14 +269,37 @@ int lw_report(struct lw_model *m, enum lw_format fmt, const char *out_path)
 			return LW_EXIT_FAILURE;
 		}
 	}
-	if (fmt == LW_FORMAT_JSON)
+	bad = 0;
+	switch (fmt) {
+	case LW_FORMAT_JSON:
 		lw_render_json(&fs, out);
-	else
-		lw_render_text(&fs, out);
+		break;
+	case LW_FORMAT_SARIF:
+		lw_render_sarif(&fs, out, o->have_base);
+		break;
+	case LW_FORMAT_DOT:
+		lw_render_dot(&fs, m, o->graph_all, out);
+		break;
+	case LW_FORMAT_SVG:
+		if (lw_render_svg(&fs, m, o->graph_all, out) < 0) {
+			if (out_path)
+				fclose(out);
+			lw_findings_free(&fs);
+			return LW_EXIT_FAILURE;
+		}
+		break;
+	case LW_FORMAT_TEXT: {
+		struct lw_text_style st = { .color = lw_color_wanted(o->color, out),
+					    .source = true };
+
+		lw_render_text_styled(&fs, out, &st);
+		break;
+	}
+	}
 	bad = fflush(out) != 0 || ferror(out);
 	if (out_path && fclose(out) != 0)
 		bad = 1;
-	rc = lw_findings_count(&fs, LW_SEV_ERROR) ? LW_EXIT_FOUND : LW_EXIT_OK;
+	rc = new_errors ? LW_EXIT_FOUND : LW_EXIT_OK;
 	lw_findings_free(&fs);
 	if (bad) {
 		lw_msg_error("cannot write the report to %s: %s", out_name, strerror(errno));

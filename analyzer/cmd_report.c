@@ -8,86 +8,40 @@
 
 static void report_usage(FILE *out)
 {
-	fputs("usage: lockwatch report [--format text|json] [-o FILE] TRACE|DIR...\n\n"
+	fputs("usage: lockwatch report [--format text|json|sarif|dot|svg] [-o FILE] [OPTIONS]\n"
+	      "                        TRACE|DIR...\n\n"
 	      "Analyzes traces written by liblockwatch.so (a DIR means every *.trace file in it)\n"
 	      "and reports lock-order cycles, deadlocks and misuse.  Traces of several processes\n"
-	      "are analyzed together.\n\n"
-	      "  -f, --format FMT   text (default, on standard error) or json (on standard output)\n"
-	      "  -o, --output FILE  write the report to FILE\n"
-	      "  -h, --help         show this help\n"
-	      "  -V, --version      show the version\n", out);
-}
-
-/* Parses the options shared by report and run.  Returns 1 to go on, 0 for --help/--version
- * (already handled), -1 after a usage error. */
-int lw_parse_report_options(int argc, char **argv, const char *optstring,
-			    const struct option *longopts, enum lw_format *fmt,
-			    const char **out_path, const char **trace_dir, void (*usage)(FILE *));
-
-int lw_parse_report_options(int argc, char **argv, const char *optstring,
-			    const struct option *longopts, enum lw_format *fmt,
-			    const char **out_path, const char **trace_dir, void (*usage)(FILE *))
-{
-	int c;
-
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (lw_parse_format(optarg, fmt) < 0)
-				return -1;
-			break;
-		case 'o':
-			*out_path = optarg;
-			break;
-		case 'd':
-			*trace_dir = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			lw_print_version();
-			return 0;
-		case ':':
-			lw_msg_usage("option '%s' needs an argument", argv[optind - 1]);
-			return -1;
-		default:
-			if (optopt)
-				lw_msg_usage("unknown option '-%c'", optopt);
-			else
-				lw_msg_usage("unknown option '%s'", argv[optind - 1]);
-			return -1;
-		}
-	}
-	return 1;
+	      "and several runs are merged: a cycle whose halves were seen in different runs is\n"
+	      "still found.\n\n"
+	      LW_REPORT_OPTIONS_HELP
+	      "  -h, --help              show this help\n"
+	      "  -V, --version           show the version\n", out);
 }
 
 static int report_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		LW_REPORT_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	enum lw_format fmt = LW_FORMAT_TEXT;
-	const char *out_path = NULL, *unused = NULL;
+	struct lw_report_opts o = LW_REPORT_OPTS_INIT;
+	const char *unused = NULL;
 	struct lw_strvec paths = { 0 };
 	struct lw_model *m;
 	size_t bad = 0;
 	int rc;
 
-	rc = lw_parse_report_options(argc, argv, ":f:o:hV", longopts, &fmt, &out_path, &unused,
-				     report_usage);
+	rc = lw_parse_report_options(argc, argv, ":f:o:hV", longopts, &o, &unused, report_usage);
 	if (rc <= 0)
 		return rc < 0 ? LW_EXIT_USAGE : LW_EXIT_OK;
 	if (optind >= argc) {
 		lw_msg_usage("report: no trace file or directory given");
 		return LW_EXIT_USAGE;
 	}
+	rc = lw_report_prepare(&o);
+	if (rc)
+		return rc;
 	for (int i = optind; i < argc; i++) {
 		size_t before = paths.n;
 
@@ -104,7 +58,8 @@ static int report_main(int argc, char **argv)
 	if (bad)
 		rc = LW_EXIT_BAD_TRACE;
 	else
-		rc = lw_report(m, fmt, out_path);
+		rc = lw_report(m, &o);
+	lw_report_opts_free(&o);
 	lw_model_free(m);
 	lw_strvec_free(&paths);
 	return rc;

@@ -1,5 +1,6 @@
 /* lockwatch run: run a program under the shim, then report on the traces of its process tree. */
 #include "cli.h"
+#include "env_options.h"
 #include "msg.h"
 #include "trace_reader.h"
 
@@ -17,25 +18,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int lw_parse_report_options(int argc, char **argv, const char *optstring,
-			    const struct option *longopts, enum lw_format *fmt,
-			    const char **out_path, const char **trace_dir, void (*usage)(FILE *));
-
 static volatile sig_atomic_t child_pid;
 
 static void run_usage(FILE *out)
 {
-	fputs("usage: lockwatch run [--format text|json] [-o FILE] [--trace-dir DIR] -- PROG ARGS...\n\n"
+	fputs("usage: lockwatch run [--format text|json|sarif|dot|svg] [-o FILE] [--trace-dir DIR]\n"
+	      "                     [OPTIONS] -- PROG ARGS...\n\n"
 	      "Runs PROG with liblockwatch.so preloaded, then reports on the traces that it and\n"
 	      "its child processes wrote.  Exits with 66 on error-level findings, else with\n"
 	      "PROG's own status (128+N if a signal N killed it).\n\n"
-	      "  -f, --format FMT     text (default, on standard error) or json (on standard output)\n"
-	      "  -o, --output FILE    write the report to FILE\n"
-	      "  -d, --trace-dir DIR  where the traces go (default ./lockwatch-traces)\n"
-	      "  -h, --help           show this help\n"
-	      "  -V, --version        show the version\n\n"
+	      LW_REPORT_OPTIONS_HELP
+	      "  -d, --trace-dir DIR     where the traces go (default ./lockwatch-traces)\n"
+	      "  -h, --help              show this help\n"
+	      "  -V, --version           show the version\n\n"
 	      "Environment: LOCKWATCH_SHIM names the shim (default: ../lib/liblockwatch.so next to\n"
-	      "this program); LOCKWATCH_OPTIONS is passed on to the shim with trace_dir added.\n", out);
+	      "this program); LOCKWATCH_OPTIONS is passed on to the shim with trace_dir added\n"
+	      "(its suppressions=FILE is lockwatch's, not the shim's).\n", out);
 }
 
 static void forward_signal(int sig)
@@ -195,8 +193,14 @@ static int setup_env(const char *shim, const char *trace_dir, uint64_t session)
 		return -1;
 	}
 	free(v);
-	v = opts && *opts ? lw_xasprintf("%s:trace_dir=%c%s%c", opts, q, trace_dir, q)
-			  : lw_xasprintf("trace_dir=%c%s%c", q, trace_dir, q);
+	{
+		/* suppressions= is for the analyzer; the shim would warn about it. */
+		char *rest = opts ? lw_env_options_without(opts, "suppressions") : NULL;
+
+		v = rest && *rest ? lw_xasprintf("%s:trace_dir=%c%s%c", rest, q, trace_dir, q)
+				  : lw_xasprintf("trace_dir=%c%s%c", q, trace_dir, q);
+		free(rest);
+	}
 	if (setenv("LOCKWATCH_OPTIONS", v, 1) < 0) {
 		free(v);
 		lw_msg_error("cannot set the environment: %s", strerror(errno));
@@ -289,45 +293,16 @@ static void session_traces(const char *dir, uint64_t session, struct lw_strvec *
 	lw_strvec_free(&all);
 }
 
-static int run_main(int argc, char **argv)
+/* Runs argv[optind...] under the shim and reports, with o prepared.  Returns the exit status. */
+static int run_prepared(char **argv, struct lw_report_opts *o, const char *dir_arg)
 {
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "trace-dir", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	enum lw_format fmt = LW_FORMAT_TEXT;
-	const char *out_path = NULL, *dir_arg = "lockwatch-traces";
-	char *shim = NULL, *dir = NULL, *prog = NULL;
+	char *shim = NULL, *dir = NULL;
 	struct lw_strvec traces = { 0 };
 	struct lw_model *m = NULL;
 	uint64_t session = 0;
 	size_t bad;
 	int rc, status;
 
-	rc = lw_parse_report_options(argc, argv, "+:f:o:d:hV", longopts, &fmt, &out_path, &dir_arg,
-				     run_usage);
-	if (rc <= 0)
-		return rc < 0 ? LW_EXIT_USAGE : LW_EXIT_OK;
-	if (optind >= argc) {
-		lw_msg_usage("run: no program given (lockwatch run -- PROG ARGS...)");
-		return LW_EXIT_USAGE;
-	}
-	prog = resolve_prog(argv[optind]);
-	if (!prog) {
-		lw_msg_error("%s: command not found", argv[optind]);
-		return 127;
-	}
-	if (is_static_elf(prog)) {
-		lw_msg_error("%s is statically linked: LD_PRELOAD cannot interpose its pthread "
-			     "calls; link it dynamically", argv[optind]);
-		free(prog);
-		return LW_EXIT_USAGE;
-	}
-	free(prog);
 	shim = find_shim();
 	if (!shim)
 		return LW_EXIT_FAILURE;
@@ -348,7 +323,7 @@ static int run_main(int argc, char **argv)
 		free(dir);
 		return LW_EXIT_FAILURE;
 	}
-	status = run_child(argv + optind);
+	status = run_child(argv);
 	if (status == 126 || status == 127) {
 		/* Could it run at all?  Only then are there traces to read. */
 		session_traces(dir, session, &traces);
@@ -369,7 +344,7 @@ static int run_main(int argc, char **argv)
 	m = lw_model_new();
 	bad = lw_load_traces(m, &traces);
 	/* Unlike report, run still reports on the traces it could read: they are this run's. */
-	rc = lw_report(m, fmt, out_path);
+	rc = lw_report(m, o);
 	lw_model_free(m);
 	lw_strvec_free(&traces);
 	free(shim);
@@ -377,6 +352,47 @@ static int run_main(int argc, char **argv)
 	if (rc == LW_EXIT_FOUND || rc == LW_EXIT_FAILURE)
 		return rc;
 	return bad ? LW_EXIT_BAD_TRACE : status;
+}
+
+static int run_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		LW_REPORT_LONGOPTS,
+		{ "trace-dir", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct lw_report_opts o = LW_REPORT_OPTS_INIT;
+	const char *dir_arg = "lockwatch-traces";
+	char *prog = NULL;
+	int rc;
+
+	rc = lw_parse_report_options(argc, argv, "+:f:o:d:hV", longopts, &o, &dir_arg, run_usage);
+	if (rc <= 0)
+		return rc < 0 ? LW_EXIT_USAGE : LW_EXIT_OK;
+	if (optind >= argc) {
+		lw_msg_usage("run: no program given (lockwatch run -- PROG ARGS...)");
+		return LW_EXIT_USAGE;
+	}
+	prog = resolve_prog(argv[optind]);
+	if (!prog) {
+		lw_msg_error("%s: command not found", argv[optind]);
+		return 127;
+	}
+	if (is_static_elf(prog)) {
+		lw_msg_error("%s is statically linked: LD_PRELOAD cannot interpose its pthread "
+			     "calls; link it dynamically", argv[optind]);
+		free(prog);
+		return LW_EXIT_USAGE;
+	}
+	free(prog);
+	/* A bad suppressions file or baseline, or svg without Graphviz, is found out before
+	 * the program runs, not after. */
+	rc = lw_report_prepare(&o);
+	if (rc)
+		return rc;
+	rc = run_prepared(argv + optind, &o, dir_arg);
+	lw_report_opts_free(&o);
+	return rc;
 }
 
 const struct lw_cmd lw_cmd_run = {

@@ -98,12 +98,14 @@ struct lw_finding {
 	LW_VEC(struct lw_flock)   locks;
 	LW_VEC(struct lw_fedge)   edges;
 	LW_VEC(struct lw_fthread) threads;
+	bool                 baseline;    /* its fingerprint is in the --baseline report */
 };
 
 struct lw_findings {
 	LW_VEC(struct lw_finding *) v;
 	size_t n_processes;
 	size_t truncated_sccs;       /* components whose cycles were not all enumerated */
+	size_t n_suppressed;         /* findings dropped by --suppressions */
 };
 
 /* Constructors; they cannot fail. */

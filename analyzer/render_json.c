@@ -1,4 +1,5 @@
 /* The JSON report: the contract later tools depend on. */
+#include "fingerprint.h"
 #include "json_writer.h"
 #include "render.h"
 
@@ -139,6 +140,17 @@ static void finding(struct lw_json *j, const struct lw_finding *f)
 	lw_json_end_array(j);
 	lw_json_key(j, "count");
 	lw_json_int(j, (int64_t)f->count);
+	{
+		char fp[LW_FINGERPRINT_LEN];
+
+		lw_finding_fingerprint(f, fp);
+		lw_json_key(j, "fingerprint");
+		lw_json_string(j, fp);
+	}
+	if (f->baseline) {
+		lw_json_key(j, "baseline");
+		lw_json_bool(j, true);
+	}
 	if (f->severity == LW_SEV_WARNING && lw_reason_name(f->reason)) {
 		lw_json_key(j, "reason");
 		lw_json_string(j, lw_reason_name(f->reason));

@@ -1,8 +1,27 @@
 /* The text report: lockdep-like, for people. */
+#include "color.h"
 #include "render.h"
+#include "source_lines.h"
 
 #include <inttypes.h>
 #include <string.h>
+
+/* The style of the report being written (lw_render_text_styled); plain by default. */
+static const struct lw_text_style plain_style;
+static const struct lw_text_style *style = &plain_style;
+
+/* Starts SGR sequence seq when colouring. */
+static void sgr(FILE *out, const char *seq)
+{
+	if (style->color)
+		fputs(seq, out);
+}
+
+static void sgr_end(FILE *out)
+{
+	if (style->color)
+		fputs(LW_SGR_RESET, out);
+}
 
 static void lock_label(const struct lw_finding *f, size_t li, char *buf, size_t len)
 {
@@ -29,9 +48,33 @@ static void stack_text(FILE *out, const struct lw_fstack *st, const char *indent
 		return;
 	}
 	for (size_t i = 0; i < st->n; i++) {
+		const struct lw_frame *fr = &st->frames[i];
+		const char *src;
+
 		fprintf(out, "%s#%zu ", indent, i);
-		frame_text(out, &st->frames[i]);
+		if (style->color && fr->function) {
+			char buf[1024];
+			size_t n = strlen(fr->function);
+
+			lw_fframe_format(fr, buf, sizeof(buf));
+			sgr(out, LW_SGR_FUNC);
+			fputs(fr->function, out);
+			sgr_end(out);
+			if (strncmp(buf, fr->function, n) == 0)
+				fputs(buf + n, out);
+		} else {
+			frame_text(out, fr);
+		}
 		fputc('\n', out);
+		/* The line itself, when the file is readable from here. */
+		if (style->source && fr->file && (src = lw_source_line(fr->file, fr->line)) &&
+		    *src) {
+			fprintf(out, "%s    ", indent);
+			sgr(out, LW_SGR_DIM);
+			fputs(src, out);
+			sgr_end(out);
+			fputc('\n', out);
+		}
 	}
 }
 
@@ -104,7 +147,11 @@ static void scenario_text(FILE *out, const struct lw_finding *f)
 				(round ? e->mode : e->from_mode) == LW_MODE_READ ? "read_lock" : "lock",
 				lk);
 		}
-	fputs("\n  *** DEADLOCK ***\n", out);
+	fputs("\n  ", out);
+	sgr(out, LW_SGR_ERROR);
+	fputs("*** DEADLOCK ***", out);
+	sgr_end(out);
+	fputc('\n', out);
 }
 
 static void cycle_text(FILE *out, const struct lw_finding *f)
@@ -197,8 +244,20 @@ static void path_text(FILE *out, const struct lw_finding *f)
 
 static void finding_text(FILE *out, const struct lw_finding *f)
 {
-	fprintf(out, "lockwatch: %s: %s: %s", f->severity == LW_SEV_ERROR ? "ERROR" : "WARNING",
-		lw_finding_kind_name(f->kind), f->message);
+	fputs("lockwatch: ", out);
+	sgr(out, f->severity == LW_SEV_ERROR ? LW_SGR_ERROR : LW_SGR_WARNING);
+	fputs(f->severity == LW_SEV_ERROR ? "ERROR" : "WARNING", out);
+	sgr_end(out);
+	fprintf(out, ": %s: ", lw_finding_kind_name(f->kind));
+	sgr(out, LW_SGR_BOLD);
+	fputs(f->message, out);
+	sgr_end(out);
+	if (f->baseline) {
+		fputc(' ', out);
+		sgr(out, LW_SGR_NOTE);
+		fputs("[in baseline]", out);
+		sgr_end(out);
+	}
 	if (f->kind == LW_FIND_LOCK_ORDER_CYCLE)
 		fprintf(out, " (seen %" PRIu64 " time%s)", f->count, f->count == 1 ? "" : "s");
 	fputc('\n', out);
@@ -222,13 +281,32 @@ static void finding_text(FILE *out, const struct lw_finding *f)
 	fputc('\n', out);
 }
 
-void lw_render_text(const struct lw_findings *fs, FILE *out)
+void lw_render_text_styled(const struct lw_findings *fs, FILE *out,
+			   const struct lw_text_style *st)
 {
 	size_t e = lw_findings_count(fs, LW_SEV_ERROR), w = lw_findings_count(fs, LW_SEV_WARNING);
+	size_t known = 0;
 
-	for (size_t i = 0; i < fs->v.n; i++)
+	style = st ? st : &plain_style;
+	for (size_t i = 0; i < fs->v.n; i++) {
 		finding_text(out, fs->v.v[i]);
-	fprintf(out, "lockwatch: %zu error%s, %zu warning%s in %zu process%s\n", e,
-		e == 1 ? "" : "s", w, w == 1 ? "" : "s", fs->n_processes,
-		fs->n_processes == 1 ? "" : "es");
+		known += fs->v.v[i]->baseline;
+	}
+	fputs("lockwatch: ", out);
+	sgr(out, e ? LW_SGR_ERROR : LW_SGR_BOLD);
+	fprintf(out, "%zu error%s, %zu warning%s", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
+	sgr_end(out);
+	fprintf(out, " in %zu process%s", fs->n_processes, fs->n_processes == 1 ? "" : "es");
+	if (known)
+		fprintf(out, ", %zu in the baseline", known);
+	if (fs->n_suppressed)
+		fprintf(out, ", %zu suppressed", fs->n_suppressed);
+	fputc('\n', out);
+	style = &plain_style;
+	lw_source_lines_free();
+}
+
+void lw_render_text(const struct lw_findings *fs, FILE *out)
+{
+	lw_render_text_styled(fs, out, NULL);
 }
