@@ -56,7 +56,7 @@ static void *reader(void *arg)
 
 static void *writer(void *arg)
 {
-	usleep(50 * 1000);
+	usleep(100 * 1000);
 	pthread_mutex_lock(&room);              /* waits until the last reader leaves */
 	data = 42;
 	printf("writer wrote %d\n", data);
@@ -66,8 +66,9 @@ static void *writer(void *arg)
 
 int main(void)
 {
-	/* A enters at 0 ms and leaves at 100; B enters at 30 and leaves, last, at 180. */
-	struct reader_plan a = { "reader A", 0, 100 }, b = { "reader B", 30, 150 };
+	/* A enters at 0 ms and leaves at 150; B enters at 50 and leaves, last, at 300; the
+	 * writer asks at 100 and gets the room at 300. */
+	struct reader_plan a = { "reader A", 0, 150 }, b = { "reader B", 50, 250 };
 	pthread_t ta, tb, tw;
 
 	pthread_create(&ta, NULL, reader, &a);
