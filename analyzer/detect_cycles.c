@@ -608,6 +608,107 @@ static void add_class_edge(struct lw_finding *f, struct cycles *c, uint32_t ei, 
 	lw_finding_thread(f, m, a->proc, a->tid);
 }
 
+/* The observation a class edge is shown by (add_class_edge's choice). */
+static const struct lw_acq *class_edge_acq(const struct cycles *c, uint32_t ce)
+{
+	const struct edge *e = &c->edges.v[c->cedges.v[ce].inst_edge];
+
+	return &c->m->acqs.v[e->obs.v[0].acq];
+}
+
+/*
+ * A class cycle over global locks only, whose edges were seen in different processes (two
+ * runs of one program, or two processes sharing a library): a global is the same lock in
+ * every process of the program, so these are the two halves of one instance cycle that were
+ * never seen in the same run.  Judges it as far as separate processes allow (blocking, gate
+ * lock; whether the threads can overlap is unknown across processes, and taken as yes).
+ * Returns true and sets f's severity and reason when it applies.
+ */
+static bool judge_cross_process(struct cycles *c, const uint32_t *cyc, size_t n,
+				struct lw_finding *f)
+{
+	struct lw_model *m = c->m;
+	bool several = false;
+	uint32_t proc0 = class_edge_acq(c, cyc[0])->proc;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct lw_class *cl = &m->classes.v[c->cedges.v[cyc[i]].from];
+
+		if (strncmp(cl->key, "g\x1f", 2) != 0)
+			return false;
+		several |= class_edge_acq(c, cyc[i])->proc != proc0;
+	}
+	if (!several)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct lw_acq *a = class_edge_acq(c, cyc[i]);
+
+		if (a->flags & (LW_ACQF_TRY | LW_ACQF_TIMED)) {
+			f->reason = (a->flags & LW_ACQF_TRY) ? LW_REASON_TRYLOCK : LW_REASON_TIMED_LOCK;
+			f->reason_text = lw_xasprintf(
+				"the two halves of this cycle were seen in different processes, and "
+				"%s is taken there with a %s lock, which gives up instead of waiting",
+				m->locks.v[a->lock].name,
+				(a->flags & LW_ACQF_TRY) ? "try" : "timed");
+			return true;
+		}
+	}
+	/* A gate: a global class (outside the cycle) held by every edge. */
+	{
+		const struct lw_acq *a0 = class_edge_acq(c, cyc[0]);
+
+		for (uint32_t k = 0; k < a0->n_held; k++) {
+			uint32_t g = m->locks.v[a0->held[k].lock].cls;
+			bool all = strncmp(m->classes.v[g].key, "g\x1f", 2) == 0;
+
+			for (size_t i = 0; i < n && all; i++)
+				all = c->cedges.v[cyc[i]].from != g;
+			for (size_t i = 1; i < n && all; i++) {
+				const struct lw_acq *a = class_edge_acq(c, cyc[i]);
+				bool held = false;
+
+				for (uint32_t h = 0; h < a->n_held; h++)
+					held |= m->locks.v[a->held[h].lock].cls == g;
+				all = held;
+			}
+			if (all) {
+				f->reason = LW_REASON_GATE_LOCK;
+				f->reason_text = lw_xasprintf(
+					"the two halves of this cycle were seen in different processes, "
+					"and both hold gate lock %s while they take these locks",
+					m->classes.v[g].name);
+				return true;
+			}
+		}
+	}
+	f->severity = LW_SEV_ERROR;
+	f->reason = LW_REASON_NONE;
+	{
+		/* Thread numbers repeat across processes: say which processes took part. */
+		char *msg = lw_xasprintf("%s (its halves were seen in different processes:",
+					 f->message);
+
+		for (size_t i = 0; i < n; i++) {
+			uint32_t p = class_edge_acq(c, cyc[i])->proc;
+			bool dup = false;
+			char *more;
+
+			for (size_t k = 0; k < i; k++)
+				dup |= class_edge_acq(c, cyc[k])->proc == p;
+			if (dup)
+				continue;
+			more = lw_xasprintf("%s%s pid %" PRId32, msg, i ? "," : "",
+					    m->procs.v[p].hdr.pid);
+			free(msg);
+			msg = more;
+		}
+		free(f->message);
+		f->message = lw_xasprintf("%s)", msg);
+		free(msg);
+	}
+	return true;
+}
+
 static int on_class_cycle(void *arg, const uint32_t *cyc, size_t n)
 {
 	struct cycles *c = arg;
@@ -633,9 +734,10 @@ static int on_class_cycle(void *arg, const uint32_t *cyc, size_t n)
 			f->count += c->cedges.v[cyc[i]].count;
 		}
 		f->message = cycle_message(f);
-		f->reason_text = lw_xstrdup("locks of these classes were taken in both orders, but "
-					    "the instances involved never met in this run; other "
-					    "instances can deadlock");
+		if (!judge_cross_process(c, cyc, n, f))
+			f->reason_text = lw_xstrdup("locks of these classes were taken in both orders, "
+						    "but the instances involved never met in this "
+						    "run; other instances can deadlock");
 	}
 	free(seq);
 	free(rot);
