@@ -1,0 +1,119 @@
+/* The shim's path wrappers (shim/wrap_path.c): results and errno unchanged, and one path
+ * record per check, create, unlink and rename, with the path made absolute. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <limits.h>
+
+#include "lw_test.h"
+
+#define PROG "build/tests/programs/path_calls"
+
+/* The records tests/programs/path_calls.c must leave, in order: op, failed, errno, path
+ * relative to its directory. */
+static const struct {
+	const char *op;
+	bool failed;
+	int err;
+	const char *path;
+} expected[] = {
+	{ "check", true, 2, "missing" },                /* access */
+	{ "create", false, 0, "c.txt" },                /* creat */
+	{ "create", false, 0, "o.txt" },                /* open O_CREAT */
+	{ "create-excl", true, 17, "o.txt" },           /* open O_CREAT|O_EXCL */
+	{ "create", false, 0, "at.txt" },               /* openat, relative to a dirfd */
+	{ "create", false, 0, "at64.txt" },             /* openat64 */
+	{ "create", false, 0, "o64.txt" },              /* open64 */
+	{ "check", false, 0, "o.txt" },                 /* stat */
+	{ "check", false, 0, "o.txt" },                 /* lstat */
+	{ "check", false, 0, "o.txt" },                 /* fstatat (the AT_EMPTY_PATH one is not) */
+	{ "check", false, 0, "o.txt" },                 /* stat64 */
+	{ "check", false, 0, "o.txt" },                 /* lstat64 */
+	{ "check", false, 0, "o.txt" },                 /* fstatat64 */
+	{ "check", true, 2, "missing" },                /* stat */
+	{ "check", false, 0, "o.txt" },                 /* __xstat */
+	{ "rename-from", false, 0, "c.txt" },
+	{ "rename-to", false, 0, "r.txt" },
+	{ "unlink", false, 0, "r.txt" },
+	{ "unlink", true, 2, "missing" },
+	{ "check", false, 0, "o.txt" },                 /* access */
+	{ "unlink", false, 0, "o.txt" },                /* clean-up */
+	{ "unlink", false, 0, "at.txt" },
+	{ "unlink", false, 0, "at64.txt" },
+	{ "unlink", false, 0, "o64.txt" },
+};
+
+/* The first line of the program's output names its directory; the rest must match. */
+static const char *after_first_line(const char *s)
+{
+	const char *nl = strchr(s, '\n');
+	return nl ? nl + 1 : s;
+}
+
+Test(path_calls, results_errno_and_records, .timeout = 60)
+{
+	char *dir = lw_tmpdir(), plain[PATH_MAX], shimmed[PATH_MAX], dump[PATH_MAX];
+	char traces[PATH_MAX], preload[PATH_MAX + 16], options[PATH_MAX + 32], trace[PATH_MAX + 512];
+	char shim[PATH_MAX], pdir[256] = "";
+	const char *argv[] = { PROG, NULL };
+	DIR *d;
+	struct dirent *e;
+	int n_traces = 0;
+
+	cr_assert_not_null(realpath(LW_SHIM, shim));
+	snprintf(plain, sizeof(plain), "%s/plain.out", dir);
+	snprintf(shimmed, sizeof(shimmed), "%s/shimmed.out", dir);
+	snprintf(dump, sizeof(dump), "%s/dump.out", dir);
+	snprintf(traces, sizeof(traces), "%s/traces", dir);
+	cr_assert_eq(mkdir(traces, 0700), 0);
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", shim);
+	snprintf(options, sizeof(options), "LOCKWATCH_OPTIONS=trace_dir=%s", traces);
+	const char *env[] = { preload, options, NULL };
+
+	cr_assert_eq(lw_spawn(argv, NULL, plain, NULL, 20000), 0);
+	cr_assert_eq(lw_spawn(argv, env, shimmed, NULL, 20000), 0);
+	char *a = lw_slurp(plain), *b = lw_slurp(shimmed);
+	cr_assert(a && b);
+	cr_assert_str_eq(after_first_line(a), after_first_line(b),
+			 "results differ under the shim:\n%s\n---\n%s", a, b);
+	cr_assert_eq(sscanf(b, "dir %255s", pdir), 1);
+
+	d = opendir(traces);
+	cr_assert_not_null(d);
+	while ((e = readdir(d)))
+		if (strstr(e->d_name, ".trace")) {
+			snprintf(trace, sizeof(trace), "%s/%s", traces, e->d_name);
+			n_traces++;
+		}
+	closedir(d);
+	cr_assert_eq(n_traces, 1);
+	const char *dargv[] = { LW_BIN, "dump", trace, NULL };
+	cr_assert_eq(lw_spawn(dargv, NULL, dump, NULL, 20000), 0);
+
+	/* "@4768 path tid 1 op check result -1 errno 2 stack 1 seq 2 path /tmp/x/missing" */
+	char *text = lw_slurp(dump), *save = NULL;
+	size_t k = 0;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char op[32], path[PATH_MAX], want[PATH_MAX];
+		long result;
+		int err;
+
+		if (!strstr(line, " path tid "))
+			continue;
+		cr_assert(sscanf(line, "@%*u path tid %*u op %31s result %ld errno %d stack %*u seq "
+			  "%*u path %4095s", op, &result, &err, path) == 4, "%s", line);
+		cr_assert(!strstr(path, "lockwatch."), "the shim's own file: %s", line);
+		cr_assert_lt(k, sizeof(expected) / sizeof(expected[0]), "extra record: %s", line);
+		snprintf(want, sizeof(want), "%s/%s", pdir, expected[k].path);
+		cr_expect_str_eq(op, expected[k].op, "record %zu: %s", k, line);
+		cr_expect_eq(result < 0, expected[k].failed, "record %zu: %s", k, line);
+		cr_expect_eq(err, expected[k].err, "record %zu: %s", k, line);
+		cr_expect_str_eq(path, want, "record %zu: %s", k, line);
+		k++;
+	}
+	cr_assert_eq(k, sizeof(expected) / sizeof(expected[0]), "%zu path records", k);
+	free(text);
+	free(a);
+	free(b);
+	lw_rmtree(dir);
+	free(dir);
+}
