@@ -4,6 +4,8 @@
 #include <sys/mman.h>
 #include "lw_shim.h"
 
+uint32_t lw_foreign_unlocks;
+
 static bool held_grow(struct lw_thread *t)
 {
 	uint32_t cap = t->cap_held * 2;
@@ -11,9 +13,9 @@ static bool held_grow(struct lw_thread *t)
 	if (!n)
 		return false;
 	memcpy(n, t->held, t->n_held * sizeof *n);
-	if (t->held != t->inline_held)
-		munmap(t->held, t->cap_held * sizeof *n);
-	t->held = n;
+	/* The old array is not unmapped: the watchdog may be reading it.  Doubling bounds
+	 * what is left behind to the size of the new one. */
+	__atomic_store_n(&t->held, n, __ATOMIC_RELEASE);
 	t->cap_held = cap;
 	return true;
 }
@@ -88,6 +90,7 @@ bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr, 
 	a->t = t;
 	a->addr = (uintptr_t)addr;
 	a->gen = __atomic_load_n(&l->gen, __ATOMIC_ACQUIRE);
+	a->foreign = __atomic_load_n(&l->foreign, __ATOMIC_RELAXED);
 	a->stack = site_stack(t, site);
 	a->kind = kind;
 	a->mode = mode;
@@ -95,9 +98,26 @@ bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr, 
 	return true;
 }
 
+static inline void held_remove(struct lw_thread *t, struct lw_held_ent *e);
+
+/* Another thread unlocked a lock somebody held (a misuse the program made): drop the locks
+ * this thread no longer holds from its held set. */
+static void purge_foreign(struct lw_thread *t)
+{
+	t->foreign_seen = __atomic_load_n(&lw_foreign_unlocks, __ATOMIC_ACQUIRE);
+	for (uint32_t i = t->n_held; i-- > 0;) {
+		struct lw_held_ent *e = &t->held[i];
+		struct lw_lock *l = lw_lock_get((const void *)e->addr, e->kind, 0);
+		if (l && __atomic_load_n(&l->foreign, __ATOMIC_ACQUIRE) != e->foreign)
+			held_remove(t, e);
+	}
+}
+
 void lw_acq_commit(const struct lw_acq *a)
 {
 	struct lw_thread *t = a->t;
+	if (LW_UNLIKELY(t->foreign_seen != __atomic_load_n(&lw_foreign_unlocks, __ATOMIC_RELAXED)))
+		purge_foreign(t);
 	if (t->n_held) {
 		struct lw_held_ent *e = lw_held_find(t, (const void *)a->addr);
 		if (e && e->gen == a->gen) {
@@ -126,9 +146,26 @@ void lw_acq_commit(const struct lw_acq *a)
 	e->kind = a->kind;
 	e->stack = a->stack;
 	e->count = 1;
+	e->foreign = a->foreign;
 	e->hash = lw_mix64(a->addr ^ ((uint64_t)a->gen << 48) ^ ((uint64_t)a->mode << 44) ^
 			   ((uint64_t)a->stack << 12));
 	t->held_hash ^= e->hash;
+}
+
+void lw_acq_blocking(const struct lw_acq *a)
+{
+	struct lw_thread *t = a->t;
+	if (LW_UNLIKELY(lw_guard) || t != lw_self)
+		return;
+	lw_guard = 1;
+	struct lw_held_ent *e = t->n_held ? lw_held_find(t, (const void *)a->addr) : NULL;
+	if (e && e->gen == a->gen && a->kind != LW_LOCK_SEM &&
+	    (a->mode == LW_MODE_WRITE || e->mode == LW_MODE_WRITE))
+		/* Busy, and held by this very thread: a relock of a lock that is not
+		 * recursive.  It returns EDEADLK (error-checking) or never returns. */
+		lw_misuse(t, LW_MISUSE_RELOCK, a->kind, a->addr, a->gen, a->stack, t->tid, e->stack, 0);
+	lw_wait_begin(t, a->addr, a->gen, a->kind, a->mode, a->stack);
+	lw_guard = 0;
 }
 
 void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind, uint16_t mode,
@@ -192,4 +229,91 @@ void lw_sem_posted(struct lw_thread *t, const void *addr)
 		write_release(t, e->addr, e->gen);
 	if (--e->count == 0)
 		held_remove(t, e);
+}
+
+/* The live thread other than self that holds addr, and its entry. */
+static struct lw_thread *holder_of(struct lw_thread *self, uintptr_t addr,
+				   struct lw_held_ent **entry)
+{
+	for (struct lw_thread *o = lw_registry_head(); o; o = o->next) {
+		if (o == self || __atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_LIVE)
+			continue;
+		uint32_t n = __atomic_load_n(&o->n_held, __ATOMIC_ACQUIRE);
+		struct lw_held_ent *held = __atomic_load_n(&o->held, __ATOMIC_ACQUIRE);
+		if (!held || n > o->cap_held)
+			continue;
+		for (uint32_t i = 0; i < n; i++) {
+			if (held[i].addr == addr) {
+				*entry = &held[i];
+				return o;
+			}
+		}
+	}
+	return NULL;
+}
+
+void lw_release_checked(struct lw_thread *t, const void *addr, uintptr_t site)
+{
+	if (LW_LIKELY(lw_released(t, addr)))
+		return;
+	struct lw_lock *l = lw_lock_get(addr, 0, site);
+	uint16_t kind = l ? l->kind : 0;
+	uint32_t gen = l ? l->gen : 0;
+	struct lw_held_ent *e = NULL;
+	struct lw_thread *o = holder_of(t, (uintptr_t)addr, &e);
+	uint32_t stack = lw_site_stack(site);
+	if (o) {
+		lw_misuse(t, LW_MISUSE_UNLOCK_OTHER_OWNER, kind, (uintptr_t)addr, gen, stack, o->tid,
+			  e->stack, 0);
+		/* The owner's held set must forget it: it does so at its next acquisition. */
+		if (l) {
+			__atomic_add_fetch(&l->foreign, 1, __ATOMIC_RELEASE);
+			__atomic_add_fetch(&lw_foreign_unlocks, 1, __ATOMIC_RELEASE);
+		}
+	} else {
+		lw_misuse(t, LW_MISUSE_UNLOCK_NOT_LOCKED, kind, (uintptr_t)addr, gen, stack, 0, 0, 0);
+	}
+}
+
+void lw_check_destroy(struct lw_thread *t, const void *addr, uint16_t kind, uintptr_t site)
+{
+	struct lw_held_ent *e = NULL;
+	struct lw_lock *l = lw_lock_get(addr, kind, site);
+	uint32_t gen = l ? l->gen : 0;
+	if (kind != LW_LOCK_SEM && kind != LW_LOCK_COND) {
+		struct lw_held_ent *mine = lw_held_find(t, addr);
+		struct lw_thread *o = mine ? t : holder_of(t, (uintptr_t)addr, &e);
+		if (mine)
+			e = mine;
+		if (o)
+			lw_misuse(t, LW_MISUSE_DESTROY_LOCKED, kind, (uintptr_t)addr, gen,
+				  lw_site_stack(site), o->tid, e->stack, 0);
+		return;
+	}
+	for (struct lw_thread *o = lw_registry_head(); o; o = o->next) {
+		if (o == t || __atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_LIVE)
+			continue;
+		if (__atomic_load_n(&o->wait_addr, __ATOMIC_ACQUIRE) == (uintptr_t)addr &&
+		    (o->wait_kind == kind || (kind == LW_LOCK_COND && o->wait_kind == LW_WAIT_COND))) {
+			lw_misuse(t, LW_MISUSE_DESTROY_WAITED, kind, (uintptr_t)addr, gen,
+				  lw_site_stack(site), o->tid, o->wait_stack, 0);
+			return;
+		}
+	}
+}
+
+void lw_sync(struct lw_thread *t, uint16_t op, uintptr_t addr, uint64_t value, uintptr_t site)
+{
+	if (lw_opt.level != LW_LEVEL_FULL)
+		return;
+	struct lw_rec_sync *r = lw_trace_reserve(sizeof *r);
+	if (!r)
+		return;
+	r->tid = t->tid;
+	r->op = op;
+	r->addr = addr;
+	r->value = value;
+	r->stack = site ? site_stack(t, site) : 0;
+	r->seq = lw_next_seq();
+	lw_trace_commit(r, LW_REC_SYNC, sizeof *r);
 }

@@ -51,7 +51,7 @@ static void announce(struct lw_lock *l, uint16_t kind, uint16_t flags, uint32_t 
 	r->addr = l->addr;
 	r->gen = l->gen;
 	r->lock_kind = kind;
-	r->flags = flags;
+	r->flags = flags & (uint16_t)~LW_LOCKF_DESTROYED;
 	r->stack = stack;
 	r->tid = lw_self ? lw_self->tid : 0;
 	r->seq = lw_next_seq();
@@ -70,8 +70,18 @@ struct lw_lock *lw_lock_get_slow(const void *addr, uint16_t kind, uintptr_t site
 	/* First use in this trace: whoever wins the exchange writes the LOCK_INIT. */
 	if (__atomic_compare_exchange_n(&l->announced, &ep, lw_trace_epoch, false,
 					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-		if (inserted || l->kind == 0) {
-			l->kind = kind;
+		if (inserted || l->kind == 0 || (l->flags & LW_LOCKF_DESTROYED)) {
+			/* Used again after destroy without a new init: a semaphore has no static
+			 * initialiser, and glibc marks a destroyed mutex with kind -1, so
+			 * either is misuse (memory reused with PTHREAD_MUTEX_INITIALIZER is
+			 * not). */
+			if ((l->flags & LW_LOCKF_DESTROYED) && lw_self &&
+			    ((l->kind == LW_LOCK_SEM && kind == LW_LOCK_SEM) ||
+			     (kind == LW_LOCK_MUTEX && ((const pthread_mutex_t *)addr)->__data.__kind == -1)))
+				lw_misuse(lw_self, LW_MISUSE_USE_AFTER_DESTROY, kind, l->addr,
+					  l->gen, lw_site_stack(site), 0, 0, 0);
+			if (kind)
+				l->kind = kind;
 			l->flags = LW_LOCKF_STATIC;
 			l->init_stack = lw_site_stack(site);
 		}
@@ -89,7 +99,6 @@ void lw_lock_new_gen(const void *addr, uint16_t kind, uint16_t flags, uintptr_t 
 	__atomic_add_fetch(&l->gen, 1, __ATOMIC_ACQ_REL);
 	l->kind = kind;
 	l->flags = flags;
-	l->owner = 0;
 	l->init_stack = lw_site_stack(site);
 	__atomic_store_n(&l->announced, lw_trace_epoch, __ATOMIC_RELEASE);
 	announce(l, kind, flags, l->init_stack);
@@ -112,7 +121,7 @@ void lw_lock_destroyed(const void *addr, uintptr_t site)
 	}
 	/* A later use without *_init (memory reused with a static initialiser) is a new lock. */
 	__atomic_add_fetch(&l->gen, 1, __ATOMIC_ACQ_REL);
-	l->kind = 0;
+	l->flags |= LW_LOCKF_DESTROYED;
 	__atomic_store_n(&l->announced, 0, __ATOMIC_RELEASE);
 }
 
@@ -121,4 +130,19 @@ void lw_locks_reset_after_fork(void)
 	/* The child writes a new trace: every lock must be announced again. */
 	lw_trace_epoch++;
 	full_warned = 0;
+}
+
+uint16_t lw_lock_flags(uintptr_t addr)
+{
+	if (!table)
+		return 0;
+	uint32_t i = slot_of(addr);
+	for (int n = 0; n < LW_LOCK_MAX_PROBES; n++, i = (i + 1) & (LW_LOCK_SLOTS - 1)) {
+		uintptr_t cur = __atomic_load_n(&table[i].addr, __ATOMIC_ACQUIRE);
+		if (cur == addr)
+			return table[i].flags;
+		if (cur == 0)
+			return 0;
+	}
+	return 0;
 }

@@ -47,6 +47,8 @@ struct lw_real {
 	int (*cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
 	int (*cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
 	int (*cond_signal)(pthread_cond_t *);
+	int (*cond_init)(pthread_cond_t *, const pthread_condattr_t *);
+	int (*cond_destroy)(pthread_cond_t *);
 	int (*cond_broadcast)(pthread_cond_t *);
 	int (*sem_init)(sem_t *, int, unsigned);
 	int (*sem_destroy)(sem_t *);
@@ -102,7 +104,13 @@ struct lw_options {
 	int verbose;
 	int enabled;
 	uint64_t session;
+	int on_deadlock;             /* enum lw_on_deadlock */
+	int deadlock_ms;             /* a wait-for cycle must hold this long */
+	int hang_ms;                 /* every thread blocked this long is a hang */
+	int deadlock_exitcode;
 };
+
+enum lw_on_deadlock { LW_ON_DEADLOCK_EXIT = 0, LW_ON_DEADLOCK_ABORT = 1, LW_ON_DEADLOCK_CONTINUE = 2 };
 LW_HIDDEN extern struct lw_options lw_opt;
 /* Fills lw_opt from the defaults and LOCKWATCH_OPTIONS/LOCKWATCH_SESSION.  Warns on stderr
  * about keys it does not know; never fails. */
@@ -158,9 +166,12 @@ struct lw_lock {
 	uint16_t flags;              /* LW_LOCKF_* */
 	uint32_t announced;          /* trace epoch in which LOCK_INIT was written */
 	uint32_t init_stack;
-	uint32_t owner;              /* lockwatch tid of the writer-owner, 0 if none */
+	uint32_t foreign;            /* unlocks by a thread that did not hold it (atomic) */
 	uint32_t pad;
 };
+
+/* Shim-internal lock flag (never written to the trace). */
+#define LW_LOCKF_DESTROYED (1u << 15)
 /* Open addressing on the address.  The hash keeps nearby addresses in nearby slots (so
  * 100k mutexes in one array touch few pages) and folds the high bits in (so locks at the
  * same offset of different thread stacks do not collide). */
@@ -190,6 +201,8 @@ static inline struct lw_lock *lw_lock_get(const void *addr, uint16_t kind, uintp
 /* Starts a new generation at addr (an *_init or sem_open). */
 LW_HIDDEN void lw_lock_new_gen(const void *addr, uint16_t kind, uint16_t flags, uintptr_t site);
 LW_HIDDEN void lw_lock_destroyed(const void *addr, uintptr_t site);
+/* The LW_LOCKF_* flags of a known lock, 0 if unknown.  Never inserts. */
+LW_HIDDEN uint16_t lw_lock_flags(uintptr_t addr);
 LW_HIDDEN void lw_locks_reset_after_fork(void);
 
 /* ---- dedup set (dedup.c) ---- */
@@ -214,7 +227,7 @@ struct lw_held_ent {
 	uint16_t pad;
 	uint32_t stack;
 	uint32_t count;              /* recursive holds */
-	uint32_t pad2;
+	uint32_t foreign;            /* the lock's foreign-unlock count when taken */
 	uint64_t hash;               /* contribution to the held-set hash */
 };
 
@@ -238,6 +251,17 @@ struct lw_thread {
 	struct lw_held_ent *held;
 	uint32_t n_held, cap_held;
 	uint64_t held_hash;
+	/* What the thread blocks on, published only on the slow path (the lock was busy, or
+	 * the call always blocks), read by the watchdog (watchdog.c). */
+	uintptr_t wait_addr;         /* atomic; 0: not blocked */
+	uint32_t wait_gen;
+	uint16_t wait_kind;          /* enum lw_lock_kind or LW_WAIT_* */
+	uint16_t wait_mode;
+	uint32_t wait_stack;
+	uint32_t wait_seq;           /* atomic; bumped at every wait */
+	uint64_t wait_since;         /* CLOCK_MONOTONIC ns */
+	uintptr_t wait_mutex;        /* the mutex of a condition wait */
+	uint32_t foreign_seen;       /* lw_foreign_unlocks when the held set was last checked */
 	uint64_t seen[LW_DEDUP_CACHE];        /* recent dedup keys */
 	struct lw_site_cache_ent sites[LW_SITE_CACHE]; /* recent call sites and their stacks */
 	struct lw_held_ent inline_held[16];
@@ -299,12 +323,23 @@ LW_HIDDEN void lw_threads_reset_after_fork(struct lw_thread *self);
 struct lw_acq {
 	struct lw_thread *t;
 	uintptr_t addr;
-	uint32_t gen, stack;
+	uint32_t gen, stack, foreign;
 	uint16_t kind, mode, flags;
 };
+/* Unlocks of a lock by a thread that did not hold it, process-wide (atomic). */
+LW_HIDDEN extern uint32_t lw_foreign_unlocks;
+/* Release bookkeeping; notes an unlock of a lock the thread does not hold. */
+LW_HIDDEN void lw_release_checked(struct lw_thread *t, const void *addr, uintptr_t site);
+/* Threads holding or waiting on addr, for destroy checks. */
+LW_HIDDEN void lw_check_destroy(struct lw_thread *t, const void *addr, uint16_t kind, uintptr_t site);
+/* Full level: a happens-before operation other than acquire/release. */
+LW_HIDDEN void lw_sync(struct lw_thread *t, uint16_t op, uintptr_t addr, uint64_t value,
+		       uintptr_t site);
 LW_HIDDEN bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr,
 				 uint16_t kind, uint16_t mode, uint16_t flags, uintptr_t site);
 LW_HIDDEN void lw_acq_commit(const struct lw_acq *a);
+/* The lock was busy: notes a relock by its owner and publishes the wait. */
+LW_HIDDEN void lw_acq_blocking(const struct lw_acq *a);
 /* Records that t now holds lock (after the real call succeeded). */
 LW_HIDDEN void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind, uint16_t mode,
 			   uint16_t flags, uintptr_t site);
@@ -314,6 +349,35 @@ LW_HIDDEN bool lw_released(struct lw_thread *t, const void *addr);
 LW_HIDDEN struct lw_held_ent *lw_held_find(struct lw_thread *t, const void *addr);
 LW_HIDDEN void lw_sem_posted(struct lw_thread *t, const void *addr);
 
+/* ---- misuse of the API (misuse.c) ---- */
+/* Writes a MISUSE record.  other_*: the thread and stack that set up the conflicting state. */
+LW_HIDDEN void lw_misuse(struct lw_thread *t, uint16_t what, uint16_t kind, uintptr_t addr,
+			 uint32_t gen, uint32_t stack, uint32_t other_tid, uint32_t other_stack,
+			 uint64_t value);
+
+/* ---- the watchdog (watchdog.c): real deadlocks and hangs end with a report ---- */
+/* Publishes that t is about to block on addr.  Starts the watchdog the first time. */
+LW_HIDDEN void lw_wait_begin(struct lw_thread *t, uintptr_t addr, uint32_t gen, uint16_t kind,
+			     uint16_t mode, uint32_t stack);
+static inline void lw_wait_end(struct lw_thread *t)
+{
+	__atomic_store_n(&t->wait_addr, 0, __ATOMIC_RELEASE);
+}
+LW_HIDDEN void lw_watchdog_after_fork(void);
+LW_HIDDEN struct lw_thread *lw_registry_head(void);
+
 #define LW_SITE() ((uintptr_t)__builtin_return_address(0))
+
+/* ---- access sources (watch.c, watch_trap.c, annotate.c) ---- */
+/* Adds the value of a watch= option (names or 0xADDR:SIZE, comma-separated). */
+LW_HIDDEN void lw_watch_set_spec(const char *val);
+/* After the options: forces the full level when a watch is asked for or a loaded object
+ * uses the lockwatch.h annotations. */
+LW_HIDDEN void lw_access_configure(void);
+/* With the trace open, in the only thread: resolves and arms the watchpoints, writes their
+ * WATCH records; says on stderr what it could not watch.  Never fails. */
+LW_HIDDEN void lw_watch_arm(void);
+/* In a fork() child with its own trace: writes the WATCH records again. */
+LW_HIDDEN void lw_watch_after_fork(void);
 
 #endif

@@ -48,6 +48,27 @@ static void set_option(const char *key, const char *val)
 	} else if (!strcmp(key, "verbose")) {
 		uint64_t v = parse_u64(val, 10, &ok);
 		lw_opt.verbose = (int)v;
+	} else if (!strcmp(key, "on_deadlock")) {
+		if (!strcmp(val, "exit"))
+			lw_opt.on_deadlock = LW_ON_DEADLOCK_EXIT;
+		else if (!strcmp(val, "abort"))
+			lw_opt.on_deadlock = LW_ON_DEADLOCK_ABORT;
+		else if (!strcmp(val, "continue"))
+			lw_opt.on_deadlock = LW_ON_DEADLOCK_CONTINUE;
+		else
+			ok = false;
+	} else if (!strcmp(key, "deadlock_ms") || !strcmp(key, "hang_ms")) {
+		uint64_t v = parse_u64(val, 10, &ok);
+		if (ok && v >= 10 && v <= 3600000)
+			*(key[0] == 'd' ? &lw_opt.deadlock_ms : &lw_opt.hang_ms) = (int)v;
+		else
+			ok = false;
+	} else if (!strcmp(key, "deadlock_exitcode")) {
+		uint64_t v = parse_u64(val, 10, &ok);
+		if (ok && v <= 255)
+			lw_opt.deadlock_exitcode = (int)v;
+		else
+			ok = false;
 	} else if (!strcmp(key, "enabled")) {
 		uint64_t v = parse_u64(val, 10, &ok);
 		lw_opt.enabled = v != 0;
@@ -68,6 +89,10 @@ void lw_options_load(void)
 	lw_opt.verbose = 0;
 	lw_opt.enabled = 1;
 	lw_opt.session = 0;
+	lw_opt.on_deadlock = LW_ON_DEADLOCK_EXIT;
+	lw_opt.deadlock_ms = 1000;
+	lw_opt.hang_ms = 3000;
+	lw_opt.deadlock_exitcode = 66;
 
 	const char *sess = getenv("LOCKWATCH_SESSION");
 	if (sess && *sess) {

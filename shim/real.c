@@ -47,6 +47,8 @@ void lw_real_resolve(void)
 	GET(cond_clockwait, "pthread_cond_clockwait");
 	GETV(cond_signal, "pthread_cond_signal", "GLIBC_2.3.2");
 	GETV(cond_broadcast, "pthread_cond_broadcast", "GLIBC_2.3.2");
+	GETV(cond_init, "pthread_cond_init", "GLIBC_2.3.2");
+	GETV(cond_destroy, "pthread_cond_destroy", "GLIBC_2.3.2");
 	GET(sem_init, "sem_init");
 	GET(sem_destroy, "sem_destroy");
 	GET(sem_wait, "sem_wait");

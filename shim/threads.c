@@ -11,6 +11,11 @@ __thread int lw_guard __attribute__((tls_model("initial-exec")));
 static struct lw_thread *registry;       /* atomic push-only list */
 static uint32_t next_tid;                /* atomic */
 
+struct lw_thread *lw_registry_head(void)
+{
+	return __atomic_load_n(&registry, __ATOMIC_ACQUIRE);
+}
+
 uint32_t lw_thread_new_tid(void)
 {
 	return __atomic_add_fetch(&next_tid, 1, __ATOMIC_RELAXED);
@@ -79,6 +84,13 @@ struct lw_thread *lw_thread_adopt(void)
 
 void lw_thread_ended(struct lw_thread *t)
 {
+	/* Locks still held when a thread ends stay locked for good (a warning).  Semaphores
+	 * the thread waited on are not held locks. */
+	for (uint32_t i = 0; i < t->n_held; i++) {
+		const struct lw_held_ent *e = &t->held[i];
+		if (e->kind != LW_LOCK_SEM)
+			lw_misuse(t, LW_MISUSE_EXIT_HOLDING, e->kind, e->addr, e->gen, e->stack, 0, 0, 0);
+	}
 	struct lw_rec_thread_end *r = lw_trace_reserve(sizeof *r);
 	if (r) {
 		r->tid = t->tid;

@@ -39,16 +39,33 @@ static inline void lw_acq_end(const struct lw_acq *a)
 		return rc_; \
 	} while (0)
 
+/* A blocking acquisition tries first, so only a busy lock pays for publishing the wait the
+ * watchdog reads (and for noticing a relock of a lock the thread already holds). */
+#define LW_ACQUIRE_BLOCKING(trycall, call, addr, kind, mode) do { \
+		struct lw_acq a_; \
+		if (!lw_acq_begin(&a_, (const void *)(addr), kind, mode, 0, LW_SITE())) \
+			return (call); \
+		int rc_ = (trycall); \
+		if (rc_ == EBUSY) { \
+			lw_acq_blocking(&a_); \
+			rc_ = (call); \
+			lw_wait_end(a_.t); \
+		} \
+		if (rc_ == 0) \
+			lw_acq_end(&a_); \
+		return rc_; \
+	} while (0)
+
 /* The whole of a releasing wrapper.  In the full level the release is written before the
  * real unlock, so the trace orders it before the next owner's acquisition; otherwise the
  * bookkeeping happens after it, outside the critical section. */
 #define LW_RELEASE(call, addr) do { \
 		if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL)) { \
-			lw_note_release((const void *)(addr)); \
+			lw_note_release((const void *)(addr), LW_SITE()); \
 			return (call); \
 		} \
 		int rc_ = (call); \
-		lw_note_release((const void *)(addr)); \
+		lw_note_release((const void *)(addr), LW_SITE()); \
 		return rc_; \
 	} while (0)
 
@@ -63,12 +80,12 @@ static inline void lw_note_acquired(const void *addr, uint16_t kind, uint16_t mo
 	}
 }
 
-/* Before the real release, so that a full-level trace orders it before the next owner. */
-static inline void lw_note_release(const void *addr)
+/* Release bookkeeping (and the check that the thread held the lock). */
+static inline void lw_note_release(const void *addr, uintptr_t site)
 {
 	struct lw_thread *t = lw_enter();
 	if (t) {
-		lw_released(t, addr);
+		lw_release_checked(t, addr, site);
 		lw_leave();
 	}
 }
@@ -81,9 +98,12 @@ static inline void lw_note_init(const void *addr, uint16_t kind, uint16_t flags,
 	}
 }
 
-static inline void lw_note_destroy(const void *addr, uintptr_t site)
+/* Before the real destroy: checks nobody holds or waits on it, then ends its generation. */
+static inline void lw_note_destroy(const void *addr, uint16_t kind, uintptr_t site)
 {
-	if (lw_enter()) {
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		lw_check_destroy(t, addr, kind, site);
 		lw_lock_destroyed(addr, site);
 		lw_leave();
 	}

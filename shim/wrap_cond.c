@@ -1,30 +1,69 @@
-/* pthread_cond_* (the GLIBC_2.3.2 ABI): a wait releases the mutex and takes it again. */
+/* pthread_cond_* (the GLIBC_2.3.2 ABI): a wait releases the mutex and takes it again; an
+ * untimed wait is published for the watchdog, and the mutex is checked. */
 #include "wrap.h"
 
-/* Takes the mutex out of the held set for the wait.  Returns whether it was held. */
-static bool wait_begin(pthread_mutex_t *m, struct lw_held_ent *saved)
+struct cond_wait {
+	struct lw_thread *t;
+	bool held;                   /* the thread held the mutex, as it must */
+	uint32_t count;              /* its recursion count */
+};
+
+/* Whether another thread waits on c right now with a mutex other than m. */
+static struct lw_thread *other_mutex_waiter(struct lw_thread *self, pthread_cond_t *c,
+					    pthread_mutex_t *m)
 {
-	int e = errno;
-	bool held = false;
-	struct lw_thread *t = lw_enter();
-	if (t) {
-		struct lw_held_ent *h = lw_held_find(t, m);
-		if (h) {
-			*saved = *h;
-			held = true;
-			/* A recursive mutex is released whole by the wait. */
-			h->count = 1;
-			lw_released(t, m);
-		}
-		lw_leave();
+	for (struct lw_thread *o = lw_registry_head(); o; o = o->next) {
+		if (o == self || __atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_LIVE)
+			continue;
+		if (__atomic_load_n(&o->wait_addr, __ATOMIC_ACQUIRE) == (uintptr_t)c &&
+		    o->wait_kind == LW_WAIT_COND && o->wait_mutex != (uintptr_t)m)
+			return o;
 	}
-	errno = e;
-	return held;
+	return NULL;
 }
 
-static void wait_end(pthread_mutex_t *m, bool held, const struct lw_held_ent *saved, uintptr_t site)
+/* Takes the mutex out of the held set for the wait, checks it, publishes the wait. */
+static void wait_begin(struct cond_wait *w, pthread_cond_t *c, pthread_mutex_t *m, bool timed,
+		       uintptr_t site)
 {
-	if (!held)
+	int e = errno;
+	w->held = false;
+	w->t = lw_enter();
+	if (!w->t)
+		return;
+	struct lw_thread *t = w->t;
+	uint32_t stack = lw_site_stack(site);
+	struct lw_held_ent *h = lw_held_find(t, m);
+	if (h) {
+		w->held = true;
+		w->count = h->count;
+		h->count = 1;        /* a recursive mutex is released whole by the wait */
+		lw_released(t, m);
+	} else {
+		lw_misuse(t, LW_MISUSE_COND_NOT_HELD, LW_LOCK_COND, (uintptr_t)c, 0, stack, 0, 0,
+			  (uintptr_t)m);
+	}
+	struct lw_thread *o = other_mutex_waiter(t, c, m);
+	if (o)
+		lw_misuse(t, LW_MISUSE_COND_TWO_MUTEXES, LW_LOCK_COND, (uintptr_t)c, 0, stack,
+			  o->tid, o->wait_stack, (uintptr_t)m);
+	t->wait_mutex = (uintptr_t)m;
+	if (!timed)
+		lw_wait_begin(t, (uintptr_t)c, 0, LW_WAIT_COND, 0, stack);
+	lw_leave();
+	errno = e;
+}
+
+static void wait_end(struct cond_wait *w, pthread_cond_t *c, pthread_mutex_t *m, uintptr_t site)
+{
+	if (!w->t)
+		return;
+	lw_wait_end(w->t);
+	if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL) && lw_enter()) {
+		lw_sync(w->t, LW_SYNC_COND_WAKE, (uintptr_t)c, 0, site);
+		lw_leave();
+	}
+	if (!w->held)
 		return;
 	int e = errno;
 	struct lw_thread *t = lw_enter();
@@ -32,7 +71,7 @@ static void wait_end(pthread_mutex_t *m, bool held, const struct lw_held_ent *sa
 		lw_acquired(t, m, LW_LOCK_MUTEX, LW_MODE_WRITE, LW_ACQF_COND_REACQ, site);
 		struct lw_held_ent *h = lw_held_find(t, m);
 		if (h)
-			h->count = saved->count;
+			h->count = w->count;
 		lw_leave();
 	}
 	errno = e;
@@ -40,38 +79,72 @@ static void wait_end(pthread_mutex_t *m, bool held, const struct lw_held_ent *sa
 
 LW_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-	struct lw_held_ent saved;
-	bool held = wait_begin(m, &saved);
+	struct cond_wait w;
+	wait_begin(&w, c, m, false, LW_SITE());
 	int rc = REAL(cond_wait)(c, m);
-	wait_end(m, held, &saved, LW_SITE());
+	wait_end(&w, c, m, LW_SITE());
 	return rc;
 }
 
 LW_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
 {
-	struct lw_held_ent saved;
-	bool held = wait_begin(m, &saved);
+	struct cond_wait w;
+	wait_begin(&w, c, m, true, LW_SITE());
 	int rc = REAL(cond_timedwait)(c, m, abs);
-	wait_end(m, held, &saved, LW_SITE());
+	wait_end(&w, c, m, LW_SITE());
 	return rc;
 }
 
 LW_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 				     const struct timespec *abs)
 {
-	struct lw_held_ent saved;
-	bool held = wait_begin(m, &saved);
+	struct cond_wait w;
+	wait_begin(&w, c, m, true, LW_SITE());
 	int rc = REAL(cond_clockwait)(c, m, clk, abs);
-	wait_end(m, held, &saved, LW_SITE());
+	wait_end(&w, c, m, LW_SITE());
 	return rc;
+}
+
+static void note_sync(uint16_t op, pthread_cond_t *c, uintptr_t site)
+{
+	if (LW_LIKELY(lw_opt.level != LW_LEVEL_FULL))
+		return;
+	int e = errno;
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		lw_sync(t, op, (uintptr_t)c, 0, site);
+		lw_leave();
+	}
+	errno = e;
 }
 
 LW_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
+	note_sync(LW_SYNC_COND_SIGNAL, c, LW_SITE());
 	return REAL(cond_signal)(c);
 }
 
 LW_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
+	note_sync(LW_SYNC_COND_BROADCAST, c, LW_SITE());
 	return REAL(cond_broadcast)(c);
+}
+
+LW_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
+{
+	int rc = REAL(cond_init)(c, attr);
+	if (rc == 0) {
+		int pshared = PTHREAD_PROCESS_PRIVATE;
+		if (attr)
+			pthread_condattr_getpshared(attr, &pshared);
+		lw_note_init(c, LW_LOCK_COND, pshared == PTHREAD_PROCESS_SHARED ? LW_LOCKF_PSHARED : 0,
+			     LW_SITE());
+	}
+	return rc;
+}
+
+LW_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
+{
+	lw_note_destroy(c, LW_LOCK_COND, LW_SITE());
+	return REAL(cond_destroy)(c);
 }

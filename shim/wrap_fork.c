@@ -15,6 +15,7 @@ LW_EXPORT pid_t fork(void)
 		lw_dedup_reset();
 		lw_locks_reset_after_fork();
 		lw_threads_reset_after_fork(t);
+		lw_watchdog_after_fork();
 		if (lw_trace_open(true) == 0) {
 			lw_modules_init();
 			lw_thread_started(t, 0, 0, 0, 0);
@@ -23,6 +24,8 @@ LW_EXPORT pid_t fork(void)
 		}
 	} else {
 		lw_fork_parent();
+		if (pid > 0)
+			lw_sync(t, LW_SYNC_FORK, 0, (uint64_t)pid, 0);
 	}
 	lw_leave();
 	errno = saved;

@@ -24,13 +24,14 @@ LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
 
 LW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 {
-	lw_note_destroy(m, LW_SITE());
+	lw_note_destroy(m, LW_LOCK_MUTEX, LW_SITE());
 	return REAL(mutex_destroy)(m);
 }
 
 LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
-	LW_ACQUIRE(REAL(mutex_lock)(m), m, LW_LOCK_MUTEX, LW_MODE_WRITE, 0);
+	LW_ACQUIRE_BLOCKING(REAL(mutex_trylock)(m), REAL(mutex_lock)(m), m, LW_LOCK_MUTEX,
+			    LW_MODE_WRITE);
 }
 
 LW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)

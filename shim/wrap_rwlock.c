@@ -16,7 +16,7 @@ LW_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_
 
 LW_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 {
-	lw_note_destroy(l, LW_SITE());
+	lw_note_destroy(l, LW_LOCK_RWLOCK, LW_SITE());
 	return REAL(rwlock_destroy)(l);
 }
 
@@ -24,12 +24,14 @@ LW_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 
 LW_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
-	RW_ACQUIRE(REAL(rwlock_rdlock)(l), LW_MODE_READ, 0);
+	LW_ACQUIRE_BLOCKING(REAL(rwlock_tryrdlock)(l), REAL(rwlock_rdlock)(l), l, LW_LOCK_RWLOCK,
+			    LW_MODE_READ);
 }
 
 LW_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
-	RW_ACQUIRE(REAL(rwlock_wrlock)(l), LW_MODE_WRITE, 0);
+	LW_ACQUIRE_BLOCKING(REAL(rwlock_trywrlock)(l), REAL(rwlock_wrlock)(l), l, LW_LOCK_RWLOCK,
+			    LW_MODE_WRITE);
 }
 
 LW_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)

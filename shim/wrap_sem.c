@@ -2,6 +2,7 @@
  * decides from the SEM_LOCKLIKE records.  sem_post stays async-signal-safe: no stack
  * capture for a site already seen, no malloc, no lock but the trace's own atomics. */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include "wrap.h"
 
@@ -15,13 +16,28 @@ LW_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 
 LW_EXPORT int sem_destroy(sem_t *s)
 {
-	lw_note_destroy(s, LW_SITE());
+	lw_note_destroy(s, LW_LOCK_SEM, LW_SITE());
 	return REAL(sem_destroy)(s);
 }
 
 LW_EXPORT int sem_wait(sem_t *s)
 {
-	LW_ACQUIRE(REAL(sem_wait)(s), s, LW_LOCK_SEM, LW_MODE_WRITE, 0);
+	/* Try first, like the other blocking acquisitions; sem_trywait's EAGAIN must not
+	 * leak into the program's errno. */
+	struct lw_acq a;
+	if (!lw_acq_begin(&a, s, LW_LOCK_SEM, LW_MODE_WRITE, 0, LW_SITE()))
+		return REAL(sem_wait)(s);
+	int saved = errno;
+	int rc = REAL(sem_trywait)(s);
+	if (rc != 0 && errno == EAGAIN) {
+		errno = saved;
+		lw_acq_blocking(&a);
+		rc = REAL(sem_wait)(s);
+		lw_wait_end(a.t);
+	}
+	if (rc == 0)
+		lw_acq_end(&a);
+	return rc;
 }
 
 LW_EXPORT int sem_trywait(sem_t *s)
@@ -45,10 +61,21 @@ LW_EXPORT int sem_post(sem_t *s)
 	struct lw_thread *t = lw_enter();
 	if (t) {
 		lw_sem_posted(t, s);
+		lw_sync(t, LW_SYNC_SEM_POST, (uintptr_t)s, 0, 0);
 		lw_leave();
 	}
 	errno = saved;
-	return REAL(sem_post)(s);
+	int rc = REAL(sem_post)(s);
+	if (rc != 0 && errno == EOVERFLOW && t) {
+		saved = errno;
+		if (lw_enter()) {
+			lw_misuse(t, LW_MISUSE_SEM_OVERFLOW, LW_LOCK_SEM, (uintptr_t)s, 0, 0, 0, 0,
+				  SEM_VALUE_MAX);
+			lw_leave();
+		}
+		errno = saved;
+	}
+	return rc;
 }
 
 LW_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
@@ -68,7 +95,9 @@ LW_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
 		int saved = errno;
 		/* The same name opened twice maps to the same address: one lock, not two. */
 		if (lw_enter()) {
-			lw_lock_get(s, LW_LOCK_SEM, LW_SITE());
+			struct lw_lock *l = lw_lock_get(s, LW_LOCK_SEM, LW_SITE());
+			if (l)
+				l->flags |= LW_LOCKF_NAMED_SEM;
 			lw_leave();
 		}
 		errno = saved;

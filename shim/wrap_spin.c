@@ -12,13 +12,14 @@ LW_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared)
 
 LW_EXPORT int pthread_spin_destroy(pthread_spinlock_t *s)
 {
-	lw_note_destroy((const void *)s, LW_SITE());
+	lw_note_destroy((const void *)s, LW_LOCK_SPIN, LW_SITE());
 	return REAL(spin_destroy)(s);
 }
 
 LW_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 {
-	LW_ACQUIRE(REAL(spin_lock)(s), s, LW_LOCK_SPIN, LW_MODE_WRITE, 0);
+	LW_ACQUIRE_BLOCKING(REAL(spin_trylock)(s), REAL(spin_lock)(s), s, LW_LOCK_SPIN,
+			    LW_MODE_WRITE);
 }
 
 LW_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)

@@ -81,13 +81,57 @@ LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	return rc;
 }
 
+/* Threads recently joined or detached, to tell a second join or a join of a detached
+ * thread (the handle is no longer a thread the shim knows, or is one marked detached). */
+#define LW_GONE 1024
+static struct { pthread_t handle; uint32_t tid; uint32_t detached; } gone[LW_GONE];
+static uint32_t gone_next;               /* atomic */
+
+static void remember_gone(pthread_t h, uint32_t tid, bool detached)
+{
+	uint32_t i = __atomic_fetch_add(&gone_next, 1, __ATOMIC_RELAXED) % LW_GONE;
+	gone[i].handle = h;
+	gone[i].tid = tid;
+	gone[i].detached = detached;
+}
+
+static void check_join(struct lw_thread *t, pthread_t th, struct lw_thread *j, uint32_t stack)
+{
+	if (j) {
+		if (__atomic_load_n(&j->detached, __ATOMIC_ACQUIRE))
+			lw_misuse(t, LW_MISUSE_JOIN_DETACHED, 0, 0, 0, stack, j->tid, 0, j->tid);
+		return;
+	}
+	uint32_t n = __atomic_load_n(&gone_next, __ATOMIC_RELAXED);
+	for (uint32_t k = 0; k < LW_GONE && k < n; k++) {
+		uint32_t i = (n - 1 - k) % LW_GONE;
+		if (pthread_equal(gone[i].handle, th)) {
+			lw_misuse(t, gone[i].detached ? LW_MISUSE_JOIN_DETACHED : LW_MISUSE_JOIN_TWICE,
+				  0, 0, 0, stack, gone[i].tid, 0, gone[i].tid);
+			return;
+		}
+	}
+}
+
 LW_EXPORT int pthread_join(pthread_t th, void **ret)
 {
+	/* Publish the wait for the watchdog: a join that can never return is part of a hang. */
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		struct lw_thread *j = lw_thread_by_handle(th);
+		uint32_t stack = lw_site_stack(LW_SITE());
+		check_join(t, th, j, stack);
+		if (j)
+			lw_wait_begin(t, j->tid, 0, LW_WAIT_JOIN, 0, stack);
+		lw_leave();
+	}
 	int rc = REAL(join)(th, ret);
+	if (t)
+		lw_wait_end(t);
 	if (rc != 0)
 		return rc;
 	int saved = errno;
-	struct lw_thread *t = lw_enter();
+	t = lw_enter();
 	if (t) {
 		struct lw_thread *j = lw_thread_by_handle(th);
 		if (j) {
@@ -100,6 +144,7 @@ LW_EXPORT int pthread_join(pthread_t th, void **ret)
 				lw_trace_commit(r, LW_REC_JOIN, sizeof *r);
 			}
 			j->joined = 1;
+			remember_gone(th, j->tid, false);
 			lw_thread_release(j);
 		}
 		lw_leave();
@@ -119,6 +164,7 @@ LW_EXPORT int pthread_detach(pthread_t th)
 		if (j) {
 			/* Paired with lw_thread_ended's store-then-load. */
 			__atomic_store_n(&j->detached, 1, __ATOMIC_SEQ_CST);
+			remember_gone(th, j->tid, true);
 			if (__atomic_load_n(&j->state, __ATOMIC_SEQ_CST) == LW_TS_ENDED)
 				lw_thread_release(j);
 		}
@@ -136,5 +182,23 @@ LW_EXPORT void pthread_exit(void *ret)
 
 LW_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 {
-	return REAL(barrier_wait)(b);
+	int e = errno;
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		lw_sync(t, LW_SYNC_BARRIER_ARRIVE, (uintptr_t)b, 0, LW_SITE());
+		lw_wait_begin(t, (uintptr_t)b, 0, LW_LOCK_BARRIER, 0, lw_site_stack(LW_SITE()));
+		lw_leave();
+	}
+	errno = e;
+	int rc = REAL(barrier_wait)(b);
+	if (t) {
+		lw_wait_end(t);
+		e = errno;
+		if (lw_enter()) {
+			lw_sync(t, LW_SYNC_BARRIER_DEPART, (uintptr_t)b, 0, LW_SITE());
+			lw_leave();
+		}
+		errno = e;
+	}
+	return rc;
 }
