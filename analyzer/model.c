@@ -69,6 +69,30 @@ static struct lw_thread *get_thread(struct lw_process *p, uint32_t tid)
 	return &p->threads.v[i];
 }
 
+/* Appends an event to the full level's stream (nothing for the dependencies level). */
+static void add_event(struct lw_process *p, uint64_t seq, uint16_t kind, uint16_t mode,
+		      uint32_t tid, uint32_t arg)
+{
+	if (p->hdr.level != LW_LEVEL_FULL)
+		return;
+	lw_vec_push(&p->events, ((struct lw_event){ .seq = seq, .order = (uint32_t)p->events.n,
+						    .kind = kind, .mode = mode, .tid = tid,
+						    .arg = arg }));
+}
+
+const struct lw_watch *lw_model_watch(const struct lw_model *m, uint32_t proc, uint64_t addr)
+{
+	const struct lw_process *p = &m->procs.v[proc];
+
+	for (size_t i = p->watches.n; i-- > 0;) {
+		const struct lw_watch *w = &p->watches.v[i];
+
+		if (addr >= w->addr && addr - w->addr < w->size)
+			return w;
+	}
+	return NULL;
+}
+
 const struct lw_stack *lw_model_stack(const struct lw_model *m, uint32_t proc, uint32_t id)
 {
 	const struct lw_process *p = &m->procs.v[proc];
@@ -190,6 +214,7 @@ static void add_acquire(struct lw_model *m, uint32_t proc, const unsigned char *
 	a.lock = get_lock(m, proc, rec.addr, rec.gen);
 	a.held = copy_held(m, proc, r + sizeof(rec), rec.n_held);
 	get_thread(&m->procs.v[proc], rec.tid);
+	add_event(&m->procs.v[proc], rec.seq, LW_EV_ACQUIRE, rec.mode, rec.tid, a.lock);
 	/* The full level records every acquisition: keep each distinct one once, counted.
 	 * On a hash collision between different acquisitions the second is kept separately. */
 	h = acq_hash(&a);
@@ -266,6 +291,43 @@ static void add_path(struct lw_model *m, uint32_t proc, const unsigned char *r)
 		.path = lw_xstrndup((const char *)r + sizeof(rec), rec.path_len) }));
 }
 
+/* Records 13, 14 and 16: accesses, synchronisation, watched variables. */
+static void add_access_record(struct lw_process *p, const unsigned char *r, uint32_t kind)
+{
+	switch (kind) {
+	case LW_REC_ACCESS: {
+		struct lw_rec_access rec;
+
+		memcpy(&rec, r, sizeof(rec));
+		get_thread(p, rec.tid);
+		add_event(p, rec.seq, LW_EV_ACCESS, 0, rec.tid, (uint32_t)p->accesses.n);
+		lw_vec_push(&p->accesses, ((struct lw_access){ rec.tid, rec.flags, rec.size, rec.addr,
+							      rec.pc, rec.value, rec.stack,
+							      rec.seq }));
+		break;
+	}
+	case LW_REC_SYNC: {
+		struct lw_rec_sync rec;
+
+		memcpy(&rec, r, sizeof(rec));
+		get_thread(p, rec.tid);
+		add_event(p, rec.seq, LW_EV_SYNC, 0, rec.tid, (uint32_t)p->syncs.n);
+		lw_vec_push(&p->syncs, ((struct lw_sync){ rec.tid, rec.op, rec.addr, rec.value,
+							 rec.stack, rec.seq }));
+		break;
+	}
+	case LW_REC_WATCH: {
+		struct lw_rec_watch rec;
+
+		memcpy(&rec, r, sizeof(rec));
+		lw_vec_push(&p->watches, ((struct lw_watch){
+			rec.addr, rec.size, rec.armed != 0,
+			lw_xstrndup((const char *)r + sizeof(rec), rec.name_len) }));
+		break;
+	}
+	}
+}
+
 static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r, uint32_t kind)
 {
 	struct lw_process *p = &m->procs.v[proc];
@@ -289,6 +351,7 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 		t->create_stack = rec.create_stack;
 		t->start_routine = rec.start_routine;
 		t->seq = rec.seq;
+		add_event(p, rec.seq, LW_EV_THREAD, 0, rec.tid, t->parent);
 		break;
 	}
 	case LW_REC_THREAD_END: {
@@ -309,6 +372,7 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 		get_thread(p, rec.joiner);
 		get_thread(p, rec.joined);
 		lw_vec_push(&p->joins, ((struct lw_join){ rec.joiner, rec.joined, rec.stack, rec.seq }));
+		add_event(p, rec.seq, LW_EV_JOIN, 0, rec.joiner, rec.joined);
 		break;
 	}
 	case LW_REC_LOCK_INIT: {
@@ -347,8 +411,23 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 	case LW_REC_PATH:
 		add_path(m, proc, r);
 		break;
+	case LW_REC_RELEASE: {
+		struct lw_rec_release rec;
+
+		if (p->hdr.level != LW_LEVEL_FULL)
+			break;
+		memcpy(&rec, r, sizeof(rec));
+		get_thread(p, rec.tid);
+		add_event(p, rec.seq, LW_EV_RELEASE, 0, rec.tid, get_lock(m, proc, rec.addr, rec.gen));
+		break;
+	}
+	case LW_REC_ACCESS:
+	case LW_REC_SYNC:
+	case LW_REC_WATCH:
+		add_access_record(p, r, kind);
+		break;
 	default:
-		/* LOCK_DESTROY and RELEASE carry nothing the detectors use yet. */
+		/* LOCK_DESTROY carries nothing the detectors use yet. */
 		break;
 	}
 }
@@ -364,6 +443,15 @@ uint32_t lw_model_add_trace(struct lw_model *m, const struct lw_trace *t)
 	for (size_t i = 0; i < t->n_recs; i++)
 		add_record(m, proc, lw_trace_record(t, i), t->recs[i].kind);
 	return proc;
+}
+
+static int event_cmp(const void *a, const void *b)
+{
+	const struct lw_event *x = a, *y = b;
+
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 static int join_cmp(const void *a, const void *b)
@@ -443,6 +531,8 @@ void lw_model_finish(struct lw_model *m)
 
 		if (p->joins.n)
 			qsort(p->joins.v, p->joins.n, sizeof(p->joins.v[0]), join_cmp);
+		if (p->events.n)
+			qsort(p->events.v, p->events.n, sizeof(p->events.v[0]), event_cmp);
 		for (size_t i = 0; i < p->joins.n; i++)
 			lw_model_thread(m, (uint32_t)pi, p->joins.v[i].joined)->was_joined = true;
 		for (size_t i = 0; i < p->joins.n;) {
@@ -481,6 +571,12 @@ void lw_model_free(struct lw_model *m)
 		lw_map_free(&p->hb_memo);
 		lw_symbolizer_free(p->sym);
 		free(p->name);
+		free(p->accesses.v);
+		free(p->syncs.v);
+		for (size_t i = 0; i < p->watches.n; i++)
+			free(p->watches.v[i].name);
+		free(p->watches.v);
+		free(p->events.v);
 	}
 	free(m->procs.v);
 	for (size_t i = 0; i < m->locks.n; i++)

@@ -47,6 +47,57 @@ struct lw_join {
 	uint64_t seq;
 };
 
+/* A memory access (LW_REC_ACCESS), as recorded. */
+struct lw_access {
+	uint32_t tid;
+	uint16_t flags;              /* LW_ACCESS_* | LW_SRC_* */
+	uint16_t size;               /* bytes, >= 1 (the reader rejects 0) */
+	uint64_t addr;
+	uint64_t pc;                 /* the accessing instruction (watchpoints: the next one) */
+	uint64_t value;              /* value after the access, when known */
+	uint32_t stack;              /* 0: none, the pc alone stands for the stack */
+	uint64_t seq;
+};
+
+/* A happens-before operation other than lock acquire/release (LW_REC_SYNC). */
+struct lw_sync {
+	uint32_t tid;
+	uint16_t op;                 /* enum lw_sync_op */
+	uint64_t addr;               /* the semaphore, condvar or barrier; 0 for ATOMIC_* */
+	uint64_t value;
+	uint32_t stack;
+	uint64_t seq;
+};
+
+/* A watched variable (LW_REC_WATCH): accesses inside [addr, addr+size) are named after it. */
+struct lw_watch {
+	uint64_t addr;
+	uint32_t size;
+	bool     armed;              /* false: the kernel refused the watchpoint */
+	char    *name;               /* NUL-terminated copy (an embedded NUL cuts it) */
+};
+
+/* The full level's ordered stream, replayed by happens-before and the access detectors.
+ * Filled only for traces recorded at LW_LEVEL_FULL; sorted by seq (then file order) by
+ * lw_model_finish. */
+enum lw_event_kind {
+	LW_EV_THREAD  = 1,           /* thread tid created by thread arg (0: no parent) */
+	LW_EV_JOIN    = 2,           /* tid joined thread arg */
+	LW_EV_ACQUIRE = 3,           /* tid acquired lock arg (index in lw_model.locks), mode */
+	LW_EV_RELEASE = 4,           /* tid is about to release lock arg */
+	LW_EV_SYNC    = 5,           /* lw_process.syncs.v[arg] */
+	LW_EV_ACCESS  = 6,           /* lw_process.accesses.v[arg] */
+};
+
+struct lw_event {
+	uint64_t seq;
+	uint32_t order;              /* position in the trace, breaks ties in seq */
+	uint16_t kind;               /* enum lw_event_kind */
+	uint16_t mode;               /* LW_EV_ACQUIRE: enum lw_mode */
+	uint32_t tid;
+	uint32_t arg;
+};
+
 /* One traced process. */
 struct lw_process {
 	char                  *name;       /* trace file name */
@@ -60,6 +111,10 @@ struct lw_process {
 	struct lw_map          locklike;   /* (addr, tid << 32 | gen) -> 1 */
 	struct lw_map          hb_memo;    /* (a_tid, b_tid) -> lifetime-before result + 1 */
 	struct lw_symbolizer  *sym;        /* made on first use */
+	LW_VEC(struct lw_access) accesses; /* trace order */
+	LW_VEC(struct lw_sync)   syncs;    /* trace order */
+	LW_VEC(struct lw_watch)  watches;
+	LW_VEC(struct lw_event)  events;   /* full level only; by seq after lw_model_finish */
 };
 
 /* A lock instance: (process, addr, gen). */
@@ -175,6 +230,9 @@ uint32_t lw_model_find_lock(const struct lw_model *m, uint32_t proc, uint64_t ad
 bool lw_model_sem_locklike(const struct lw_model *m, uint32_t tid, const struct lw_lock *l);
 /* Returns the symbolizer of a process, making it on first use (never NULL). */
 struct lw_symbolizer *lw_model_symbolizer(struct lw_model *m, uint32_t proc);
+
+/* Returns the watch of process proc containing addr (the latest declared), or NULL. */
+const struct lw_watch *lw_model_watch(const struct lw_model *m, uint32_t proc, uint64_t addr);
 
 /* "mutex", "rwlock", ...; "lock" for an unknown kind. */
 const char *lw_lock_kind_name(unsigned kind);
