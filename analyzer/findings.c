@@ -113,6 +113,19 @@ struct lw_fstack lw_finding_stack(struct lw_model *m, uint32_t proc, uint32_t st
 	return out;
 }
 
+struct lw_fstack lw_finding_pc_stack(struct lw_model *m, uint32_t proc, uint64_t pc)
+{
+	struct lw_fstack out = { 0 };
+	struct lw_sym_frame sf;
+
+	if (!pc)
+		return out;
+	lw_symbolize_pc(lw_model_symbolizer(m, proc), pc, true, &sf);
+	out.frames = lw_xcalloc(1, sizeof(*out.frames));
+	make_frame(&out.frames[out.n++], &sf);
+	return out;
+}
+
 struct lw_fthread *lw_finding_thread(struct lw_finding *f, struct lw_model *m, uint32_t proc,
 				     uint32_t tid)
 {
@@ -177,6 +190,13 @@ static void free_finding(struct lw_finding *f)
 		free(t->waiting_for);
 	}
 	free(f->threads.v);
+	free(f->variable.name);
+	for (size_t i = 0; i < f->accesses.n; i++) {
+		free_stack(&f->accesses.v[i].stack);
+		free(f->accesses.v[i].locks);
+	}
+	free(f->accesses.v);
+	free(f->interleaving);
 	free(f);
 }
 
@@ -211,4 +231,5 @@ void lw_analyze(struct lw_model *m, struct lw_findings *fs)
 	lw_detect_cycles(m, fs);
 	lw_detect_misuse(m, fs);
 	lw_detect_path_races(m, fs);
+	lw_detect_races(m, fs);
 }

@@ -85,6 +85,25 @@ struct lw_fthread {
 	char            *waiting_for;/* deadlock: what it waits for, NULL otherwise */
 };
 
+/* A variable of a data-race or atomicity finding. */
+struct lw_fvariable {
+	char    *name;               /* watch name, ELF symbol ("balance", "accounts+8") or address */
+	uint64_t addr;
+	uint64_t size;
+};
+
+/* One memory access of a data-race or atomicity finding. */
+struct lw_faccess {
+	uint32_t         thread;
+	bool             write;
+	const char      *role;       /* atomicity: "check", "interfering-write" or "act"; else NULL */
+	uint64_t         addr;
+	uint16_t         size;
+	struct lw_fstack stack;      /* the pc alone as one frame when no stack was recorded */
+	size_t           n_locks;
+	size_t          *locks;      /* locks the thread held then: indexes in the finding's locks */
+};
+
 struct lw_finding {
 	enum lw_finding_kind kind;
 	enum lw_severity     severity;
@@ -98,6 +117,11 @@ struct lw_finding {
 	LW_VEC(struct lw_flock)   locks;
 	LW_VEC(struct lw_fedge)   edges;
 	LW_VEC(struct lw_fthread) threads;
+	struct lw_fvariable  variable;    /* data-race, atomicity-violation */
+	LW_VEC(struct lw_faccess) accesses;/* data-race: 2, in trace order; atomicity: 3, in
+					   * interleaving order (check, interfering write, act) */
+	char                *interleaving;/* atomicity: "T2: read balance (bank.c:20) ... " */
+	bool                 observed;    /* atomicity: the interfering write did fall between */
 	bool                 baseline;    /* its fingerprint is in the --baseline report */
 };
 
@@ -116,6 +140,9 @@ size_t lw_finding_lock(struct lw_finding *f, const struct lw_model *m, uint32_t 
 /* Adds thread tid of proc (or returns its index) with its start routine and creation stack. */
 struct lw_fthread *lw_finding_thread(struct lw_finding *f, struct lw_model *m, uint32_t proc,
 				     uint32_t tid);
+/* A one-frame stack for a bare code address (pc is the instruction after the access, like
+ * a return address). */
+struct lw_fstack lw_finding_pc_stack(struct lw_model *m, uint32_t proc, uint64_t pc);
 /* Resolves a trace stack (innermost first, leading libc pthread frames skipped). */
 struct lw_fstack lw_finding_stack(struct lw_model *m, uint32_t proc, uint32_t stack_id);
 void lw_findings_free(struct lw_findings *fs);
@@ -131,6 +158,9 @@ void lw_detect_deadlocks(struct lw_model *m, struct lw_findings *fs);
 void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs);
 /* Check-then-act on file paths: atomicity violations over PATH records (detect_path_races.c). */
 void lw_detect_path_races(struct lw_model *m, struct lw_findings *fs);
+/* Data races and atomicity violations over the access records of full-level traces
+ * (detect_races.c). */
+void lw_detect_races(struct lw_model *m, struct lw_findings *fs);
 /* Runs every detector over a finished model: lw_name_locks, then the detectors in order. */
 void lw_analyze(struct lw_model *m, struct lw_findings *fs);
 

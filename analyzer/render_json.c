@@ -84,6 +84,54 @@ static void thread(struct lw_json *j, const struct lw_finding *f, const struct l
 	lw_json_end_object(j);
 }
 
+/* data-race and atomicity-violation: the variable and the accesses, in order. */
+static void access_fields(struct lw_json *j, const struct lw_finding *f)
+{
+	lw_json_key(j, "variable");
+	lw_json_begin_object(j);
+	lw_json_key(j, "name");
+	lw_json_string(j, f->variable.name);
+	lw_json_key(j, "address");
+	lw_json_hex(j, f->variable.addr);
+	lw_json_key(j, "size");
+	lw_json_int(j, (int64_t)f->variable.size);
+	lw_json_end_object(j);
+	lw_json_key(j, "accesses");
+	lw_json_begin_array(j);
+	for (size_t i = 0; i < f->accesses.n; i++) {
+		const struct lw_faccess *a = &f->accesses.v[i];
+
+		lw_json_begin_object(j);
+		if (a->role) {
+			lw_json_key(j, "role");
+			lw_json_string(j, a->role);
+		}
+		lw_json_key(j, "thread");
+		lw_json_int(j, a->thread);
+		lw_json_key(j, "type");
+		lw_json_string(j, a->write ? "write" : "read");
+		lw_json_key(j, "address");
+		lw_json_hex(j, a->addr);
+		lw_json_key(j, "size");
+		lw_json_int(j, a->size);
+		lw_json_key(j, "stack");
+		stack(j, &a->stack);
+		lw_json_key(j, "locks_held");
+		lw_json_begin_array(j);
+		for (size_t k = 0; k < a->n_locks; k++)
+			lw_json_string(j, f->locks.v[a->locks[k]].name);
+		lw_json_end_array(j);
+		lw_json_end_object(j);
+	}
+	lw_json_end_array(j);
+	if (f->interleaving) {
+		lw_json_key(j, "interleaving");
+		lw_json_string(j, f->interleaving);
+		lw_json_key(j, "observed");
+		lw_json_bool(j, f->observed);
+	}
+}
+
 static void finding(struct lw_json *j, const struct lw_finding *f)
 {
 	lw_json_begin_object(j);
@@ -97,6 +145,8 @@ static void finding(struct lw_json *j, const struct lw_finding *f)
 		lw_json_key(j, "path");
 		lw_json_string(j, f->path);
 	}
+	if (f->variable.name)
+		access_fields(j, f);
 	lw_json_key(j, "locks");
 	lw_json_begin_array(j);
 	for (size_t i = 0; i < f->locks.n; i++) {

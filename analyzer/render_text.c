@@ -242,6 +242,62 @@ static void path_text(FILE *out, const struct lw_finding *f)
 	      "create become one step.\n", out);
 }
 
+/* "T3 (started at worker (bank.c:14))" holding "mutex m" or "no lock". */
+static void access_block(FILE *out, const struct lw_finding *f, const struct lw_faccess *a,
+			 const char *title)
+{
+	char lk[700];
+
+	fprintf(out, "\n  %s%s of %u byte%s at 0x%" PRIx64 " by thread ", title,
+		a->write ? "write" : "read", a->size, a->size == 1 ? "" : "s", a->addr);
+	thread_label(out, f, a->thread);
+	fputs(":\n", out);
+	stack_text(out, &a->stack, "      ");
+	fputs("    holding ", out);
+	if (!a->n_locks)
+		fputs("no lock", out);
+	for (size_t k = 0; k < a->n_locks; k++) {
+		lock_label(f, a->locks[k], lk, sizeof(lk));
+		fprintf(out, "%s%s", k ? ", " : "", lk);
+	}
+	fputc('\n', out);
+}
+
+/* A data race (TSan-like: both accesses, newest first) or an atomicity violation (the
+ * interleaving, then the check, the interfering write and the act). */
+static void access_text(FILE *out, const struct lw_finding *f)
+{
+	fprintf(out, "  variable %s (0x%" PRIx64 ", %" PRIu64 " byte%s)\n", f->variable.name,
+		f->variable.addr, f->variable.size, f->variable.size == 1 ? "" : "s");
+	if (f->kind == LW_FIND_DATA_RACE && f->accesses.n == 2) {
+		access_block(out, f, &f->accesses.v[1], "");
+		access_block(out, f, &f->accesses.v[0], "previous ");
+	} else {
+		if (f->interleaving) {
+			const char *s = f->interleaving, *e;
+
+			fprintf(out, "\n  Interleaving (%s):\n\n", f->observed ? "seen in this run"
+									 : "possible: not ordered by happens-before");
+			while ((e = strstr(s, " ... ")) != NULL) {
+				fprintf(out, "    %.*s\n", (int)(e - s), s);
+				s = e + 5;
+			}
+			fprintf(out, "    %s\n", s);
+		}
+		for (size_t i = 0; i < f->accesses.n; i++) {
+			const struct lw_faccess *a = &f->accesses.v[i];
+			const char *r = a->role ? a->role : "";
+
+			access_block(out, f, a, strcmp(r, "check") == 0 ? "check: " :
+					 strcmp(r, "act") == 0 ? "act: " : "interfering ");
+		}
+		if (f->kind == LW_FIND_ATOMICITY)
+			fputs("\n  Fix: make the check and the act one critical section (hold one lock "
+			      "from the check through the act).\n", out);
+	}
+	threads_text(out, f);
+}
+
 static void finding_text(FILE *out, const struct lw_finding *f)
 {
 	fputs("lockwatch: ", out);
@@ -258,12 +314,14 @@ static void finding_text(FILE *out, const struct lw_finding *f)
 		fputs("[in baseline]", out);
 		sgr_end(out);
 	}
-	if (f->kind == LW_FIND_LOCK_ORDER_CYCLE)
+	if (f->kind == LW_FIND_LOCK_ORDER_CYCLE || f->variable.name)
 		fprintf(out, " (seen %" PRIu64 " time%s)", f->count, f->count == 1 ? "" : "s");
 	fputc('\n', out);
 	fprintf(out, "  in process %" PRId32 " (%s)\n", f->pid, f->exe[0] ? f->exe : "?");
 	if (f->path)                 /* a check-then-act on a file */
 		path_text(out, f);
+	else if (f->variable.name)   /* a data race or an atomicity violation on memory */
+		access_text(out, f);
 	else switch (f->kind) {
 	case LW_FIND_LOCK_ORDER_CYCLE:
 		cycle_text(out, f);

@@ -257,7 +257,7 @@ static inline void tb_release(struct tb *b, uint32_t tid, uint64_t addr, uint32_
 	TB_FIXED(b, LW_REC_RELEASE, r);
 }
 
-/* Full level: tid acquires (addr, 0) in mode with nothing else held, and releases it. */
+/* Full level: tid acquires mutex (addr, 0) with nothing else held; tb_unlock releases it. */
 static inline void tb_lock(struct tb *b, uint32_t tid, uint64_t addr)
 {
 	tb_acquire_full(b, tid, addr, 0, LW_MODE_WRITE, 0, 0, 0, NULL);

@@ -1,0 +1,525 @@
+/* Unit tests for analyzer/hb_replay.c and the data-race half of detect_races.c. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "findings.h"
+#include "model.h"
+#include "render.h"
+#include "trace_builder.h"
+#include "trace_reader.h"
+
+#define X     0x6000u                /* the shared variable, watched as "balance" */
+#define FLAG  0x6100u
+#define M1    0x5000u
+#define M2    0x5100u
+#define SEM   0x5200u
+#define COND  0x5300u
+#define BAR   0x5400u
+#define RW    0x5500u
+
+static struct lw_findings fs;
+
+static void teardown(void)
+{
+	lw_findings_free(&fs);
+}
+
+TestSuite(races, .fini = teardown, .timeout = 10);
+
+/* A full-level trace: main (T1) created T2 and T3, and "balance" is watched at X. */
+static void start(struct tb *b)
+{
+	tb_init(b, 42);
+	tb_header(b)->level = LW_LEVEL_FULL;
+	tb_watch(b, X, 4, "balance");
+	tb_thread(b, 1, 0);
+	tb_thread(b, 2, 1);
+	tb_thread(b, 3, 1);
+}
+
+static void analyze(struct tb *b)
+{
+	struct lw_trace t;
+	struct lw_trace_error err;
+	struct lw_model *m = lw_model_new();
+
+	cr_assert_eq(lw_trace_parse(b->buf, b->len, "t", &t, &err), 0, "%s", err.what);
+	lw_model_add_trace(m, &t);
+	lw_trace_close(&t);
+	lw_model_finish(m);
+	lw_analyze(m, &fs);
+	lw_model_free(m);
+	tb_free(b);
+}
+
+static size_t count(enum lw_finding_kind k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fs.v.n; i++)
+		n += fs.v.v[i]->kind == k;
+	return n;
+}
+
+static struct lw_finding *first(enum lw_finding_kind k)
+{
+	for (size_t i = 0; i < fs.v.n; i++)
+		if (fs.v.v[i]->kind == k)
+			return fs.v.v[i];
+	return NULL;
+}
+
+Test(races, unordered_writes_race_and_name_the_variable)
+{
+	struct tb b;
+	struct lw_finding *f;
+
+	start(&b);
+	tb_write(&b, 2, X, 0x401010);
+	tb_write(&b, 3, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+	f = first(LW_FIND_DATA_RACE);
+	cr_assert_eq(f->severity, LW_SEV_ERROR);
+	cr_assert_str_eq(f->variable.name, "balance");
+	cr_assert_eq(f->variable.addr, X);
+	cr_assert_eq(f->variable.size, 4);
+	cr_assert_eq(f->accesses.n, 2);
+	cr_assert_eq(f->accesses.v[0].thread, 2);
+	cr_assert_eq(f->accesses.v[1].thread, 3);
+	cr_assert(f->accesses.v[0].write && f->accesses.v[1].write);
+	/* No stack recorded: the pc alone is the stack. */
+	cr_assert_eq(f->accesses.v[0].stack.n, 1);
+	cr_assert_eq(f->accesses.v[0].stack.frames[0].pc, 0x401010);
+	cr_assert_eq(f->accesses.v[1].stack.frames[0].pc, 0x401020);
+	cr_assert(strstr(f->message, "balance"), "%s", f->message);
+}
+
+Test(races, unwatched_variable_is_named_by_address)
+{
+	struct tb b;
+
+	start(&b);
+	tb_read(&b, 2, 0x7000, 0x401010);
+	tb_write(&b, 3, 0x7000, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+	cr_assert_str_eq(first(LW_FIND_DATA_RACE)->variable.name, "0x7000");
+}
+
+Test(races, reads_never_race)
+{
+	struct tb b;
+
+	start(&b);
+	tb_read(&b, 2, X, 0x401010);
+	tb_read(&b, 3, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
+
+Test(races, disjoint_bytes_do_not_race_overlapping_do)
+{
+	struct tb b;
+
+	start(&b);
+	tb_access(&b, 2, LW_ACCESS_WRITE, 0x7000, 4, 0x401010, 0);
+	tb_access(&b, 3, LW_ACCESS_WRITE, 0x7004, 4, 0x401020, 0);   /* other half */
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	lw_findings_free(&fs);
+
+	start(&b);
+	tb_access(&b, 2, LW_ACCESS_WRITE, 0x7000, 8, 0x401010, 0);
+	tb_access(&b, 3, LW_ACCESS_READ, 0x7004, 2, 0x401020, 0);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+}
+
+Test(races, same_thread_never_races)
+{
+	struct tb b;
+
+	start(&b);
+	tb_write(&b, 2, X, 0x401010);
+	tb_write(&b, 2, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
+
+Test(races, mutex_orders_and_locks_held_are_reported)
+{
+	struct tb b;
+	struct lw_finding *f;
+
+	start(&b);
+	tb_lock(&b, 2, M1);
+	tb_write(&b, 2, X, 0x401010);
+	tb_unlock(&b, 2, M1);
+	tb_lock(&b, 3, M1);
+	tb_write(&b, 3, X, 0x401020);
+	tb_unlock(&b, 3, M1);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	lw_findings_free(&fs);
+
+	/* Two different locks do not order anything. */
+	start(&b);
+	tb_lock(&b, 2, M1);
+	tb_write(&b, 2, X, 0x401010);
+	tb_unlock(&b, 2, M1);
+	tb_lock(&b, 3, M2);
+	tb_write(&b, 3, X, 0x401020);
+	tb_unlock(&b, 3, M2);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+	f = first(LW_FIND_DATA_RACE);
+	cr_assert_eq(f->accesses.v[0].n_locks, 1);
+	cr_assert_eq(f->accesses.v[1].n_locks, 1);
+	cr_assert_eq(f->locks.v[f->accesses.v[0].locks[0]].addr, M1);
+	cr_assert_eq(f->locks.v[f->accesses.v[1].locks[0]].addr, M2);
+}
+
+Test(races, write_before_lock_is_not_protected_by_it)
+{
+	struct tb b;
+
+	/* T2 writes, then locks and unlocks; T3 locks and reads: ordered (release after the
+	 * write).  T3 reading before its lock is not. */
+	start(&b);
+	tb_write(&b, 2, X, 0x401010);
+	tb_lock(&b, 2, M1);
+	tb_unlock(&b, 2, M1);
+	tb_lock(&b, 3, M1);
+	tb_read(&b, 3, X, 0x401020);
+	tb_unlock(&b, 3, M1);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	lw_findings_free(&fs);
+
+	start(&b);
+	tb_lock(&b, 2, M1);
+	tb_unlock(&b, 2, M1);
+	tb_write(&b, 2, X, 0x401010);
+	tb_lock(&b, 3, M1);
+	tb_read(&b, 3, X, 0x401020);
+	tb_unlock(&b, 3, M1);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+}
+
+Test(races, create_and_join_order)
+{
+	struct tb b;
+
+	tb_init(&b, 42);
+	tb_header(&b)->level = LW_LEVEL_FULL;
+	tb_thread(&b, 1, 0);
+	tb_write(&b, 1, X, 0x401000);        /* before the create */
+	tb_thread(&b, 2, 1);
+	tb_write(&b, 2, X, 0x401010);
+	tb_join(&b, 1, 2);
+	tb_read(&b, 1, X, 0x401020);         /* after the join */
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	lw_findings_free(&fs);
+
+	tb_init(&b, 42);
+	tb_header(&b)->level = LW_LEVEL_FULL;
+	tb_thread(&b, 1, 0);
+	tb_thread(&b, 2, 1);
+	tb_write(&b, 2, X, 0x401010);
+	tb_read(&b, 1, X, 0x401020);         /* before the join */
+	tb_join(&b, 1, 2);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+}
+
+Test(races, parent_after_create_races_with_child)
+{
+	struct tb b;
+
+	tb_init(&b, 42);
+	tb_header(&b)->level = LW_LEVEL_FULL;
+	tb_thread(&b, 1, 0);
+	tb_thread(&b, 2, 1);
+	tb_write(&b, 1, X, 0x401000);        /* after the create */
+	tb_read(&b, 2, X, 0x401010);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+}
+
+Test(races, semaphore_post_orders_a_later_wait)
+{
+	struct tb b;
+
+	start(&b);
+	tb_lock_init(&b, SEM, 0, LW_LOCK_SEM, 0, 0);
+	tb_write(&b, 2, X, 0x401010);
+	tb_sync(&b, 2, LW_SYNC_SEM_POST, SEM);
+	tb_lock(&b, 3, SEM);                 /* sem_wait */
+	tb_read(&b, 3, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	lw_findings_free(&fs);
+
+	/* Posted before the write: orders nothing about it. */
+	start(&b);
+	tb_lock_init(&b, SEM, 0, LW_LOCK_SEM, 0, 0);
+	tb_sync(&b, 2, LW_SYNC_SEM_POST, SEM);
+	tb_write(&b, 2, X, 0x401010);
+	tb_lock(&b, 3, SEM);
+	tb_read(&b, 3, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+}
+
+Test(races, condvar_signal_orders_the_wake)
+{
+	struct tb b;
+
+	start(&b);
+	tb_write(&b, 2, X, 0x401010);
+	tb_sync(&b, 2, LW_SYNC_COND_SIGNAL, COND);
+	tb_sync(&b, 3, LW_SYNC_COND_WAKE, COND);
+	tb_read(&b, 3, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	lw_findings_free(&fs);
+
+	start(&b);
+	tb_write(&b, 2, X, 0x401010);
+	tb_sync(&b, 2, LW_SYNC_COND_BROADCAST, COND + 8);   /* another condvar */
+	tb_sync(&b, 3, LW_SYNC_COND_WAKE, COND);
+	tb_read(&b, 3, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+}
+
+Test(races, barrier_rounds)
+{
+	struct tb b;
+
+	/* Round 1 orders T2's write before T3's read; T2's write after its departure races with
+	 * T3's read before round 2. */
+	start(&b);
+	tb_write(&b, 2, X, 0x401010);
+	tb_sync(&b, 2, LW_SYNC_BARRIER_ARRIVE, BAR);
+	tb_sync(&b, 3, LW_SYNC_BARRIER_ARRIVE, BAR);
+	tb_sync(&b, 2, LW_SYNC_BARRIER_DEPART, BAR);
+	tb_write(&b, 2, FLAG, 0x401030);
+	tb_sync(&b, 2, LW_SYNC_BARRIER_ARRIVE, BAR);  /* round 2 starts before T3 leaves 1 */
+	tb_sync(&b, 3, LW_SYNC_BARRIER_DEPART, BAR);
+	tb_read(&b, 3, X, 0x401020);
+	tb_read(&b, 3, FLAG, 0x401040);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+	cr_assert_eq(first(LW_FIND_DATA_RACE)->variable.addr, FLAG);
+	lw_findings_free(&fs);
+
+	/* Reading before the departure: no order. */
+	start(&b);
+	tb_write(&b, 2, X, 0x401010);
+	tb_sync(&b, 2, LW_SYNC_BARRIER_ARRIVE, BAR);
+	tb_read(&b, 3, X, 0x401020);
+	tb_sync(&b, 3, LW_SYNC_BARRIER_ARRIVE, BAR);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+}
+
+Test(races, atomics_never_race_and_synchronise)
+{
+	struct tb b;
+
+	start(&b);
+	tb_access(&b, 2, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, X, 4, 0x401010, 0);
+	tb_access(&b, 3, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, X, 4, 0x401020, 0);
+	tb_access(&b, 2, LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, X, 4, 0x401010, 0);
+	analyze(&b);
+	cr_assert_eq(fs.v.n, 0);
+
+	/* Message passing through an atomic flag orders the plain data. */
+	start(&b);
+	tb_write(&b, 2, 0x7000, 0x401010);
+	tb_access(&b, 2, LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, FLAG, 4, 0x401014, 0);
+	tb_access(&b, 3, LW_ACCESS_READ | LW_ACCESS_ATOMIC, FLAG, 4, 0x401024, 0);
+	tb_read(&b, 3, 0x7000, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	lw_findings_free(&fs);
+
+	/* The same with a plain flag: both the flag and the data race. */
+	start(&b);
+	tb_write(&b, 2, 0x7000, 0x401010);
+	tb_write(&b, 2, FLAG, 0x401014);
+	tb_read(&b, 3, FLAG, 0x401024);
+	tb_read(&b, 3, 0x7000, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 2);
+}
+
+Test(races, rwlock_readers_do_not_order_each_other)
+{
+	struct tb b;
+
+	/* A writer's section orders a later reader's. */
+	start(&b);
+	tb_acquire_full(&b, 2, RW, 0, LW_MODE_WRITE, 0, 0, 0, NULL);
+	tb_write(&b, 2, X, 0x401010);
+	tb_release(&b, 2, RW, 0);
+	tb_acquire_full(&b, 3, RW, 0, LW_MODE_READ, 0, 0, 0, NULL);
+	tb_read(&b, 3, X, 0x401020);
+	tb_release(&b, 3, RW, 0);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	lw_findings_free(&fs);
+
+	/* Writing under a read lock races with another reader's write... */
+	start(&b);
+	tb_acquire_full(&b, 2, RW, 0, LW_MODE_READ, 0, 0, 0, NULL);
+	tb_write(&b, 2, X, 0x401010);
+	tb_release(&b, 2, RW, 0);
+	tb_acquire_full(&b, 3, RW, 0, LW_MODE_READ, 0, 0, 0, NULL);
+	tb_write(&b, 3, X, 0x401020);
+	tb_release(&b, 3, RW, 0);
+	/* ...but a writer acquires what readers released. */
+	tb_acquire_full(&b, 1, RW, 0, LW_MODE_WRITE, 0, 0, 0, NULL);
+	tb_write(&b, 1, X, 0x401030);
+	tb_release(&b, 1, RW, 0);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+	cr_assert_eq(first(LW_FIND_DATA_RACE)->accesses.v[0].thread, 2);
+	cr_assert_eq(first(LW_FIND_DATA_RACE)->accesses.v[1].thread, 3);
+}
+
+Test(races, one_finding_per_site_pair_with_a_count)
+{
+	struct tb b;
+
+	start(&b);
+	for (int i = 0; i < 5; i++) {
+		tb_write(&b, 2, X, 0x401010);
+		tb_write(&b, 3, X, 0x401020);
+	}
+	tb_read(&b, 3, X, 0x401030);       /* another site pair: (write 0x401010, read 0x401030) */
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 2);
+	cr_assert_gt(first(LW_FIND_DATA_RACE)->count, 1);
+}
+
+Test(races, dependencies_level_is_not_analysed)
+{
+	struct tb b;
+
+	start(&b);
+	tb_header(&b)->level = LW_LEVEL_DEPENDENCIES;
+	tb_write(&b, 2, X, 0x401010);
+	tb_write(&b, 3, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
+
+static char *render(bool json)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	cr_assert(f);
+	if (json)
+		lw_render_json(&fs, f);
+	else
+		lw_render_text(&fs, f);
+	fclose(f);
+	return out;
+}
+
+Test(races, json_and_text_shape)
+{
+	struct tb b;
+	json_t *root, *f, *acc, *a0, *a1;
+	json_error_t je;
+	char *text;
+
+	start(&b);
+	tb_lock(&b, 2, M1);
+	tb_read(&b, 2, X, 0x401010);
+	tb_unlock(&b, 2, M1);
+	tb_write(&b, 3, X, 0x401020);
+	analyze(&b);
+	text = render(true);
+	root = json_loads(text, 0, &je);
+	cr_assert_not_null(root, "%s: %s", je.text, text);
+	free(text);
+	f = json_array_get(json_object_get(root, "findings"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(f, "kind")), "data-race");
+	cr_assert_str_eq(json_string_value(json_object_get(f, "severity")), "error");
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(f, "variable"), "name")),
+			 "balance");
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(f, "variable"),
+							   "address")), "0x6000");
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(f, "variable"), "size")), 4);
+	acc = json_object_get(f, "accesses");
+	cr_assert_eq(json_array_size(acc), 2);
+	a0 = json_array_get(acc, 0);
+	a1 = json_array_get(acc, 1);
+	cr_assert_eq(json_integer_value(json_object_get(a0, "thread")), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(a0, "type")), "read");
+	cr_assert_str_eq(json_string_value(json_object_get(a1, "type")), "write");
+	cr_assert_eq(json_array_size(json_object_get(a0, "locks_held")), 1);
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(a0, "locks_held"), 0)),
+			 "lock 0x5000");
+	cr_assert_eq(json_array_size(json_object_get(a1, "locks_held")), 0);
+	cr_assert_eq(json_array_size(json_object_get(a0, "stack")), 1);
+	cr_assert_null(json_object_get(a0, "role"));
+	json_decref(root);
+
+	text = render(false);
+	cr_assert(strstr(text, "ERROR: data-race: data race on balance"), "%s", text);
+	cr_assert(strstr(text, "write of 4 bytes at 0x6000 by thread T3"), "%s", text);
+	cr_assert(strstr(text, "previous read of 4 bytes at 0x6000 by thread T2"), "%s", text);
+	cr_assert(strstr(text, "holding lock 0x5000"), "%s", text);
+	cr_assert(strstr(text, "holding no lock"), "%s", text);
+	free(text);
+}
+
+Test(races, reader_accepts_and_checks_the_new_records)
+{
+	struct tb b;
+	struct lw_trace t;
+	struct lw_trace_error err;
+	struct lw_rec_watch *w;
+	size_t at;
+
+	start(&b);
+	tb_sync(&b, 2, LW_SYNC_SEM_POST, SEM);
+	tb_write(&b, 2, X, 0x401010);
+	cr_assert_eq(lw_trace_parse(b.buf, b.len, "t", &t, &err), 0, "%s", err.what);
+	cr_assert_eq(t.n_recs, 6);
+	cr_assert_eq(t.recs[0].kind, LW_REC_WATCH);
+	cr_assert_eq(t.recs[4].kind, LW_REC_SYNC);
+	cr_assert_eq(t.recs[5].kind, LW_REC_ACCESS);
+	lw_trace_close(&t);
+	/* A name length that disagrees with the record's size. */
+	w = (struct lw_rec_watch *)(b.buf + LW_TRACE_HEADER_SIZE);
+	w->name_len = 200;
+	cr_assert_neq(lw_trace_parse(b.buf, b.len, "t", &t, &err), 0);
+	cr_assert(strstr(err.what, "watch record"), "%s", err.what);
+	w->name_len = 7;
+	/* An access of zero bytes. */
+	at = b.len - sizeof(struct lw_rec_access);
+	((struct lw_rec_access *)(b.buf + at))->size = 0;
+	cr_assert_neq(lw_trace_parse(b.buf, b.len, "t", &t, &err), 0);
+	cr_assert(strstr(err.what, "0 bytes"), "%s", err.what);
+	((struct lw_rec_access *)(b.buf + at))->size = 4;
+	((struct lw_rec_access *)(b.buf + at))->flags = LW_SRC_ANNOTATION;
+	cr_assert_neq(lw_trace_parse(b.buf, b.len, "t", &t, &err), 0);
+	/* Valid again; then the last record cut short. */
+	((struct lw_rec_access *)(b.buf + at))->flags = LW_ACCESS_READ;
+	cr_assert_eq(lw_trace_parse(b.buf, b.len, "t", &t, &err), 0, "%s", err.what);
+	lw_trace_close(&t);
+	cr_assert_neq(lw_trace_parse(b.buf, b.len - 8, "t", &t, &err), 0);
+	tb_free(&b);
+}
