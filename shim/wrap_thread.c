@@ -1,11 +1,14 @@
 /* pthread_create/join/detach/exit: thread identities and the create/join order the analyzer
  * uses to tell which threads can run at the same time. */
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "wrap.h"
 
 /* What a new thread needs to know about its birth.  Kept in a free list (no malloc). */
 struct lw_start {
 	void *(*fn)(void *);
 	void *arg;
+	struct lw_thread *state;     /* claimed by the parent, so a join finds it at once */
 	uint32_t tid, parent, create_stack;
 	uint64_t seq;               /* taken in the parent, before the thread can run */
 	struct lw_start *next;
@@ -46,9 +49,12 @@ static void *trampoline(void *arg)
 	struct lw_start s = *(struct lw_start *)arg;
 	start_free(arg);
 	lw_guard = 1;
-	struct lw_thread *t = lw_thread_claim(s.tid);
-	if (t)
+	struct lw_thread *t = s.state;
+	if (t) {
+		t->os_tid = (pid_t)syscall(SYS_gettid);
+		t->handle = pthread_self();
 		lw_thread_started(t, s.parent, s.create_stack, (uintptr_t)s.fn, s.seq);
+	}
 	lw_guard = 0;
 	void *ret;
 	pthread_cleanup_push(thread_cleanup, t);
@@ -74,10 +80,22 @@ LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	s->tid = lw_thread_new_tid();
 	s->create_stack = lw_site_stack(LW_SITE());
 	s->seq = lw_next_seq();
+	int detach = PTHREAD_CREATE_JOINABLE;
+	if (attr)
+		pthread_attr_getdetachstate(attr, &detach);
+	s->state = lw_thread_claim(s->tid);
+	if (s->state && detach == PTHREAD_CREATE_DETACHED)
+		s->state->detached = 1;
 	lw_leave();
 	int rc = REAL(create)(th, attr, trampoline, s);
-	if (rc != 0)
+	if (rc != 0) {
+		if (s->state)
+			__atomic_store_n(&s->state->state, LW_TS_FREE, __ATOMIC_RELEASE);
 		start_free(s);
+	} else if (s->state && detach != PTHREAD_CREATE_DETACHED) {
+		/* Nobody can join before this returns: the handle is the program's only now. */
+		s->state->handle = *th;
+	}
 	return rc;
 }
 

@@ -61,10 +61,36 @@ Test(run, refuses_a_statically_linked_program, .timeout = 30)
 
 Test(run, every_call_passes_result_and_errno_through, .timeout = 60)
 {
-	const char *native[] = { "build/tests/programs/passthrough", NULL };
-	cr_assert_eq(lw_spawn(native, NULL, NULL, NULL, 20000), 0, "native run failed");
+	const char *prog[] = { "build/tests/programs/passthrough", NULL };
+	cr_assert_eq(lw_spawn(prog, NULL, NULL, NULL, 20000), 0, "native run failed");
+	char *dir = lw_tmpdir();
+	char opt[256];
+	snprintf(opt, sizeof opt, "LOCKWATCH_OPTIONS=trace_dir=%s", dir);
+	const char *env[] = { "LD_PRELOAD=" LW_SHIM, opt, NULL };
+	cr_assert_eq(lw_spawn(prog, env, NULL, NULL, 20000), 0, "under the shim");
+	lw_rmtree(dir);
+	free(dir);
+}
+
+/* The pass-through program misuses the API on purpose, four times; each is a finding. */
+Test(run, the_deliberate_misuses_of_the_passthrough_program_are_reported, .timeout = 60)
+{
 	struct lw_result r = lw_run_json("build/tests/programs/passthrough", NULL, NULL, 20000);
-	cr_assert_eq(r.status, 0, "under lockwatch: %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, "misuse", "error"), 4);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 4);
+	int not_locked = 0, relock = 0, twice = 0;
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(r.report, "findings"), i, f) {
+		const char *m = json_string_value(json_object_get(f, "message"));
+		not_locked += strstr(m, "which was not locked") != NULL;
+		relock += strstr(m, "again while holding it") != NULL;
+		twice += strstr(m, "already joined") != NULL;
+	}
+	cr_assert_eq(not_locked, 2);
+	cr_assert_eq(relock, 1);
+	cr_assert_eq(twice, 1);
 	lw_result_free(&r);
 }
 
