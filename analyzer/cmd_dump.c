@@ -188,6 +188,45 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 			x.gen, x.stack, x.other_tid, x.other_stack, x.value, x.seq);
 		break;
 	}
+	case LW_REC_ACCESS: {
+		struct lw_rec_access x;
+
+		memcpy(&x, r, sizeof(x));
+		fprintf(out, " tid %" PRIu32 " %s%s%s size %u addr 0x%" PRIx64 " pc 0x%" PRIx64
+			" value 0x%" PRIx64 " stack %" PRIu32 " seq %" PRIu64 " source 0x%x", x.tid,
+			(x.flags & LW_ACCESS_READ) ? "r" : "", (x.flags & LW_ACCESS_WRITE) ? "w" : "",
+			(x.flags & LW_ACCESS_ATOMIC) ? " atomic" : "", x.size, x.addr, x.pc, x.value,
+			x.stack, x.seq, x.flags & ~0xffu);
+		break;
+	}
+	case LW_REC_SYNC: {
+		struct lw_rec_sync x;
+		static const char *const ops[] = { "?", "sem-post", "cond-signal", "cond-broadcast",
+						   "cond-wake", "barrier-arrive", "barrier-depart",
+						   "atomic-begin", "atomic-end", "fork" };
+
+		memcpy(&x, r, sizeof(x));
+		fprintf(out, " tid %" PRIu32 " op %s addr 0x%" PRIx64 " value 0x%" PRIx64 " stack %"
+			PRIu32 " seq %" PRIu64, x.tid, x.op < 10 ? ops[x.op] : "?", x.addr, x.value,
+			x.stack, x.seq);
+		break;
+	}
+	case LW_REC_WATCH: {
+		struct lw_rec_watch x;
+
+		memcpy(&x, r, sizeof(x));
+		fprintf(out, " addr 0x%" PRIx64 " size %" PRIu32 " %s name ", x.addr, x.size,
+			x.armed ? "armed" : "refused");
+		for (unsigned i = 0; i < x.name_len; i++) {
+			unsigned char c = r[sizeof(x) + i];
+
+			if (c >= 0x20 && c < 0x7f && c != '\\')
+				fputc(c, out);
+			else
+				fprintf(out, "\\x%02x", c);
+		}
+		break;
+	}
 	case LW_REC_PATH: {
 		struct lw_rec_path x;
 		static const char *const ops[] = { "?", "check", "create", "create-excl", "unlink",

@@ -21,6 +21,8 @@
  */
 
 #define MAX_ACCESS_BYTES 64u         /* longer accesses are checked on their first bytes */
+#define MAX_HISTORY      256u        /* shadow entries and gaps per granule: beyond it the
+				      * oldest is forgotten, so a hostile trace stays linear */
 
 struct snap_ent {
 	uint32_t lock;               /* index in lw_model.locks, LW_NONE: an LW_ATOMIC region */
@@ -337,6 +339,28 @@ static void report_atomicity(struct race_ctx *c, uint32_t check, uint32_t write,
 				  wa->tid, s[1], observed ? "fell" : "can fall");
 }
 
+/* The entry and the gap of a full granule to forget: the oldest (accesses are numbered in
+ * trace order). */
+static size_t oldest_ent(const struct granule *g)
+{
+	size_t o = 0;
+
+	for (size_t i = 1; i < g->ents.n; i++)
+		if (g->ents.v[i].access < g->ents.v[o].access)
+			o = i;
+	return o;
+}
+
+static size_t oldest_gap(const struct granule *g)
+{
+	size_t o = 0;
+
+	for (size_t i = 1; i < g->gaps.n; i++)
+		if (g->gaps.v[i].act < g->gaps.v[o].act)
+			o = i;
+	return o;
+}
+
 /* Checks access ai of thread ti against granule gk, then records it there. */
 static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32_t ai,
 		       uint64_t gk, bool first_piece)
@@ -397,7 +421,9 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 					    site_of(&c->p->accesses.v[gp->act]) == site)
 						break;
 				}
-				if (k == g->gaps.n)
+				if (k == g->gaps.n && k >= MAX_HISTORY)
+					k = oldest_gap(g);
+				else if (k == g->gaps.n)
 					lw_vec_push(&g->gaps, ((struct gap){ 0 }));
 				g->gaps.v[k] = (struct gap){ ti, cd.access, ai, vc[ti], m2 };
 			}
@@ -417,7 +443,9 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 		if (e->ti == ti && e->site == site && e->write == wb)
 			break;
 	}
-	if (i == g->ents.n)
+	if (i == g->ents.n && i >= MAX_HISTORY)
+		i = oldest_ent(g);
+	else if (i == g->ents.n)
 		lw_vec_push(&g->ents, ((struct shadow_ent){ 0 }));
 	g->ents.v[i] = (struct shadow_ent){ ti, vc[ti], ai, mask, wb, site };
 }

@@ -295,6 +295,11 @@ static void access_text(FILE *out, const struct lw_finding *f)
 			fputs("\n  Fix: make the check and the act one critical section (hold one lock "
 			      "from the check through the act).\n", out);
 	}
+	for (size_t i = 0; i < f->threads.n; i++)
+		if (!f->threads.v[i].role && f->threads.v[i].parent) {
+			fputc('\n', out);   /* threads_text follows */
+			break;
+		}
 	threads_text(out, f);
 }
 
