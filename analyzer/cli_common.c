@@ -229,6 +229,37 @@ size_t lw_load_traces(struct lw_model *m, const struct lw_strvec *paths)
 	return bad;
 }
 
+/*
+ * Keeps one finding per fingerprint and severity: the same cycle in fifty processes of a test
+ * suite is one finding seen fifty times more, not fifty findings.  The first stays, with the
+ * others' counts added.
+ */
+static void merge_duplicates(struct lw_findings *fs)
+{
+	struct lw_findings dup = { 0 };
+	char (*fps)[LW_FINGERPRINT_LEN] = lw_xcalloc(fs->v.n + 1, sizeof(*fps));
+	size_t kept = 0;
+
+	for (size_t i = 0; i < fs->v.n; i++) {
+		struct lw_finding *f = fs->v.v[i];
+		size_t k;
+
+		lw_finding_fingerprint(f, fps[kept]);
+		for (k = 0; k < kept; k++)
+			if (fs->v.v[k]->severity == f->severity && !strcmp(fps[k], fps[kept]))
+				break;
+		if (k < kept) {
+			fs->v.v[k]->count += f->count;
+			lw_vec_push(&dup.v, f);
+		} else {
+			fs->v.v[kept++] = f;
+		}
+	}
+	fs->v.n = kept;
+	free(fps);
+	lw_findings_free(&dup);
+}
+
 int lw_report(struct lw_model *m, struct lw_report_opts *o)
 {
 	struct lw_findings fs = { 0 }, dropped = { 0 };
@@ -245,6 +276,7 @@ int lw_report(struct lw_model *m, struct lw_report_opts *o)
 		lw_findings_free(&dropped);
 		lw_suppressions_report_unused(&o->supp);
 	}
+	merge_duplicates(&fs);
 	for (size_t i = 0; i < fs.v.n; i++) {
 		struct lw_finding *f = fs.v.v[i];
 

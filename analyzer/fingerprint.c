@@ -117,6 +117,25 @@ void lw_finding_fingerprint(const struct lw_finding *f, char out[LW_FINGERPRINT_
 			lw_vec_push(&set, normalize(t->waiting_for, false));
 	}
 	h = hash_set(h, &set);
+	/* Races and atomicity violations: the variable (or file), and who accessed it where. */
+	if (f->variable.name)
+		lw_vec_push(&set, lw_xasprintf("var:%s", f->variable.name));
+	if (f->path)
+		lw_vec_push(&set, lw_xasprintf("path:%s", f->path));
+	for (size_t i = 0; i < f->accesses.n; i++) {
+		const struct lw_faccess *a = &f->accesses.v[i];
+
+		lw_vec_push(&set, lw_xasprintf("%s:%s@%s", a->role ? a->role : "",
+					       a->write ? "w" : "r", top_function(&a->stack)));
+	}
+	for (size_t i = 0; i < set.n; i++) {
+		/* Paths and addresses carry pids and numbers that change from run to run. */
+		char *norm = normalize(set.v[i], true);
+
+		free(set.v[i]);
+		set.v[i] = norm;
+	}
+	h = hash_set(h, &set);
 	/* A cycle's message is its chain of locks, already hashed; other kinds say in it what
 	 * went wrong (which misuse, which access), with numbers dropped. */
 	if (f->kind != LW_FIND_LOCK_ORDER_CYCLE && f->message) {

@@ -325,10 +325,32 @@ static void thread_flows(struct sarif *s, const struct lw_finding *f)
 	}
 }
 
-/* The stack a finding is reported at: a cycle's closing acquisition, else the first thread's
+/* Races and atomicity violations: one thread flow per access, in their order. */
+static void access_flows(struct sarif *s, const struct lw_finding *f)
+{
+	struct lw_json *j = &s->j;
+	char msg[1600];
+
+	for (size_t i = 0; i < f->accesses.n; i++) {
+		const struct lw_faccess *a = &f->accesses.v[i];
+
+		begin_thread_flow(j, a->thread);
+		snprintf(msg, sizeof(msg), "T%" PRIu32 ": %s%s%s %s", a->thread,
+			 a->role ? a->role : "", a->role ? ": " : "", a->write ? "write" : "read",
+			 f->variable.name ? f->variable.name : f->path ? f->path : "");
+		flow_step(s, &a->stack, msg, (int)i + 1, false);
+		end_thread_flow(j);
+	}
+}
+
+/* The stack a finding is reported at: a cycle's closing acquisition, a race's or an
+ * atomicity violation's last access (the racy access, the act), else the first thread's
  * stack; NULL when none has frames. */
 static const struct lw_fstack *primary_stack(const struct lw_finding *f)
 {
+	for (size_t i = f->accesses.n; i-- > 0;)
+		if (f->accesses.v[i].stack.n)
+			return &f->accesses.v[i].stack;
 	if (f->edges.n && f->edges.v[f->edges.n - 1].to_stack.n)
 		return &f->edges.v[f->edges.n - 1].to_stack;
 	for (size_t i = 0; i < f->edges.n; i++)
@@ -363,6 +385,16 @@ static void related(struct sarif *s, const struct lw_finding *f, const struct lw
 			location(s, site(&e->to_stack), msg, id++);
 		}
 	}
+	for (size_t i = 0; i < f->accesses.n; i++) {
+		const struct lw_faccess *ac = &f->accesses.v[i];
+
+		if (!ac->stack.n || &ac->stack == primary)
+			continue;
+		snprintf(msg, sizeof(msg), "thread T%" PRIu32 " %s%s%s %s here", ac->thread,
+			 ac->role ? "(" : "", ac->role ? ac->role : "", ac->role ? ")" : "",
+			 ac->write ? "writes" : "reads");
+		location(s, site(&ac->stack), msg, id++);
+	}
 	for (size_t i = 0; i < f->threads.n; i++) {
 		const struct lw_fthread *t = &f->threads.v[i];
 
@@ -379,6 +411,19 @@ static void related(struct sarif *s, const struct lw_finding *f, const struct lw
 		}
 	}
 	lw_json_end_array(j);
+}
+
+/* Whether f has a thread flow to show (SARIF wants at least one location in each). */
+static bool has_flows(const struct lw_finding *f)
+{
+	if (f->kind == LW_FIND_LOCK_ORDER_CYCLE)
+		return f->edges.n > 0;
+	if (f->accesses.n)
+		return true;
+	for (size_t i = 0; i < f->threads.n; i++)
+		if (f->threads.v[i].stack.n || f->threads.v[i].n_held)
+			return true;
+	return false;
 }
 
 static void result(struct sarif *s, const struct lw_finding *f, bool baseline_given)
@@ -408,22 +453,26 @@ static void result(struct sarif *s, const struct lw_finding *f, bool baseline_gi
 		location(s, site(primary), NULL, -1);
 	lw_json_end_array(j);
 	related(s, f, primary);
-	lw_json_key(j, "codeFlows");
-	lw_json_begin_array(j);
-	lw_json_begin_object(j);
-	text_object(j, "message", f->kind == LW_FIND_LOCK_ORDER_CYCLE
-			? (f->severity == LW_SEV_ERROR ? "how the threads deadlock"
-						       : "the lock orders of the cycle")
-			: "what each thread did");
-	lw_json_key(j, "threadFlows");
-	lw_json_begin_array(j);
-	if (f->kind == LW_FIND_LOCK_ORDER_CYCLE)
-		cycle_flows(s, f);
-	else
-		thread_flows(s, f);
-	lw_json_end_array(j);
-	lw_json_end_object(j);
-	lw_json_end_array(j);
+	if (has_flows(f)) {
+		lw_json_key(j, "codeFlows");
+		lw_json_begin_array(j);
+		lw_json_begin_object(j);
+		text_object(j, "message", f->kind == LW_FIND_LOCK_ORDER_CYCLE
+				? (f->severity == LW_SEV_ERROR ? "how the threads deadlock"
+							       : "the lock orders of the cycle")
+				: "what each thread did");
+		lw_json_key(j, "threadFlows");
+		lw_json_begin_array(j);
+		if (f->kind == LW_FIND_LOCK_ORDER_CYCLE)
+			cycle_flows(s, f);
+		else if (f->accesses.n)
+			access_flows(s, f);
+		else
+			thread_flows(s, f);
+		lw_json_end_array(j);
+		lw_json_end_object(j);
+		lw_json_end_array(j);
+	}
 	lw_finding_fingerprint(f, fp);
 	lw_json_key(j, "partialFingerprints");
 	lw_json_begin_object(j);

@@ -157,6 +157,9 @@ static bool match_op_stacks(const char *pat, const struct lw_finding *f, bool to
 			if (match_stack(pat, &t->held[k].stack, top_only))
 				return true;
 	}
+	for (size_t i = 0; i < f->accesses.n; i++)
+		if (match_stack(pat, &f->accesses.v[i].stack, top_only))
+			return true;
 	return false;
 }
 
@@ -165,7 +168,7 @@ static bool match_names(const char *pat, const struct lw_finding *f)
 	for (size_t i = 0; i < f->locks.n; i++)
 		if (lw_supp_match(pat, f->locks.v[i].name))
 			return true;
-	return false;
+	return lw_supp_match(pat, f->variable.name) || lw_supp_match(pat, f->path);
 }
 
 /* Whether suppression su applies to f. */
@@ -198,6 +201,10 @@ static bool suppresses(const struct lw_suppression *su, const struct lw_finding 
 		for (size_t i = 0; i < f->threads.n; i++)
 			if (f->threads.v[i].stack.n &&
 			    lw_supp_match(pat, f->threads.v[i].stack.frames[0].module))
+				return true;
+		for (size_t i = 0; i < f->accesses.n; i++)
+			if (f->accesses.v[i].stack.n &&
+			    lw_supp_match(pat, f->accesses.v[i].stack.frames[0].module))
 				return true;
 		return false;
 	}
