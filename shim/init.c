@@ -38,11 +38,13 @@ static void init(void)
 	}
 	lw_real_resolve();
 	lw_options_load();
+	lw_access_configure();
 	if (!lw_opt.enabled || lw_trace_open(false) < 0) {
 		__atomic_store_n(&lw_state, LW_OFF, __ATOMIC_RELEASE);
 		return;
 	}
 	lw_modules_init();
+	lw_watch_arm();
 	__atomic_store_n(&lw_state, LW_READY, __ATOMIC_RELEASE);
 }
 

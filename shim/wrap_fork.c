@@ -18,6 +18,7 @@ LW_EXPORT pid_t fork(void)
 		lw_watchdog_after_fork();
 		if (lw_trace_open(true) == 0) {
 			lw_modules_init();
+			lw_watch_after_fork();
 			lw_thread_started(t, 0, 0, 0, 0);
 		} else {
 			__atomic_store_n(&lw_state, LW_OFF, __ATOMIC_RELEASE);
