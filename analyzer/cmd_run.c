@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t child_pid;
+static char *watch_spec;             /* --watch: the shim's watch= value, or NULL */
 
 static void run_usage(FILE *out)
 {
@@ -29,6 +30,8 @@ static void run_usage(FILE *out)
 	      "PROG's own status (128+N if a signal N killed it).\n\n"
 	      LW_REPORT_OPTIONS_HELP
 	      "  -d, --trace-dir DIR     where the traces go (default ./lockwatch-traces)\n"
+	      "  -w, --watch VAR,...     watch these variables (names, or 0xADDR:SIZE) with\n"
+	      "                          hardware watchpoints, to find races on them (at most 4)\n"
 	      "  -h, --help              show this help\n"
 	      "  -V, --version           show the version\n\n"
 	      "Environment: LOCKWATCH_SHIM names the shim (default: ../lib/liblockwatch.so next to\n"
@@ -210,6 +213,90 @@ static int setup_env(const char *shim, const char *trace_dir, uint64_t session)
 	return 0;
 }
 
+/* Adds watch=SPEC to the shim's options.  Returns 0 or -1 after a message. */
+static int add_watch_env(const char *spec)
+{
+	const char *opts = getenv("LOCKWATCH_OPTIONS");
+	char *v = opts && *opts ? lw_xasprintf("%s:watch='%s'", opts, spec)
+				: lw_xasprintf("watch='%s'", spec);
+	int rc = setenv("LOCKWATCH_OPTIONS", v, 1);
+
+	free(v);
+	if (rc < 0) {
+		lw_msg_error("cannot set the environment: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes every -w/--watch out of the options before PROG (the shared option parser does
+ * not know them), collecting their values, comma-separated, in watch_spec.  Returns 0, or
+ * -1 after a usage message. */
+static int take_watch_options(int *argc, char **argv, const char *optstring,
+			      const struct option *longopts)
+{
+	int out = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		int skip = 0;
+
+		if (strcmp(a, "--") == 0 || a[0] != '-' || a[1] == '\0') {
+			while (i < *argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "--watch") == 0 || strcmp(a, "-w") == 0) {
+			if (i + 1 >= *argc) {
+				lw_msg_usage("option '%s' needs an argument", a);
+				return -1;
+			}
+			val = argv[++i];
+		} else if (strncmp(a, "--watch=", 8) == 0) {
+			val = a + 8;
+		} else if (strncmp(a, "-w", 2) == 0) {
+			val = a + 2;
+		} else if (a[1] == '-') {
+			/* Another long option: keep it, and its separate argument if it has one. */
+			size_t n = strcspn(a + 2, "=");
+
+			for (const struct option *lo = longopts; lo->name; lo++)
+				if (strlen(lo->name) == n && strncmp(lo->name, a + 2, n) == 0 &&
+				    lo->has_arg == required_argument && a[2 + n] != '=')
+					skip = 1;
+		} else {
+			/* Short options, perhaps clustered: the first one that takes an argument
+			 * ends the cluster, and takes the next word when nothing follows it. */
+			for (const char *c = a + 1; *c; c++) {
+				const char *p = strchr(optstring, *c);
+
+				if (p && p[1] == ':') {
+					skip = c[1] == '\0';
+					break;
+				}
+			}
+		}
+		if (val) {
+			if (!*val || strpbrk(val, "'\"")) {
+				lw_msg_usage("--watch: expected names or 0xADDR:SIZE separated by "
+					     "commas, not '%s'", val);
+				return -1;
+			}
+			char *s = watch_spec ? lw_xasprintf("%s,%s", watch_spec, val)
+					     : lw_xstrdup(val);
+			free(watch_spec);
+			watch_spec = s;
+			continue;
+		}
+		argv[out++] = argv[i];
+		if (skip && i + 1 < *argc)
+			argv[out++] = argv[++i];
+	}
+	*argc = out;
+	argv[out] = NULL;
+	return 0;
+}
+
 /* Runs argv with signals forwarded.  Returns its exit status in the shell's convention, or
  * 126/127 when it could not be executed (after a message). */
 static int run_child(char **argv)
@@ -318,7 +405,7 @@ static int run_prepared(char **argv, struct lw_report_opts *o, const char *dir_a
 			free(dir);
 			return LW_EXIT_FAILURE;
 		}
-	if (setup_env(shim, dir, session) < 0) {
+	if (setup_env(shim, dir, session) < 0 || (watch_spec && add_watch_env(watch_spec) < 0)) {
 		free(shim);
 		free(dir);
 		return LW_EXIT_FAILURE;
@@ -366,6 +453,8 @@ static int run_main(int argc, char **argv)
 	char *prog = NULL;
 	int rc;
 
+	if (take_watch_options(&argc, argv, "+:f:o:d:hV", longopts) < 0)
+		return LW_EXIT_USAGE;
 	rc = lw_parse_report_options(argc, argv, "+:f:o:d:hV", longopts, &o, &dir_arg, run_usage);
 	if (rc <= 0)
 		return rc < 0 ? LW_EXIT_USAGE : LW_EXIT_OK;
