@@ -100,8 +100,11 @@ struct lw_result {
 	char dir[64];
 };
 
-static inline struct lw_result lw_run_json(const char *prog, const char *const args[],
-					   const char *const env[], int timeout_ms)
+/* The same, with extra lockwatch options (NULL-terminated, may be NULL) before the "--",
+ * such as { "--watch", "balance", NULL }. */
+static inline struct lw_result lw_run_json_opts(const char *prog, const char *const opts[],
+						const char *const args[],
+						const char *const env[], int timeout_ms)
 {
 	struct lw_result r = { 0 };
 	char *d = lw_tmpdir();
@@ -111,10 +114,14 @@ static inline struct lw_result lw_run_json(const char *prog, const char *const a
 	snprintf(json, sizeof json, "%s/report.json", r.dir);
 	snprintf(err, sizeof err, "%s/stderr", r.dir);
 	snprintf(traces, sizeof traces, "%s/traces", r.dir);
-	const char *argv[32] = { LW_BIN, "run", "--format", "json", "-o", json, "--trace-dir",
-				 traces, "--", prog };
-	int n = 10;
-	for (int i = 0; args && args[i] && n < 31; i++)
+	const char *argv[48] = { LW_BIN, "run", "--format", "json", "-o", json, "--trace-dir",
+				 traces };
+	int n = 8;
+	for (int i = 0; opts && opts[i] && n < 16; i++)
+		argv[n++] = opts[i];
+	argv[n++] = "--";
+	argv[n++] = prog;
+	for (int i = 0; args && args[i] && n < 47; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
 	r.status = lw_spawn(argv, env, NULL, err, timeout_ms);
@@ -126,6 +133,12 @@ static inline struct lw_result lw_run_json(const char *prog, const char *const a
 	}
 	r.stderr_text = lw_slurp(err);
 	return r;
+}
+
+static inline struct lw_result lw_run_json(const char *prog, const char *const args[],
+					   const char *const env[], int timeout_ms)
+{
+	return lw_run_json_opts(prog, NULL, args, env, timeout_ms);
 }
 
 static inline void lw_result_free(struct lw_result *r)
