@@ -112,18 +112,20 @@ bench: $(B)/lib/liblockwatch.so $(B)/bin/lockwatch $(BENCHES)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 \
-		$(DESTDIR)$(PREFIX)/share/man/man7
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 755 $(B)/bin/lockwatch $(DESTDIR)$(PREFIX)/bin/lockwatch
 	install -m 755 $(B)/lib/liblockwatch.so $(DESTDIR)$(PREFIX)/lib/liblockwatch.so
 	install -m 644 include/lockwatch.h $(DESTDIR)$(PREFIX)/include/lockwatch.h
 	install -m 644 man/lockwatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/lockwatch.1
+	install -m 644 man/lockwatch.h.3 $(DESTDIR)$(PREFIX)/share/man/man3/lockwatch.h.3
 	install -m 644 man/lockwatch-trace.5 $(DESTDIR)$(PREFIX)/share/man/man5/lockwatch-trace.5
 	install -m 644 man/liblockwatch.7 $(DESTDIR)$(PREFIX)/share/man/man7/liblockwatch.7
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/lockwatch $(DESTDIR)$(PREFIX)/lib/liblockwatch.so \
 		$(DESTDIR)$(PREFIX)/include/lockwatch.h $(DESTDIR)$(PREFIX)/share/man/man1/lockwatch.1 \
+		$(DESTDIR)$(PREFIX)/share/man/man3/lockwatch.h.3 \
 		$(DESTDIR)$(PREFIX)/share/man/man5/lockwatch-trace.5 \
 		$(DESTDIR)$(PREFIX)/share/man/man7/liblockwatch.7
 

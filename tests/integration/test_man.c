@@ -57,6 +57,11 @@ Test(man, lockwatch_1, .timeout = 30)
 	lint_page("lockwatch.1");
 }
 
+Test(man, lockwatch_h_3, .timeout = 30)
+{
+	lint_page("lockwatch.h.3");
+}
+
 Test(man, liblockwatch_7, .timeout = 30)
 {
 	lint_page("liblockwatch.7");
