@@ -9,8 +9,10 @@
  * schedule below makes it happen every run: reader A enters first, reader B joins it, A
  * leaves, and B, leaving last, unlocks the room A locked.  reader_writer_rwlock.c is the fix.
  *
- * Expected: lockwatch reports an error-level misuse: thread B unlocked mutex room, which is
- * held by thread A.
+ * Expected: lockwatch reports an error-level misuse: reader B's thread unlocked mutex room,
+ * which is held by reader A's thread.  It also warns about a lock-order cycle within one
+ * thread: reader A locks room while holding mutex (coming in first) and mutex while holding
+ * room (going out); one thread alone cannot deadlock that way, hence only a warning.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -39,7 +41,7 @@ static void reader_leave(void)
 
 struct reader_plan {
 	const char *name;
-	int start_ms, read_ms;
+	int start_ms, read_ms, think_ms, rounds;
 };
 
 static void *reader(void *arg)
@@ -47,10 +49,14 @@ static void *reader(void *arg)
 	const struct reader_plan *p = arg;
 
 	usleep(p->start_ms * 1000);
-	reader_enter();
-	printf("%s reads %d\n", p->name, data);
-	usleep(p->read_ms * 1000);
-	reader_leave();
+	for (int round = 0; round < p->rounds; round++) {
+		if (round)
+			usleep(p->think_ms * 1000);
+		reader_enter();
+		printf("%s reads %d\n", p->name, data);
+		usleep(p->read_ms * 1000);
+		reader_leave();
+	}
 	return NULL;
 }
 
@@ -66,9 +72,10 @@ static void *writer(void *arg)
 
 int main(void)
 {
-	/* A enters at 0 ms and leaves at 150; B enters at 50 and leaves, last, at 300; the
-	 * writer asks at 100 and gets the room at 300. */
-	struct reader_plan a = { "reader A", 0, 150 }, b = { "reader B", 50, 250 };
+	/* A enters at 0 ms and leaves at 150; B enters at 50 and leaves, last, at 300,
+	 * unlocking the room A locked (A is still running); the writer asks at 100 and gets
+	 * the room at 300; A reads again from 400 to 550, alone. */
+	struct reader_plan a = { "reader A", 0, 150, 250, 2 }, b = { "reader B", 50, 250, 0, 1 };
 	pthread_t ta, tb, tw;
 
 	pthread_create(&ta, NULL, reader, &a);

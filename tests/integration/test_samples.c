@@ -232,7 +232,8 @@ static void check_reader_writer_lesson(struct lw_result *r)
 	const char *msg = json_string_value(json_object_get(f, "message"));
 
 	cr_assert_not_null(msg, "no misuse");
-	cr_assert(strstr(msg, "room"), "the misuse names the room: %s", msg);
+	cr_assert(strstr(msg, "room") && strstr(msg, "held by thread"),
+		  "the misuse names the room and its owner: %s", msg);
 }
 
 static void check_livelock(struct lw_result *r)
