@@ -121,8 +121,11 @@ void lw_acq_commit(const struct lw_acq *a)
 	if (t->n_held) {
 		struct lw_held_ent *e = lw_held_find(t, (const void *)a->addr);
 		if (e && e->gen == a->gen) {
-			/* A recursive mutex, a second read lock, another sem_wait: no new order. */
+			/* A recursive mutex, a second read lock, another sem_wait: no new order,
+			 * but the full level still orders every acquisition. */
 			e->count++;
+			if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL))
+				write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
 			return;
 		}
 	}

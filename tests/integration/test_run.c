@@ -72,21 +72,23 @@ Test(run, every_call_passes_result_and_errno_through, .timeout = 60)
 	free(dir);
 }
 
-/* The pass-through program misuses the API on purpose, four times; each is a finding. */
+/* The pass-through program misuses the API on purpose, four times; each is reported (the
+ * two unlocks of unlocked mutexes initialised in the same function are one finding seen
+ * twice: findings are keyed by names and functions, not line numbers). */
 Test(run, the_deliberate_misuses_of_the_passthrough_program_are_reported, .timeout = 60)
 {
 	struct lw_result r = lw_run_json("build/tests/programs/passthrough", NULL, NULL, 20000);
 	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	cr_assert_eq(lw_count(r.report, "misuse", "error"), 4);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), 4);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), lw_count(r.report, "misuse", "error"));
 	int not_locked = 0, relock = 0, twice = 0;
 	size_t i;
 	json_t *f;
 	json_array_foreach(json_object_get(r.report, "findings"), i, f) {
 		const char *m = json_string_value(json_object_get(f, "message"));
-		not_locked += strstr(m, "which was not locked") != NULL;
-		relock += strstr(m, "again while holding it") != NULL;
-		twice += strstr(m, "already joined") != NULL;
+		int n = (int)json_integer_value(json_object_get(f, "count"));
+		not_locked += strstr(m, "which was not locked") ? n : 0;
+		relock += strstr(m, "again while holding it") ? n : 0;
+		twice += strstr(m, "already joined") ? n : 0;
 	}
 	cr_assert_eq(not_locked, 2);
 	cr_assert_eq(relock, 1);
