@@ -110,24 +110,30 @@ demo: deps
 bench: $(B)/lib/liblockwatch.so $(B)/bin/lockwatch $(BENCHES)
 	@sh bench/run.sh
 
+MAN_PAGES := $(wildcard man/*.[1-9])
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
-		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 \
-		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(B)/bin/lockwatch $(DESTDIR)$(PREFIX)/bin/lockwatch
 	install -m 755 $(B)/lib/liblockwatch.so $(DESTDIR)$(PREFIX)/lib/liblockwatch.so
 	install -m 644 include/lockwatch.h $(DESTDIR)$(PREFIX)/include/lockwatch.h
-	install -m 644 man/lockwatch.1 $(DESTDIR)$(PREFIX)/share/man/man1/lockwatch.1
-	install -m 644 man/lockwatch.h.3 $(DESTDIR)$(PREFIX)/share/man/man3/lockwatch.h.3
-	install -m 644 man/lockwatch-trace.5 $(DESTDIR)$(PREFIX)/share/man/man5/lockwatch-trace.5
-	install -m 644 man/liblockwatch.7 $(DESTDIR)$(PREFIX)/share/man/man7/liblockwatch.7
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' lockwatch.pc.in \
+		> $(B)/lockwatch.pc
+	install -m 644 $(B)/lockwatch.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/lockwatch.pc
+	for p in $(MAN_PAGES); do \
+		s=$${p##*.}; \
+		install -d $(DESTDIR)$(PREFIX)/share/man/man$$s && \
+		install -m 644 $$p $(DESTDIR)$(PREFIX)/share/man/man$$s/ || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/lockwatch $(DESTDIR)$(PREFIX)/lib/liblockwatch.so \
-		$(DESTDIR)$(PREFIX)/include/lockwatch.h $(DESTDIR)$(PREFIX)/share/man/man1/lockwatch.1 \
-		$(DESTDIR)$(PREFIX)/share/man/man3/lockwatch.h.3 \
-		$(DESTDIR)$(PREFIX)/share/man/man5/lockwatch-trace.5 \
-		$(DESTDIR)$(PREFIX)/share/man/man7/liblockwatch.7
+		$(DESTDIR)$(PREFIX)/include/lockwatch.h \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/lockwatch.pc
+	for p in $(MAN_PAGES); do \
+		rm -f $(DESTDIR)$(PREFIX)/share/man/man$${p##*.}/$${p##*/}; \
+	done
 
 clean:
 	rm -rf $(B) lockwatch-traces
