@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lw_shim.h"
@@ -23,6 +24,7 @@ static struct {
 	int broken;                  /* atomic: growing failed, stop writing */
 	lw_spin_t grow_lock;
 	uint64_t seq;                /* atomic event counter */
+	char path[sizeof lw_opt.trace_dir + 64]; /* absolute, to reopen the file by */
 } W = { .fd = -1 };
 
 static struct lw_trace_header *header(void)
@@ -55,6 +57,41 @@ static int make_dirs(const char *dir)
 	return 0;
 }
 
+/* The soft RLIMIT_FSIZE, or UINT64_MAX.  Growing a file past it raises SIGXFSZ, which
+ * would kill the program: the trace must stop short of it instead. */
+static uint64_t fsize_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_FSIZE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return UINT64_MAX;
+	return (uint64_t)rl.rlim_cur;
+}
+
+/* Returns a descriptor of our trace file, or -1.  The program may have closed ours
+ * (closefrom, close_range) and even reused its number: then the file is opened again by
+ * its absolute path, without following a symlink, and accepted only if it is the same
+ * inode.  Never closes a descriptor that is not ours. */
+static int trace_fd(void)
+{
+	struct stat st;
+	if (W.fd >= 0 && fstat(W.fd, &st) == 0 && st.st_dev == W.dev && st.st_ino == W.ino)
+		return W.fd;
+	int fd = open(W.path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || st.st_dev != W.dev || st.st_ino != W.ino) {
+		close(fd);
+		return -1;
+	}
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 800);
+	if (hi >= 0) {
+		close(fd);
+		fd = hi;
+	}
+	W.fd = fd;
+	return fd;
+}
+
 /* Makes sure the file has at least `need` bytes.  Returns true when it has. */
 static bool grow(uint64_t need)
 {
@@ -73,14 +110,18 @@ static bool grow(uint64_t need)
 				want = size * 2;
 			if (want > W.limit)
 				want = W.limit;
-			/* The program may have closed our descriptor (closefrom) and reused the
-			 * number: never grow a file that is not ours. */
-			struct stat st;
+			/* The program may have lowered RLIMIT_FSIZE since the start. */
+			uint64_t fsize = fsize_limit();
+			if (want > fsize)
+				want = fsize & ~(uint64_t)(LW_GROW_STEP - 1);
 			int err = 0;
-			if (fstat(W.fd, &st) < 0 || st.st_dev != W.dev || st.st_ino != W.ino)
+			int fd = trace_fd();
+			if (want < need)
+				err = EFBIG;
+			else if (fd < 0)
 				err = EBADF;
 			else
-				err = posix_fallocate(W.fd, (off_t)size, (off_t)(want - size));
+				err = posix_fallocate(fd, (off_t)size, (off_t)(want - size));
 			if (err) {
 				__atomic_store_n(&W.broken, 1, __ATOMIC_RELAXED);
 				__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELAXED);
@@ -133,8 +174,25 @@ int lw_trace_open(bool forked_child)
 	return rc;
 }
 
+/* Makes lw_opt.trace_dir absolute, from the working directory at the first open: a
+ * program that changes directory and then forks must not scatter its children's traces
+ * (nor write them into a directory it chdir'd to).  Leaves it as is when it cannot. */
+static void absolute_trace_dir(void)
+{
+	char cwd[sizeof lw_opt.trace_dir];
+	if (lw_opt.trace_dir[0] == '/' || !getcwd(cwd, sizeof cwd))
+		return;
+	size_t c = strlen(cwd), d = strlen(lw_opt.trace_dir);
+	if (c + 1 + d >= sizeof lw_opt.trace_dir)
+		return;
+	memmove(lw_opt.trace_dir + c + 1, lw_opt.trace_dir, d + 1);
+	memcpy(lw_opt.trace_dir, cwd, c);
+	lw_opt.trace_dir[c] = '/';
+}
+
 static int trace_open(bool forked_child)
 {
+	absolute_trace_dir();
 	int err = make_dirs(lw_opt.trace_dir);
 	if (err) {
 		lw_msg("cannot create trace directory %s: %s; not recording", lw_opt.trace_dir,
@@ -175,7 +233,12 @@ static int trace_open(bool forked_child)
 	}
 	struct stat st;
 	uint64_t limit = lw_opt.max_trace_bytes;
-	if (fstat(fd, &st) < 0 || (err = posix_fallocate(fd, 0, LW_GROW_STEP)) != 0) {
+	uint64_t fsize = fsize_limit();
+	if (limit > fsize)
+		limit = fsize & ~(uint64_t)(LW_GROW_STEP - 1);
+	if (limit < LW_GROW_STEP)
+		err = EFBIG;             /* RLIMIT_FSIZE below one step: not even a header */
+	if (err || fstat(fd, &st) < 0 || (err = posix_fallocate(fd, 0, LW_GROW_STEP)) != 0) {
 		if (!err)
 			err = errno;
 		lw_msg("cannot size the trace file %s/%s: %s; not recording", lw_opt.trace_dir,
@@ -194,6 +257,7 @@ static int trace_open(bool forked_child)
 		return err;
 	}
 	W.fd = fd;
+	snprintf(W.path, sizeof W.path, "%s/%s", lw_opt.trace_dir, name);
 	W.dev = st.st_dev;
 	W.ino = st.st_ino;
 	W.limit = limit;
@@ -246,9 +310,8 @@ static void lw_trace_close_(bool only_thread)
 	/* Trimming while another thread may still write through the mapping would turn its
 	 * store into SIGBUS: only trim when this thread is the last. */
 	if (only_thread && !W.broken) {
-		struct stat st;
-		if (fstat(W.fd, &st) == 0 && st.st_dev == W.dev && st.st_ino == W.ino &&
-		    ftruncate(W.fd, (off_t)end) == 0)
+		int fd = trace_fd();
+		if (fd >= 0 && ftruncate(fd, (off_t)end) == 0)
 			__atomic_store_n(&W.size, end, __ATOMIC_RELEASE);
 	}
 	if (lw_opt.verbose)
