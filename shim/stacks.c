@@ -4,11 +4,13 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <elf.h>
+#include <fcntl.h>
 #include <link.h>
 #include <libunwind.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "lw_shim.h"
 
@@ -122,9 +124,12 @@ static void modules_scan(void)
 	errno = saved;
 }
 
+static void unwind_probe(void);
+
 void lw_modules_init(void)
 {
 	modules_scan();
+	unwind_probe();
 }
 
 /* ---- stacks ---- */
@@ -138,6 +143,125 @@ static uint32_t next_stack_id;           /* atomic */
 static int unwinding;                    /* atomic */
 static int fork_pending;                 /* atomic */
 static int stacks_off;                   /* set in a child forked mid-unwind */
+
+/*
+ * libunwind checks addresses by writing them into a pipe that it opens once (on its first
+ * unwind) and then keeps by descriptor number.  A program that closes every descriptor
+ * (closefrom, close_range) and opens files again can be given those numbers: libunwind
+ * would then read a byte from, write a byte to, and close the program's own file.  So the
+ * shim notes which descriptors the pipe got on the first unwind, and before every later
+ * unwind checks that they are still that pipe; when they are not, it stops capturing
+ * stacks (one warning) rather than let libunwind touch the program's files.
+ */
+enum { UNW_PIPE_UNKNOWN, UNW_PIPE_PROBING, UNW_PIPE_KNOWN, UNW_PIPE_UNGUARDED, UNW_PIPE_LOST };
+static struct {
+	int state;                           /* atomic */
+	int fd[2];
+	dev_t dev;
+	ino_t ino;
+} unw_pipe = { .fd = { -1, -1 } };
+
+/* Returns the lowest free descriptor number at or above `from`, or -1. */
+static int lowest_free_fd(int from)
+{
+	int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, from);
+	if (fd < 0)
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, from);
+	if (fd < 0) {
+		int tmp = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (tmp < 0)
+			return -1;
+		fd = tmp >= from ? tmp : fcntl(tmp, F_DUPFD_CLOEXEC, from);
+		if (fd != tmp)
+			close(tmp);
+	}
+	return fd;
+}
+
+/* Whether descriptor fd is an end of the pipe (dev, ino). */
+static bool is_pipe(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+static bool is_closed(int fd)
+{
+	return fcntl(fd, F_GETFD) < 0 && errno == EBADF;
+}
+
+/* Unwinds while watching which descriptors libunwind's pipe2() takes (the two lowest
+ * free numbers); notes them when a new pipe appeared there.  Returns the depth. */
+static int unwind_and_locate(void **pcs, int want)
+{
+	int a = lowest_free_fd(0);
+	int b = a >= 0 ? lowest_free_fd(a + 1) : -1;
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	int n = unw_backtrace(pcs, want);
+	struct stat sa, sb;
+	if (a >= 0 && b >= 0 && fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	    S_ISFIFO(sa.st_mode) && S_ISFIFO(sb.st_mode) && sa.st_ino == sb.st_ino &&
+	    sa.st_dev == sb.st_dev && (fcntl(a, F_GETFD) & FD_CLOEXEC) &&
+	    (fcntl(b, F_GETFD) & FD_CLOEXEC)) {
+		unw_pipe.fd[0] = a;
+		unw_pipe.fd[1] = b;
+		unw_pipe.dev = sa.st_dev;
+		unw_pipe.ino = sa.st_ino;
+	}
+	return n;
+}
+
+/* Unwinds the calling thread into pcs.  Returns the depth, or 0 when the stack must not
+ * be taken because libunwind's pipe descriptors now belong to the program. */
+static int unwind(void **pcs, int want)
+{
+	int state;
+	while ((state = __atomic_load_n(&unw_pipe.state, __ATOMIC_ACQUIRE)) == UNW_PIPE_PROBING)
+		sched_yield();               /* a few system calls in another thread */
+	if (state == UNW_PIPE_UNGUARDED)
+		return unw_backtrace(pcs, want);
+	if (state == UNW_PIPE_LOST)
+		return 0;
+	if (LW_LIKELY(state == UNW_PIPE_KNOWN) &&
+	    is_pipe(unw_pipe.fd[0], unw_pipe.dev, unw_pipe.ino) &&
+	    is_pipe(unw_pipe.fd[1], unw_pipe.dev, unw_pipe.ino))
+		return unw_backtrace(pcs, want);
+	if (!__atomic_compare_exchange_n(&unw_pipe.state, &state, UNW_PIPE_PROBING, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return unwind(pcs, want);
+	int n = 0, next;
+	if (state == UNW_PIPE_UNKNOWN) {
+		/* libunwind's first unwind opens the pipe. */
+		n = unwind_and_locate(pcs, want);
+		next = unw_pipe.fd[0] >= 0 ? UNW_PIPE_KNOWN : UNW_PIPE_UNGUARDED;
+	} else if (is_closed(unw_pipe.fd[0]) && is_closed(unw_pipe.fd[1])) {
+		/* The program closed both and reused neither number: libunwind's read fails
+		 * harmlessly and it opens a new pipe, perhaps during this unwind. */
+		n = unwind_and_locate(pcs, want);
+		next = UNW_PIPE_KNOWN;
+	} else {
+		lw_msg("the program reused the descriptors of the stack unwinder's pipe; call "
+		       "stacks are no longer recorded");
+		next = UNW_PIPE_LOST;
+	}
+	__atomic_store_n(&unw_pipe.state, next, __ATOMIC_RELEASE);
+	return n;
+}
+
+/* Lets libunwind open its pipe now, while the shim can see which descriptors it gets
+ * (at start-up, usually before the program has other threads). */
+static void unwind_probe(void)
+{
+	if (__atomic_load_n(&unw_pipe.state, __ATOMIC_ACQUIRE) != UNW_PIPE_UNKNOWN)
+		return;
+	void *pcs[4];
+	int saved = errno;
+	unwind(pcs, 4);
+	errno = saved;
+}
 
 uint32_t lw_stack_capture(void)
 {
@@ -153,7 +277,7 @@ uint32_t lw_stack_capture(void)
 	if (want > (int)(sizeof pcs / sizeof pcs[0]))
 		want = sizeof pcs / sizeof pcs[0];
 	int saved = errno;
-	int n = unw_backtrace(pcs, want);
+	int n = unwind(pcs, want);
 	errno = saved;
 	__atomic_sub_fetch(&unwinding, 1, __ATOMIC_SEQ_CST);
 
