@@ -93,24 +93,13 @@ static void write_watch_record(const struct lw_watch *w)
  * again).  Returns true and the value, zero-extended. */
 bool lw_watch_read(const struct lw_watch *w, uint64_t *value)
 {
-	static pid_t pid;
 	uint64_t v = 0;
-	pid_t p = __atomic_load_n(&pid, __ATOMIC_RELAXED);
-	if (!p) {
-		p = (pid_t)syscall(SYS_getpid);
-		__atomic_store_n(&pid, p, __ATOMIC_RELAXED);
-	}
+	/* Not a cached pid: in a fork() child the parent's, with the same layout, would
+	 * answer with the parent's value.  A getpid costs little beside the trap. */
+	pid_t p = (pid_t)syscall(SYS_getpid);
 	struct iovec local = { &v, w->len }, remote = { (void *)w->addr, w->len };
-	ssize_t n = process_vm_readv(p, &local, 1, &remote, 1, 0);
-	if (n != (ssize_t)w->len) {
-		/* A fork() we did not see leaves a stale pid: ask again once. */
-		pid_t now = (pid_t)syscall(SYS_getpid);
-		if (now == p)
-			return false;
-		__atomic_store_n(&pid, now, __ATOMIC_RELAXED);
-		if (process_vm_readv(now, &local, 1, &remote, 1, 0) != (ssize_t)w->len)
-			return false;
-	}
+	if (process_vm_readv(p, &local, 1, &remote, 1, 0) != (ssize_t)w->len)
+		return false;
 	*value = v;
 	return true;
 }
