@@ -233,9 +233,32 @@ static void dot_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* Node and edge order: by label, so that the output (and dot's layout) is the same from
+ * run to run. */
+static const struct graph *sort_graph;
+
+static int node_cmp(const void *a, const void *b)
+{
+	return strcmp(sort_graph->nodes.v[*(const uint32_t *)a].label,
+		      sort_graph->nodes.v[*(const uint32_t *)b].label);
+}
+
+static int edge_cmp(const void *a, const void *b)
+{
+	const struct dedge *x = &sort_graph->edges.v[*(const uint32_t *)a];
+	const struct dedge *y = &sort_graph->edges.v[*(const uint32_t *)b];
+	int c;
+
+	if (x->from == UINT32_MAX || y->from == UINT32_MAX)
+		return (x->from == UINT32_MAX) - (y->from == UINT32_MAX);
+	c = strcmp(sort_graph->nodes.v[x->from].label, sort_graph->nodes.v[y->from].label);
+	return c ? c : strcmp(sort_graph->nodes.v[x->to].label, sort_graph->nodes.v[y->to].label);
+}
+
 void lw_render_dot(const struct lw_findings *fs, struct lw_model *m, bool all, FILE *out)
 {
 	struct graph g = { 0 };
+	uint32_t *norder, *eorder;
 	size_t shown = 0, hidden;
 	bool any;
 
@@ -250,9 +273,18 @@ void lw_render_dot(const struct lw_findings *fs, struct lw_model *m, bool all, F
 	for (size_t i = 0; i < g.nodes.n; i++)
 		shown += g.nodes.v[i].drawn;
 	hidden = g.nodes.n - shown;
+	norder = lw_xmalloc((g.nodes.n + 1) * sizeof(uint32_t));
+	eorder = lw_xmalloc((g.edges.n + 1) * sizeof(uint32_t));
+	for (size_t i = 0; i < g.nodes.n; i++)
+		norder[i] = (uint32_t)i;
+	for (size_t i = 0; i < g.edges.n; i++)
+		eorder[i] = (uint32_t)i;
+	sort_graph = &g;
+	qsort(norder, g.nodes.n, sizeof(uint32_t), node_cmp);
+	qsort(eorder, g.edges.n, sizeof(uint32_t), edge_cmp);
 
 	fputs("digraph lockwatch {\n"
-	      "  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=11, labelloc=b, "
+	      "  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=10, fontcolor=\"#555555\", labelloc=b, "
 	      "nodesep=0.5, ranksep=1.0, pad=0.3];\n"
 	      "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", "
 	      "fontsize=12, color=\"" COLOR_OTHER "\", fillcolor=\"#f6f6f6\"];\n"
@@ -275,12 +307,13 @@ void lw_render_dot(const struct lw_findings *fs, struct lw_model *m, bool all, F
 		free(label);
 	}
 	fputs(";\n", out);
-	for (size_t i = 0; i < g.nodes.n; i++) {
+	for (size_t k = 0; k < g.nodes.n; k++) {
+		uint32_t i = norder[k];
 		const struct dnode *n = &g.nodes.v[i];
 
 		if (!n->drawn)
 			continue;
-		fprintf(out, "  n%zu [label=", i);
+		fprintf(out, "  n%" PRIu32 " [label=", i);
 		dot_string(out, n->label);
 		if (n->mark == MARK_ERROR)
 			fputs(", color=\"" COLOR_ERROR "\", fillcolor=\"#ffecec\", penwidth=2", out);
@@ -288,8 +321,8 @@ void lw_render_dot(const struct lw_findings *fs, struct lw_model *m, bool all, F
 			fputs(", color=\"" COLOR_WARNING "\", fillcolor=\"#fff4e0\", penwidth=2", out);
 		fputs("];\n", out);
 	}
-	for (size_t i = 0; i < g.edges.n; i++) {
-		const struct dedge *e = &g.edges.v[i];
+	for (size_t k = 0; k < g.edges.n; k++) {
+		const struct dedge *e = &g.edges.v[eorder[k]];
 		char label[2048];
 		size_t len = 0;
 
@@ -312,6 +345,8 @@ void lw_render_dot(const struct lw_findings *fs, struct lw_model *m, bool all, F
 		fputs("];\n", out);
 	}
 	fputs("}\n", out);
+	free(norder);
+	free(eorder);
 	for (size_t i = 0; i < g.nodes.n; i++)
 		free(g.nodes.v[i].label);
 	free(g.nodes.v);
