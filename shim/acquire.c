@@ -62,10 +62,17 @@ static void write_acquire(struct lw_thread *t, uintptr_t addr, uint32_t gen, uin
  * front of the process-wide set). */
 static bool first_time(struct lw_thread *t, uint64_t key)
 {
-	uint64_t *slot = &t->seen[key & (LW_DEDUP_CACHE - 1)];
-	if (*slot == key)
+	/* Two ways per set, the newer first, so two hot keys that share a set both stay. */
+	uint64_t *set = &t->seen[(key & (LW_DEDUP_CACHE / 2 - 1)) * 2];
+	if (LW_LIKELY(set[0] == key))
 		return false;
-	*slot = key;
+	if (set[1] == key) {
+		set[1] = set[0];
+		set[0] = key;
+		return false;
+	}
+	set[1] = set[0];
+	set[0] = key;
 	return lw_dedup_insert(key);
 }
 

@@ -231,7 +231,7 @@ struct lw_held_ent {
 	uint64_t hash;               /* contribution to the held-set hash */
 };
 
-#define LW_DEDUP_CACHE 64
+#define LW_DEDUP_CACHE 256
 #define LW_SITE_CACHE  128
 
 struct lw_site_cache_ent { uintptr_t site; uint32_t stack; uint32_t pad; };
