@@ -71,6 +71,8 @@ static void set_option(const char *key, const char *val)
 			ok = false;
 	} else if (!strcmp(key, "watch")) {
 		lw_watch_set_spec(val);
+	} else if (!strcmp(key, "suppressions")) {
+		/* Read by lockwatch report, not by the shim: one LOCKWATCH_OPTIONS serves both. */
 	} else if (!strcmp(key, "enabled")) {
 		uint64_t v = parse_u64(val, 10, &ok);
 		lw_opt.enabled = v != 0;
