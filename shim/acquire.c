@@ -106,9 +106,16 @@ bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr, 
 }
 
 static inline void held_remove(struct lw_thread *t, struct lw_held_ent *e);
+static void purge_foreign(struct lw_thread *t);
 
 /* Another thread unlocked a lock somebody held (a misuse the program made): drop the locks
  * this thread no longer holds from its held set. */
+void lw_held_purge(struct lw_thread *t)
+{
+	if (t->foreign_seen != __atomic_load_n(&lw_foreign_unlocks, __ATOMIC_RELAXED))
+		purge_foreign(t);
+}
+
 static void purge_foreign(struct lw_thread *t)
 {
 	t->foreign_seen = __atomic_load_n(&lw_foreign_unlocks, __ATOMIC_ACQUIRE);
@@ -304,7 +311,9 @@ void lw_check_destroy(struct lw_thread *t, const void *addr, uint16_t kind, uint
 		if (o == t || __atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_LIVE)
 			continue;
 		if (__atomic_load_n(&o->wait_addr, __ATOMIC_ACQUIRE) == (uintptr_t)addr &&
-		    (o->wait_kind == kind || (kind == LW_LOCK_COND && o->wait_kind == LW_WAIT_COND))) {
+		    (o->wait_kind == kind ||
+		     (kind == LW_LOCK_COND && (o->wait_kind == LW_WAIT_COND ||
+					       o->wait_kind == LW_WAIT_COND_TIMED)))) {
 			lw_misuse(t, LW_MISUSE_DESTROY_WAITED, kind, (uintptr_t)addr, gen,
 				  lw_site_stack(site), o->tid, o->wait_stack, 0);
 			return;

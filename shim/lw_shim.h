@@ -326,6 +326,8 @@ struct lw_acq {
 	uint32_t gen, stack, foreign;
 	uint16_t kind, mode, flags;
 };
+/* Drops from t's held set the locks another thread unlocked for it. */
+LW_HIDDEN void lw_held_purge(struct lw_thread *t);
 /* Unlocks of a lock by a thread that did not hold it, process-wide (atomic). */
 LW_HIDDEN extern uint32_t lw_foreign_unlocks;
 /* Release bookkeeping; notes an unlock of a lock the thread does not hold. */
@@ -356,6 +358,8 @@ LW_HIDDEN void lw_misuse(struct lw_thread *t, uint16_t what, uint16_t kind, uint
 			 uint64_t value);
 
 /* ---- the watchdog (watchdog.c): real deadlocks and hangs end with a report ---- */
+/* A timed condition wait: published for the misuse checks, never a hang (shim-internal). */
+#define LW_WAIT_COND_TIMED 0x12u
 /* Publishes that t is about to block on addr.  Starts the watchdog the first time. */
 LW_HIDDEN void lw_wait_begin(struct lw_thread *t, uintptr_t addr, uint32_t gen, uint16_t kind,
 			     uint16_t mode, uint32_t stack);

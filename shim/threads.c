@@ -85,7 +85,8 @@ struct lw_thread *lw_thread_adopt(void)
 void lw_thread_ended(struct lw_thread *t)
 {
 	/* Locks still held when a thread ends stay locked for good (a warning).  Semaphores
-	 * the thread waited on are not held locks. */
+	 * the thread waited on are not held locks, nor are locks another thread unlocked. */
+	lw_held_purge(t);
 	for (uint32_t i = 0; i < t->n_held; i++) {
 		const struct lw_held_ent *e = &t->held[i];
 		if (e->kind != LW_LOCK_SEM)

@@ -73,7 +73,7 @@ static int snapshot(void)
 			continue;
 		live++;
 		uintptr_t a = __atomic_load_n(&t->wait_addr, __ATOMIC_ACQUIRE);
-		if (!a || n_snaps == LW_MAX_SNAP)
+		if (!a || n_snaps == LW_MAX_SNAP || t->wait_kind == LW_WAIT_COND_TIMED)
 			continue;
 		struct snap *s = &snaps[n_snaps++];
 		s->t = t;

@@ -16,7 +16,8 @@ static struct lw_thread *other_mutex_waiter(struct lw_thread *self, pthread_cond
 		if (o == self || __atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_LIVE)
 			continue;
 		if (__atomic_load_n(&o->wait_addr, __ATOMIC_ACQUIRE) == (uintptr_t)c &&
-		    o->wait_kind == LW_WAIT_COND && o->wait_mutex != (uintptr_t)m)
+		    (o->wait_kind == LW_WAIT_COND || o->wait_kind == LW_WAIT_COND_TIMED) &&
+		    o->wait_mutex != (uintptr_t)m)
 			return o;
 	}
 	return NULL;
@@ -48,8 +49,8 @@ static void wait_begin(struct cond_wait *w, pthread_cond_t *c, pthread_mutex_t *
 		lw_misuse(t, LW_MISUSE_COND_TWO_MUTEXES, LW_LOCK_COND, (uintptr_t)c, 0, stack,
 			  o->tid, o->wait_stack, (uintptr_t)m);
 	t->wait_mutex = (uintptr_t)m;
-	if (!timed)
-		lw_wait_begin(t, (uintptr_t)c, 0, LW_WAIT_COND, 0, stack);
+	/* A timed wait is published too (for the two-mutex check), but cannot hang. */
+	lw_wait_begin(t, (uintptr_t)c, 0, timed ? LW_WAIT_COND_TIMED : LW_WAIT_COND, 0, stack);
 	lw_leave();
 	errno = e;
 }

@@ -60,6 +60,8 @@ LW_EXPORT int sem_post(sem_t *s)
 	int saved = errno;
 	struct lw_thread *t = lw_enter();
 	if (t) {
+		if (LW_UNLIKELY(lw_lock_flags((uintptr_t)s) & LW_LOCKF_DESTROYED))
+			lw_misuse(t, LW_MISUSE_USE_AFTER_DESTROY, LW_LOCK_SEM, (uintptr_t)s, 0, 0, 0, 0, 0);
 		lw_sem_posted(t, s);
 		lw_sync(t, LW_SYNC_SEM_POST, (uintptr_t)s, 0, 0);
 		lw_leave();
