@@ -1,5 +1,6 @@
 /* Per-thread state: a registry of every thread the shim has seen, reused once a thread has
  * ended and been joined or detached. */
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -43,14 +44,16 @@ struct lw_thread *lw_thread_claim(uint32_t tid)
 		while (!__atomic_compare_exchange_n(&registry, &head, t, true, __ATOMIC_RELEASE,
 						    __ATOMIC_RELAXED));
 	} else {
-		struct lw_thread *next = t->next;
-		memset(t, 0, sizeof *t);
-		t->next = next;
-		t->state = LW_TS_LIVE;
+		/* Everything after next and state: zeroing state, even for an instant, would
+		 * let another thread claim the same entry. */
+		size_t keep = offsetof(struct lw_thread, detached);
+		memset((char *)t + keep, 0, sizeof *t - keep);
 	}
 	t->tid = tid;
 	t->os_tid = (pid_t)syscall(SYS_gettid);
-	t->handle = pthread_self();
+	/* The handle stays 0 (pending) until the thread is known: its creator or itself sets
+	 * it, so a claim made by a parent never carries the parent's own handle. */
+	t->handle = 0;
 	t->held = t->inline_held;
 	t->cap_held = sizeof t->inline_held / sizeof t->inline_held[0];
 	return t;
@@ -77,13 +80,16 @@ void lw_thread_started(struct lw_thread *t, uint32_t parent, uint32_t create_sta
 struct lw_thread *lw_thread_adopt(void)
 {
 	struct lw_thread *t = lw_thread_claim(lw_thread_new_tid());
-	if (t)
+	if (t) {
+		t->handle = pthread_self();
 		lw_thread_started(t, 0, 0, 0, 0);
+	}
 	return t;
 }
 
 void lw_thread_ended(struct lw_thread *t)
 {
+	lw_wait_end(t);              /* cancelled in a wait, it waits no more */
 	/* Locks still held when a thread ends stay locked for good (a warning).  Semaphores
 	 * the thread waited on are not held locks, nor are locks another thread unlocked. */
 	lw_held_purge(t);
@@ -122,6 +128,14 @@ struct lw_thread *lw_thread_by_handle(pthread_t h)
 			return t;
 	}
 	return NULL;
+}
+
+bool lw_thread_pending(void)
+{
+	for (struct lw_thread *t = __atomic_load_n(&registry, __ATOMIC_ACQUIRE); t; t = t->next)
+		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == LW_TS_LIVE && t->handle == 0)
+			return true;
+	return false;
 }
 
 int lw_threads_live(void)

@@ -4,6 +4,9 @@
 
 struct cond_wait {
 	struct lw_thread *t;
+	pthread_cond_t *c;
+	pthread_mutex_t *m;
+	uintptr_t site;
 	bool held;                   /* the thread held the mutex, as it must */
 	uint32_t count;              /* its recursion count */
 };
@@ -28,6 +31,9 @@ static void wait_begin(struct cond_wait *w, pthread_cond_t *c, pthread_mutex_t *
 		       uintptr_t site)
 {
 	int e = errno;
+	w->c = c;
+	w->m = m;
+	w->site = site;
 	w->held = false;
 	w->t = lw_enter();
 	if (!w->t)
@@ -78,32 +84,39 @@ static void wait_end(struct cond_wait *w, pthread_cond_t *c, pthread_mutex_t *m,
 	errno = e;
 }
 
+/* A wait is a cancellation point: cancelled, the thread holds the mutex again when its
+ * cleanup handlers run (and typically unlock it), so the held set must have it back. */
+static void wait_cancelled(void *arg)
+{
+	struct cond_wait *w = arg;
+	wait_end(w, w->c, w->m, w->site);
+}
+
+#define COND_WAIT(timed, call) do { \
+		struct cond_wait w; \
+		int rc; \
+		wait_begin(&w, c, m, timed, LW_SITE()); \
+		pthread_cleanup_push(wait_cancelled, &w); \
+		rc = (call); \
+		pthread_cleanup_pop(0); \
+		wait_end(&w, c, m, LW_SITE()); \
+		return rc; \
+	} while (0)
+
 LW_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-	struct cond_wait w;
-	wait_begin(&w, c, m, false, LW_SITE());
-	int rc = REAL(cond_wait)(c, m);
-	wait_end(&w, c, m, LW_SITE());
-	return rc;
+	COND_WAIT(false, REAL(cond_wait)(c, m));
 }
 
 LW_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
 {
-	struct cond_wait w;
-	wait_begin(&w, c, m, true, LW_SITE());
-	int rc = REAL(cond_timedwait)(c, m, abs);
-	wait_end(&w, c, m, LW_SITE());
-	return rc;
+	COND_WAIT(true, REAL(cond_timedwait)(c, m, abs));
 }
 
 LW_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 				     const struct timespec *abs)
 {
-	struct cond_wait w;
-	wait_begin(&w, c, m, true, LW_SITE());
-	int rc = REAL(cond_clockwait)(c, m, clk, abs);
-	wait_end(&w, c, m, LW_SITE());
-	return rc;
+	COND_WAIT(true, REAL(cond_clockwait)(c, m, clk, abs));
 }
 
 static void note_sync(uint16_t op, pthread_cond_t *c, uintptr_t site)

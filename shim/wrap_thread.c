@@ -83,18 +83,21 @@ LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*
 	int detach = PTHREAD_CREATE_JOINABLE;
 	if (attr)
 		pthread_attr_getdetachstate(attr, &detach);
-	s->state = lw_thread_claim(s->tid);
-	if (s->state && detach == PTHREAD_CREATE_DETACHED)
-		s->state->detached = 1;
+	/* The child frees s as soon as it starts: keep what the parent needs in locals. */
+	struct lw_thread *child = lw_thread_claim(s->tid);
+	s->state = child;
+	if (child && detach == PTHREAD_CREATE_DETACHED)
+		child->detached = 1;
 	lw_leave();
 	int rc = REAL(create)(th, attr, trampoline, s);
 	if (rc != 0) {
-		if (s->state)
-			__atomic_store_n(&s->state->state, LW_TS_FREE, __ATOMIC_RELEASE);
+		if (child)
+			__atomic_store_n(&child->state, LW_TS_FREE, __ATOMIC_RELEASE);
 		start_free(s);
-	} else if (s->state && detach != PTHREAD_CREATE_DETACHED) {
-		/* Nobody can join before this returns: the handle is the program's only now. */
-		s->state->handle = *th;
+	} else if (child && detach != PTHREAD_CREATE_DETACHED) {
+		/* A joinable child's state stays its own until it is joined, which needs this
+		 * handle: nobody can have freed it yet. */
+		child->handle = *th;
 	}
 	return rc;
 }
@@ -120,6 +123,10 @@ static void check_join(struct lw_thread *t, pthread_t th, struct lw_thread *j, u
 			lw_misuse(t, LW_MISUSE_JOIN_DETACHED, 0, 0, 0, stack, j->tid, 0, j->tid);
 		return;
 	}
+	/* A thread being created right now may own this handle already (glibc stores it
+	 * before pthread_create returns): then nothing can be said. */
+	if (lw_thread_pending())
+		return;
 	uint32_t n = __atomic_load_n(&gone_next, __ATOMIC_RELAXED);
 	for (uint32_t k = 0; k < LW_GONE && k < n; k++) {
 		uint32_t i = (n - 1 - k) % LW_GONE;
@@ -133,10 +140,13 @@ static void check_join(struct lw_thread *t, pthread_t th, struct lw_thread *j, u
 
 LW_EXPORT int pthread_join(pthread_t th, void **ret)
 {
-	/* Publish the wait for the watchdog: a join that can never return is part of a hang. */
+	/* The joined thread is looked up before the real join: once it returns, glibc may
+	 * hand the same handle to a new thread.  The wait is published for the watchdog: a
+	 * join that can never return is part of a hang. */
+	struct lw_thread *j = NULL;
 	struct lw_thread *t = lw_enter();
 	if (t) {
-		struct lw_thread *j = lw_thread_by_handle(th);
+		j = lw_thread_by_handle(th);
 		uint32_t stack = lw_site_stack(LW_SITE());
 		check_join(t, th, j, stack);
 		if (j)
@@ -146,25 +156,21 @@ LW_EXPORT int pthread_join(pthread_t th, void **ret)
 	int rc = REAL(join)(th, ret);
 	if (t)
 		lw_wait_end(t);
-	if (rc != 0)
+	if (rc != 0 || !j)
 		return rc;
 	int saved = errno;
-	t = lw_enter();
-	if (t) {
-		struct lw_thread *j = lw_thread_by_handle(th);
-		if (j) {
-			struct lw_rec_join *r = lw_trace_reserve(sizeof *r);
-			if (r) {
-				r->joiner = t->tid;
-				r->joined = j->tid;
-				r->stack = lw_site_stack(LW_SITE());
-				r->seq = lw_next_seq();
-				lw_trace_commit(r, LW_REC_JOIN, sizeof *r);
-			}
-			j->joined = 1;
-			remember_gone(th, j->tid, false);
-			lw_thread_release(j);
+	if (lw_enter()) {
+		struct lw_rec_join *r = lw_trace_reserve(sizeof *r);
+		if (r) {
+			r->joiner = t->tid;
+			r->joined = j->tid;
+			r->stack = lw_site_stack(LW_SITE());
+			r->seq = lw_next_seq();
+			lw_trace_commit(r, LW_REC_JOIN, sizeof *r);
 		}
+		j->joined = 1;
+		remember_gone(th, j->tid, false);
+		lw_thread_release(j);
 		lw_leave();
 	}
 	errno = saved;
