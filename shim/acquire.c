@@ -58,6 +58,24 @@ static void write_acquire(struct lw_thread *t, uintptr_t addr, uint32_t gen, uin
 	lw_trace_commit(r, LW_REC_ACQUIRE, size);
 }
 
+/* The hash of the set of locks t holds (order does not matter), computed when an
+ * acquisition under them needs it rather than at every push and pop: an acquisition with
+ * nothing held, the common case, never pays for it. */
+static uint64_t held_hash(struct lw_thread *t)
+{
+	if (LW_LIKELY(t->held_hash_ok))
+		return t->held_hash;
+	uint64_t h = 0;
+	for (uint32_t i = 0; i < t->n_held; i++) {
+		const struct lw_held_ent *e = &t->held[i];
+		h ^= lw_mix64(e->addr ^ ((uint64_t)e->gen << 48) ^ ((uint64_t)e->mode << 44) ^
+			      ((uint64_t)e->stack << 12));
+	}
+	t->held_hash = h;
+	t->held_hash_ok = true;
+	return h;
+}
+
 /* Returns true the first time this thread sees key in this trace (thread-local cache in
  * front of the process-wide set). */
 static bool first_time(struct lw_thread *t, uint64_t key)
@@ -149,7 +167,7 @@ void lw_acq_commit(const struct lw_acq *a)
 		uint64_t key = lw_mix64((a->addr * 0x9e3779b97f4a7c15ULL) ^
 					((uint64_t)t->tid << 40 | (uint64_t)a->gen << 8 |
 					 (uint64_t)a->mode << 4 | a->flags) ^
-					((uint64_t)a->stack * 0xc2b2ae3d27d4eb4fULL) ^ t->held_hash);
+					((uint64_t)a->stack * 0xc2b2ae3d27d4eb4fULL) ^ held_hash(t));
 		if (first_time(t, key))
 			write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
 	}
@@ -164,9 +182,7 @@ void lw_acq_commit(const struct lw_acq *a)
 	e->stack = a->stack;
 	e->count = 1;
 	e->foreign = a->foreign;
-	e->hash = lw_mix64(a->addr ^ ((uint64_t)a->gen << 48) ^ ((uint64_t)a->mode << 44) ^
-			   ((uint64_t)a->stack << 12));
-	t->held_hash ^= e->hash;
+	t->held_hash_ok = false;
 }
 
 void lw_acq_blocking(const struct lw_acq *a)
@@ -207,7 +223,7 @@ static void write_release(struct lw_thread *t, uintptr_t addr, uint32_t gen)
 
 static inline void held_remove(struct lw_thread *t, struct lw_held_ent *e)
 {
-	t->held_hash ^= e->hash;
+	t->held_hash_ok = false;
 	uint32_t i = (uint32_t)(e - t->held);
 	if (LW_UNLIKELY(i + 1 != t->n_held))
 		memmove(&t->held[i], &t->held[i + 1], (t->n_held - i - 1) * sizeof *e);

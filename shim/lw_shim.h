@@ -228,7 +228,6 @@ struct lw_held_ent {
 	uint32_t stack;
 	uint32_t count;              /* recursive holds */
 	uint32_t foreign;            /* the lock's foreign-unlock count when taken */
-	uint64_t hash;               /* contribution to the held-set hash */
 };
 
 #define LW_DEDUP_CACHE 256
@@ -250,7 +249,8 @@ struct lw_thread {
 	pthread_t handle;
 	struct lw_held_ent *held;
 	uint32_t n_held, cap_held;
-	uint64_t held_hash;
+	uint64_t held_hash;          /* valid when held_hash_ok */
+	bool held_hash_ok;
 	/* What the thread blocks on, published only on the slow path (the lock was busy, or
 	 * the call always blocks), read by the watchdog (watchdog.c). */
 	uintptr_t wait_addr;         /* atomic; 0: not blocked */
