@@ -17,7 +17,7 @@ static const struct lw_cmd *const commands[] = {
 static void usage(FILE *out)
 {
 	fputs("usage: lockwatch [--help] [--version] COMMAND [ARGS]\n\n"
-	      "Finds deadlocks and lock misuse in pthread programs, without recompiling them.\n\n"
+	      "Finds deadlocks, races and lock misuse in pthread programs, without recompiling them.\n\n"
 	      "Commands:\n", out);
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
