@@ -75,8 +75,10 @@ static uint64_t hash_set(uint64_t h, strvec *v)
 			h = lw_fnv1a(h, v->v[i], strlen(v->v[i]));
 			h = lw_fnv1a(h, "\n", 1);
 		}
-		free(v->v[i]);
 	}
+	/* Freed only now: each string is compared with the one before it. */
+	for (size_t i = 0; i < v->n; i++)
+		free(v->v[i]);
 	free(v->v);
 	memset(v, 0, sizeof(*v));
 	return lw_fnv1a(h, "\x1e", 1);
