@@ -28,6 +28,8 @@ static inline void tb_reserve(struct tb *b, size_t n)
 /* Appends n raw bytes. */
 static inline void tb_raw(struct tb *b, const void *p, size_t n)
 {
+	if (n == 0)
+		return;              /* p may be NULL then, which memcpy does not allow */
 	tb_reserve(b, n);
 	memcpy(b->buf + b->len, p, n);
 	b->len += n;
