@@ -30,7 +30,7 @@ ANALYZER_LIBS := -ldw -lelf -lm
 TEST_LIBS     := -lcriterion -ljansson
 
 .PHONY: all deps shim analyzer samples benches tests test unit-test integration-test demo \
-        bench install uninstall clean
+        bench install uninstall clean fuzz fuzz-smoke test-asan
 
 all: $(B)/lib/liblockwatch.so $(B)/bin/lockwatch $(SAMPLES) $(BENCHES)
 
@@ -101,6 +101,41 @@ tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS)
 test: deps
 	@$(MAKE) --no-print-directory tests
 	@sh tools/run-tests.sh $(UNIT_TESTS) $(INTEG_TESTS)
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# The trace reader and the analysis behind it under libFuzzer (clang), with AddressSanitizer
+# and UndefinedBehaviorSanitizer: `make test` runs FUZZ_SMOKE_SECONDS of it; the long run is
+# `make fuzz FUZZ_SECONDS=600` (see tools/fuzz.sh for where a failing input is left).
+FUZZ_CC            ?= clang
+FUZZ_SECONDS       ?= 600
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(B)/fuzz/fuzz_trace_reader: tests/fuzz/fuzz_trace_reader.c $(ANALYZER_SRC) \
+		$(wildcard analyzer/*.h common/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS_ALL) -Ianalyzer $(FUZZ_FLAGS) -o $@ $< $(ANALYZER_SRC) $(ANALYZER_LIBS)
+
+fuzz-smoke: $(B)/fuzz/fuzz_trace_reader
+	@FUZZER=$< sh tools/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+
+fuzz: $(B)/fuzz/fuzz_trace_reader
+	@FUZZER=$< sh tools/fuzz.sh $(FUZZ_SECONDS)
+
+# The unit tests and the integration tests with the analyzer (bin/lockwatch and what the
+# unit tests link) built with -fsanitize=address,undefined in build-asan/.  The shim stays
+# the ordinary build/lib/liblockwatch.so (LOCKWATCH_SHIM): an ASan shim would have to come
+# before the ASan runtime in every program it is preloaded into.  So ASan/UBSan cover the
+# analyzer, the CLI and the tests; the shim is covered by the fuzz-free robustness tests.
+ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+test-asan: deps
+	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" \
+		CPPFLAGS='-DLW_BIN=\"build-asan/bin/lockwatch\"' \
+		build-asan/bin/lockwatch $(subst $(B)/,build-asan/,$(UNIT_TESTS) $(INTEG_TESTS))
+	@LOCKWATCH_SHIM=$(CURDIR)/$(B)/lib/liblockwatch.so ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		sh tools/run-tests.sh $(subst $(B)/,build-asan/,$(UNIT_TESTS) $(INTEG_TESTS))
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -136,4 +171,4 @@ uninstall:
 	done
 
 clean:
-	rm -rf $(B) lockwatch-traces
+	rm -rf $(B) build-asan lockwatch-traces

@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef LW_BIN                  /* make test-asan points it at build-asan/ */
 #define LW_BIN  "build/bin/lockwatch"
+#endif
 #define LW_SHIM "build/lib/liblockwatch.so"
 
 /* A fresh temporary directory, removed by lw_rmtree. */
