@@ -32,7 +32,7 @@ TEST_LIBS     := -lcriterion -ljansson
 .PHONY: all deps shim analyzer samples benches tests test unit-test integration-test demo \
         bench install uninstall clean fuzz fuzz-smoke test-asan
 
-all: $(B)/lib/liblockwatch.so $(B)/bin/lockwatch $(SAMPLES) $(BENCHES)
+all: $(B)/lib/liblockwatch.so $(B)/lib/liblockwatch-hooks.so $(B)/bin/lockwatch $(SAMPLES) $(BENCHES)
 
 # Installs the Debian packages the build and the tests need, when they are missing.
 deps:
@@ -51,6 +51,25 @@ $(B)/lib/liblockwatch.so: $(SHIM_OBJ) shim/liblockwatch.map
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,--version-script=shim/liblockwatch.map -Wl,-z,nodelete $(LDFLAGS) \
 		-o $@ $(SHIM_OBJ) $(SHIM_LIBS)
+
+# Hook mode: no-op hooks a program built by `lockwatch cc` links against, so that it runs
+# without lockwatch; the preloaded shim's definitions win over these.
+$(B)/lib/liblockwatch-hooks.so: hooks/lw_hooks_stub.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -fvisibility=hidden $(LDFLAGS) -o $@ $<
+
+# Hook-mode programs for the tests (tests/integration/test_hooks.c): the race samples and
+# tests/hooks/*.c, built with `lockwatch cc` (clang).
+HOOK_SAMPLES := bank_withdraw bank_withdraw_split bank_withdraw_fixed race_counter \
+                locked_counter atomic_counter
+HOOK_PROGS   := $(patsubst %,$(B)/hooks/%,$(HOOK_SAMPLES)) \
+                $(patsubst tests/hooks/%.c,$(B)/hooks/%,$(wildcard tests/hooks/*.c))
+$(B)/hooks/%: samples/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
+	@mkdir -p $(dir $@)
+	$(B)/bin/lockwatch cc -O1 -pthread -o $@ $< -latomic
+$(B)/hooks/%: tests/hooks/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
+	@mkdir -p $(dir $@)
+	$(B)/bin/lockwatch cc -O1 -pthread -o $@ $< -latomic
 
 $(B)/obj/an/%.o: %.c $(wildcard common/*.h analyzer/*.h)
 	@mkdir -p $(dir $@)
@@ -95,7 +114,7 @@ $(B)/tests/programs/%: tests/programs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -Iinclude -O0 -g -Wall -pthread -o $@ $<
 
-tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS)
+tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS) $(HOOK_PROGS)
 
 # Every test binary is a Criterion suite; each test that runs a program has its own timeout.
 test: deps
@@ -152,6 +171,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(B)/bin/lockwatch $(DESTDIR)$(PREFIX)/bin/lockwatch
 	install -m 755 $(B)/lib/liblockwatch.so $(DESTDIR)$(PREFIX)/lib/liblockwatch.so
+	install -m 755 $(B)/lib/liblockwatch-hooks.so $(DESTDIR)$(PREFIX)/lib/liblockwatch-hooks.so
 	install -m 644 include/lockwatch.h $(DESTDIR)$(PREFIX)/include/lockwatch.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' lockwatch.pc.in \
 		> $(B)/lockwatch.pc
@@ -164,6 +184,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/lockwatch $(DESTDIR)$(PREFIX)/lib/liblockwatch.so \
+		$(DESTDIR)$(PREFIX)/lib/liblockwatch-hooks.so \
 		$(DESTDIR)$(PREFIX)/include/lockwatch.h \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/lockwatch.pc
 	for p in $(MAN_PAGES); do \

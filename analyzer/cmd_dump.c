@@ -192,10 +192,11 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 		struct lw_rec_access x;
 
 		memcpy(&x, r, sizeof(x));
-		fprintf(out, " tid %" PRIu32 " %s%s%s size %u addr 0x%" PRIx64 " pc 0x%" PRIx64
+		fprintf(out, " tid %" PRIu32 " %s%s%s%s size %u addr 0x%" PRIx64 " pc 0x%" PRIx64
 			" value 0x%" PRIx64 " stack %" PRIu32 " seq %" PRIu64 " source 0x%x", x.tid,
 			(x.flags & LW_ACCESS_READ) ? "r" : "", (x.flags & LW_ACCESS_WRITE) ? "w" : "",
-			(x.flags & LW_ACCESS_ATOMIC) ? " atomic" : "", x.size, x.addr, x.pc, x.value,
+			(x.flags & LW_ACCESS_ATOMIC) ? " atomic" : "",
+			(x.flags & LW_ACCESS_AFTER) ? " after" : "", x.size, x.addr, x.pc, x.value,
 			x.stack, x.seq, x.flags & ~0xffu);
 		break;
 	}

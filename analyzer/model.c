@@ -300,7 +300,8 @@ static void add_access_record(struct lw_process *p, const unsigned char *r, uint
 
 		memcpy(&rec, r, sizeof(rec));
 		get_thread(p, rec.tid);
-		add_event(p, rec.seq, LW_EV_ACCESS, 0, rec.tid, (uint32_t)p->accesses.n);
+		add_event(p, rec.seq, LW_EV_ACCESS, rec.flags & LW_ACCESS_AFTER ? LW_EV_AFTER : 0,
+			  rec.tid, (uint32_t)p->accesses.n);
 		lw_vec_push(&p->accesses, ((struct lw_access){ rec.tid, rec.flags, rec.size, rec.addr,
 							      rec.pc, rec.value, rec.stack,
 							      rec.seq }));
@@ -449,8 +450,14 @@ static int event_cmp(const void *a, const void *b)
 {
 	const struct lw_event *x = a, *y = b;
 
+	bool xa = x->kind == LW_EV_ACCESS && x->mode == LW_EV_AFTER;
+	bool ya = y->kind == LW_EV_ACCESS && y->mode == LW_EV_AFTER;
+
 	if (x->seq != y->seq)
 		return x->seq < y->seq ? -1 : 1;
+	/* A hook access written late (LW_ACCESS_AFTER) follows the event whose seq it took. */
+	if (xa != ya)
+		return xa ? 1 : -1;
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 

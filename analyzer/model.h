@@ -89,11 +89,14 @@ enum lw_event_kind {
 	LW_EV_ACCESS  = 6,           /* lw_process.accesses.v[arg] */
 };
 
+/* An access recorded with LW_ACCESS_AFTER: it sorts after every event of the same seq. */
+#define LW_EV_AFTER 1
+
 struct lw_event {
 	uint64_t seq;
 	uint32_t order;              /* position in the trace, breaks ties in seq */
 	uint16_t kind;               /* enum lw_event_kind */
-	uint16_t mode;               /* LW_EV_ACQUIRE: enum lw_mode */
+	uint16_t mode;               /* LW_EV_ACQUIRE: enum lw_mode; LW_EV_ACCESS: LW_EV_AFTER */
 	uint32_t tid;
 	uint32_t arg;
 };

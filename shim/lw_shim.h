@@ -142,7 +142,11 @@ LW_HIDDEN void lw_trace_commit(void *rec, uint16_t kind, uint32_t size);
 LW_HIDDEN void lw_trace_close(bool only_thread);
 /* In a fork child: forgets the parent's file without touching it. */
 LW_HIDDEN void lw_trace_forget(void);
+/* Takes the next position in the process's event order (and starts a new hook epoch for
+ * the calling thread, see hooks.c). */
 LW_HIDDEN uint64_t lw_next_seq(void);
+/* The last position taken, by any thread. */
+LW_HIDDEN uint64_t lw_current_seq(void);
 
 #define LW_REC_ALIGN(n) (((n) + 7u) & ~7u)
 
@@ -235,6 +239,10 @@ struct lw_held_ent {
 
 struct lw_site_cache_ent { uintptr_t site; uint32_t stack; uint32_t pad; };
 
+/* Hook mode: this thread's recent accesses to shared granules (hooks.c). */
+#define LW_HOOK_RECENT 64
+struct lw_hook_recent { uint64_t granule; uint64_t epoch; uint64_t cell; };
+
 enum lw_thread_state {
 	LW_TS_FREE = 0, LW_TS_LIVE = 1, LW_TS_ENDED = 2,
 };
@@ -265,6 +273,7 @@ struct lw_thread {
 	uint64_t seen[LW_DEDUP_CACHE];        /* recent dedup keys */
 	struct lw_site_cache_ent sites[LW_SITE_CACHE]; /* recent call sites and their stacks */
 	struct lw_held_ent inline_held[16];
+	struct lw_hook_recent hook_recent[LW_HOOK_RECENT]; /* hooks.c: reads, then writes */
 };
 
 LW_HIDDEN extern __thread struct lw_thread *lw_self __attribute__((tls_model("initial-exec")));
@@ -373,6 +382,33 @@ LW_HIDDEN void lw_watchdog_after_fork(void);
 LW_HIDDEN struct lw_thread *lw_registry_head(void);
 
 #define LW_SITE() ((uintptr_t)__builtin_return_address(0))
+
+/* ---- compiler hooks (hooks.c) ---- */
+/* What the hooks' fast path reads, per thread: the stack to ignore and the thread's current
+ * epoch key (its tid and the seq of its last event, as a shadow cell holds them; 0 until the
+ * thread's first hook call went through the slow path). */
+struct lw_hook_tls {
+	uintptr_t stack_lo;
+	uintptr_t stack_span;
+	uint64_t key;
+	struct lw_cell *shadow;
+	uint32_t tid;
+};
+LW_HIDDEN extern __thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
+#define LW_CELL_SEQ_MASK 0xffffffffull
+/* A new event of this thread starts a new epoch for its hooks. */
+static inline void lw_hook_note_seq(uint64_t seq)
+{
+	if (lw_hook.key)
+		lw_hook.key = (lw_hook.key & ~LW_CELL_SEQ_MASK) | (seq & LW_CELL_SEQ_MASK);
+}
+/* Whether a loaded object calls the compiler hooks; after the options, in lw_access_configure. */
+LW_HIDDEN bool lw_hooks_referenced(void);
+/* Maps the shadow table when hooks are in use.  Never fails: says why on stderr and leaves
+ * the hooks off. */
+LW_HIDDEN void lw_hooks_init(void);
+/* In a fork() child: forgets every location's owner (the child's threads are new). */
+LW_HIDDEN void lw_hooks_after_fork(void);
 
 /* ---- access sources (watch.c, watch_trap.c, annotate.c) ---- */
 /* Adds the value of a watch= option (names or 0xADDR:SIZE, comma-separated). */

@@ -34,7 +34,14 @@ static struct lw_trace_header *header(void)
 
 uint64_t lw_next_seq(void)
 {
-	return __atomic_add_fetch(&W.seq, 1, __ATOMIC_RELAXED);
+	uint64_t s = __atomic_add_fetch(&W.seq, 1, __ATOMIC_RELAXED);
+	lw_hook_note_seq(s);
+	return s;
+}
+
+uint64_t lw_current_seq(void)
+{
+	return __atomic_load_n(&W.seq, __ATOMIC_RELAXED);
 }
 
 /* Creates dir and its parents as needed (mode 0700).  Returns 0 or -errno. */

@@ -35,7 +35,10 @@ void lw_watch_set_spec(const char *val)
 
 void lw_access_configure(void)
 {
-	access_active = spec[0] != '\0' || lw_annotations_referenced();
+	bool hooks = lw_hooks_referenced();
+	access_active = spec[0] != '\0' || lw_annotations_referenced() || hooks;
+	if (hooks)
+		lw_hooks_init();
 	/* Races need the order of every synchronisation, not only the new dependencies. */
 	if (access_active)
 		lw_opt.level = LW_LEVEL_FULL;

@@ -133,9 +133,15 @@ int lw_symbol_lookup(const char *name, uintptr_t *addr, uint64_t *size, char *mo
 
 /* ---- annotations ---- */
 
+/* Looks for any of keys (NULL-terminated) in the dynamic string tables. */
+struct referenced {
+	const char *const *keys;
+	bool found;
+};
+
 static int annotated_cb(struct dl_phdr_info *info, size_t sz, void *data)
 {
-	bool *found = data;
+	struct referenced *ref = data;
 	uintptr_t lo = UINTPTR_MAX, hi = 0, self = (uintptr_t)&annotated_cb;
 	const ElfW(Dyn) *dyn = NULL;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -165,19 +171,35 @@ static int annotated_cb(struct dl_phdr_info *info, size_t sz, void *data)
 		str += info->dlpi_addr;
 	if (!str || str < lo || str >= hi || str_len > hi - str)
 		return 0;
-	static const char key[] = "lockwatch_annotate_";
-	if (memmem((const void *)str, str_len, key, sizeof key - 1)) {
-		*found = true;
-		return 1;
+	for (const char *const *k = ref->keys; *k; k++) {
+		if (memmem((const void *)str, str_len, *k, strlen(*k))) {
+			ref->found = true;
+			return 1;
+		}
 	}
 	return 0;
 }
 
+static bool referenced(const char *const *keys)
+{
+	struct referenced ref = { keys, false };
+	int saved = errno;
+	dl_iterate_phdr(annotated_cb, &ref);
+	errno = saved;
+	return ref.found;
+}
+
 bool lw_annotations_referenced(void)
 {
-	bool found = false;
-	int saved = errno;
-	dl_iterate_phdr(annotated_cb, &found);
-	errno = saved;
-	return found;
+	static const char *const keys[] = { "lockwatch_annotate_", NULL };
+	return referenced(keys);
+}
+
+/* The stub library (liblockwatch-hooks.so) defines these names too: a program linked with
+ * it uses the hooks. */
+bool lw_hooks_referenced(void)
+{
+	static const char *const keys[] = { "__sanitizer_cov_load", "__sanitizer_cov_store",
+					    "__lockwatch_cov_", NULL };
+	return referenced(keys);
 }

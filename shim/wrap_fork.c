@@ -16,6 +16,7 @@ LW_EXPORT pid_t fork(void)
 		lw_locks_reset_after_fork();
 		lw_threads_reset_after_fork(t);
 		lw_watchdog_after_fork();
+		lw_hooks_after_fork();
 		if (lw_trace_open(true) == 0) {
 			lw_modules_init();
 			lw_watch_after_fork();

@@ -1,0 +1,317 @@
+/* Compiler load/store hooks: clang's -fsanitize-coverage=trace-loads,trace-stores callbacks
+ * and the atomic ones `lockwatch cc` adds, filtered online so that only what the race and
+ * atomicity analyses need reaches the trace. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "watch.h"
+
+/*
+ * The filter.
+ *
+ * 1. Stack addresses never enter: each thread's stack bounds (pthread_getattr_np, once per
+ *    thread) sit in initial-exec TLS beside the epoch key, and one subtraction and compare
+ *    drops an access to them.
+ *
+ * 2. A location touched by one thread only stays out of the trace.  Memory is shadowed in
+ *    8-byte granules by a 16-byte cell in one big MAP_NORESERVE table (2^31 cells, 32 GiB of
+ *    address space; only the pages of cells in use cost memory), indexed by the granule's low
+ *    31 bits; the address bits above them are a tag in the cell, so two granules that share
+ *    a cell are told apart (they then count as shared: recorded, never missed).
+ *
+ *      state: tag:13 | tid:16 | SHARED:1 | WRITE:1 | ATOMIC:1 | seq:32
+ *      where: pc:47 | offset in the granule:3 | log2 size:2 | stack id:12 (0: too large)
+ *
+ *    While a granule is owned (SHARED clear), the cell is the owner's last access that
+ *    matters: the first write of its current epoch, else the first read.  An epoch is the
+ *    stretch between two events of the thread in the trace (lock operations, syncs, thread
+ *    events), named by the seq of the event that opened it: within an epoch every access of
+ *    a thread has the same vector clock, so one of them stands for all in the race analysis.
+ *    The fast path of a hook is therefore: the stack test, one load of the cell, one compare
+ *    against (tag | my tid | my epoch's seq), and for a write the WRITE bit.  Nothing is
+ *    stored while a thread keeps to its own data within an epoch.
+ *
+ * 3. When a second thread touches an owned granule, the cell turns SHARED (by CAS) and the
+ *    owner's last access is written to the trace, on the owner's behalf, as an ACCESS record
+ *    with LW_ACCESS_AFTER and the seq of the event that opened its epoch.  The analyzer sorts
+ *    it just after that event, which is exactly where it belongs in the owner's own order:
+ *    after every event of the owner that preceded it, before every one that followed.  The
+ *    happens-before replay then gives it the clock the owner had at the access, so a release
+ *    the owner made after it orders it before the second thread's access (no false race),
+ *    and a release made before it does not (the race is kept).  Its held locks in the replay
+ *    are those of that moment, so a check inside a critical section stays inside it.
+ *    An atomic access opens an epoch of its own (it takes a seq), so an owned atomic written
+ *    at a transition carries its own seq, not AFTER: it is a synchronisation at its place.
+ *
+ * 4. From then on every access to the granule is recorded, except a repeat: a thread's read
+ *    (or write) of a shared granule it already recorded in the same epoch, when no other
+ *    thread has written the granule since (the cell's state holds the last writer).  The
+ *    repeat adds no pair the analyses would not already report.
+ *
+ * What is lost: within an epoch, the owner's other accesses to the same granule (another
+ * field's bytes, a read after the write) are not written at the transition, so a race on
+ * them alone is missed; so are races on stack variables another thread was given a pointer
+ * to.  Tids above 65535 share cells' tid field with lower ones.
+ */
+
+#define LW_CELL_BITS    31
+#define LW_CELL_COUNT   (1ull << LW_CELL_BITS)
+#define LW_CELL_MASK    (LW_CELL_COUNT - 1)
+#define LW_TAG_SHIFT    (3 + LW_CELL_BITS)        /* address bits above the index */
+#define LW_ST_TAG(a)    ((uint64_t)((a) >> LW_TAG_SHIFT) << 51)
+#define LW_ST_TAGMASK   (0x1fffull << 51)
+#define LW_ST_TID(t)    ((uint64_t)((t) & 0xffffu) << 35)
+#define LW_ST_TIDMASK   (0xffffull << 35)
+#define LW_ST_SHARED    (1ull << 34)
+#define LW_ST_WRITE     (1ull << 33)
+#define LW_ST_ATOMIC    (1ull << 32)
+#define LW_WH_PC        ((1ull << 47) - 1)
+#define LW_WH_MAX_STACK 0xfffu
+
+struct lw_cell {
+	uint64_t state;
+	uint64_t where;
+};
+
+__thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
+
+static struct lw_cell *shadow;
+static int hooks_on;
+
+void lw_hooks_init(void)
+{
+	if (shadow)
+		return;
+	void *m = mmap(NULL, LW_CELL_COUNT * sizeof(struct lw_cell), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED) {
+		lw_msg("hooks: cannot reserve the shadow table (%s); the compiler hooks record "
+		       "nothing", strerror(errno));
+		return;
+	}
+	shadow = m;
+	__atomic_store_n(&hooks_on, 1, __ATOMIC_RELEASE);
+}
+
+void lw_hooks_after_fork(void)
+{
+	if (shadow)
+		madvise(shadow, LW_CELL_COUNT * sizeof(struct lw_cell), MADV_DONTNEED);
+	lw_hook.key = 0;
+}
+
+/* Sets up the calling thread's hook state: its stack bounds and epoch key. */
+static void thread_init(struct lw_thread *t)
+{
+	pthread_attr_t at;
+	void *lo = NULL;
+	size_t size = 0;
+
+	if (pthread_getattr_np(pthread_self(), &at) == 0) {
+		if (pthread_attr_getstack(&at, &lo, &size) != 0)
+			size = 0;
+		pthread_attr_destroy(&at);
+	}
+	lw_hook.stack_lo = (uintptr_t)lo;
+	lw_hook.stack_span = size;
+	lw_hook.shadow = shadow;
+	lw_hook.tid = t->tid;
+	lw_hook.key = LW_ST_TID(t->tid) | (lw_current_seq() & LW_CELL_SEQ_MASK);
+}
+
+/* The full seq whose low 32 bits are low, at or before the current one. */
+static uint64_t seq_from_low(uint64_t low)
+{
+	uint64_t cur = lw_current_seq();
+	uint64_t s = (cur & ~LW_CELL_SEQ_MASK) | low;
+	if (s > cur && s > LW_CELL_SEQ_MASK)
+		s -= LW_CELL_SEQ_MASK + 1;
+	return s;
+}
+
+static void write_access(uint32_t tid, uint16_t flags, uint16_t size, uintptr_t addr,
+			 uintptr_t pc, uint32_t stack, uint64_t seq)
+{
+	struct lw_rec_access *r = lw_trace_reserve(sizeof *r);
+	if (!r)
+		return;
+	r->tid = tid;
+	r->flags = flags;
+	r->size = size;
+	r->addr = addr;
+	r->pc = pc;
+	r->value = 0;
+	r->stack = stack;
+	r->pad = 0;
+	r->seq = seq;
+	lw_trace_commit(r, LW_REC_ACCESS, sizeof *r);
+}
+
+/* Writes the owner's access a cell holds, on the owner's behalf. */
+static void write_previous(uint64_t state, uint64_t where, uint64_t granule)
+{
+	uint32_t tid = (uint32_t)((state & LW_ST_TIDMASK) >> 35);
+	uintptr_t addr = (uintptr_t)(((state & LW_ST_TAGMASK) >> 51) << LW_TAG_SHIFT |
+				     (granule & LW_CELL_MASK) << 3 | ((where >> 47) & 7));
+	uint16_t size = (uint16_t)(1u << ((where >> 50) & 3));
+	uint16_t flags = LW_SRC_HOOK | (state & LW_ST_WRITE ? LW_ACCESS_WRITE : LW_ACCESS_READ) |
+			 (state & LW_ST_ATOMIC ? LW_ACCESS_ATOMIC : LW_ACCESS_AFTER);
+	if (!tid)
+		return;
+	write_access(tid, flags, size, addr, (uintptr_t)(where & LW_WH_PC),
+		     (uint32_t)(where >> 52), seq_from_low(state & LW_CELL_SEQ_MASK));
+}
+
+static unsigned log2_size(unsigned n)
+{
+	return n >= 8 ? 3 : n >= 4 ? 2 : n >= 2 ? 1 : 0;
+}
+
+/* Whether this thread recorded the same kind of access to this shared granule in this
+ * epoch, with no other thread's write since; notes it otherwise. */
+static bool recent_repeat(struct lw_thread *t, uint64_t granule, bool write, uint64_t cell)
+{
+	uint64_t key = granule << 1 | write;
+	struct lw_hook_recent *r = &t->hook_recent[(key ^ (key >> 9)) & (LW_HOOK_RECENT - 1)];
+	bool mine = (cell & LW_ST_TIDMASK) == LW_ST_TID(t->tid);
+	if (r->granule == key && r->epoch == lw_hook.key && (r->cell == cell || mine))
+		return true;
+	r->granule = key;
+	r->epoch = lw_hook.key;
+	r->cell = cell;
+	return false;
+}
+
+/* One granule of an access.  Returns true when the access must be recorded. */
+static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned size,
+		       unsigned flags, uintptr_t pc, uint64_t aseq)
+{
+	struct lw_cell *c = &shadow[g & LW_CELL_MASK];
+	uint64_t tag = LW_ST_TAG(g << 3), me = LW_ST_TID(t->tid);
+	bool w = flags & LW_ACCESS_WRITE, at = flags & LW_ACCESS_ATOMIC;
+	uint64_t epoch = lw_hook.key & LW_CELL_SEQ_MASK;
+
+	for (;;) {
+		uint64_t s = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE), n;
+		if (s == 0 || (s & (LW_ST_TAGMASK | LW_ST_TIDMASK | LW_ST_SHARED)) == (tag | me)) {
+			/* Owned by this thread (or new): keep the access that matters. */
+			if (s && (s & LW_CELL_SEQ_MASK) == epoch && !at &&
+			    ((s & LW_ST_ATOMIC) || (s & LW_ST_WRITE) || !w))
+				return false;
+			uint32_t stack = lw_access_stack(t, pc);
+			unsigned off = (unsigned)(addr > (g << 3) ? addr - (g << 3) : 0);
+			unsigned len = size;
+			if (off + len > 8)
+				len = 8 - off;
+			n = tag | me | (w ? LW_ST_WRITE : 0) | (at ? LW_ST_ATOMIC : 0) |
+			    ((at ? aseq : epoch) & LW_CELL_SEQ_MASK);
+			__atomic_store_n(&c->where, ((uint64_t)pc & LW_WH_PC) | (uint64_t)off << 47 |
+					 (uint64_t)log2_size(len) << 50 |
+					 (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52,
+					 __ATOMIC_RELAXED);
+			if (__atomic_compare_exchange_n(&c->state, &s, n, false, __ATOMIC_ACQ_REL,
+							__ATOMIC_RELAXED))
+				return false;
+			continue;
+		}
+		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == (tag | LW_ST_SHARED)) {
+			if (!at && recent_repeat(t, g, w, s))
+				return false;
+			if (!w && !at)
+				return true;
+			/* A write: the cell names its writer, for the others' repeats. */
+			n = tag | LW_ST_SHARED | me | (epoch & LW_CELL_SEQ_MASK);
+			if (s == n || __atomic_compare_exchange_n(&c->state, &s, n, false,
+								  __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+				return true;
+			continue;
+		}
+		/* Another thread's granule, or another granule's cell: both become shared, and
+		 * the owner's access goes into the trace first. */
+		uint64_t where = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
+		n = tag | LW_ST_SHARED | (w || at ? me : 0) | (epoch & LW_CELL_SEQ_MASK);
+		if (!__atomic_compare_exchange_n(&c->state, &s, n, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_RELAXED))
+			continue;
+		if (!(s & LW_ST_SHARED))
+			write_previous(s, where, g);
+		if (!at)
+			recent_repeat(t, g, w, n);
+		return true;
+	}
+}
+
+/* The slow path of every hook: returns with errno as it found it. */
+__attribute__((noinline)) static void hook_slow(uintptr_t addr, unsigned size, unsigned flags,
+						uintptr_t pc)
+{
+	if (lw_guard || !__atomic_load_n(&hooks_on, __ATOMIC_ACQUIRE))
+		return;
+	int saved = errno;
+	struct lw_thread *t = lw_enter();
+	if (!t)
+		goto out;
+	if (LW_UNLIKELY(lw_hook.key == 0 || lw_hook.tid != t->tid))
+		thread_init(t);
+	if (addr - lw_hook.stack_lo < lw_hook.stack_span || size == 0)
+		goto leave;
+	uint64_t aseq = (flags & LW_ACCESS_ATOMIC) ? lw_next_seq() : 0;
+	uint64_t first = addr >> 3, last = (addr + size - 1) >> 3;
+	bool record = false;
+	if (last < first || last - first > 8)
+		last = first;
+	for (uint64_t g = first; g <= last; g++)
+		record |= on_granule(t, g, g == first ? addr : g << 3,
+				     (unsigned)(addr + size - (g << 3) < 8 ? addr + size - (g << 3) : 8),
+				     flags, pc, aseq);
+	if (record)
+		write_access(t->tid, (uint16_t)(flags | LW_SRC_HOOK), (uint16_t)size, addr, pc,
+			     lw_access_stack(t, pc), aseq ? aseq : lw_next_seq());
+leave:
+	lw_leave();
+out:
+	errno = saved;
+}
+
+/* The fast path: a stack address, or the thread's own granule in its current epoch. */
+static inline __attribute__((always_inline)) void hook(uintptr_t addr, unsigned size,
+							unsigned flags, uintptr_t pc)
+{
+	if (addr - lw_hook.stack_lo < lw_hook.stack_span)
+		return;
+	uint64_t key = lw_hook.key;
+	if (LW_LIKELY(key != 0) && LW_LIKELY(((addr ^ (addr + size - 1)) >> 3) == 0)) {
+		const struct lw_cell *c = &lw_hook.shadow[(addr >> 3) & LW_CELL_MASK];
+		uint64_t s = __atomic_load_n(&c->state, __ATOMIC_RELAXED);
+		if (LW_LIKELY((s & ~LW_ST_WRITE) == (key | LW_ST_TAG(addr))) &&
+		    ((s & LW_ST_WRITE) || !(flags & LW_ACCESS_WRITE)))
+			return;
+	}
+	hook_slow(addr, size, flags, pc);
+}
+
+#define LW_PC() ((uintptr_t)__builtin_return_address(0))
+
+#define LW_HOOKS(n)                                                                           \
+	LW_EXPORT void __sanitizer_cov_load##n(void *p)                                       \
+	{ hook((uintptr_t)p, n, LW_ACCESS_READ, LW_PC()); }                                   \
+	LW_EXPORT void __sanitizer_cov_store##n(void *p)                                      \
+	{ hook((uintptr_t)p, n, LW_ACCESS_WRITE, LW_PC()); }                                  \
+	LW_EXPORT void __lockwatch_cov_atomic_load##n(void *p)                                \
+	{ hook_slow((uintptr_t)p, n, LW_ACCESS_READ | LW_ACCESS_ATOMIC, LW_PC()); }           \
+	LW_EXPORT void __lockwatch_cov_atomic_store##n(void *p)                               \
+	{ hook_slow((uintptr_t)p, n, LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, LW_PC()); }
+
+LW_HOOKS(1)
+LW_HOOKS(2)
+LW_HOOKS(4)
+LW_HOOKS(8)
+LW_HOOKS(16)
+
+/* An atomic read-modify-write (atomicrmw, cmpxchg): `lockwatch cc` calls it just before the
+ * operation (its release) and just after (its acquire). */
+LW_EXPORT void __lockwatch_cov_atomic_rmw(void *p, uint64_t size)
+{
+	hook_slow((uintptr_t)p, size > 16 ? 16 : (unsigned)size,
+		  LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, LW_PC());
+}
