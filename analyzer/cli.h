@@ -29,7 +29,7 @@ struct lw_cmd {
 	const char *summary;
 };
 
-extern const struct lw_cmd lw_cmd_report, lw_cmd_run, lw_cmd_dump;
+extern const struct lw_cmd lw_cmd_report, lw_cmd_run, lw_cmd_dump, lw_cmd_cc;
 
 enum lw_format {
 	LW_FORMAT_TEXT,

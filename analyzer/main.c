@@ -10,6 +10,7 @@ static const struct lw_cmd *const commands[] = {
 	&lw_cmd_run,
 	&lw_cmd_report,
 	&lw_cmd_dump,
+	&lw_cmd_cc,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

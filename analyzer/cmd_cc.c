@@ -1,0 +1,564 @@
+/* lockwatch cc: compile and link a program with clang's load/store hooks (hook mode). */
+#include "cli.h"
+#include "msg.h"
+#include "util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/*
+ * Each C or C++ source is compiled in two steps:
+ *
+ *   clang ARGS -S -emit-llvm -g -fsanitize-coverage=func,trace-loads,trace-stores SRC
+ *   clang ARGS FILE.ll ... -L LIBDIR -llockwatch-hooks -Wl,-rpath,LIBDIR
+ *
+ * and the LLVM IR between them is edited, because clang's hooks cannot tell an atomic access
+ * from a plain one: `load atomic` and `store atomic` get the same __sanitizer_cov_load8 /
+ * __sanitizer_cov_store8 as plain ones, and atomicrmw and cmpxchg get nothing.  Left so, a
+ * program that synchronises with C11 atomics would show false races.  So:
+ *   - the hook before a `store atomic` becomes __lockwatch_cov_atomic_storeN (a release,
+ *     recorded before the store can be seen);
+ *   - the hook before a `load atomic` becomes __lockwatch_cov_atomic_loadN and moves after
+ *     the load (an acquire, recorded after the value was read);
+ *   - an atomicrmw or cmpxchg gets __lockwatch_cov_atomic_rmw(ptr, size) just before (its
+ *     release) and just after (its acquire).
+ * Fences are not seen: an atomic access counts as both acquire and release on its address
+ * (sequentially consistent), which can hide a race, never invent one.
+ */
+
+static void cc_usage(FILE *out)
+{
+	fputs("usage: lockwatch cc [CLANG ARGS...]\n\n"
+	      "Runs clang with the load/store hooks lockwatch's hook mode needs\n"
+	      "(-fsanitize-coverage=func,trace-loads,trace-stores -g), marks the atomic accesses\n"
+	      "in the generated code, and links the program with liblockwatch-hooks.so (no-op\n"
+	      "hooks, so the program runs without lockwatch).  Under 'lockwatch run' every\n"
+	      "load and store to memory shared between threads is seen, not only --watch'ed\n"
+	      "variables.  Exits with clang's status, 1 if lockwatch itself failed, 2 on a\n"
+	      "usage error.\n\n"
+	      "Environment: LOCKWATCH_CC names the compiler (default clang; clang++ for C++).\n",
+	      out);
+}
+
+/* Runs argv, waits.  Returns its exit status, 128+signal, or 127 if it could not run. */
+static int run_argv(char **argv)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0) {
+		lw_msg_error("cannot fork: %s", strerror(errno));
+		return LW_EXIT_FAILURE;
+	}
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "lockwatch: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return LW_EXIT_FAILURE;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The directory of liblockwatch-hooks.so (malloc'd), or NULL after a message. */
+static char *find_libdir(void)
+{
+	char self[PATH_MAX], *dir, *real, *lib;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n < 0) {
+		lw_msg_error("cannot find myself (/proc/self/exe): %s", strerror(errno));
+		return NULL;
+	}
+	self[n] = '\0';
+	if (strrchr(self, '/'))
+		*strrchr(self, '/') = '\0';
+	dir = lw_xasprintf("%s/../lib", self);
+	real = realpath(dir, NULL);
+	lib = lw_xasprintf("%s/liblockwatch-hooks.so", real ? real : dir);
+	if (!real || access(lib, R_OK) != 0) {
+		lw_msg_error("cannot find %s: %s", lib, strerror(errno));
+		free(real);
+		real = NULL;
+	}
+	free(dir);
+	free(lib);
+	return real;
+}
+
+static bool is_source(const char *a)
+{
+	static const char *const exts[] = { ".c", ".cc", ".cpp", ".cxx", ".c++", ".C", NULL };
+	const char *dot = strrchr(a, '.');
+
+	if (a[0] == '-' || !dot)
+		return false;
+	for (int i = 0; exts[i]; i++)
+		if (strcmp(dot, exts[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Options whose value is the next argument. */
+static bool takes_value(const char *a)
+{
+	static const char *const opts[] = { "-o", "-I", "-D", "-U", "-include", "-imacros",
+		"-isystem", "-iquote", "-idirafter", "-x", "-MF", "-MT", "-MQ", "-L", "-Xlinker",
+		"-Xclang", "-Xassembler", "-Xpreprocessor", "-T", "-target", "-arch", "-u", "-z",
+		"-isysroot", "--sysroot", NULL };
+
+	for (int i = 0; opts[i]; i++)
+		if (strcmp(a, opts[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Dependency-file options: they would describe the temporary IR files. */
+static bool is_dep_option(const char *a)
+{
+	return !strcmp(a, "-MD") || !strcmp(a, "-MMD") || !strcmp(a, "-MP") ||
+	       !strcmp(a, "-MF") || !strcmp(a, "-MT") || !strcmp(a, "-MQ");
+}
+
+/* ---- the IR edit ---- */
+
+struct ir_out {
+	LW_VEC(char) text;
+	bool used_load[17], used_store[17], used_rmw, opaque;
+	unsigned next_value;
+};
+
+static void put(struct ir_out *o, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		lw_vec_push(&o->text, s[i]);
+}
+
+static void puts_ir(struct ir_out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* The size in bytes of an IR type name (i8, i32, double, a pointer...); 8 if unknown. */
+static unsigned type_size(const char *t, size_t n)
+{
+	if (n >= 2 && t[0] == 'i' && t[1] >= '0' && t[1] <= '9') {
+		unsigned bits = (unsigned)strtoul(t + 1, NULL, 10);
+		return bits >= 8 ? bits / 8 : 1;
+	}
+	if (n == 5 && !strncmp(t, "float", 5))
+		return 4;
+	if (n == 4 && !strncmp(t, "half", 4))
+		return 2;
+	return 8;
+}
+
+/* The ", !dbg !N" of an instruction line, or "". */
+static size_t dbg_of(const char *line, size_t n, const char **at)
+{
+	const char *d = memmem(line, n, ", !dbg !", 8);
+	size_t k;
+
+	if (!d) {
+		*at = "";
+		return 0;
+	}
+	for (k = 8; d + k < line + n && d[k] >= '0' && d[k] <= '9'; k++)
+		;
+	*at = d;
+	return k;
+}
+
+/* The text of an operand list entry ("i64* @a", "i8* getelementptr (...)") starting at s:
+ * up to the first comma outside brackets.  Returns its length. */
+static size_t operand_len(const char *s, const char *end)
+{
+	int depth = 0;
+	const char *p;
+
+	for (p = s; p < end; p++) {
+		if (*p == '(' || *p == '[' || *p == '{' || *p == '<')
+			depth++;
+		else if (*p == ')' || *p == ']' || *p == '}' || *p == '>')
+			depth--;
+		else if (*p == ',' && depth == 0)
+			break;
+	}
+	return (size_t)(p - s);
+}
+
+/* An atomicrmw or cmpxchg line: the rmw hook before and after it. */
+static bool rmw_line(struct ir_out *o, const char *line, size_t n)
+{
+	const char *end = line + n, *p, *kw;
+	size_t plen, tlen, dlen;
+	const char *dbg, *type;
+	char buf[64];
+
+	if ((kw = memmem(line, n, "= atomicrmw ", 12)))
+		p = kw + 12;
+	else if ((kw = memmem(line, n, "= cmpxchg ", 10)))
+		p = kw + 10;
+	else
+		return false;
+	for (;;) {
+		if (end - p > 5 && !strncmp(p, "weak ", 5))
+			p += 5;
+		else if (end - p > 9 && !strncmp(p, "volatile ", 9))
+			p += 9;
+		else
+			break;
+	}
+	if (kw[2] == 'a') {          /* atomicrmw OP PTR, VAL */
+		while (p < end && *p != ' ')
+			p++;
+		p++;
+	}
+	if (p >= end)
+		return false;
+	plen = operand_len(p, end);
+	if (p + plen >= end || memmem(p, plen, "addrspace(", 10))
+		return false;
+	type = p + plen + 1;
+	while (type < end && *type == ' ')
+		type++;
+	for (tlen = 0; type + tlen < end && type[tlen] != ' '; tlen++)
+		;
+	dlen = dbg_of(line, n, &dbg);
+	bool opaque = plen > 4 && !strncmp(p, "ptr ", 4);
+	unsigned v = o->next_value++;
+	if (!opaque) {
+		snprintf(buf, sizeof(buf), "  %%lw.rmw.%u = bitcast ", v);
+		puts_ir(o, buf);
+		put(o, p, plen);
+		puts_ir(o, " to i8*\n");
+	}
+	o->opaque |= opaque;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			put(o, line, n);
+			puts_ir(o, "\n");
+		}
+		if (opaque) {
+			puts_ir(o, "  call void @__lockwatch_cov_atomic_rmw(");
+			put(o, p, plen);
+			snprintf(buf, sizeof(buf), ", i64 %u)", type_size(type, tlen));
+		} else {
+			snprintf(buf, sizeof(buf), "  call void @__lockwatch_cov_atomic_rmw(i8* "
+				 "%%lw.rmw.%u, i64 %u)", v, type_size(type, tlen));
+		}
+		puts_ir(o, buf);
+		put(o, dbg, dlen);
+		puts_ir(o, "\n");
+	}
+	o->used_rmw = true;
+	return true;
+}
+
+/* Parses "call void @__sanitizer_cov_loadN(" or storeN: *is_load and *size. */
+static bool sancov_call(const char *line, size_t n, bool *is_load, unsigned *size)
+{
+	const char *c = memmem(line, n, "call void @__sanitizer_cov_", 27);
+
+	if (!c)
+		return false;
+	c += 27;
+	if (!strncmp(c, "load", 4))
+		*is_load = true, c += 4;
+	else if (!strncmp(c, "store", 5))
+		*is_load = false, c += 5;
+	else
+		return false;
+	*size = (unsigned)strtoul(c, NULL, 10);
+	return *size == 1 || *size == 2 || *size == 4 || *size == 8 || *size == 16;
+}
+
+/* Writes the held sancov call line, renamed to the atomic hook when atomic. */
+static void put_call(struct ir_out *o, const char *line, size_t n, bool atomic, bool is_load,
+		     unsigned size)
+{
+	const char *c = memmem(line, n, "@__sanitizer_cov_", 17);
+
+	if (!atomic || !c) {
+		put(o, line, n);
+		puts_ir(o, "\n");
+		return;
+	}
+	put(o, line, (size_t)(c - line));
+	puts_ir(o, "@__lockwatch_cov_atomic_");
+	c += 17;
+	put(o, c, n - (size_t)(c - line));
+	puts_ir(o, "\n");
+	if (is_load)
+		o->used_load[size] = true;
+	else
+		o->used_store[size] = true;
+}
+
+/* Rewrites the IR text in; returns the new text (NUL-terminated, malloc'd). */
+static char *rewrite_ir(const char *in, size_t len)
+{
+	struct ir_out o = { 0 };
+	const char *held = NULL;
+	size_t held_n = 0;
+	bool held_load = false;
+	unsigned held_size = 0;
+	char buf[128];
+
+	for (const char *line = in; line < in + len;) {
+		const char *nl = memchr(line, '\n', (size_t)(in + len - line));
+		size_t n = nl ? (size_t)(nl - line) : (size_t)(in + len - line);
+		bool is_load;
+		unsigned size;
+		const char *next = nl ? nl + 1 : in + len;
+
+		if (held) {
+			bool atomic_load = held_load && memmem(line, n, "= load atomic ", 14);
+			bool atomic_store = !held_load && memmem(line, n, "store atomic ", 13);
+
+			if (atomic_load) {
+				put(&o, line, n);
+				puts_ir(&o, "\n");
+				put_call(&o, held, held_n, true, true, held_size);
+				held = NULL;
+				line = next;
+				continue;
+			}
+			put_call(&o, held, held_n, atomic_store, false, held_size);
+			held = NULL;
+		}
+		if (sancov_call(line, n, &is_load, &size) && memmem(line, n, "declare", 7) == NULL) {
+			held = line;
+			held_n = n;
+			held_load = is_load;
+			held_size = size;
+		} else if (!rmw_line(&o, line, n)) {
+			put(&o, line, n);
+			puts_ir(&o, "\n");
+		}
+		line = next;
+	}
+	if (held)
+		put_call(&o, held, held_n, false, false, 0);
+	for (unsigned s = 1; s <= 16; s *= 2) {
+		const char *ptr = o.opaque ? "ptr" : NULL;
+		char ty[16];
+
+		snprintf(ty, sizeof(ty), "i%u*", s * 8);
+		if (o.used_load[s]) {
+			snprintf(buf, sizeof(buf), "declare void @__lockwatch_cov_atomic_load%u(%s)\n",
+				 s, ptr ? ptr : ty);
+			puts_ir(&o, buf);
+		}
+		if (o.used_store[s]) {
+			snprintf(buf, sizeof(buf), "declare void @__lockwatch_cov_atomic_store%u(%s)\n",
+				 s, ptr ? ptr : ty);
+			puts_ir(&o, buf);
+		}
+	}
+	if (o.used_rmw)
+		puts_ir(&o, o.opaque ? "declare void @__lockwatch_cov_atomic_rmw(ptr, i64)\n"
+				     : "declare void @__lockwatch_cov_atomic_rmw(i8*, i64)\n");
+	lw_vec_push(&o.text, '\0');
+	return o.text.v;
+}
+
+/* Rewrites the IR file at path in place.  Returns 0, or -1 after a message. */
+static int rewrite_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	LW_VEC(char) in = { 0 };
+	char buf[65536];
+	size_t n;
+	char *out;
+	int rc = 0;
+
+	if (!f) {
+		lw_msg_error("cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		for (size_t i = 0; i < n; i++)
+			lw_vec_push(&in, buf[i]);
+	fclose(f);
+	out = rewrite_ir(in.v ? in.v : "", in.n);
+	free(in.v);
+	f = fopen(path, "wb");
+	if (!f || fputs(out, f) == EOF || fclose(f) != 0) {
+		lw_msg_error("cannot write %s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(out);
+	return rc;
+}
+
+/* ---- the driver ---- */
+
+struct argv_vec {
+	char **v;
+	size_t n, cap;
+};
+
+static void add(struct argv_vec *a, const char *s)
+{
+	lw_vec_push(a, s ? lw_xstrdup(s) : NULL);
+}
+
+static void argv_free(struct argv_vec *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+}
+
+static int cc_run(int argc, char **argv)
+{
+	const char *cc = getenv("LOCKWATCH_CC");
+	static const char *const hook_flags[] = {
+		"-fsanitize-coverage=func,trace-loads,trace-stores", "-g",
+		"-Wno-unused-command-line-argument", NULL };
+	bool link = true, passthrough = false;
+	struct argv_vec fin = { 0 };
+	char *libdir, tmp[] = "/tmp/lockwatch-cc-XXXXXX";
+	int rc = LW_EXIT_OK, n_src = 0;
+
+	if (!cc || !*cc)
+		cc = "clang";
+	if (argc < 2) {
+		lw_msg_usage("cc: no arguments for the compiler");
+		return LW_EXIT_USAGE;
+	}
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		cc_usage(stdout);
+		return LW_EXIT_OK;
+	}
+	libdir = find_libdir();
+	if (!libdir)
+		return LW_EXIT_FAILURE;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "-c") || !strcmp(a, "-S") || !strcmp(a, "-E") || !strcmp(a, "-M") ||
+		    !strcmp(a, "-MM") || !strcmp(a, "-fsyntax-only"))
+			link = false;
+		if (!strcmp(a, "-S") || !strcmp(a, "-E") || !strcmp(a, "-M") || !strcmp(a, "-MM") ||
+		    !strcmp(a, "-emit-llvm") || !strcmp(a, "-x") || !strncmp(a, "-x", 2) ||
+		    !strcmp(a, "-") || !strncmp(a, "-flto", 5) || !strcmp(a, "-fsyntax-only"))
+			passthrough = true;
+		if (takes_value(a))
+			i++;
+		else if (is_source(a))
+			n_src++;
+	}
+	if (n_src && !passthrough && !mkdtemp(tmp)) {
+		lw_msg_error("cannot make a temporary directory: %s", strerror(errno));
+		free(libdir);
+		return LW_EXIT_FAILURE;
+	}
+	add(&fin, cc);
+	for (int i = 1; i < argc && rc == LW_EXIT_OK; i++) {
+		const char *a = argv[i];
+		struct argv_vec ir = { 0 };
+		char *dir, *ll, *base, *dot;
+
+		if (takes_value(a) && i + 1 < argc) {
+			if (passthrough || !is_dep_option(a)) {
+				add(&fin, a);
+				add(&fin, argv[i + 1]);
+			}
+			i++;
+			continue;
+		}
+		if (passthrough || !is_source(a)) {
+			if (passthrough || !is_dep_option(a))
+				add(&fin, a);
+			continue;
+		}
+		/* A source: to IR, edited, then given to the final command in its place. */
+		dir = lw_xasprintf("%s/%d", tmp, i);
+		if (mkdir(dir, 0700) < 0) {
+			lw_msg_error("cannot make %s: %s", dir, strerror(errno));
+			free(dir);
+			rc = LW_EXIT_FAILURE;
+			break;
+		}
+		base = lw_xstrdup(strrchr(a, '/') ? strrchr(a, '/') + 1 : a);
+		dot = strrchr(base, '.');
+		*dot = '\0';
+		ll = lw_xasprintf("%s/%s.ll", dir, base);
+		add(&ir, cc);
+		for (int k = 1; k < argc; k++) {
+			if (takes_value(argv[k]) && k + 1 < argc) {
+				if (strcmp(argv[k], "-o") && !is_dep_option(argv[k])) {
+					add(&ir, argv[k]);
+					add(&ir, argv[k + 1]);
+				}
+				k++;
+			} else if (!is_source(argv[k]) && strcmp(argv[k], "-c") &&
+				   !is_dep_option(argv[k])) {
+				add(&ir, argv[k]);
+			}
+		}
+		add(&ir, "-S");
+		add(&ir, "-emit-llvm");
+		for (int k = 0; hook_flags[k]; k++)
+			add(&ir, hook_flags[k]);
+		add(&ir, "-o");
+		add(&ir, ll);
+		add(&ir, a);
+		add(&ir, NULL);
+		rc = run_argv(ir.v);
+		if (rc == LW_EXIT_OK && rewrite_file(ll) < 0)
+			rc = LW_EXIT_FAILURE;
+		add(&fin, ll);
+		argv_free(&ir);
+		free(ll);
+		free(base);
+		free(dir);
+	}
+	if (rc == LW_EXIT_OK) {
+		if (passthrough) {
+			add(&fin, hook_flags[0]);
+			add(&fin, "-g");
+		}
+		add(&fin, "-g");
+		/* The address ranges table, which elfutils needs to find a clang object's lines. */
+		add(&fin, "-gdwarf-aranges");
+		add(&fin, "-Wno-unused-command-line-argument");
+		if (link) {
+			char *l = lw_xasprintf("-L%s", libdir), *r = lw_xasprintf("-Wl,-rpath,%s", libdir);
+
+			add(&fin, l);
+			add(&fin, "-llockwatch-hooks");
+			add(&fin, r);
+			free(l);
+			free(r);
+		}
+		add(&fin, NULL);
+		rc = run_argv(fin.v);
+	}
+	if (n_src && !passthrough) {
+		char *rm[] = { "rm", "-rf", tmp, NULL };
+
+		if (run_argv(rm) != 0)
+			lw_msg_warning("could not remove %s", tmp);
+	}
+	argv_free(&fin);
+	free(libdir);
+	return rc;
+}
+
+const struct lw_cmd lw_cmd_cc = {
+	.name = "cc",
+	.run = cc_run,
+	.usage = cc_usage,
+	.summary = "compile and link a program with load/store hooks (hook mode)",
+};
