@@ -43,6 +43,12 @@
  *    An atomic access opens an epoch of its own (it takes a seq), so an owned atomic written
  *    at a transition carries its own seq, not AFTER: it is a synchronisation at its place.
  *
+ *    One exception: a granule last touched by the thread's creator before it created the
+ *    thread (the owner's epoch is older than the creation) moves to the new thread instead
+ *    of turning shared, since everything the creator did then happens before everything
+ *    the new thread does.  The creator's access is still written, for the threads created
+ *    before it.  This keeps "initialise, then hand to a new thread" out of the trace.
+ *
  * 4. From then on every access to the granule is recorded, except a repeat: a thread's read
  *    (or write) of a shared granule it already recorded in the same epoch, when no other
  *    thread has written the granule since (the cell's state holds the last writer).  The
@@ -116,6 +122,8 @@ static void thread_init(struct lw_thread *t)
 	lw_hook.stack_span = size;
 	lw_hook.shadow = shadow;
 	lw_hook.tid = t->tid;
+	lw_hook.parent = t->parent;
+	lw_hook.start_seq = t->start_seq;
 	lw_hook.key = LW_ST_TID(t->tid) | (lw_current_seq() & LW_CELL_SEQ_MASK);
 }
 
@@ -226,9 +234,29 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 				return true;
 			continue;
 		}
+		uint64_t where = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
+		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == tag && lw_hook.parent &&
+		    (s & LW_ST_TIDMASK) == LW_ST_TID(lw_hook.parent) &&
+		    seq_from_low(s & LW_CELL_SEQ_MASK) < lw_hook.start_seq) {
+			/* The creator's, from before it created this thread: ordered before
+			 * everything this thread does.  Ownership moves here; the creator's
+			 * access goes into the trace for the threads created earlier. */
+			n = tag | me | (w ? LW_ST_WRITE : 0) | (at ? LW_ST_ATOMIC : 0) |
+			    ((at ? aseq : epoch) & LW_CELL_SEQ_MASK);
+			uint32_t stack = lw_access_stack(t, pc);
+			unsigned off = (unsigned)(addr > (g << 3) ? addr - (g << 3) : 0);
+			if (!__atomic_compare_exchange_n(&c->state, &s, n, false, __ATOMIC_ACQ_REL,
+							 __ATOMIC_RELAXED))
+				continue;
+			__atomic_store_n(&c->where, ((uint64_t)pc & LW_WH_PC) | (uint64_t)off << 47 |
+					 (uint64_t)log2_size(off + size > 8 ? 8 - off : size) << 50 |
+					 (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52,
+					 __ATOMIC_RELAXED);
+			write_previous(s, where, g);
+			return false;
+		}
 		/* Another thread's granule, or another granule's cell: both become shared, and
 		 * the owner's access goes into the trace first. */
-		uint64_t where = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
 		n = tag | LW_ST_SHARED | (w || at ? me : 0) | (epoch & LW_CELL_SEQ_MASK);
 		if (!__atomic_compare_exchange_n(&c->state, &s, n, false, __ATOMIC_ACQ_REL,
 						 __ATOMIC_RELAXED))

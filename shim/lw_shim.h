@@ -274,6 +274,8 @@ struct lw_thread {
 	struct lw_site_cache_ent sites[LW_SITE_CACHE]; /* recent call sites and their stacks */
 	struct lw_held_ent inline_held[16];
 	struct lw_hook_recent hook_recent[LW_HOOK_RECENT]; /* hooks.c: reads, then writes */
+	uint32_t parent;             /* creating thread, 0 if unknown */
+	uint64_t start_seq;          /* seq of its THREAD record (its creation) */
 };
 
 LW_HIDDEN extern __thread struct lw_thread *lw_self __attribute__((tls_model("initial-exec")));
@@ -393,6 +395,8 @@ struct lw_hook_tls {
 	uint64_t key;
 	struct lw_cell *shadow;
 	uint32_t tid;
+	uint32_t parent;             /* the creating thread's tid, 0 if unknown */
+	uint64_t start_seq;          /* the seq at which it was created */
 };
 LW_HIDDEN extern __thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
 #define LW_CELL_SEQ_MASK 0xffffffffull

@@ -63,6 +63,8 @@ void lw_thread_started(struct lw_thread *t, uint32_t parent, uint32_t create_sta
 		       uintptr_t start_routine, uint64_t seq)
 {
 	lw_self = t;
+	t->parent = parent;
+	t->start_seq = seq ? seq : lw_next_seq();
 	struct lw_rec_thread *r = lw_trace_reserve(sizeof *r);
 	if (!r)
 		return;
@@ -71,7 +73,7 @@ void lw_thread_started(struct lw_thread *t, uint32_t parent, uint32_t create_sta
 	r->os_tid = t->os_tid;
 	r->create_stack = create_stack;
 	r->start_routine = start_routine;
-	r->seq = seq ? seq : lw_next_seq();
+	r->seq = t->start_seq;
 	lw_trace_commit(r, LW_REC_THREAD, sizeof *r);
 }
 
