@@ -7,7 +7,7 @@
 #include "findings.h"
 #include "model.h"
 #include "render.h"
-#include "trace_builder.h"
+#include "analyze_helpers.h"
 #include "trace_reader.h"
 
 #define X     0x6000u                /* the shared variable, watched as "balance" */
@@ -41,34 +41,17 @@ static void start(struct tb *b)
 
 static void analyze(struct tb *b)
 {
-	struct lw_trace t;
-	struct lw_trace_error err;
-	struct lw_model *m = lw_model_new();
-
-	cr_assert_eq(lw_trace_parse(b->buf, b->len, "t", &t, &err), 0, "%s", err.what);
-	lw_model_add_trace(m, &t);
-	lw_trace_close(&t);
-	lw_model_finish(m);
-	lw_analyze(m, &fs);
-	lw_model_free(m);
-	tb_free(b);
+	tb_analyze(b, &fs);
 }
 
 static size_t count(enum lw_finding_kind k)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < fs.v.n; i++)
-		n += fs.v.v[i]->kind == k;
-	return n;
+	return tb_count(&fs, k);
 }
 
 static struct lw_finding *first(enum lw_finding_kind k)
 {
-	for (size_t i = 0; i < fs.v.n; i++)
-		if (fs.v.v[i]->kind == k)
-			return fs.v.v[i];
-	return NULL;
+	return tb_first(&fs, k);
 }
 
 Test(races, unordered_writes_race_and_name_the_variable)
