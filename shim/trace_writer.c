@@ -100,6 +100,28 @@ static int trace_fd(void)
 }
 
 /* Makes sure the file has at least `need` bytes.  Returns true when it has. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#define LW_WINDOW (16u << 20)
+
+/* A full-level trace is written fast and far: fault the start of a newly grown region in
+ * one call rather than page by page under the program's locks, and take pages well behind
+ * the tail out of the process's memory (they stay in the file and the page cache; a writer
+ * that still had a reservation there faults its page back in).  Both are hints: errors are
+ * ignored. */
+static void fault_ahead_and_drop_behind(uint64_t from, uint64_t to)
+{
+	static uint64_t dropped = LW_TRACE_HEADER_SIZE;
+	uint64_t n = to - from < LW_WINDOW ? to - from : LW_WINDOW;
+	madvise(W.map + from, n, MADV_POPULATE_WRITE);
+	if (from > dropped + 2 * LW_WINDOW) {
+		uint64_t end = (from - LW_WINDOW) & ~(uint64_t)4095;
+		madvise(W.map + dropped, end - dropped, MADV_DONTNEED);
+		dropped = end;
+	}
+}
+
 static bool grow(uint64_t need)
 {
 	int saved = errno;
@@ -113,8 +135,11 @@ static bool grow(uint64_t need)
 		uint64_t size = __atomic_load_n(&W.size, __ATOMIC_RELAXED);
 		if (size < need) {
 			uint64_t want = (need + LW_GROW_STEP - 1) / LW_GROW_STEP * LW_GROW_STEP;
-			if (want < size * 2 && size * 2 <= W.limit)
-				want = size * 2;
+			/* Double, up to steps of 16 MiB: few grows for a small trace, and a fast one
+			 * drops the pages behind it often enough to keep its memory bounded. */
+			uint64_t step = size < LW_WINDOW ? size : LW_WINDOW;
+			if (want < size + step && size + step <= W.limit)
+				want = size + step;
 			if (want > W.limit)
 				want = W.limit;
 			/* The program may have lowered RLIMIT_FSIZE since the start. */
@@ -135,6 +160,7 @@ static bool grow(uint64_t need)
 				lw_msg("cannot grow the trace file (%s); recording stops, the program "
 				       "goes on", strerror(err));
 			} else {
+				fault_ahead_and_drop_behind(size, want);
 				__atomic_store_n(&W.size, want, __ATOMIC_RELEASE);
 			}
 		}
@@ -316,10 +342,17 @@ static void lw_trace_close_(bool only_thread)
 	__atomic_or_fetch(&h->flags, LW_HDR_CLOSED, __ATOMIC_RELEASE);
 	/* Trimming while another thread may still write through the mapping would turn its
 	 * store into SIGBUS: only trim when this thread is the last. */
+	int fd = trace_fd();
 	if (only_thread && !W.broken) {
-		int fd = trace_fd();
 		if (fd >= 0 && ftruncate(fd, (off_t)end) == 0)
 			__atomic_store_n(&W.size, end, __ATOMIC_RELEASE);
+	} else if (fd >= 0) {
+		/* Others may still write below the size: free the unused tail's blocks without
+		 * shrinking the file (readers stop at end_offset). */
+		uint64_t from = (end + 4095) & ~(uint64_t)4095;
+		if (size > from)
+			fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
+				  (off_t)(size - from));
 	}
 	if (lw_opt.verbose)
 		lw_msg("trace closed: %llu bytes, %llu records dropped", (unsigned long long)end,

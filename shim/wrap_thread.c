@@ -149,13 +149,20 @@ LW_EXPORT int pthread_join(pthread_t th, void **ret)
 		j = lw_thread_by_handle(th);
 		uint32_t stack = lw_site_stack(LW_SITE());
 		check_join(t, th, j, stack);
-		if (j)
+		if (j) {
+			/* Marked before the real join: once that returns, glibc may give the
+			 * handle to a new thread, and a lookup for the new one must not find
+			 * this state, however long we take to release it. */
+			__atomic_store_n(&j->joined, 1, __ATOMIC_RELEASE);
 			lw_wait_begin(t, j->tid, 0, LW_WAIT_JOIN, 0, stack);
+		}
 		lw_leave();
 	}
 	int rc = REAL(join)(th, ret);
 	if (t)
 		lw_wait_end(t);
+	if (rc != 0 && j)
+		__atomic_store_n(&j->joined, 0, __ATOMIC_RELEASE);
 	if (rc != 0 || !j)
 		return rc;
 	int saved = errno;
@@ -168,7 +175,6 @@ LW_EXPORT int pthread_join(pthread_t th, void **ret)
 			r->seq = lw_next_seq();
 			lw_trace_commit(r, LW_REC_JOIN, sizeof *r);
 		}
-		j->joined = 1;
 		remember_gone(th, j->tid, false);
 		lw_thread_release(j);
 		lw_leave();
