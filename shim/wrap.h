@@ -7,6 +7,10 @@
 #include <errno.h>
 #include "lw_shim.h"
 
+/* Whether a lock call's result means the caller now holds the lock: EOWNERDEAD from a
+ * robust mutex whose owner died does. */
+#define LW_ACQUIRED(rc) ((rc) == 0 || (rc) == EOWNERDEAD)
+
 /* Before an acquisition: returns whether to commit it once the real call succeeds. */
 static inline bool lw_acq_begin(struct lw_acq *a, const void *addr, uint16_t kind, uint16_t mode,
 				uint16_t flags, uintptr_t site)
@@ -34,7 +38,7 @@ static inline void lw_acq_end(const struct lw_acq *a)
 		struct lw_acq a_; \
 		bool rec_ = lw_acq_begin(&a_, (const void *)(addr), kind, mode, flags, LW_SITE()); \
 		int rc_ = (call); \
-		if (rec_ && rc_ == 0) \
+		if (rec_ && LW_ACQUIRED(rc_)) \
 			lw_acq_end(&a_); \
 		return rc_; \
 	} while (0)
@@ -51,7 +55,7 @@ static inline void lw_acq_end(const struct lw_acq *a)
 			rc_ = (call); \
 			lw_wait_end(a_.t); \
 		} \
-		if (rc_ == 0) \
+		if (LW_ACQUIRED(rc_)) \
 			lw_acq_end(&a_); \
 		return rc_; \
 	} while (0)

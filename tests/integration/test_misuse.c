@@ -69,3 +69,10 @@ Test(misuse, a_reused_handle_of_a_detached_thread_is_not_a_misuse, .timeout = 30
 	cr_assert_eq(r.status, 0);
 	lw_result_free(&r);
 }
+
+/* A robust mutex whose owner died is acquired with EOWNERDEAD: the new owner holds it, and
+ * its unlock is not a misuse (the dead owner's exit with it held is the warning). */
+Test(misuse, a_robust_mutex_taken_over_with_eownerdead, .timeout = 30)
+{
+	expect_only("robust-owner-died", "warning", "ended while holding");
+}

@@ -44,6 +44,14 @@ static void *wait_on_cv(void *arg)
 	return arg;
 }
 
+static pthread_mutex_t robust;
+
+static void *die_holding(void *arg)
+{
+	pthread_mutex_lock(&robust);
+	return arg;
+}
+
 static void *quick(void *arg)
 {
 	return arg;
@@ -106,6 +114,18 @@ int main(int argc, char **argv)
 		usleep(100000);
 		pthread_create(&b, NULL, quick, NULL);     /* may reuse a's handle */
 		pthread_join(b, NULL);
+	} else if (!strcmp(what, "robust-owner-died")) {
+		pthread_mutexattr_t at;
+		pthread_mutexattr_init(&at);
+		pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+		pthread_mutex_init(&robust, &at);
+		pthread_create(&a, NULL, die_holding, NULL);
+		pthread_join(a, NULL);
+		int rc = pthread_mutex_lock(&robust);
+		if (rc == EOWNERDEAD)
+			pthread_mutex_consistent(&robust);
+		pthread_mutex_unlock(&robust);
+		printf("lock: %s\n", rc == EOWNERDEAD ? "EOWNERDEAD" : strerror(rc));
 	} else {
 		fprintf(stderr, "usage: misuse SCENARIO\n");
 		return 2;
