@@ -288,6 +288,10 @@ int lw_report(struct lw_model *m, struct lw_report_opts *o)
 		}
 		new_errors += f->severity == LW_SEV_ERROR && !f->baseline;
 	}
+	if (fs.unlisted_warn_cycles)
+		lw_msg_warning("%zu more lock-order cycle%s that cannot deadlock not listed (the "
+			       "first 20 are)", fs.unlisted_warn_cycles,
+			       fs.unlisted_warn_cycles == 1 ? "" : "s");
 	if (fs.truncated_sccs)
 		lw_msg_warning("%zu group%s of locks had too many cycles to list: only the first "
 			       "1000 per group are reported", fs.truncated_sccs,

@@ -13,7 +13,9 @@
 /* At most this many cycles are reported per strongly connected component. */
 #define MAX_CYCLES_PER_SCC 1000
 /* Choices of observations tried per cycle, in each of the two searches. */
-#define CHOICE_BUDGET 1000000u
+#define CHOICE_BUDGET 1000000u      /* choices tried to show a cycle can deadlock */
+#define EXPLAIN_BUDGET 20000u       /* choices tried to explain why one cannot */
+#define MAX_WARN_CYCLES 20u         /* warning-level cycles listed; the rest are counted */
 
 /* One acquisition that makes an edge: acqs[acq] took `to` while holding held[held]. */
 struct obs {
@@ -48,6 +50,7 @@ struct cycles {
 	LW_VEC(struct class_edge) cedges;
 	struct lw_map       cedge_ids;
 	uint32_t           *self_dir[2];    /* per class: an instance edge low->high, high->low, +1 */
+	unsigned            n_warn_cycles;  /* warning-level cycles listed so far */
 };
 
 /* ---- building the lock graph ---- */
@@ -64,9 +67,36 @@ static uint32_t edge_for(struct cycles *c, uint32_t from, uint32_t to)
 	return i;
 }
 
+/*
+ * What judging a cycle looks at in one observation: the thread, the acquisition's mode and
+ * whether it could block, the mode the held lock was held in, and the other locks held (a
+ * possible gate).  Observations alike in all of these judge alike: an edge keeps one of
+ * each, so the search over a cycle's choices stays small on programs (servers) that take
+ * the same locks from many call sites.
+ */
+static uint64_t judge_key(const struct lw_acq *a, uint32_t k)
+{
+	uint64_t h = (uint64_t)a->tid * 0x9e3779b97f4a7c15ULL;
+
+	h ^= ((uint64_t)a->mode << 40) ^ ((uint64_t)(a->flags & (LW_ACQF_TRY | LW_ACQF_TIMED)) << 44) ^
+	     ((uint64_t)a->held[k].mode << 48);
+	for (uint32_t i = 0; i < a->n_held; i++) {
+		uint64_t x = ((uint64_t)a->held[i].lock << 8 | a->held[i].mode) + 0x632be59bd9b4e019ULL;
+
+		if (i == k)
+			continue;
+		x ^= x >> 31;
+		x *= 0xbf58476d1ce4e5b9ULL;
+		x ^= x >> 29;
+		h ^= x;
+	}
+	return h ? h : 1;
+}
+
 static void build_edges(struct cycles *c)
 {
 	struct lw_model *m = c->m;
+	struct lw_map seen = { 0 };
 
 	for (uint32_t ai = 0; ai < m->acqs.n; ai++) {
 		const struct lw_acq *a = &m->acqs.v[ai];
@@ -84,13 +114,19 @@ static void build_edges(struct cycles *c)
 				continue;
 			{
 				uint32_t ei = edge_for(c, h->lock, a->lock);
+				uint32_t dummy;
+				uint64_t key = judge_key(a, k);
 
 				e = &c->edges.v[ei];
+				e->count += a->count;
+				if (lw_map_get(&seen, ei, key, &dummy))
+					continue;
+				lw_map_put(&seen, ei, key, 1);
 			}
 			lw_vec_push(&e->obs, ((struct obs){ ai, k }));
-			e->count += a->count;
 		}
 	}
+	lw_map_free(&seen);
 }
 
 /* ---- judging one cycle ---- */
@@ -217,13 +253,12 @@ static unsigned step_violations(struct judge *j, size_t i, uint32_t o, unsigned 
  * with the fewest violations (branch and bound).  With limit 0 it only accepts a choice
  * without violations.  Returns true if a choice with score 0 was found.
  */
-static bool search(struct judge *j, unsigned limit)
+static bool search(struct judge *j, unsigned limit, unsigned budget)
 {
 	size_t n = j->n, depth = 0;
 	uint32_t *cursor = lw_xcalloc(n, sizeof(uint32_t));
 	unsigned *score = lw_xcalloc(n + 1, sizeof(unsigned));
 	unsigned (*v)[V_COUNT] = lw_xcalloc(n + 1, sizeof(*v));
-	unsigned budget = CHOICE_BUDGET;
 	bool zero = false;
 
 	while (budget) {
@@ -483,6 +518,22 @@ static uint64_t edge_first_seq(const struct cycles *c, uint32_t ei)
 	return best;
 }
 
+/* Whether every observation of every edge of the cycle comes from one and the same thread. */
+static bool one_thread(const struct cycles *c, const uint32_t *cyc, size_t n)
+{
+	const struct lw_model *m = c->m;
+	uint32_t tid = m->acqs.v[c->edges.v[cyc[0]].obs.v[0].acq].tid;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct edge *e = &c->edges.v[cyc[i]];
+
+		for (size_t k = 0; k < e->obs.n; k++)
+			if (m->acqs.v[e->obs.v[k].acq].tid != tid)
+				return false;
+	}
+	return true;
+}
+
 static int on_instance_cycle(void *arg, const uint32_t *found, size_t n)
 {
 	struct cycles *c = arg;
@@ -511,11 +562,30 @@ static int on_instance_cycle(void *arg, const uint32_t *found, size_t n)
 	j.best = lw_xcalloc(n, sizeof(uint32_t));
 	for (size_t i = 0; i < n; i++)
 		c->in_cycle[c->edges.v[cyc[i]].from] = true;
-	feasible = search(&j, 0);
-	if (!feasible) {
-		j.best_score = ~0u;
-		search(&j, ~0u - 1);
+	if (one_thread(c, cyc, n)) {
+		/* Every observation of every edge is one thread's: no choice can deadlock,
+		 * and the first is as good an illustration as any. */
+		feasible = false;
+		j.best_score = 1;
+		j.best_v[V_SINGLE_THREAD] = 1;
+	} else {
+		feasible = search(&j, 0, CHOICE_BUDGET);
+		if (!feasible) {
+			j.best_score = ~0u;
+			search(&j, ~0u - 1, EXPLAIN_BUDGET);
+		}
 	}
+	if (!feasible && c->n_warn_cycles >= MAX_WARN_CYCLES) {
+		c->fs->unlisted_warn_cycles++;
+		for (size_t i = 0; i < n; i++)
+			c->in_cycle[c->edges.v[cyc[i]].from] = false;
+		remember_classes(c, cyc, n);
+		free(j.pick);
+		free(j.best);
+		free(cyc);
+		return 0;
+	}
+	c->n_warn_cycles += !feasible;
 	f = lw_finding_new(c->fs, LW_FIND_LOCK_ORDER_CYCLE, feasible ? LW_SEV_ERROR : LW_SEV_WARNING,
 			   m, j.proc);
 	fill_cycle(f, c, cyc, j.best, n, j.proc);

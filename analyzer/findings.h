@@ -129,6 +129,7 @@ struct lw_findings {
 	LW_VEC(struct lw_finding *) v;
 	size_t n_processes;
 	size_t truncated_sccs;       /* components whose cycles were not all enumerated */
+	size_t unlisted_warn_cycles;   /* warning-level cycles beyond the listed ones */
 	size_t n_suppressed;         /* findings dropped by --suppressions */
 };
 

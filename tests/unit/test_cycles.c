@@ -470,3 +470,22 @@ Test(cycles, misuse_records)
 	cr_assert_eq(count(LW_FIND_MISUSE, LW_SEV_WARNING), 1);
 	cr_assert(strstr(fs.v.v[0]->message, "which was not locked"), "%s", fs.v.v[0]->message);
 }
+
+/* One thread nesting 512 locks around a ring in eight strides: a thousand cycles that cannot
+ * deadlock.  Judged fast (the one-thread rule needs no search), and only the first 20 are
+ * listed; the rest are counted. */
+Test(cycles, many_one_thread_cycles_are_judged_fast_and_listed_briefly, .timeout = 30)
+{
+	const uint32_t n = 512;
+
+	for (uint32_t r = 0; r < 8; r++)
+		for (uint32_t i = 0; i < n; i++)
+			tb_edge(&b, 1, 0x100000 + (uint64_t)i * 64,
+				0x100000 + (uint64_t)((i + 1 + 7 * r) % n) * 64);
+	analyze();
+	cr_assert_eq(count(LW_FIND_LOCK_ORDER_CYCLE, LW_SEV_ERROR), 0);
+	cr_assert_eq(count(LW_FIND_LOCK_ORDER_CYCLE, LW_SEV_WARNING), 20);
+	cr_assert_gt(fs.unlisted_warn_cycles, 0);
+	for (size_t i = 0; i < fs.v.n; i++)
+		cr_assert_eq(fs.v.v[i]->reason, LW_REASON_SINGLE_THREAD);
+}
