@@ -308,6 +308,26 @@ void lw_release_checked(struct lw_thread *t, const void *addr, uintptr_t site)
 	}
 }
 
+/* Whether glibc's own lock word says the lock is taken (the fields are in the public
+ * <bits/struct_mutex.h> and <bits/struct_rwlock.h>; a spinlock is an int). */
+static bool lock_word_taken(const void *addr, uint16_t kind)
+{
+	switch (kind) {
+	case LW_LOCK_MUTEX:
+		return __atomic_load_n(&((const pthread_mutex_t *)addr)->__data.__lock,
+				       __ATOMIC_ACQUIRE) != 0;
+	case LW_LOCK_RWLOCK: {
+		const pthread_rwlock_t *rw = addr;
+		return __atomic_load_n(&rw->__data.__cur_writer, __ATOMIC_ACQUIRE) != 0 ||
+		       (__atomic_load_n(&rw->__data.__readers, __ATOMIC_ACQUIRE) >> 3) != 0;
+	}
+	case LW_LOCK_SPIN:
+		return __atomic_load_n((const int *)addr, __ATOMIC_ACQUIRE) != 0;
+	default:
+		return true;
+	}
+}
+
 void lw_check_destroy(struct lw_thread *t, const void *addr, uint16_t kind, uintptr_t site)
 {
 	struct lw_held_ent *e = NULL;
@@ -318,6 +338,10 @@ void lw_check_destroy(struct lw_thread *t, const void *addr, uint16_t kind, uint
 		struct lw_thread *o = mine ? t : holder_of(t, (uintptr_t)addr, &e);
 		if (mine)
 			e = mine;
+		/* Another thread's books lag its real unlock a little (they are kept after
+		 * it): believe them only if the lock itself says it is taken. */
+		if (o && o != t && !lock_word_taken(addr, kind))
+			o = NULL;
 		if (o)
 			lw_misuse(t, LW_MISUSE_DESTROY_LOCKED, kind, (uintptr_t)addr, gen,
 				  lw_site_stack(site), o->tid, e->stack, 0);
