@@ -19,6 +19,11 @@ SAMPLES      := $(patsubst samples/%.c,$(B)/samples/%,$(wildcard samples/*.c))
 BENCHES      := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 INTEG_TESTS  := $(patsubst tests/integration/%.c,$(B)/tests/%,$(wildcard tests/integration/test_*.c))
+# Unit and integration tests build into one directory: a shared name would hide one of them.
+DUP_TESTS    := $(filter $(notdir $(wildcard tests/unit/test_*.c)),$(notdir $(wildcard tests/integration/test_*.c)))
+ifneq ($(DUP_TESTS),)
+$(error tests/unit and tests/integration both have $(DUP_TESTS): give each test file its own name)
+endif
 TEST_PROGS   := $(patsubst tests/programs/%.c,$(B)/tests/programs/%,$(filter-out tests/programs/lib%.c,$(wildcard tests/programs/*.c))) \
                 $(patsubst tests/programs/%.c,$(B)/tests/programs/%.so,$(wildcard tests/programs/lib*.c))
 

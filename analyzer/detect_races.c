@@ -398,7 +398,10 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 			uint64_t check_seq = c->p->accesses.v[cd.access].seq;
 
 			g->cands.v[i] = g->cands.v[--g->cands.n];
-			if (!same_section(c, cd.access, ai)) {
+			/* A thread that waited on a condition between the two looked again
+			 * because it expected a change: `while (!ready) pthread_cond_wait(...)`
+			 * is the fix for check-then-act, not an instance of it. */
+			if (!same_section(c, cd.access, ai) && hb->t[ti].cond_wake <= check_seq) {
 				uint8_t m2 = granule_mask(&c->p->accesses.v[cd.access], gk) | mask;
 				size_t k;
 

@@ -171,6 +171,7 @@ static void sync_op(struct lw_hb *hb, uint32_t ti, const struct lw_sync *s)
 		break;
 	case LW_SYNC_COND_WAKE:
 		vc_join(t->vc, obj(hb, s->addr)->w, hb->n);
+		t->cond_wake = s->seq;
 		break;
 	case LW_SYNC_BARRIER_ARRIVE: {
 		size_t at;

@@ -400,3 +400,47 @@ Test(atomicity, json_and_text_shape)
 	cr_assert(strstr(text, "act: write of 4 bytes"), "%s", text);
 	free(text);
 }
+
+/* while (!ready) pthread_cond_wait(&cv, &m): the waiter reads the flag, waits (the mutex is
+ * released), the other thread sets it and signals, the waiter reads it again.  Looking again
+ * after a condition wait is how a check is done right, not a check-then-act. */
+Test(atomicity, a_recheck_after_a_condition_wait_is_clean)
+{
+	struct tb b;
+
+	start(&b);
+	tb_lock(&b, 2, M);
+	tb_read(&b, 2, BAL, CHECK);
+	tb_unlock(&b, 2, M);                 /* pthread_cond_wait releases the mutex... */
+	tb_lock(&b, 3, M);
+	tb_write(&b, 3, BAL, STORE);
+	tb_sync(&b, 3, LW_SYNC_COND_SIGNAL, 0x7000);
+	tb_unlock(&b, 3, M);
+	tb_lock(&b, 2, M);                   /* ...and takes it again on the way out */
+	tb_sync(&b, 2, LW_SYNC_COND_WAKE, 0x7000);
+	tb_read(&b, 2, BAL, CHECK);
+	tb_unlock(&b, 2, M);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 0);
+}
+
+/* The same reads without the condition wait in between are a read-write-read interleaving. */
+Test(atomicity, a_recheck_without_a_wait_is_a_violation)
+{
+	struct tb b;
+
+	start(&b);
+	tb_lock(&b, 2, M);
+	tb_read(&b, 2, BAL, CHECK);
+	tb_unlock(&b, 2, M);
+	tb_lock(&b, 3, M);
+	tb_write(&b, 3, BAL, STORE);
+	tb_unlock(&b, 3, M);
+	tb_lock(&b, 2, M);
+	tb_read(&b, 2, BAL, CHECK);
+	tb_unlock(&b, 2, M);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 1);
+}
