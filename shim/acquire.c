@@ -78,20 +78,25 @@ static uint64_t held_hash(struct lw_thread *t)
 
 /* Returns true the first time this thread sees key in this trace (thread-local cache in
  * front of the process-wide set). */
-static bool first_time(struct lw_thread *t, uint64_t key)
+/* Whether key is in the thread's own cache of recent keys; puts it there if not. */
+static inline bool seen_by_thread(struct lw_thread *t, uint64_t key)
 {
-	/* Two ways per set, the newer first, so two hot keys that share a set both stay. */
 	uint64_t *set = &t->seen[(key & (LW_DEDUP_CACHE / 2 - 1)) * 2];
 	if (LW_LIKELY(set[0] == key))
-		return false;
+		return true;
 	if (set[1] == key) {
 		set[1] = set[0];
 		set[0] = key;
-		return false;
+		return true;
 	}
 	set[1] = set[0];
 	set[0] = key;
-	return lw_dedup_insert(key);
+	return false;
+}
+
+static bool first_time(struct lw_thread *t, uint64_t key)
+{
+	return !seen_by_thread(t, key) && lw_dedup_insert(key);
 }
 
 /* Returns the stack id of a call site, from the thread's own cache when it can. */
@@ -113,6 +118,7 @@ bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr, 
 	if (LW_UNLIKELY(!l))
 		return false;
 	a->t = t;
+	a->l = l;
 	a->addr = (uintptr_t)addr;
 	a->gen = __atomic_load_n(&l->gen, __ATOMIC_ACQUIRE);
 	a->foreign = __atomic_load_n(&l->foreign, __ATOMIC_RELAXED);
@@ -167,9 +173,20 @@ void lw_acq_commit(const struct lw_acq *a)
 		uint64_t key = lw_mix64((a->addr * 0x9e3779b97f4a7c15ULL) ^
 					((uint64_t)t->tid << 40 | (uint64_t)a->gen << 8 |
 					 (uint64_t)a->mode << 4 | a->flags) ^
-					((uint64_t)a->stack * 0xc2b2ae3d27d4eb4fULL) ^ held_hash(t));
-		if (first_time(t, key))
-			write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
+					((uint64_t)a->stack * 0xc2b2ae3d27d4eb4fULL) ^ held_hash(t) ^
+					((uint64_t)lw_trace_epoch << 56));
+		uint64_t *memo = a->l->seen;
+		if (!seen_by_thread(t, key) &&
+		    __atomic_load_n(&memo[0], __ATOMIC_RELAXED) != key &&
+		    __atomic_load_n(&memo[1], __ATOMIC_RELAXED) != key) {
+			if (lw_dedup_insert(key))
+				write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
+			/* Only a key the set has is remembered here, and only after the
+			 * thread's own cache missed, so a hot loop never writes the shared
+			 * line (the trace epoch is in the key: a fork child's new trace
+			 * misses and writes its own). */
+			__atomic_store_n(&memo[key & 1], key, __ATOMIC_RELAXED);
+		}
 	}
 	if (LW_UNLIKELY(t->n_held == t->cap_held) && !held_grow(t))
 		return;

@@ -172,6 +172,10 @@ struct lw_lock {
 	uint32_t init_stack;
 	uint32_t foreign;            /* unlocks by a thread that did not hold it (atomic) */
 	uint32_t pad;
+	/* The last two acquisition keys (see acquire.c) taken of this lock: a loop that walks
+	 * more locks than a thread's own cache holds finds its keys here, on the line the
+	 * lookup already read, instead of in the process-wide set. */
+	uint64_t seen[2];
 };
 
 /* Shim-internal lock flag (never written to the trace). */
@@ -335,6 +339,7 @@ LW_HIDDEN void lw_threads_reset_after_fork(struct lw_thread *self);
  * committed after it succeeded. */
 struct lw_acq {
 	struct lw_thread *t;
+	struct lw_lock *l;
 	uintptr_t addr;
 	uint32_t gen, stack, foreign;
 	uint16_t kind, mode, flags;
