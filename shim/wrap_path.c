@@ -67,6 +67,23 @@ static size_t base_dir(int dirfd, char *dir, size_t cap)
 	return (size_t)n;
 }
 
+/* In the dependencies level a path call is written the first time this thread makes it on
+ * this path from this site with this outcome, like an acquisition: a program that stats a
+ * file in a loop does not grow its trace. */
+static bool first_path_call(struct lw_thread *t, const char *dir, const char *path, uint16_t op,
+			    bool ok, uintptr_t site)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (const char *p = dir; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	h = (h ^ '/') * 0x100000001b3ULL;
+	for (const char *p = path; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	return lw_dedup_insert(lw_mix64(h ^ ((uint64_t)t->tid << 40) ^ ((uint64_t)op << 32) ^
+					((uint64_t)ok << 31) ^ (site * 0x9e3779b97f4a7c15ULL) ^
+					((uint64_t)lw_trace_epoch << 56)));
+}
+
 /* Records op on path (relative to dirfd) with the call's result; err is the call's errno.
  * Leaves errno as it found it.  Cannot fail: a record that cannot be written is dropped. */
 static void note_path(int dirfd, const char *path, uint16_t op, int result, uintptr_t site)
@@ -86,6 +103,12 @@ static void note_path(int dirfd, const char *path, uint16_t op, int result, uint
 	size_t len = dlen + sep + plen;
 	if (len > UINT16_MAX)
 		len = UINT16_MAX;       /* cut: the path cannot be resolved anyway */
+	if (lw_opt.level == LW_LEVEL_DEPENDENCIES && !first_path_call(t, dlen ? dir : "", path, op,
+								       result >= 0, site)) {
+		lw_leave();
+		errno = err;
+		return;
+	}
 	uint32_t size = LW_REC_ALIGN((uint32_t)(sizeof(struct lw_rec_path) + len));
 	struct lw_rec_path *r = lw_trace_reserve(size);
 	if (r) {

@@ -117,3 +117,40 @@ Test(path_calls, results_errno_and_records, .timeout = 60)
 	lw_rmtree(dir);
 	free(dir);
 }
+
+/* Path records in a trace of stat_loop run with these options. */
+static int path_records(const char *level)
+{
+	char *dir = lw_tmpdir(), opt[PATH_MAX], dump[PATH_MAX], trace[2 * PATH_MAX] = "";
+	snprintf(opt, sizeof(opt), "LOCKWATCH_OPTIONS=trace_dir=%s/t level=%s", dir, level);
+	snprintf(dump, sizeof(dump), "%s/dump.out", dir);
+	const char *env[] = { "LD_PRELOAD=" LW_SHIM, opt, NULL };
+	const char *argv[] = { "build/tests/programs/stat_loop", "1000", NULL };
+	cr_assert_eq(lw_spawn(argv, env, NULL, NULL, 20000), 0);
+	char tdir[PATH_MAX];
+	snprintf(tdir, sizeof(tdir), "%s/t", dir);
+	DIR *d = opendir(tdir);
+	cr_assert_not_null(d);
+	for (struct dirent *e; (e = readdir(d));)
+		if (strstr(e->d_name, ".trace"))
+			snprintf(trace, sizeof(trace), "%s/%s", tdir, e->d_name);
+	closedir(d);
+	const char *dargv[] = { LW_BIN, "dump", trace, NULL };
+	cr_assert_eq(lw_spawn(dargv, NULL, dump, NULL, 20000), 0);
+	char *text = lw_slurp(dump);
+	int n = 0;
+	for (char *p = text; (p = strstr(p, " path tid ")); p++)
+		n++;
+	free(text);
+	lw_rmtree(dir);
+	free(dir);
+	return n;
+}
+
+/* The dependencies level writes a path call once per thread, path, site and outcome, so a
+ * stat in a loop does not grow the trace; the full level writes every call. */
+Test(path_calls, a_loop_of_stats_is_written_once_in_the_dependencies_level, .timeout = 60)
+{
+	cr_assert_eq(path_records("dependencies"), 2);
+	cr_assert_eq(path_records("full"), 1001);
+}
