@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lw_shim.h"
@@ -16,15 +17,20 @@ static struct {
 	int fd;
 	dev_t dev;
 	ino_t ino;
-	char *map;                   /* the whole [0, limit) range, mapped once */
+	char path[sizeof lw_opt.trace_dir + 64]; /* absolute, to reopen the file by */
+	lw_spin_t grow_lock;
+	int broken;                  /* atomic: growing failed, stop writing */
+	/* Read by every record, written rarely: a cache line of their own, away from the
+	 * counters every thread writes. */
+	char *map __attribute__((aligned(64))); /* the whole [0, limit) range, mapped once */
 	uint64_t limit;
-	uint64_t tail;               /* next free offset (atomic) */
 	uint64_t size;               /* bytes allocated in the file (atomic) */
 	int closed;                  /* atomic */
-	int broken;                  /* atomic: growing failed, stop writing */
-	lw_spin_t grow_lock;
-	uint64_t seq;                /* atomic event counter */
-	char path[sizeof lw_opt.trace_dir + 64]; /* absolute, to reopen the file by */
+	/* Written by every record: the event counter and the tail side by side, since a thread
+	 * takes both, one after the other. */
+	uint64_t seq __attribute__((aligned(64))); /* atomic event counter */
+	uint64_t tail;               /* next free offset (atomic) */
+	char pad[48];
 } W = { .fd = -1 };
 
 static struct lw_trace_header *header(void)
@@ -99,11 +105,10 @@ static int trace_fd(void)
 	return fd;
 }
 
-/* Makes sure the file has at least `need` bytes.  Returns true when it has. */
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
-#define LW_WINDOW (16u << 20)
+#define LW_WINDOW (2u << 20)
 
 /* A full-level trace is written fast and far: fault the start of a newly grown region in
  * one call rather than page by page under the program's locks, and take pages well behind
@@ -122,7 +127,10 @@ static void fault_ahead_and_drop_behind(uint64_t from, uint64_t to)
 	}
 }
 
-static bool grow(uint64_t need)
+/* Makes sure the file has at least `need` bytes.  Returns true when it has.  With `ahead`,
+ * grows the file early, before a writer needs the room: returns at once when another thread
+ * is growing it, and a failure only leaves the writers to find it when they get there. */
+static bool grow(uint64_t need, bool ahead)
 {
 	int saved = errno;
 	while (__atomic_load_n(&W.size, __ATOMIC_ACQUIRE) < need) {
@@ -130,13 +138,18 @@ static bool grow(uint64_t need)
 			errno = saved;
 			return false;
 		}
-		if (!lw_spin_trylock(&W.grow_lock))
+		if ((ahead && __atomic_load_n(&W.grow_lock.v, __ATOMIC_RELAXED)) ||
+		    !lw_spin_trylock(&W.grow_lock)) {
+			if (ahead)
+				break;
+			sched_yield();
 			continue;
+		}
 		uint64_t size = __atomic_load_n(&W.size, __ATOMIC_RELAXED);
 		if (size < need) {
 			uint64_t want = (need + LW_GROW_STEP - 1) / LW_GROW_STEP * LW_GROW_STEP;
-			/* Double, up to steps of 16 MiB: few grows for a small trace, and a fast one
-			 * drops the pages behind it often enough to keep its memory bounded. */
+			/* Double, up to steps of LW_WINDOW: few grows for a small trace, and a fast
+			 * one drops the pages behind it often enough to keep its memory bounded. */
 			uint64_t step = size < LW_WINDOW ? size : LW_WINDOW;
 			if (want < size + step && size + step <= W.limit)
 				want = size + step;
@@ -148,6 +161,10 @@ static bool grow(uint64_t need)
 				want = fsize & ~(uint64_t)(LW_GROW_STEP - 1);
 			int err = 0;
 			int fd = trace_fd();
+			if (ahead && want < need) {
+				lw_spin_unlock(&W.grow_lock);
+				break;
+			}
 			if (want < need)
 				err = EFBIG;
 			else if (fd < 0)
@@ -181,10 +198,14 @@ void *lw_trace_reserve(uint32_t size)
 			__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELAXED);
 		return NULL;
 	}
-	if (LW_UNLIKELY(off + size > __atomic_load_n(&W.size, __ATOMIC_ACQUIRE)) && !grow(off + size)) {
+	uint64_t have = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
+	if (LW_UNLIKELY(off + size > have) && !grow(off + size, false)) {
 		__atomic_add_fetch(&header()->dropped, 1, __ATOMIC_RELAXED);
 		return NULL;
 	}
+	/* Past half the last step: grow now, so that no writer waits for it later. */
+	if (LW_UNLIKELY(off + size + LW_WINDOW / 2 > have) && have < W.limit)
+		grow(off + size + LW_WINDOW / 2, true);
 	return W.map + off;
 }
 
