@@ -59,9 +59,10 @@ $(B)/lib/liblockwatch.so: $(SHIM_OBJ) shim/liblockwatch.map
 
 # Hook mode: no-op hooks a program built by `lockwatch cc` links against, so that it runs
 # without lockwatch; the preloaded shim's definitions win over these.
-$(B)/lib/liblockwatch-hooks.so: hooks/lw_hooks_stub.c
+$(B)/lib/liblockwatch-hooks.so: $(wildcard hooks/*.c) $(wildcard hooks/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -fvisibility=hidden $(LDFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -fvisibility=hidden $(LDFLAGS) -o $@ \
+		$(filter %.c,$^)
 
 # Hook-mode programs for the tests (tests/integration/test_hooks.c): the race samples and
 # tests/hooks/*.c, built with `lockwatch cc` (clang).

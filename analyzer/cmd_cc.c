@@ -33,6 +33,13 @@
  * (sequentially consistent), which can hide a race, never invent one.
  */
 
+/* The allocation functions whose calls in the program the link routes to liblockwatch's
+ * __wrap_* (shim/hooks_heap.c; forwarding stubs in hooks/lw_hooks_heap_stub.c). */
+#define LW_CC_WRAP_ALLOC                                                                      \
+	"-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=reallocarray,"                 \
+	"--wrap=aligned_alloc,--wrap=memalign,--wrap=posix_memalign,--wrap=strdup,"           \
+	"--wrap=strndup"
+
 static void cc_usage(FILE *out)
 {
 	fputs("usage: lockwatch cc [CLANG ARGS...]\n\n"
@@ -539,6 +546,9 @@ static int cc_run(int argc, char **argv)
 			add(&fin, l);
 			add(&fin, "-llockwatch-hooks");
 			add(&fin, r);
+			/* The program's own allocation calls go through lockwatch, which names
+			 * each heap block after the place that allocated it. */
+			add(&fin, LW_CC_WRAP_ALLOC);
 			free(l);
 			free(r);
 		}

@@ -47,6 +47,7 @@ size_t lw_rec_fixed_size(uint32_t kind)
 	case LW_REC_ACCESS:       return sizeof(struct lw_rec_access);
 	case LW_REC_SYNC:         return sizeof(struct lw_rec_sync);
 	case LW_REC_WATCH:        return sizeof(struct lw_rec_watch);
+	case LW_REC_ALLOC:        return sizeof(struct lw_rec_alloc);
 	default:                  return 0;
 	}
 }
@@ -61,6 +62,7 @@ const char *lw_rec_kind_name(uint32_t kind)
 		[LW_REC_SEM_LOCKLIKE] = "sem-locklike", [LW_REC_DEADLOCK] = "deadlock",
 		[LW_REC_MISUSE] = "misuse", [LW_REC_PATH] = "path",
 		[LW_REC_ACCESS] = "access", [LW_REC_SYNC] = "sync", [LW_REC_WATCH] = "watch",
+		[LW_REC_ALLOC] = "alloc",
 	};
 
 	if (kind < sizeof(names) / sizeof(names[0]) && names[kind])
@@ -155,6 +157,20 @@ static const char *check_body(const unsigned char *p, uint32_t kind, uint32_t si
 			return "access record of 0 bytes";
 		if (!(r.flags & (LW_ACCESS_READ | LW_ACCESS_WRITE)))
 			return "access record that is neither a read nor a write";
+		return NULL;
+	}
+	case LW_REC_ALLOC: {
+		struct lw_rec_alloc r;
+
+		memcpy(&r, p, sizeof(r));
+		if (r.size == 0)
+			return "alloc record of a 0-byte block";
+		if (r.fn == 0 || r.fn > LW_ALLOC_FN_MAX) {
+			snprintf(buf, buflen, "alloc record with unknown function %u", r.fn);
+			return buf;
+		}
+		if (r.addr + r.size < r.addr)
+			return "alloc record whose block wraps around the address space";
 		return NULL;
 	}
 	case LW_REC_WATCH: {

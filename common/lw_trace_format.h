@@ -75,7 +75,8 @@ enum lw_rec_kind {
 	LW_REC_SYNC         = 14,    /* full level: other happens-before operations */
 	LW_REC_PATH         = 15,    /* a file-system check or create on a path */
 	LW_REC_WATCH        = 16,    /* a watched variable: address, size, name */
-	LW_REC_KIND_MAX     = 16,
+	LW_REC_ALLOC        = 17,    /* hook mode: the program allocated a heap block */
+	LW_REC_KIND_MAX     = 17,
 };
 
 /* What a lock is; a lock's identity is (addr, gen). */
@@ -354,6 +355,32 @@ struct lw_rec_path {
 	int32_t  err;                /* errno when it failed */
 	uint32_t stack;
 	uint32_t pad;
+	uint64_t seq;
+};
+
+/* Hook mode: a heap block the program allocated, seen through the link-time wrappers
+ * `lockwatch cc` puts around its calls (ld --wrap).  Accesses to [addr, addr+size) after
+ * seq are to this block; accesses there before it were to an earlier block, which the
+ * allocator handed back: they never race with this block's. */
+enum lw_alloc_fn {
+	LW_ALLOC_MALLOC   = 1,       /* malloc */
+	LW_ALLOC_CALLOC   = 2,       /* calloc */
+	LW_ALLOC_REALLOC  = 3,       /* realloc, reallocarray: a new block, contents copied */
+	LW_ALLOC_ALIGNED  = 4,       /* aligned_alloc, posix_memalign, memalign */
+	LW_ALLOC_STRDUP   = 5,       /* strdup, strndup */
+	LW_ALLOC_FN_MAX   = 5,
+};
+
+struct lw_rec_alloc {
+	struct lw_rec_head head;
+	uint32_t tid;
+	uint16_t fn;                 /* enum lw_alloc_fn */
+	uint16_t pad;
+	uint64_t addr;
+	uint64_t size;               /* bytes asked for (>= 1) */
+	uint64_t pc;                 /* the call's return address in the program */
+	uint32_t stack;              /* 0 when none could be taken */
+	uint32_t pad2;
 	uint64_t seq;
 };
 

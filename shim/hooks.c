@@ -343,3 +343,32 @@ LW_EXPORT void __lockwatch_cov_atomic_rmw(void *p, uint64_t size)
 	hook_slow((uintptr_t)p, size > 16 ? 16 : (unsigned)size,
 		  LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, LW_PC());
 }
+
+/* Forgets the owners of the cells of [addr, addr+size): a block the allocator just handed
+ * out starts with no owner, whoever used the memory before.  A large range's whole pages of
+ * cells go back to the kernel instead of being cleared. */
+void lw_hooks_forget(uintptr_t addr, size_t size)
+{
+	uint64_t first = addr >> 3, last = (addr + size - 1) >> 3;
+
+	if (!__atomic_load_n(&hooks_on, __ATOMIC_ACQUIRE) || size == 0 || last < first)
+		return;
+	uint64_t n = last - first + 1 < LW_CELL_COUNT ? last - first + 1 : LW_CELL_COUNT;
+	uint64_t i = first & LW_CELL_MASK;
+	while (n) {
+		uint64_t run = LW_CELL_COUNT - i < n ? LW_CELL_COUNT - i : n;
+		struct lw_cell *c = &shadow[i], *end = c + run;
+		uintptr_t lo = ((uintptr_t)c + 4095) & ~(uintptr_t)4095;
+		uintptr_t hi = (uintptr_t)end & ~(uintptr_t)4095;
+		if (run * sizeof *c >= (64u << 10) && hi > lo) {
+			memset(c, 0, lo - (uintptr_t)c);
+			madvise((void *)lo, hi - lo, MADV_DONTNEED);
+			memset((void *)hi, 0, (uintptr_t)end - hi);
+		} else {
+			for (; c < end; c++)
+				__atomic_store_n(&c->state, 0, __ATOMIC_RELAXED);
+		}
+		n -= run;
+		i = 0;
+	}
+}

@@ -418,6 +418,8 @@ LW_HIDDEN bool lw_hooks_referenced(void);
 LW_HIDDEN void lw_hooks_init(void);
 /* In a fork() child: forgets every location's owner (the child's threads are new). */
 LW_HIDDEN void lw_hooks_after_fork(void);
+/* A heap block was handed out at [addr, addr+size): its cells forget their owners. */
+LW_HIDDEN void lw_hooks_forget(uintptr_t addr, size_t size);
 
 /* ---- access sources (watch.c, watch_trap.c, annotate.c) ---- */
 /* Adds the value of a watch= option (names or 0xADDR:SIZE, comma-separated). */
