@@ -55,6 +55,7 @@ struct gap {
 };
 
 struct granule {
+	uint64_t                  key;       /* address >> 3 */
 	LW_VEC(struct shadow_ent) ents;
 	LW_VEC(struct cand)       cands;
 	LW_VEC(struct gap)        gaps;
@@ -119,29 +120,61 @@ static struct granule *granule(struct race_ctx *c, uint64_t gk)
 
 	if (!lw_map_get(&c->gidx, gk, 0, &i)) {
 		i = (uint32_t)c->g.n;
-		lw_vec_push(&c->g, ((struct granule){ 0 }));
+		lw_vec_push(&c->g, ((struct granule){ .key = gk }));
 		lw_map_put(&c->gidx, gk, 0, i);
 	}
 	return &c->g.v[i];
 }
 
 /* Names the variable at addr: watch name, ELF symbol, or the bare address.  Owned by c. */
-static const char *var_name(struct race_ctx *c, uint64_t addr)
+/* The heap block addr was in at seq, unless a watch names addr. */
+static const struct lw_alloc *block_of(struct race_ctx *c, uint64_t addr, uint64_t seq)
+{
+	if (lw_model_watch(c->m, c->proc, addr))
+		return NULL;
+	return lw_model_alloc(c->m, c->proc, addr, seq);
+}
+
+/* "heap block of 24 bytes from new_account", and ", offset 8" inside it: where the block was
+ * allocated, never its address, so that the same variable has the same name in every run. */
+static void block_name(struct race_ctx *c, const struct lw_alloc *b, uint64_t addr, char *buf,
+		       size_t len)
+{
+	struct lw_fstack st = lw_finding_pc_stack(c->m, c->proc, b->pc);
+	char from[256] = "an unknown place";
+
+	if (st.n && st.frames[0].function)
+		snprintf(from, sizeof(from), "%s", st.frames[0].function);
+	else if (st.n)
+		lw_fframe_format(&st.frames[0], from, sizeof(from));
+	lw_fstack_free(&st);
+	if (addr == b->addr)
+		snprintf(buf, len, "heap block of %" PRIu64 " bytes from %s", b->size, from);
+	else
+		snprintf(buf, len, "heap block of %" PRIu64 " bytes from %s, offset %" PRIu64,
+			 b->size, from, addr - b->addr);
+}
+
+static const char *var_name(struct race_ctx *c, uint64_t addr, uint64_t seq)
 {
 	const struct lw_watch *w = lw_model_watch(c->m, c->proc, addr);
+	const struct lw_alloc *b = w ? NULL : lw_model_alloc(c->m, c->proc, addr, seq);
+	uint32_t bk = b ? (uint32_t)(b - c->p->allocs.v) + 1 : 0;
 	char buf[512];
 	uint32_t i;
 
-	if (lw_map_get(&c->nidx, addr, 0, &i))
+	if (lw_map_get(&c->nidx, addr, bk, &i))
 		return c->names.v[i];
 	if (w && addr == w->addr)
 		snprintf(buf, sizeof(buf), "%s", w->name);
 	else if (w)
 		snprintf(buf, sizeof(buf), "%s+%" PRIu64, w->name, addr - w->addr);
+	else if (b)
+		block_name(c, b, addr, buf, sizeof(buf));
 	else if (!lw_symbolize_data(lw_model_symbolizer(c->m, c->proc), addr, buf, sizeof(buf),
 				    NULL, NULL))
 		snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
-	lw_map_put(&c->nidx, addr, 0, (uint32_t)c->names.n);
+	lw_map_put(&c->nidx, addr, bk, (uint32_t)c->names.n);
 	lw_vec_push(&c->names, lw_xstrdup(buf));
 	return c->names.v[c->names.n - 1];
 }
@@ -236,15 +269,29 @@ static void set_variable(struct race_ctx *c, struct lw_finding *f, const char *n
 {
 	const struct lw_watch *w = lw_model_watch(c->m, c->proc, a->addr);
 
+	const struct lw_alloc *b = block_of(c, a->addr, a->seq);
+
 	f->variable.name = lw_xstrdup(name);
 	f->variable.addr = w ? w->addr : a->addr;
 	f->variable.size = w ? w->size : a->size;
+	if (b) {
+		f->variable.heap = true;
+		f->variable.block_addr = b->addr;
+		f->variable.block_size = b->size;
+		f->variable.block_thread = b->tid;
+		f->variable.block_stack = b->stack ? lw_finding_stack(c->m, c->proc, b->stack)
+						   : lw_finding_pc_stack(c->m, c->proc, b->pc);
+		if (!f->variable.block_stack.n && b->pc)
+			f->variable.block_stack = lw_finding_pc_stack(c->m, c->proc, b->pc);
+		lw_finding_thread(f, c->m, c->proc, b->tid);
+	}
 }
 
 static void report_race(struct race_ctx *c, uint32_t first, uint32_t second)
 {
 	const struct lw_access *a = &c->p->accesses.v[first], *b = &c->p->accesses.v[second];
-	const char *var = var_name(c, a->addr > b->addr ? a->addr : b->addr);
+	const char *var = a->addr > b->addr ? var_name(c, a->addr, a->seq)
+					    : var_name(c, b->addr, b->seq);
 	uint64_t sa = site_of(a), sb = site_of(b);
 	bool wa = is_write(a), wb = is_write(b), is_new;
 	bool swap = sa > sb || (sa == sb && wa > wb);
@@ -305,7 +352,7 @@ static void report_atomicity(struct race_ctx *c, uint32_t check, uint32_t write,
 {
 	const struct lw_access *ca = &c->p->accesses.v[check], *wa = &c->p->accesses.v[write];
 	const struct lw_access *aa = &c->p->accesses.v[act];
-	const char *var = var_name(c, ca->addr);
+	const char *var = var_name(c, ca->addr, ca->seq);
 	bool is_new;
 	struct lw_finding **slot = dedup(c, LW_FIND_ATOMICITY, var, site_of(ca), false,
 					 site_of(aa), is_write(aa), &is_new);
@@ -466,6 +513,41 @@ static void on_access(struct lw_hb *hb, uint32_t ti, uint32_t ai, void *ctx)
 		on_granule(c, hb, ti, ai, gk, gk == first);
 }
 
+/* Empties a granule's history. */
+static void forget_granule(struct granule *g)
+{
+	for (size_t k = 0; k < g->cands.n; k++)
+		free(g->cands.v[k].vc);
+	g->cands.n = g->ents.n = g->gaps.n = 0;
+}
+
+/* A heap block was allocated: what its bytes saw before belonged to an earlier block, which
+ * the allocator took back before handing them out again (as ThreadSanitizer does, the
+ * allocator counts as synchronisation between the two blocks' users). */
+static void on_alloc(struct lw_hb *hb, uint32_t bi, void *ctx)
+{
+	struct race_ctx *c = ctx;
+	const struct lw_alloc *b = &c->p->allocs.v[bi];
+	uint64_t first = b->addr >> 3, last = (b->addr + b->size - 1) >> 3;
+	uint32_t i;
+
+	(void)hb;
+	if (last < first || !c->g.n)
+		return;
+	if (last - first < c->g.n) {
+		for (uint64_t gk = first;; gk++) {
+			if (lw_map_get(&c->gidx, gk, 0, &i))
+				forget_granule(&c->g.v[i]);
+			if (gk == last)
+				break;
+		}
+	} else {
+		for (size_t k = 0; k < c->g.n; k++)
+			if (c->g.v[k].key >= first && c->g.v[k].key <= last)
+				forget_granule(&c->g.v[k]);
+	}
+}
+
 /* Marks the loads of read-modify-writes: a read whose thread's next access to the same
  * granule is a write, with no synchronisation of that thread between them. */
 static void find_rmw_loads(struct race_ctx *c)
@@ -512,7 +594,7 @@ static void detect_process(struct lw_model *m, uint32_t proc, struct lw_findings
 	c.hn = lw_xcalloc(n, sizeof(uint32_t));
 	c.rmw_load = lw_xcalloc(n, sizeof(bool));
 	find_rmw_loads(&c);
-	lw_hb_replay(m, proc, on_access, &c);
+	lw_hb_replay(m, proc, on_access, on_alloc, &c);
 	for (size_t i = 0; i < c.g.n; i++) {
 		for (size_t k = 0; k < c.g.v[i].cands.n; k++)
 			free(c.g.v[i].cands.v[k].vc);

@@ -156,7 +156,7 @@ static void free_frame(struct lw_frame *fr)
 	free(fr->module);
 }
 
-static void free_stack(struct lw_fstack *st)
+void lw_fstack_free(struct lw_fstack *st)
 {
 	for (size_t i = 0; i < st->n; i++)
 		free_frame(&st->frames[i]);
@@ -173,26 +173,27 @@ static void free_finding(struct lw_finding *f)
 		free(f->locks.v[i].name);
 	free(f->locks.v);
 	for (size_t i = 0; i < f->edges.n; i++) {
-		free_stack(&f->edges.v[i].from_stack);
-		free_stack(&f->edges.v[i].to_stack);
+		lw_fstack_free(&f->edges.v[i].from_stack);
+		lw_fstack_free(&f->edges.v[i].to_stack);
 	}
 	free(f->edges.v);
 	for (size_t i = 0; i < f->threads.n; i++) {
 		struct lw_fthread *t = &f->threads.v[i];
 
 		free_frame(&t->start);
-		free_stack(&t->create_stack);
-		free_stack(&t->stack);
+		lw_fstack_free(&t->create_stack);
+		lw_fstack_free(&t->stack);
 		free(t->role);
 		for (size_t j = 0; j < t->n_held; j++)
-			free_stack(&t->held[j].stack);
+			lw_fstack_free(&t->held[j].stack);
 		free(t->held);
 		free(t->waiting_for);
 	}
 	free(f->threads.v);
 	free(f->variable.name);
+	lw_fstack_free(&f->variable.block_stack);
 	for (size_t i = 0; i < f->accesses.n; i++) {
-		free_stack(&f->accesses.v[i].stack);
+		lw_fstack_free(&f->accesses.v[i].stack);
 		free(f->accesses.v[i].locks);
 	}
 	free(f->accesses.v);

@@ -87,9 +87,16 @@ struct lw_fthread {
 
 /* A variable of a data-race or atomicity finding. */
 struct lw_fvariable {
-	char    *name;               /* watch name, ELF symbol ("balance", "accounts+8") or address */
+	char    *name;               /* watch name, ELF symbol ("balance", "accounts+8"), heap
+				      * block ("heap block of 24 bytes from new_account+8") or
+				      * address */
 	uint64_t addr;
 	uint64_t size;
+	bool     heap;               /* in a heap block the program allocated (hook mode): */
+	uint64_t block_addr;         /*   the block, */
+	uint64_t block_size;
+	uint32_t block_thread;       /*   the thread that allocated it, */
+	struct lw_fstack block_stack;/*   and where */
 };
 
 /* One memory access of a data-race or atomicity finding. */
@@ -147,6 +154,8 @@ struct lw_fstack lw_finding_pc_stack(struct lw_model *m, uint32_t proc, uint64_t
 /* Resolves a trace stack (innermost first, leading libc pthread frames skipped). */
 struct lw_fstack lw_finding_stack(struct lw_model *m, uint32_t proc, uint32_t stack_id);
 void lw_findings_free(struct lw_findings *fs);
+/* Frees a stack's frames (not st itself). */
+void lw_fstack_free(struct lw_fstack *st);
 /* Formats a frame as "func (file:line)", "func (module+0xoff)", "module+0xoff" or "0xpc". */
 void lw_fframe_format(const struct lw_frame *fr, char *buf, size_t len);
 

@@ -200,7 +200,8 @@ static void sync_op(struct lw_hb *hb, uint32_t ti, const struct lw_sync *s)
 	}
 }
 
-void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn, void *ctx)
+void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
+		  lw_hb_alloc_fn alloc_fn, void *ctx)
 {
 	struct lw_process *p = &m->procs.v[proc];
 	struct lw_hb hb = { .m = m, .proc = proc, .n = (uint32_t)p->threads.n };
@@ -253,6 +254,10 @@ void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn, void *c
 			}
 			break;
 		}
+		case LW_EV_ALLOC:
+			if (alloc_fn)
+				alloc_fn(&hb, ev->arg, ctx);
+			break;
 		}
 	}
 	for (uint32_t i = 0; i < hb.n; i++) {

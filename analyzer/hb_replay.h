@@ -42,6 +42,10 @@ struct lw_hb {
  * lw_process.accesses. */
 typedef void (*lw_hb_access_fn)(struct lw_hb *hb, uint32_t ti, uint32_t ai, void *ctx);
 
+/* Called for every heap block allocation (LW_REC_ALLOC), in seq order; bi is its index in
+ * lw_process.allocs.  Accesses to the block's bytes before it were to an earlier block. */
+typedef void (*lw_hb_alloc_fn)(struct lw_hb *hb, uint32_t bi, void *ctx);
+
 /*
  * Replays the events of process proc (recorded at the full level) in seq order:
  *  - create: the child starts with its parent's clock; join: the joiner takes the child's;
@@ -55,7 +59,8 @@ typedef void (*lw_hb_access_fn)(struct lw_hb *hb, uint32_t ti, uint32_t ai, void
  * Synchronisation objects are known by address: a destroyed and re-initialised lock keeps
  * its clock, which can only hide a race, never invent one.  Cannot fail.
  */
-void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn, void *ctx);
+void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
+		  lw_hb_alloc_fn alloc_fn, void *ctx);
 
 /* Returns the index of thread tid in the replay, or LW_NONE. */
 uint32_t lw_hb_thread_index(const struct lw_hb *hb, uint32_t tid);

@@ -93,6 +93,56 @@ const struct lw_watch *lw_model_watch(const struct lw_model *m, uint32_t proc, u
 	return NULL;
 }
 
+static const struct lw_process *sort_proc;
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct lw_alloc *x = &sort_proc->allocs.v[*(const uint32_t *)a];
+	const struct lw_alloc *y = &sort_proc->allocs.v[*(const uint32_t *)b];
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+/* How far back from the last block starting at or below an address the lookup looks for
+ * one that covers it: bounds the work on a trace with very many blocks. */
+#define ALLOC_LOOKBACK 4096u
+
+const struct lw_alloc *lw_model_alloc(const struct lw_model *m, uint32_t proc, uint64_t addr,
+				      uint64_t seq)
+{
+	struct lw_process *p = &m->procs.v[proc];
+	const struct lw_alloc *best = NULL;
+	size_t lo = 0, hi, n = 0;
+
+	if (!p->allocs.n)
+		return NULL;
+	if (!p->alloc_order) {
+		p->alloc_order = lw_xmalloc(p->allocs.n * sizeof(uint32_t));
+		for (size_t i = 0; i < p->allocs.n; i++)
+			p->alloc_order[i] = (uint32_t)i;
+		sort_proc = p;
+		qsort(p->alloc_order, p->allocs.n, sizeof(uint32_t), by_addr);
+	}
+	hi = p->allocs.n;
+	while (lo < hi) {            /* the first block starting above addr */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->allocs.v[p->alloc_order[mid]].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	while (lo-- > 0 && n++ < ALLOC_LOOKBACK) {
+		const struct lw_alloc *a = &p->allocs.v[p->alloc_order[lo]];
+
+		if (addr - a->addr < a->size && a->seq <= seq && (!best || a->seq > best->seq))
+			best = a;
+	}
+	return best;
+}
+
 const struct lw_stack *lw_model_stack(const struct lw_model *m, uint32_t proc, uint32_t id)
 {
 	const struct lw_process *p = &m->procs.v[proc];
@@ -291,7 +341,7 @@ static void add_path(struct lw_model *m, uint32_t proc, const unsigned char *r)
 		.path = lw_xstrndup((const char *)r + sizeof(rec), rec.path_len) }));
 }
 
-/* Records 13, 14 and 16: accesses, synchronisation, watched variables. */
+/* Records 13, 14, 16 and 17: accesses, synchronisation, watched variables, heap blocks. */
 static void add_access_record(struct lw_process *p, const unsigned char *r, uint32_t kind)
 {
 	switch (kind) {
@@ -315,6 +365,16 @@ static void add_access_record(struct lw_process *p, const unsigned char *r, uint
 		add_event(p, rec.seq, LW_EV_SYNC, 0, rec.tid, (uint32_t)p->syncs.n);
 		lw_vec_push(&p->syncs, ((struct lw_sync){ rec.tid, rec.op, rec.addr, rec.value,
 							 rec.stack, rec.seq }));
+		break;
+	}
+	case LW_REC_ALLOC: {
+		struct lw_rec_alloc rec;
+
+		memcpy(&rec, r, sizeof(rec));
+		get_thread(p, rec.tid);
+		add_event(p, rec.seq, LW_EV_ALLOC, 0, rec.tid, (uint32_t)p->allocs.n);
+		lw_vec_push(&p->allocs, ((struct lw_alloc){ rec.tid, rec.fn, rec.addr, rec.size,
+							   rec.pc, rec.stack, rec.seq }));
 		break;
 	}
 	case LW_REC_WATCH: {
@@ -425,6 +485,7 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 	case LW_REC_ACCESS:
 	case LW_REC_SYNC:
 	case LW_REC_WATCH:
+	case LW_REC_ALLOC:
 		add_access_record(p, r, kind);
 		break;
 	default:
@@ -583,6 +644,8 @@ void lw_model_free(struct lw_model *m)
 		for (size_t i = 0; i < p->watches.n; i++)
 			free(p->watches.v[i].name);
 		free(p->watches.v);
+		free(p->allocs.v);
+		free(p->alloc_order);
 		free(p->events.v);
 	}
 	free(m->procs.v);

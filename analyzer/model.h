@@ -69,6 +69,16 @@ struct lw_sync {
 	uint64_t seq;
 };
 
+/* A heap block the program allocated (LW_REC_ALLOC, hook mode). */
+struct lw_alloc {
+	uint32_t tid;
+	uint16_t fn;                 /* enum lw_alloc_fn */
+	uint64_t addr, size;
+	uint64_t pc;
+	uint32_t stack;              /* 0: none, the pc alone stands for the stack */
+	uint64_t seq;
+};
+
 /* A watched variable (LW_REC_WATCH): accesses inside [addr, addr+size) are named after it. */
 struct lw_watch {
 	uint64_t addr;
@@ -87,6 +97,7 @@ enum lw_event_kind {
 	LW_EV_RELEASE = 4,           /* tid is about to release lock arg */
 	LW_EV_SYNC    = 5,           /* lw_process.syncs.v[arg] */
 	LW_EV_ACCESS  = 6,           /* lw_process.accesses.v[arg] */
+	LW_EV_ALLOC   = 7,           /* lw_process.allocs.v[arg] */
 };
 
 /* An access recorded with LW_ACCESS_AFTER: it sorts after every event of the same seq. */
@@ -117,6 +128,8 @@ struct lw_process {
 	LW_VEC(struct lw_access) accesses; /* trace order */
 	LW_VEC(struct lw_sync)   syncs;    /* trace order */
 	LW_VEC(struct lw_watch)  watches;
+	LW_VEC(struct lw_alloc)  allocs;   /* trace order */
+	uint32_t              *alloc_order;/* indexes in allocs by address, made on first use */
 	LW_VEC(struct lw_event)  events;   /* full level only; by seq after lw_model_finish */
 };
 
@@ -236,6 +249,10 @@ struct lw_symbolizer *lw_model_symbolizer(struct lw_model *m, uint32_t proc);
 
 /* Returns the watch of process proc containing addr (the latest declared), or NULL. */
 const struct lw_watch *lw_model_watch(const struct lw_model *m, uint32_t proc, uint64_t addr);
+/* The heap block that covered addr at seq (the latest allocated at or before it), or NULL.
+ * Cannot fail. */
+const struct lw_alloc *lw_model_alloc(const struct lw_model *m, uint32_t proc, uint64_t addr,
+				      uint64_t seq);
 
 /* "mutex", "rwlock", ...; "lock" for an unknown kind. */
 const char *lw_lock_kind_name(unsigned kind);

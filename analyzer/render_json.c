@@ -95,6 +95,21 @@ static void access_fields(struct lw_json *j, const struct lw_finding *f)
 	lw_json_hex(j, f->variable.addr);
 	lw_json_key(j, "size");
 	lw_json_int(j, (int64_t)f->variable.size);
+	if (f->variable.heap) {
+		lw_json_key(j, "heap_block");
+		lw_json_begin_object(j);
+		lw_json_key(j, "address");
+		lw_json_hex(j, f->variable.block_addr);
+		lw_json_key(j, "size");
+		lw_json_int(j, (int64_t)f->variable.block_size);
+		lw_json_key(j, "offset");
+		lw_json_int(j, (int64_t)(f->variable.addr - f->variable.block_addr));
+		lw_json_key(j, "allocated_by");
+		lw_json_int(j, f->variable.block_thread);
+		lw_json_key(j, "stack");
+		stack(j, &f->variable.block_stack);
+		lw_json_end_object(j);
+	}
 	lw_json_end_object(j);
 	lw_json_key(j, "accesses");
 	lw_json_begin_array(j);

@@ -295,6 +295,14 @@ static void access_text(FILE *out, const struct lw_finding *f)
 			fputs("\n  Fix: make the check and the act one critical section (hold one lock "
 			      "from the check through the act).\n", out);
 	}
+	if (f->variable.heap) {
+		fprintf(out, "\n  the heap block of %" PRIu64 " byte%s at 0x%" PRIx64 " was allocated "
+			"by thread ", f->variable.block_size, f->variable.block_size == 1 ? "" : "s",
+			f->variable.block_addr);
+		thread_label(out, f, f->variable.block_thread);
+		fputs(" at:\n", out);
+		stack_text(out, &f->variable.block_stack, "      ");
+	}
 	for (size_t i = 0; i < f->threads.n; i++)
 		if (!f->threads.v[i].role && f->threads.v[i].parent) {
 			fputc('\n', out);   /* threads_text follows */

@@ -297,6 +297,22 @@ static inline void tb_write(struct tb *b, uint32_t tid, uint64_t addr, uint64_t 
 	tb_access(b, tid, LW_ACCESS_WRITE, addr, 4, pc, 0);
 }
 
+/* Hook mode: thread tid allocated a heap block [addr, addr+size) at pc (malloc). */
+static inline void tb_alloc(struct tb *b, uint32_t tid, uint64_t addr, uint64_t size,
+			    uint64_t pc)
+{
+	struct lw_rec_alloc r;
+
+	memset(&r, 0, sizeof(r));
+	r.tid = tid;
+	r.fn = LW_ALLOC_MALLOC;
+	r.addr = addr;
+	r.size = size;
+	r.pc = pc;
+	r.seq = b->seq++;
+	TB_FIXED(b, LW_REC_ALLOC, r);
+}
+
 /* A happens-before operation (enum lw_sync_op) on addr. */
 static inline void tb_sync(struct tb *b, uint32_t tid, uint16_t op, uint64_t addr)
 {

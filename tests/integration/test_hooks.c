@@ -134,6 +134,29 @@ Test(hooks, a_race_on_a_heap_object_field_is_found_and_its_neighbour_is_not, .ti
 		cr_assert(a && !strcmp(a, addr), "finding %zu is at %s, not %s", i, a ? a : "?", addr);
 	}
 	cr_assert(some_access_in(f, "heap_race.c"));
+	/* The variable is named after its block: calloc'd in main, 24 bytes, offset 8. */
+	json_t *var = json_object_get(f, "variable");
+	cr_assert_str_eq(json_string_value(json_object_get(var, "name")),
+			 "heap block of 24 bytes from main, offset 8");
+	json_t *blk = json_object_get(var, "heap_block");
+	cr_assert_not_null(blk, "no heap_block in the variable");
+	cr_assert_eq(json_integer_value(json_object_get(blk, "size")), 24);
+	cr_assert_eq(json_integer_value(json_object_get(blk, "offset")), 8);
+	cr_assert_eq(json_integer_value(json_object_get(blk, "allocated_by")), 1);
+	json_t *fr = json_array_get(json_object_get(blk, "stack"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(fr, "function")), "main");
+	cr_assert_gt(json_integer_value(json_object_get(fr, "line")), 0);
+	lw_result_free(&r);
+}
+
+Test(hooks, a_heap_block_handed_out_again_is_a_new_variable, .timeout = 30)
+{
+	/* T1's block is freed and the allocator gives its memory to T2's next block, with no
+	 * synchronisation lockwatch sees between them: no race. */
+	struct lw_result r = run_hooks("build/hooks/heap_reuse");
+	cr_assert_neq(r.status, 3, "the allocator did not hand the block out again");
+	cr_assert_eq(r.status, 0, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 0);
 	lw_result_free(&r);
 }
 
