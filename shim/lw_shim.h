@@ -136,6 +136,9 @@ LW_HIDDEN int lw_trace_open(bool forked_child);
 /* Reserves size bytes (multiple of 8) for one record.  Returns NULL when the record must be
  * dropped (limit reached, disk full, trace closed). */
 LW_HIDDEN void *lw_trace_reserve(uint32_t size);
+/* The same, from the tail every thread shares: async-signal-safe anywhere (the SIGTRAP
+ * handler's). */
+LW_HIDDEN void *lw_trace_reserve_shared(uint32_t size);
 /* Publishes a reserved record: stores its head word last, with release ordering. */
 LW_HIDDEN void lw_trace_commit(void *rec, uint16_t kind, uint32_t size);
 /* Marks the trace closed (clean exit) and trims it when no other thread can write. */
@@ -402,14 +405,17 @@ struct lw_hook_tls {
 	uint32_t tid;
 	uint32_t parent;             /* the creating thread's tid, 0 if unknown */
 	uint64_t start_seq;          /* the seq at which it was created */
+	uint64_t epoch_seq;          /* the seq of its last event: its epoch's */
 };
 LW_HIDDEN extern __thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
 #define LW_CELL_SEQ_MASK 0xffffffffull
 /* A new event of this thread starts a new epoch for its hooks. */
 static inline void lw_hook_note_seq(uint64_t seq)
 {
-	if (lw_hook.key)
+	if (lw_hook.key) {
 		lw_hook.key = (lw_hook.key & ~LW_CELL_SEQ_MASK) | (seq & LW_CELL_SEQ_MASK);
+		lw_hook.epoch_seq = seq;
+	}
 }
 /* Whether a loaded object calls the compiler hooks; after the options, in lw_access_configure. */
 LW_HIDDEN bool lw_hooks_referenced(void);

@@ -26,6 +26,9 @@ static struct {
 	uint64_t limit;
 	uint64_t size;               /* bytes allocated in the file (atomic) */
 	int closed;                  /* atomic */
+	bool chunked;                /* full level: each thread writes into chunks of its own */
+	uint32_t gen;                /* bumped by each open: a thread's chunk of another file
+				      * (a fork child's parent's) is not used */
 	/* Written by every record: the event counter and the tail side by side, since a thread
 	 * takes both, one after the other. */
 	uint64_t seq __attribute__((aligned(64))); /* atomic event counter */
@@ -187,7 +190,7 @@ static bool grow(uint64_t need, bool ahead)
 	return true;
 }
 
-void *lw_trace_reserve(uint32_t size)
+void *lw_trace_reserve_shared(uint32_t size)
 {
 	if (LW_UNLIKELY(W.map == NULL))
 		return NULL;
@@ -207,6 +210,69 @@ void *lw_trace_reserve(uint32_t size)
 	if (LW_UNLIKELY(off + size + LW_WINDOW / 2 > have) && have < W.limit)
 		grow(off + size + LW_WINDOW / 2, true);
 	return W.map + off;
+}
+
+/*
+ * At the full level every thread writes a record per synchronisation, and a tail that every
+ * writer bumps would bounce one cache line between the CPUs on each record.  So a thread
+ * takes the file in chunks instead (512 bytes first, doubling up to 64 KiB, so that a thread
+ * that writes little wastes little) and fills its chunk alone.  The unused end of a chunk is
+ * a hole of zeros, which a reader skips (lockwatch-trace(5)).  Records then appear in the
+ * file out of seq order; readers order them by seq.
+ *
+ * The chunk is used only inside the shim (lw_guard held), where a signal handler cannot
+ * record through it (its own lw_enter() fails), and its position is taken by an atomic add,
+ * so that nothing can hand out the same bytes twice.  The SIGTRAP handler uses
+ * lw_trace_reserve_shared().
+ */
+#define LW_CHUNK_MIN 512u
+#define LW_CHUNK_MAX (64u << 10)
+
+struct lw_chunk {
+	uint64_t pos, end;           /* [pos, end) is free */
+	uint32_t gen;                /* W.gen when it was taken */
+	uint32_t next;               /* size of the next chunk */
+};
+static __thread struct lw_chunk chunk __attribute__((tls_model("initial-exec")));
+
+/* Takes a new chunk for the calling thread and reserves size bytes at its start.  Returns
+ * NULL when there is none to take (the caller falls back to the shared tail). */
+static void *new_chunk(uint32_t size)
+{
+	uint32_t want = chunk.gen == W.gen && chunk.next ? chunk.next : LW_CHUNK_MIN;
+	if (want < size)
+		want = size;
+	uint64_t off = __atomic_fetch_add(&W.tail, want, __ATOMIC_RELAXED);
+	if (off + want > W.limit || __atomic_load_n(&W.closed, __ATOMIC_RELAXED))
+		return NULL;
+	uint64_t have = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
+	if (off + want > have && !grow(off + want, false))
+		return NULL;
+	if (off + want + LW_WINDOW / 2 > have && have < W.limit)
+		grow(off + want + LW_WINDOW / 2, true);
+	chunk.end = off + want;
+	__atomic_store_n(&chunk.pos, off + size, __ATOMIC_RELAXED);
+	chunk.gen = W.gen;
+	chunk.next = want < LW_CHUNK_MAX ? want * 2 : LW_CHUNK_MAX;
+	return W.map + off;
+}
+
+void *lw_trace_reserve(uint32_t size)
+{
+	if (LW_UNLIKELY(W.map == NULL))
+		return NULL;
+	if (W.chunked && lw_guard) {
+		if (LW_LIKELY(chunk.gen == W.gen)) {
+			uint64_t off = __atomic_fetch_add(&chunk.pos, size, __ATOMIC_RELAXED);
+			if (LW_LIKELY(off + size <= chunk.end) &&
+			    LW_LIKELY(!__atomic_load_n(&W.closed, __ATOMIC_RELAXED)))
+				return W.map + off;
+		}
+		void *p = new_chunk(size);
+		if (p)
+			return p;
+	}
+	return lw_trace_reserve_shared(size);
 }
 
 void lw_trace_commit(void *rec, uint16_t kind, uint32_t size)
@@ -321,6 +387,8 @@ static int trace_open(bool forked_child)
 	W.broken = 0;
 	W.grow_lock.v = 0;
 	W.seq = 0;
+	W.chunked = lw_opt.level == LW_LEVEL_FULL;
+	W.gen++;
 
 	struct lw_trace_header *h = (struct lw_trace_header *)map;
 	h->version = LW_TRACE_VERSION;

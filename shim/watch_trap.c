@@ -73,7 +73,7 @@ static void record_hit(struct lw_watch *w, const ucontext_t *uc, bool async)
 		stack = lw_access_stack(t, pc);
 		lw_guard = 0;
 	}
-	struct lw_rec_access *r = lw_trace_reserve(sizeof *r);
+	struct lw_rec_access *r = lw_trace_reserve_shared(sizeof *r);
 	if (!r)
 		return;
 	r->tid = t->tid;
