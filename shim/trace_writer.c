@@ -221,9 +221,9 @@ void *lw_trace_reserve_shared(uint32_t size)
  * file out of seq order; readers order them by seq.
  *
  * The chunk is used only inside the shim (lw_guard held), where a signal handler cannot
- * record through it (its own lw_enter() fails), and its position is taken by an atomic add,
- * so that nothing can hand out the same bytes twice.  The SIGTRAP handler uses
- * lw_trace_reserve_shared().
+ * record through it (its own lw_enter() fails), so nothing else on the thread touches it
+ * meanwhile and a plain add takes the room.  The SIGTRAP handler, which records whatever
+ * the thread was doing, uses lw_trace_reserve_shared().
  */
 #define LW_CHUNK_MIN 512u
 #define LW_CHUNK_MAX (64u << 10)
@@ -251,7 +251,7 @@ static void *new_chunk(uint32_t size)
 	if (off + want + LW_WINDOW / 2 > have && have < W.limit)
 		grow(off + want + LW_WINDOW / 2, true);
 	chunk.end = off + want;
-	__atomic_store_n(&chunk.pos, off + size, __ATOMIC_RELAXED);
+	chunk.pos = off + size;
 	chunk.gen = W.gen;
 	chunk.next = want < LW_CHUNK_MAX ? want * 2 : LW_CHUNK_MAX;
 	return W.map + off;
@@ -263,10 +263,12 @@ void *lw_trace_reserve(uint32_t size)
 		return NULL;
 	if (W.chunked && lw_guard) {
 		if (LW_LIKELY(chunk.gen == W.gen)) {
-			uint64_t off = __atomic_fetch_add(&chunk.pos, size, __ATOMIC_RELAXED);
+			uint64_t off = chunk.pos;
 			if (LW_LIKELY(off + size <= chunk.end) &&
-			    LW_LIKELY(!__atomic_load_n(&W.closed, __ATOMIC_RELAXED)))
+			    LW_LIKELY(!__atomic_load_n(&W.closed, __ATOMIC_RELAXED))) {
+				chunk.pos = off + size;
 				return W.map + off;
+			}
 		}
 		void *p = new_chunk(size);
 		if (p)
