@@ -288,12 +288,10 @@ struct lw_rec_misuse {
 #define LW_ACCESS_READ    (1u << 0)
 #define LW_ACCESS_WRITE   (1u << 1)
 #define LW_ACCESS_ATOMIC  (1u << 2)   /* an atomic operation: synchronises, never races */
-/* Hook mode: an access to shared memory, or one the shim kept out of the trace while one
- * thread owned the location, written when a second thread touched it.  Its seq is that of
- * the accessing thread's last event before it (not a seq of its own, which would cost every
- * access a turn at the process-wide counter): it happened after that event and before the
- * thread's next one, and sorts after every record with the same seq, one thread's accesses
- * in file order. */
+/* Hook mode: an access the shim kept out of the trace while one thread owned the location,
+ * written when a second thread touched it.  Its seq is that of the accessing thread's last
+ * event before it (not a seq of its own): it happened after that event and before the
+ * thread's next one, and sorts after every record with the same seq. */
 #define LW_ACCESS_AFTER   (1u << 3)
 #define LW_SRC_WATCHPOINT (1u << 8)   /* hardware watchpoint (perf_event_open) */
 #define LW_SRC_ANNOTATION (1u << 9)   /* LW_READ/LW_WRITE from lockwatch.h */

@@ -124,8 +124,7 @@ static void thread_init(struct lw_thread *t)
 	lw_hook.tid = t->tid;
 	lw_hook.parent = t->parent;
 	lw_hook.start_seq = t->start_seq;
-	lw_hook.epoch_seq = lw_current_seq();
-	lw_hook.key = LW_ST_TID(t->tid) | (lw_hook.epoch_seq & LW_CELL_SEQ_MASK);
+	lw_hook.key = LW_ST_TID(t->tid) | (lw_current_seq() & LW_CELL_SEQ_MASK);
 }
 
 /* The full seq whose low 32 bits are low, at or before the current one. */
@@ -293,12 +292,13 @@ __attribute__((noinline)) static void hook_slow(uintptr_t addr, unsigned size, u
 		record |= on_granule(t, g, g == first ? addr : g << 3,
 				     (unsigned)(addr + size - (g << 3) < 8 ? addr + size - (g << 3) : 8),
 				     flags, pc, aseq);
-	if (record && aseq)
+	/* Its own seq, not its epoch's: at the full level one thread's records of one epoch
+	 * may lie in the file out of their order (a record written on the owner's behalf sits
+	 * in another thread's chunk), and the check of a check-then-act must sort before its
+	 * act. */
+	if (record)
 		write_access(t->tid, (uint16_t)(flags | LW_SRC_HOOK), (uint16_t)size, addr, pc,
-			     lw_access_stack(t, pc), aseq);
-	else if (record)
-		write_access(t->tid, (uint16_t)(flags | LW_SRC_HOOK | LW_ACCESS_AFTER),
-			     (uint16_t)size, addr, pc, lw_access_stack(t, pc), lw_hook.epoch_seq);
+			     lw_access_stack(t, pc), aseq ? aseq : lw_next_seq());
 leave:
 	lw_leave();
 out:

@@ -405,17 +405,14 @@ struct lw_hook_tls {
 	uint32_t tid;
 	uint32_t parent;             /* the creating thread's tid, 0 if unknown */
 	uint64_t start_seq;          /* the seq at which it was created */
-	uint64_t epoch_seq;          /* the seq of its last event: its epoch's */
 };
 LW_HIDDEN extern __thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
 #define LW_CELL_SEQ_MASK 0xffffffffull
 /* A new event of this thread starts a new epoch for its hooks. */
 static inline void lw_hook_note_seq(uint64_t seq)
 {
-	if (lw_hook.key) {
+	if (lw_hook.key)
 		lw_hook.key = (lw_hook.key & ~LW_CELL_SEQ_MASK) | (seq & LW_CELL_SEQ_MASK);
-		lw_hook.epoch_seq = seq;
-	}
 }
 /* Whether a loaded object calls the compiler hooks; after the options, in lw_access_configure. */
 LW_HIDDEN bool lw_hooks_referenced(void);
