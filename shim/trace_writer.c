@@ -26,6 +26,7 @@ static struct {
 	uint64_t limit;
 	uint64_t size;               /* bytes allocated in the file (atomic) */
 	int closed;                  /* atomic */
+	int full;                    /* atomic: the limit was reached, every record is dropped */
 	bool chunked;                /* full level: each thread writes into chunks of its own */
 	uint32_t gen;                /* bumped by each open: a thread's chunk of another file
 				      * (a fork child's parent's) is not used */
@@ -176,6 +177,7 @@ static bool grow(uint64_t need, bool ahead)
 				err = posix_fallocate(fd, (off_t)size, (off_t)(want - size));
 			if (err) {
 				__atomic_store_n(&W.broken, 1, __ATOMIC_RELAXED);
+				__atomic_store_n(&W.full, 1, __ATOMIC_RELAXED);
 				__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELAXED);
 				lw_msg("cannot grow the trace file (%s); recording stops, the program "
 				       "goes on", strerror(err));
@@ -190,15 +192,29 @@ static bool grow(uint64_t need, bool ahead)
 	return true;
 }
 
+#define LW_DROP_BATCH 1024u
+
 void *lw_trace_reserve_shared(uint32_t size)
 {
 	if (LW_UNLIKELY(W.map == NULL))
 		return NULL;
+	/* Once full, a drop touches nothing the other threads write: the thread counts its
+	 * drops and adds them to the header's count a batch at a time. */
+	if (LW_UNLIKELY(__atomic_load_n(&W.full, __ATOMIC_RELAXED))) {
+		static __thread uint32_t unsaid __attribute__((tls_model("initial-exec")));
+		if (++unsaid == LW_DROP_BATCH) {
+			__atomic_add_fetch(&header()->dropped, unsaid, __ATOMIC_RELAXED);
+			unsaid = 0;
+		}
+		return NULL;
+	}
 	uint64_t off = __atomic_fetch_add(&W.tail, size, __ATOMIC_RELAXED);
 	if (LW_UNLIKELY(off + size > W.limit || __atomic_load_n(&W.closed, __ATOMIC_RELAXED))) {
 		__atomic_add_fetch(&header()->dropped, 1, __ATOMIC_RELAXED);
-		if (off + size > W.limit)
+		if (off + size > W.limit) {
 			__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELAXED);
+			__atomic_store_n(&W.full, 1, __ATOMIC_RELAXED);
+		}
 		return NULL;
 	}
 	uint64_t have = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
@@ -270,7 +286,7 @@ void *lw_trace_reserve(uint32_t size)
 				return W.map + off;
 			}
 		}
-		void *p = new_chunk(size);
+		void *p = __atomic_load_n(&W.full, __ATOMIC_RELAXED) ? NULL : new_chunk(size);
 		if (p)
 			return p;
 	}
@@ -386,6 +402,7 @@ static int trace_open(bool forked_child)
 	W.size = LW_GROW_STEP;
 	W.tail = LW_TRACE_HEADER_SIZE;
 	W.closed = 0;
+	W.full = 0;
 	W.broken = 0;
 	W.grow_lock.v = 0;
 	W.seq = 0;
