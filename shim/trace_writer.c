@@ -112,7 +112,7 @@ static int trace_fd(void)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
-#define LW_WINDOW (2u << 20)
+#define LW_WINDOW (512u << 10)
 
 /* A full-level trace is written fast and far: fault the start of a newly grown region in
  * one call rather than page by page under the program's locks, and take pages well behind
