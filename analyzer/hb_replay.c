@@ -244,7 +244,13 @@ void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 			const struct lw_access *a = &p->accesses.v[ev->arg];
 
 			if (a->flags & LW_ACCESS_ATOMIC) {
-				struct lw_hb_obj *o = obj(&hb, a->addr);
+				/* The hooks' filter keeps one access per 8-byte granule while one
+				 * thread owns it: of two atomics sharing a granule (a spin lock
+				 * beside another), the owner's last one may be the only one in
+				 * the trace.  So a hook atomic synchronises its whole granule:
+				 * more happens-before, which can hide a race, never invent one. */
+				struct lw_hb_obj *o = obj(&hb, a->flags & LW_SRC_HOOK ? a->addr & ~7ull
+										       : a->addr);
 
 				vc_join(hb.t[ti].vc, o->w, hb.n);
 				release_into(&hb, &o->w, &hb.t[ti]);

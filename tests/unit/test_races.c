@@ -396,6 +396,34 @@ Test(races, atomics_never_race_and_synchronise)
 	cr_assert_eq(count(LW_FIND_DATA_RACE), 2);
 }
 
+Test(races, a_hook_atomic_synchronises_its_whole_granule)
+{
+	struct tb b;
+
+	/* The hooks' filter left only the owner's last atomic of a granule in the trace (a
+	 * store to FLAG + 4, after its release of a spin lock at FLAG): it still orders the
+	 * owner's data write before the other thread's acquisition of the lock at FLAG. */
+	start(&b);
+	tb_write(&b, 2, 0x7000, 0x401010);
+	tb_access(&b, 2, LW_ACCESS_WRITE | LW_ACCESS_ATOMIC | LW_SRC_HOOK, FLAG + 4, 4, 0x401014,
+		  0);
+	tb_access(&b, 3, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC | LW_SRC_HOOK, FLAG, 1,
+		  0x401024, 0);
+	tb_read(&b, 3, 0x7000, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	lw_findings_free(&fs);
+
+	/* Annotated atomics are all in the trace: each synchronises its own address only. */
+	start(&b);
+	tb_write(&b, 2, 0x7000, 0x401010);
+	tb_access(&b, 2, LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, FLAG + 4, 4, 0x401014, 0);
+	tb_access(&b, 3, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, FLAG, 1, 0x401024, 0);
+	tb_read(&b, 3, 0x7000, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+}
+
 Test(races, rwlock_readers_do_not_order_each_other)
 {
 	struct tb b;
