@@ -30,7 +30,8 @@ TEST_PROGS   := $(patsubst tests/programs/%.c,$(B)/tests/programs/%,$(filter-out
 SHIM_OBJ     := $(patsubst %.c,$(B)/obj/shim/%.o,$(SHIM_SRC))
 ANALYZER_OBJ := $(patsubst %.c,$(B)/obj/an/%.o,$(ANALYZER_SRC))
 
-SHIM_LIBS     := -lunwind -ldl -lpthread
+# libatomic: the 128-bit atomics of ThreadSanitizer's interface (hooks/lw_tsan_atomic.h).
+SHIM_LIBS     := -lunwind -ldl -lpthread -latomic
 ANALYZER_LIBS := -ldw -lelf -lm
 TEST_LIBS     := -lcriterion -ljansson
 
@@ -47,9 +48,9 @@ shim: $(B)/lib/liblockwatch.so
 analyzer: $(B)/bin/lockwatch
 samples: $(SAMPLES)
 
-$(B)/obj/shim/%.o: %.c $(wildcard common/*.h shim/*.h)
+$(B)/obj/shim/%.o: %.c $(wildcard common/*.h shim/*.h hooks/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) -Ishim $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+	$(CC) $(CPPFLAGS_ALL) -Ishim -Ihooks $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
 		-fno-omit-frame-pointer -c $< -o $@
 
 $(B)/lib/liblockwatch.so: $(SHIM_OBJ) shim/liblockwatch.map
@@ -62,7 +63,7 @@ $(B)/lib/liblockwatch.so: $(SHIM_OBJ) shim/liblockwatch.map
 $(B)/lib/liblockwatch-hooks.so: $(wildcard hooks/*.c) $(wildcard hooks/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -fvisibility=hidden $(LDFLAGS) -o $@ \
-		$(filter %.c,$^)
+		$(filter %.c,$^) -latomic
 
 # Hook-mode programs for the tests (tests/integration/test_hooks.c): the race samples and
 # tests/hooks/*.c, built with `lockwatch cc` (clang).

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "hooks.h"
 #include "watch.h"
 
 /*
@@ -375,4 +376,15 @@ void lw_hooks_forget(uintptr_t addr, size_t size)
 		n -= run;
 		i = 0;
 	}
+}
+
+/* The entry of the other hook interfaces (hooks.h). */
+void lw_hook_access(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc)
+{
+	hook(addr, size, flags, pc);
+}
+
+void lw_hook_atomic(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc)
+{
+	hook_slow(addr, size, flags, pc);
 }

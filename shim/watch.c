@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include "hooks.h"
 #include "watch.h"
 
 struct lw_watch lw_watches[LW_WATCH_MAX];
@@ -36,6 +37,12 @@ void lw_watch_set_spec(const char *val)
 void lw_access_configure(void)
 {
 	bool hooks = lw_hooks_referenced();
+	if (hooks && lw_tsan_runtime_loaded()) {
+		/* Its __tsan_* functions and the shim's cannot both serve the program. */
+		lw_msg("ThreadSanitizer's runtime is loaded: lockwatch does not support a program "
+		       "linked with it (build with 'lockwatch cc --tsan-abi'); hook mode is off");
+		hooks = false;
+	}
 	access_active = spec[0] != '\0' || lw_annotations_referenced() || hooks;
 	if (hooks)
 		lw_hooks_init();

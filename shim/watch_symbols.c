@@ -196,10 +196,14 @@ bool lw_annotations_referenced(void)
 }
 
 /* The stub library (liblockwatch-hooks.so) defines these names too: a program linked with
- * it uses the hooks. */
+ * it uses the hooks.  An object compiled with -fsanitize=thread calls __tsan_init from its
+ * constructor and __tsan_read*, __tsan_write* or __tsan_atomic* for its accesses (a library
+ * that only refers to ThreadSanitizer's annotations, __tsan_acquire and the like, is not
+ * instrumented). */
 bool lw_hooks_referenced(void)
 {
 	static const char *const keys[] = { "__sanitizer_cov_load", "__sanitizer_cov_store",
-					    "__lockwatch_cov_", NULL };
+					    "__lockwatch_cov_", "__tsan_init", "__tsan_read",
+					    "__tsan_write", "__tsan_atomic", NULL };
 	return referenced(keys);
 }
