@@ -1,9 +1,11 @@
-/* lockwatch cc: compile and link a program with clang's load/store hooks (hook mode). */
+/* lockwatch cc: compile and link a program with clang's load/store hooks, or for
+ * ThreadSanitizer's interface without its runtime (hook mode). */
 #include "cli.h"
 #include "msg.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,6 +33,17 @@
  *     release) and just after (its acquire).
  * Fences are not seen: an atomic access counts as both acquire and release on its address
  * (sequentially consistent), which can hide a race, never invent one.
+ *
+ * The TSan ABI (--tsan-abi, and whenever the compiler is not clang: gcc has no load/store
+ * hooks) compiles each source with -fsanitize=thread, which makes the compiler call
+ * __tsan_read4, __tsan_atomic32_fetch_add... for every access, and links the objects in a
+ * second step without it, so that the driver does not add ThreadSanitizer's runtime:
+ *
+ *   CC ARGS -c -fsanitize=thread -g ... SRC -o DIR/SRC.o      (tsan_*_flags below)
+ *   CC ARGS DIR/SRC.o ... -L LIBDIR -llockwatch-hooks -Wl,-rpath,LIBDIR
+ *
+ * liblockwatch-hooks.so and the shim define that interface (hooks/lw_tsan_atomic.h,
+ * shim/hooks_tsan.c).  Nothing is edited: the compiler already tells atomics apart.
  */
 
 /* The allocation functions whose calls in the program the link routes to liblockwatch's
@@ -42,15 +55,19 @@
 
 static void cc_usage(FILE *out)
 {
-	fputs("usage: lockwatch cc [CLANG ARGS...]\n\n"
+	fputs("usage: lockwatch cc [--tsan-abi] [COMPILER ARGS...]\n\n"
 	      "Runs clang with the load/store hooks lockwatch's hook mode needs\n"
 	      "(-fsanitize-coverage=func,trace-loads,trace-stores -g), marks the atomic accesses\n"
 	      "in the generated code, and links the program with liblockwatch-hooks.so (no-op\n"
 	      "hooks, so the program runs without lockwatch).  Under 'lockwatch run' every\n"
 	      "load and store to memory shared between threads is seen, not only --watch'ed\n"
-	      "variables.  Exits with clang's status, 1 if lockwatch itself failed, 2 on a\n"
-	      "usage error.\n\n"
-	      "Environment: LOCKWATCH_CC names the compiler (default clang; clang++ for C++).\n",
+	      "variables.  Exits with the compiler's status, 1 if lockwatch itself failed, 2 on\n"
+	      "a usage error.\n\n"
+	      "--tsan-abi, the default when the compiler is not clang (gcc): compile with\n"
+	      "-fsanitize=thread -g and link without ThreadSanitizer's runtime, against\n"
+	      "liblockwatch-hooks.so, which defines its interface (atomics performed).\n\n"
+	      "Environment: LOCKWATCH_CC names the compiler (default clang; clang++ for C++;\n"
+	      "gcc or g++ for the TSan ABI).\n",
 	      out);
 }
 
@@ -127,6 +144,60 @@ static bool takes_value(const char *a)
 			return true;
 	return false;
 }
+
+/* Whether the compiler is clang, the only one with load/store hooks: by its name, else (cc,
+ * c++) by what `CC --version` says.  Anything it cannot run is not clang. */
+static bool is_clang(const char *cc)
+{
+	const char *base = strrchr(cc, '/') ? strrchr(cc, '/') + 1 : cc;
+	char buf[512];
+	size_t got = 0;
+	ssize_t n;
+	int fd[2], st;
+	pid_t pid;
+
+	if (strstr(base, "clang"))
+		return true;
+	if (strstr(base, "gcc") || strstr(base, "g++") || pipe(fd) < 0)
+		return false;
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { (char *)cc, "--version", NULL };
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(fd[1], 1);
+		if (null >= 0)
+			dup2(null, 2);
+		close(fd[0]);
+		close(fd[1]);
+		execvp(cc, argv);
+		_exit(127);
+	}
+	close(fd[1]);
+	while (pid > 0 && got < sizeof(buf) - 1 &&
+	       ((n = read(fd[0], buf + got, sizeof(buf) - 1 - got)) > 0 || (n < 0 && errno == EINTR)))
+		got += n > 0 ? (size_t)n : 0;
+	close(fd[0]);
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	buf[got] = '\0';
+	return strstr(buf, "clang") != NULL;
+}
+
+/*
+ * The TSan ABI's compile flags.  Neither compiler is asked for __tsan_func_entry/exit
+ * (lockwatch takes stacks from libunwind).  clang is asked to keep the read of a
+ * read-then-write of one location in one basic block, which it leaves out by default (for
+ * ThreadSanitizer the write covers it); lockwatch's atomicity analysis needs it, or the
+ * check of a check-then-act looks like the load of a read-modify-write.  clang also gets the
+ * address ranges table, which elfutils needs to find a clang object's lines.
+ */
+static const char *const tsan_gcc_flags[] = {
+	"-fsanitize=thread", "-g", "--param=tsan-instrument-func-entry-exit=0", NULL };
+static const char *const tsan_clang_flags[] = {
+	"-fsanitize=thread", "-g", "-mllvm", "-tsan-instrument-read-before-write", "-mllvm",
+	"-tsan-instrument-func-entry-exit=0", "-gdwarf-aranges",
+	"-Wno-unused-command-line-argument", NULL };
 
 /* Dependency-file options: they would describe the temporary IR files. */
 static bool is_dep_option(const char *a)
@@ -426,19 +497,108 @@ static void argv_free(struct argv_vec *a)
 	free(a->v);
 }
 
+/* At the TSan-ABI link, an option of the user's that would make the driver link
+ * ThreadSanitizer's runtime: -static-libtsan goes, a -fsanitize= list loses "thread" (and
+ * goes when nothing is left).  Returns true when it dealt with a (added to fin or not). */
+static bool tsan_link_option(struct argv_vec *fin, const char *a)
+{
+	const char *p;
+	char *out;
+	bool any = false;
+
+	if (!strcmp(a, "-static-libtsan"))
+		return true;
+	if (strncmp(a, "-fsanitize=", 11) != 0)
+		return false;
+	out = lw_xmalloc(strlen(a) + 1);
+	strcpy(out, "-fsanitize=");
+	for (p = a + 11; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len && !(len == 6 && !strncmp(p, "thread", 6))) {
+			if (any)
+				strcat(out, ",");
+			strncat(out, p, len);
+			any = true;
+		}
+		p += len + (p[len] == ',');
+	}
+	if (any)
+		add(fin, out);
+	free(out);
+	return true;
+}
+
+/* Compiles source argv[i] for the TSan ABI into an object in tmp/i/, which it adds to fin:
+ * the user's options without -o, -c, the dependency options and every input file, plus
+ * -c and the TSan ABI's flags.  Returns the compiler's status, or 1 after a message. */
+static int compile_tsan(const char *cc, bool clang, int argc, char **argv, int i,
+			const char *tmp, struct argv_vec *fin)
+{
+	const char *src = argv[i];
+	struct argv_vec c = { 0 };
+	char *dir = lw_xasprintf("%s/%d", tmp, i), *base, *obj;
+	int rc;
+
+	if (mkdir(dir, 0700) < 0) {
+		lw_msg_error("cannot make %s: %s", dir, strerror(errno));
+		free(dir);
+		return LW_EXIT_FAILURE;
+	}
+	base = lw_xstrdup(strrchr(src, '/') ? strrchr(src, '/') + 1 : src);
+	*strrchr(base, '.') = '\0';
+	obj = lw_xasprintf("%s/%s.o", dir, base);
+	add(&c, cc);
+	for (int k = 1; k < argc; k++) {
+		if (takes_value(argv[k]) && k + 1 < argc) {
+			if (strcmp(argv[k], "-o") && !is_dep_option(argv[k])) {
+				add(&c, argv[k]);
+				add(&c, argv[k + 1]);
+			}
+			k++;
+		} else if (argv[k][0] == '-' && strcmp(argv[k], "-c") && !is_dep_option(argv[k])) {
+			add(&c, argv[k]);
+		}
+	}
+	add(&c, "-c");
+	for (const char *const *f = clang ? tsan_clang_flags : tsan_gcc_flags; *f; f++)
+		add(&c, *f);
+	add(&c, "-o");
+	add(&c, obj);
+	add(&c, src);
+	add(&c, NULL);
+	rc = run_argv(c.v);
+	add(fin, obj);
+	argv_free(&c);
+	free(obj);
+	free(base);
+	free(dir);
+	return rc;
+}
+
 static int cc_run(int argc, char **argv)
 {
 	const char *cc = getenv("LOCKWATCH_CC");
 	static const char *const hook_flags[] = {
 		"-fsanitize-coverage=func,trace-loads,trace-stores", "-g",
 		"-Wno-unused-command-line-argument", NULL };
-	bool link = true, passthrough = false;
+	bool link = true, passthrough = false, tsan = false, clang;
 	struct argv_vec fin = { 0 };
 	char *libdir, tmp[] = "/tmp/lockwatch-cc-XXXXXX";
 	int rc = LW_EXIT_OK, n_src = 0;
 
 	if (!cc || !*cc)
 		cc = "clang";
+	/* lockwatch's own option comes first; the compiler's follow. */
+	if (argc >= 2 && !strcmp(argv[1], "--tsan-abi")) {
+		tsan = true;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	clang = is_clang(cc);
+	if (!clang)
+		tsan = true;
 	if (argc < 2) {
 		lw_msg_usage("cc: no arguments for the compiler");
 		return LW_EXIT_USAGE;
@@ -460,10 +620,28 @@ static int cc_run(int argc, char **argv)
 		    !strcmp(a, "-emit-llvm") || !strcmp(a, "-x") || !strncmp(a, "-x", 2) ||
 		    !strcmp(a, "-") || !strncmp(a, "-flto", 5) || !strcmp(a, "-fsyntax-only"))
 			passthrough = true;
+		if (tsan && (!strcmp(a, "-flto") || !strncmp(a, "-flto=", 6))) {
+			/* gcc instruments at the link then, which must not have -fsanitize=thread. */
+			lw_msg_usage("cc: -flto is not supported with ThreadSanitizer's interface "
+				     "(--tsan-abi, gcc)");
+			free(libdir);
+			return LW_EXIT_USAGE;
+		}
 		if (takes_value(a))
 			i++;
 		else if (is_source(a))
 			n_src++;
+	}
+	/* The TSan ABI needs no edit: compiling alone is one call with the flags added, and
+	 * compiling and linking are two, the link without -fsanitize=thread. */
+	if (tsan && !link)
+		passthrough = true;
+	if (tsan && passthrough && link) {
+		lw_msg_usage("cc: with ThreadSanitizer's interface (--tsan-abi, gcc) and -x, "
+			     "-emit-llvm or a source on standard input, compile (-c) and link in "
+			     "two steps");
+		free(libdir);
+		return LW_EXIT_USAGE;
 	}
 	if (n_src && !passthrough && !mkdtemp(tmp)) {
 		lw_msg_error("cannot make a temporary directory: %s", strerror(errno));
@@ -485,8 +663,14 @@ static int cc_run(int argc, char **argv)
 			continue;
 		}
 		if (passthrough || !is_source(a)) {
+			if (tsan && link && tsan_link_option(&fin, a))
+				continue;
 			if (passthrough || !is_dep_option(a))
 				add(&fin, a);
+			continue;
+		}
+		if (tsan) {
+			rc = compile_tsan(cc, clang, argc, argv, i, tmp, &fin);
 			continue;
 		}
 		/* A source: to IR, edited, then given to the final command in its place. */
@@ -532,14 +716,20 @@ static int cc_run(int argc, char **argv)
 		free(dir);
 	}
 	if (rc == LW_EXIT_OK) {
-		if (passthrough) {
+		if (passthrough && tsan) {
+			for (const char *const *f = clang ? tsan_clang_flags : tsan_gcc_flags; *f; f++)
+				add(&fin, *f);
+		} else if (passthrough) {
 			add(&fin, hook_flags[0]);
 			add(&fin, "-g");
 		}
 		add(&fin, "-g");
-		/* The address ranges table, which elfutils needs to find a clang object's lines. */
-		add(&fin, "-gdwarf-aranges");
-		add(&fin, "-Wno-unused-command-line-argument");
+		if (clang) {
+			/* The address ranges table, which elfutils needs to find a clang object's
+			 * lines. */
+			add(&fin, "-gdwarf-aranges");
+			add(&fin, "-Wno-unused-command-line-argument");
+		}
 		if (link) {
 			char *l = lw_xasprintf("-L%s", libdir), *r = lw_xasprintf("-Wl,-rpath,%s", libdir);
 
