@@ -78,6 +78,32 @@ $(B)/hooks/%: tests/hooks/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
 	@mkdir -p $(dir $@)
 	$(B)/bin/lockwatch cc -O1 -pthread -o $@ $< -latomic
 
+# The same programs for ThreadSanitizer's interface without its runtime (`lockwatch cc
+# --tsan-abi`; tests/integration/test_hooks_tsan.c): with gcc in hooks-tsan/, with clang in
+# hooks-tsan-clang/.
+HOOK_TSAN_PROGS := $(patsubst $(B)/hooks/%,$(B)/hooks-tsan/%,$(HOOK_PROGS)) \
+                   $(patsubst $(B)/hooks/%,$(B)/hooks-tsan-clang/%,$(HOOK_PROGS)) \
+                   $(patsubst tests/hooks/%.cc,$(B)/hooks-tsan/%,$(wildcard tests/hooks/*.cc)) \
+                   $(patsubst tests/hooks/%.cc,$(B)/hooks-tsan-clang/%,$(wildcard tests/hooks/*.cc))
+$(B)/hooks-tsan/%: samples/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
+	@mkdir -p $(dir $@)
+	LOCKWATCH_CC=gcc $(B)/bin/lockwatch cc -O1 -pthread -o $@ $< -latomic
+$(B)/hooks-tsan/%: tests/hooks/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
+	@mkdir -p $(dir $@)
+	LOCKWATCH_CC=gcc $(B)/bin/lockwatch cc -O1 -pthread -o $@ $< -latomic
+$(B)/hooks-tsan-clang/%: samples/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
+	@mkdir -p $(dir $@)
+	LOCKWATCH_CC=clang $(B)/bin/lockwatch cc --tsan-abi -O1 -pthread -o $@ $< -latomic
+$(B)/hooks-tsan-clang/%: tests/hooks/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
+	@mkdir -p $(dir $@)
+	LOCKWATCH_CC=clang $(B)/bin/lockwatch cc --tsan-abi -O1 -pthread -o $@ $< -latomic
+$(B)/hooks-tsan/%: tests/hooks/%.cc $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
+	@mkdir -p $(dir $@)
+	LOCKWATCH_CC=g++ $(B)/bin/lockwatch cc -O1 -pthread -o $@ $<
+$(B)/hooks-tsan-clang/%: tests/hooks/%.cc $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
+	@mkdir -p $(dir $@)
+	LOCKWATCH_CC=clang++ $(B)/bin/lockwatch cc --tsan-abi -O1 -pthread -o $@ $<
+
 $(B)/obj/an/%.o: %.c $(wildcard common/*.h analyzer/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) -Ianalyzer $(CFLAGS) $(WARN) -c $< -o $@
@@ -121,7 +147,7 @@ $(B)/tests/programs/%: tests/programs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -Iinclude -O0 -g -Wall -pthread -o $@ $<
 
-tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS) $(HOOK_PROGS)
+tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS) $(HOOK_PROGS) $(HOOK_TSAN_PROGS)
 
 # Every test binary is a Criterion suite; each test that runs a program has its own timeout.
 test: deps

@@ -1,0 +1,376 @@
+/* Hook mode through ThreadSanitizer's compiler interface without its runtime (`lockwatch cc
+ * --tsan-abi`, the default with gcc): the race samples and tests/hooks programs built so with
+ * gcc (build/hooks-tsan/) and with clang (build/hooks-tsan-clang/) give the verdicts of the
+ * clang load/store-hook builds (test_hooks.c); their atomics are performed, with and without
+ * lockwatch; the shim and liblockwatch-hooks.so define the whole interface; and the link
+ * never pulls in ThreadSanitizer's runtime. */
+#include <criterion/criterion.h>
+#include "lw_test.h"
+
+#define TIMEOUT_MS 20000
+#define GCC_DIR    "build/hooks-tsan"
+#define CLANG_DIR  "build/hooks-tsan-clang"
+
+static struct lw_result run_prog(const char *dir, const char *name, const char *const args[])
+{
+	char prog[256];
+
+	snprintf(prog, sizeof prog, "%s/%s", dir, name);
+	return lw_run_json_opts(prog, NULL, args, NULL, TIMEOUT_MS);
+}
+
+static const char *variable(json_t *finding)
+{
+	return json_string_value(json_object_get(json_object_get(finding, "variable"), "name"));
+}
+
+/* Every finding is about a variable whose name starts with prefix. */
+static void assert_all_on(json_t *report, const char *prefix)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(report, "findings"), i, f) {
+		const char *v = variable(f);
+		cr_assert(v && !strncmp(v, prefix, strlen(prefix)), "finding %zu is about %s, not %s",
+			  i, v ? v : "(none)", prefix);
+	}
+}
+
+/* Whether some access of the finding has its innermost frame in file (basename), with a line. */
+static bool some_access_in(json_t *finding, const char *file)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(finding, "accesses"), i, a) {
+		json_t *fr = json_array_get(json_object_get(a, "stack"), 0);
+		const char *p = json_string_value(json_object_get(fr, "file"));
+		const char *base = p ? strrchr(p, '/') : NULL;
+		if (p && !strcmp(base ? base + 1 : p, file) &&
+		    json_integer_value(json_object_get(fr, "line")) > 0)
+			return true;
+	}
+	return false;
+}
+
+static void assert_clean(const char *dir, const char *name, const char *const args[])
+{
+	struct lw_result r = run_prog(dir, name, args);
+	cr_assert_eq(r.status, 0, "%s/%s: exit status %d, stderr: %s", dir, name, r.status,
+		     r.stderr_text);
+	cr_assert_not_null(r.report);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 0, "%s/%s: error-level findings", dir, name);
+	lw_result_free(&r);
+}
+
+/* ---- verdicts, the same for both compilers ---- */
+
+static void bank_withdraw(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "bank_withdraw", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	int races = lw_count(r.report, "data-race", "error");
+	int atom = lw_count(r.report, "atomicity-violation", "error");
+	cr_assert_geq(races, 1);
+	cr_assert_geq(atom, 1);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), races + atom, "other error-level findings");
+	assert_all_on(r.report, "balance");
+	cr_assert(some_access_in(lw_find(r.report, "atomicity-violation", "error"),
+				 "bank_withdraw.c"), "file:line of the accesses");
+	lw_result_free(&r);
+}
+
+static void bank_withdraw_split(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "bank_withdraw_split", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, "data-race", NULL), 0, "no data race: every access is locked");
+	int atom = lw_count(r.report, "atomicity-violation", "error");
+	cr_assert_geq(atom, 1);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), atom);
+	assert_all_on(r.report, "balance");
+	json_t *f = lw_find(r.report, "atomicity-violation", "error");
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(f, "accesses"), i, a)
+		cr_assert_eq(json_array_size(json_object_get(a, "locks_held")), 1,
+			     "access %zu holds the lock", i);
+	lw_result_free(&r);
+}
+
+static void race_counter(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "race_counter", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	int races = lw_count(r.report, "data-race", "error");
+	cr_assert_geq(races, 1);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), races);
+	assert_all_on(r.report, "counter");
+	lw_result_free(&r);
+}
+
+static void heap_race(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "heap_race", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	int races = lw_count(r.report, "data-race", "error");
+	cr_assert_geq(races, 1);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), races);
+	/* Every race is on acct->balance, none on pr->mine[0] / [1] (other bytes of a granule). */
+	size_t i;
+	json_t *g;
+	json_array_foreach(json_object_get(r.report, "findings"), i, g)
+		cr_assert_str_eq(variable(g), "heap block of 24 bytes from main, offset 8",
+				 "finding %zu", i);
+	cr_assert(some_access_in(lw_find(r.report, "data-race", "error"), "heap_race.c"));
+	lw_result_free(&r);
+}
+
+static void array_race(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "array_race", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_geq(lw_count(r.report, "data-race", "error"), 1);
+	assert_all_on(r.report, "slots");
+	lw_result_free(&r);
+}
+
+static void clean_programs(const char *dir)
+{
+	static const char *const few_rounds[] = { "300", NULL };
+
+	assert_clean(dir, "bank_withdraw_fixed", NULL);
+	assert_clean(dir, "locked_counter", NULL);
+	assert_clean(dir, "atomic_counter", NULL);
+	assert_clean(dir, "race_free", NULL);
+	assert_clean(dir, "atomic_ops", few_rounds);
+	/* C++: std::thread, std::mutex, std::atomic, shared_ptr, virtual calls and exceptions. */
+	assert_clean(dir, "cxx_objects", NULL);
+}
+
+static void heap_reuse(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "heap_reuse", NULL);
+	cr_assert_neq(r.status, 3, "the allocator did not hand the block out again");
+	cr_assert_eq(r.status, 0, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 0);
+	lw_result_free(&r);
+}
+
+/* The shim performs the atomics too: every count right with lockwatch recording them. */
+static void atomic_ops_under_lockwatch(const char *dir)
+{
+	static const char *const rounds[] = { "3001", NULL };
+	struct lw_result r = run_prog(dir, "atomic_ops", rounds);
+	cr_assert_eq(r.status, 0, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 0);
+	lw_result_free(&r);
+}
+
+/* liblockwatch-hooks.so alone performs them: every count right, with the threads at it
+ * together for 100001 rounds (a fetch_add done as a load and a store loses some). */
+static void atomic_ops_without_lockwatch(const char *dir)
+{
+	char *d = lw_tmpdir(), out[256], prog[256];
+	snprintf(out, sizeof out, "%s/out", d);
+	snprintf(prog, sizeof prog, "%s/atomic_ops", dir);
+	const char *argv[] = { prog, NULL };
+	const char *env[] = { "LD_PRELOAD=", NULL };
+	int st = lw_spawn(argv, env, out, out, TIMEOUT_MS);
+	char *text = lw_slurp(out);
+	cr_assert_eq(st, 0, "exit status %d, output: %s", st, text ? text : "(none)");
+	cr_assert(text && strstr(text, "atomic_ops: ok"), "output: %s", text ? text : "(none)");
+	free(text);
+	lw_rmtree(d);
+	free(d);
+}
+
+#define BOTH(name, fn)                                                                        \
+	Test(hooks_tsan_gcc, name, .timeout = 60) { fn(GCC_DIR); }                             \
+	Test(hooks_tsan_clang, name, .timeout = 60) { fn(CLANG_DIR); }
+
+BOTH(bank_withdraw_is_a_data_race_and_an_atomicity_violation, bank_withdraw)
+BOTH(bank_withdraw_split_is_an_atomicity_violation_not_a_race, bank_withdraw_split)
+BOTH(race_counter_is_a_data_race, race_counter)
+BOTH(a_race_on_a_heap_object_field_is_found_and_its_neighbour_is_not, heap_race)
+BOTH(a_race_on_array_elements_is_found, array_race)
+BOTH(locked_atomic_cxx_and_otherwise_synchronised_programs_are_clean, clean_programs)
+BOTH(a_block_reused_by_the_allocator_is_not_a_race, heap_reuse)
+BOTH(atomics_are_performed_under_lockwatch, atomic_ops_under_lockwatch)
+BOTH(atomics_are_performed_by_liblockwatch_hooks_without_lockwatch, atomic_ops_without_lockwatch)
+
+/* ---- the interface ---- */
+
+/* The __tsan_* names an ELF file defines (undefined: refers to), one per line, sorted. */
+static char *tsan_names(const char *file, bool undefined)
+{
+	char cmd[512];
+	/* Defined: exported (the dynamic table); undefined: in the symbol table, which an
+	 * object file has too. */
+	snprintf(cmd, sizeof cmd, "nm %s '%s' | awk '{print $NF}' | grep '^__tsan_' | sort",
+		 undefined ? "--undefined-only" : "-D --defined-only", file);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap), line[256];
+	buf[0] = '\0';
+	while (fgets(line, sizeof line, p)) {
+		size_t l = strlen(line);
+		if (n + l + 1 > cap)
+			buf = realloc(buf, cap *= 2);
+		memcpy(buf + n, line, l + 1);
+		n += l;
+	}
+	pclose(p);
+	return buf;
+}
+
+static bool has_name(const char *names, const char *name)
+{
+	size_t l = strlen(name);
+	for (const char *p = names; (p = strstr(p, name)); p += l)
+		if ((p == names || p[-1] == '\n') && p[l] == '\n')
+			return true;
+	return false;
+}
+
+Test(hooks_tsan, the_shim_and_the_stub_library_define_the_same_names, .timeout = 30)
+{
+	char *shim = tsan_names(LW_SHIM, false);
+	char *stub = tsan_names("build/lib/liblockwatch-hooks.so", false);
+	cr_assert_gt(strlen(shim), 0);
+	cr_assert_str_eq(shim, stub);
+	free(shim);
+	free(stub);
+}
+
+Test(hooks_tsan, the_shim_defines_every_entry_point_gcc_and_clang_call, .timeout = 30)
+{
+	static const char *const ops[] = { "load", "store", "exchange", "fetch_add", "fetch_sub",
+		"fetch_and", "fetch_or", "fetch_xor", "fetch_nand", "compare_exchange_strong",
+		"compare_exchange_weak", "compare_exchange_val", NULL };
+	static const char *const others[] = { "__tsan_init", "__tsan_func_entry",
+		"__tsan_func_exit", "__tsan_read_range", "__tsan_write_range", "__tsan_vptr_read",
+		"__tsan_vptr_update", "__tsan_atomic_thread_fence", "__tsan_atomic_signal_fence",
+		"__tsan_ignore_thread_begin", "__tsan_ignore_thread_end", "__tsan_memcpy",
+		"__tsan_memset", "__tsan_memmove", NULL };
+	static const char *const plain[] = { "read", "write", "volatile_read", "volatile_write",
+		"read_write", NULL };
+	static const char *const unaligned[] = { "unaligned_read", "unaligned_write",
+		"unaligned_volatile_read", "unaligned_volatile_write", "unaligned_read_write", NULL };
+	char *shim = tsan_names(LW_SHIM, false), name[96];
+
+	for (int bits = 8; bits <= 128; bits *= 2)
+		for (int i = 0; ops[i]; i++) {
+			snprintf(name, sizeof name, "__tsan_atomic%d_%s", bits, ops[i]);
+			cr_assert(has_name(shim, name), "%s is missing", name);
+		}
+	for (int bytes = 1; bytes <= 16; bytes *= 2) {
+		for (int i = 0; plain[i]; i++) {
+			snprintf(name, sizeof name, "__tsan_%s%d", plain[i], bytes);
+			cr_assert(has_name(shim, name), "%s is missing", name);
+		}
+		for (int i = 0; bytes > 1 && unaligned[i]; i++) {
+			snprintf(name, sizeof name, "__tsan_%s%d", unaligned[i], bytes);
+			cr_assert(has_name(shim, name), "%s is missing", name);
+		}
+	}
+	for (int i = 0; others[i]; i++)
+		cr_assert(has_name(shim, others[i]), "%s is missing", others[i]);
+	/* And every name the test programs call (gcc's __int128 atomics, clang's _val...). */
+	static const char *const progs[] = { "atomic_ops", "race_free", "heap_race",
+		"bank_withdraw_split", "cxx_objects", NULL };
+	for (int d = 0; d < 2; d++)
+		for (int i = 0; progs[i]; i++) {
+			char prog[256];
+			snprintf(prog, sizeof prog, "%s/%s", d ? CLANG_DIR : GCC_DIR, progs[i]);
+			char *used = tsan_names(prog, true), *save = NULL;
+			cr_assert_gt(strlen(used), 0, "%s calls no __tsan_ function", prog);
+			for (char *n = strtok_r(used, "\n", &save); n; n = strtok_r(NULL, "\n", &save))
+				cr_assert(has_name(shim, n), "%s calls %s, which the shim lacks", prog, n);
+			free(used);
+		}
+	free(shim);
+}
+
+/* ---- lockwatch cc ---- */
+
+/* Runs lockwatch cc with LOCKWATCH_CC=cc and the arguments; returns its status. */
+static int cc(const char *compiler, const char *dir, const char *const args[])
+{
+	const char *argv[32] = { LW_BIN, "cc" };
+	int n = 2;
+	char env_cc[64], out[256];
+	snprintf(env_cc, sizeof env_cc, "LOCKWATCH_CC=%s", compiler);
+	snprintf(out, sizeof out, "%s/cc.out", dir);
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	const char *env[] = { env_cc, NULL };
+	return lw_spawn(argv, env, out, out, 60000);
+}
+
+/* Whether the ELF file needs a library whose name contains what. */
+static bool needs(const char *file, const char *what)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof cmd, "readelf -d '%s' | grep NEEDED | grep -q '%s'", file, what);
+	return system(cmd) == 0;
+}
+
+Test(hooks_tsan, gcc_compiles_and_links_in_two_steps_without_thread_sanitizers_runtime,
+     .timeout = 120)
+{
+	char *d = lw_tmpdir(), obj[256], prog[256], out[256];
+	snprintf(obj, sizeof obj, "%s/race_counter.o", d);
+	snprintf(prog, sizeof prog, "%s/race_counter", d);
+	snprintf(out, sizeof out, "%s/out", d);
+
+	/* Compiling alone: one call, -fsanitize=thread added; gcc -c links nothing. */
+	const char *compile[] = { "-O1", "-c", "-o", obj, "samples/race_counter.c", NULL };
+	cr_assert_eq(cc("gcc", d, compile), 0);
+	char *used = tsan_names(obj, true);
+	cr_assert(has_name(used, "__tsan_write8"), "the object calls: %s", used);
+	free(used);
+	/* Linking, with the user's own -fsanitize=thread: it is left out of the link. */
+	const char *link[] = { "--tsan-abi", "-fsanitize=thread", "-pthread", "-o", prog, obj,
+			       NULL };
+	cr_assert_eq(cc("gcc", d, link), 0);
+	cr_assert(!needs(prog, "tsan"), "the program needs libtsan");
+	cr_assert(needs(prog, "liblockwatch-hooks"));
+	const char *argv[] = { prog, NULL };
+	const char *env[] = { "LD_PRELOAD=", NULL };
+	cr_assert_eq(lw_spawn(argv, env, out, NULL, TIMEOUT_MS), 0);
+	char *text = lw_slurp(out);
+	cr_assert(text && strstr(text, "counter: "), "output: %s", text ? text : "(none)");
+	free(text);
+	/* And under lockwatch its race is found. */
+	struct lw_result r = lw_run_json_opts(prog, NULL, NULL, NULL, TIMEOUT_MS);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	assert_all_on(r.report, "counter");
+	lw_result_free(&r);
+	lw_rmtree(d);
+	free(d);
+}
+
+Test(hooks_tsan, a_combined_sanitizer_list_keeps_the_others_at_the_link, .timeout = 120)
+{
+	char *d = lw_tmpdir(), prog[256];
+	snprintf(prog, sizeof prog, "%s/locked_counter", d);
+	const char *args[] = { "-O1", "-pthread", "-fsanitize=thread,undefined", "-o", prog,
+			       "samples/locked_counter.c", NULL };
+	cr_assert_eq(cc("gcc", d, args), 0);
+	cr_assert(!needs(prog, "tsan"), "the program needs libtsan");
+	cr_assert(needs(prog, "ubsan"), "-fsanitize=undefined was lost");
+	lw_rmtree(d);
+	free(d);
+}
+
+Test(hooks_tsan, lto_is_a_usage_error, .timeout = 30)
+{
+	char *d = lw_tmpdir(), prog[256];
+	snprintf(prog, sizeof prog, "%s/p", d);
+	const char *args[] = { "-flto", "-o", prog, "samples/race_counter.c", NULL };
+	cr_assert_eq(cc("gcc", d, args), 2);
+	lw_rmtree(d);
+	free(d);
+}
