@@ -2,6 +2,7 @@
  * and the atomic ones `lockwatch cc` adds, filtered online so that only what the race and
  * atomicity analyses need reaches the trace. */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "hooks.h"
@@ -20,8 +21,15 @@
  *    31 bits; the address bits above them are a tag in the cell, so two granules that share
  *    a cell are told apart (they then count as shared: recorded, never missed).
  *
- *      state: tag:13 | tid:16 | SHARED:1 | WRITE:1 | ATOMIC:1 | seq:32
+ *      state: tag:13 | tid:16 | SHARED:1 | WRITE:1 | ATOMIC:1 | BUSY:1 | seq:31
  *      where: pc:47 | offset in the granule:3 | log2 size:2 | stack id:12 (0: too large)
+ *
+ *    The two words cannot change together, so a thread that stores an access in a cell
+ *    claims it first (BUSY, by compare-and-swap from the state it read), writes `where`,
+ *    then publishes the new state; a thread that finds BUSY waits, and one that takes the
+ *    cell from its owner reads `where` after its exchange succeeded.  So the access written
+ *    on the owner's behalf is the owner's, never that of a thread that lost a race for the
+ *    cell (which gave false races between neighbouring bytes of a new heap block).
  *
  *    While a granule is owned (SHARED clear), the cell is the owner's last access that
  *    matters: the first write of its current epoch, else the first read.  An epoch is the
@@ -72,6 +80,7 @@
 #define LW_ST_SHARED    (1ull << 34)
 #define LW_ST_WRITE     (1ull << 33)
 #define LW_ST_ATOMIC    (1ull << 32)
+#define LW_ST_BUSY      (1ull << 31)        /* its owner is writing `where` */
 #define LW_WH_PC        ((1ull << 47) - 1)
 #define LW_WH_MAX_STACK 0xfffu
 
@@ -200,8 +209,17 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 	bool w = flags & LW_ACCESS_WRITE, at = flags & LW_ACCESS_ATOMIC;
 	uint64_t epoch = lw_hook.key & LW_CELL_SEQ_MASK;
 
-	for (;;) {
+	for (unsigned spins = 0;; spins++) {
 		uint64_t s = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE), n;
+		if (s & LW_ST_BUSY) {
+			/* Another thread is between claiming the cell and publishing it: a few
+			 * instructions, unless it was preempted there. */
+			if (spins > 64)
+				sched_yield();
+			else
+				__builtin_ia32_pause();
+			continue;
+		}
 		if (s == 0 || (s & (LW_ST_TAGMASK | LW_ST_TIDMASK | LW_ST_SHARED)) == (tag | me)) {
 			/* Owned by this thread (or new): keep the access that matters. */
 			if (s && (s & LW_CELL_SEQ_MASK) == epoch && !at &&
@@ -214,14 +232,17 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 				len = 8 - off;
 			n = tag | me | (w ? LW_ST_WRITE : 0) | (at ? LW_ST_ATOMIC : 0) |
 			    ((at ? aseq : epoch) & LW_CELL_SEQ_MASK);
+			/* Claim, then write `where`, then publish: a thread that takes the cell
+			 * from us reads a `where` that goes with the state it took. */
+			if (!__atomic_compare_exchange_n(&c->state, &s, s | LW_ST_BUSY, false,
+							 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				continue;
 			__atomic_store_n(&c->where, ((uint64_t)pc & LW_WH_PC) | (uint64_t)off << 47 |
 					 (uint64_t)log2_size(len) << 50 |
 					 (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52,
 					 __ATOMIC_RELAXED);
-			if (__atomic_compare_exchange_n(&c->state, &s, n, false, __ATOMIC_ACQ_REL,
-							__ATOMIC_RELAXED))
-				return false;
-			continue;
+			__atomic_store_n(&c->state, n, __ATOMIC_RELEASE);
+			return false;
 		}
 		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == (tag | LW_ST_SHARED)) {
 			if (!at && recent_repeat(t, g, w, s))
@@ -235,7 +256,7 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 				return true;
 			continue;
 		}
-		uint64_t where = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
+		uint64_t where;
 		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == tag && lw_hook.parent &&
 		    (s & LW_ST_TIDMASK) == LW_ST_TID(lw_hook.parent) &&
 		    seq_from_low(s & LW_CELL_SEQ_MASK) < lw_hook.start_seq) {
@@ -246,13 +267,15 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 			    ((at ? aseq : epoch) & LW_CELL_SEQ_MASK);
 			uint32_t stack = lw_access_stack(t, pc);
 			unsigned off = (unsigned)(addr > (g << 3) ? addr - (g << 3) : 0);
-			if (!__atomic_compare_exchange_n(&c->state, &s, n, false, __ATOMIC_ACQ_REL,
-							 __ATOMIC_RELAXED))
+			if (!__atomic_compare_exchange_n(&c->state, &s, s | LW_ST_BUSY, false,
+							 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 				continue;
+			where = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
 			__atomic_store_n(&c->where, ((uint64_t)pc & LW_WH_PC) | (uint64_t)off << 47 |
 					 (uint64_t)log2_size(off + size > 8 ? 8 - off : size) << 50 |
 					 (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52,
 					 __ATOMIC_RELAXED);
+			__atomic_store_n(&c->state, n, __ATOMIC_RELEASE);
 			write_previous(s, where, g);
 			return false;
 		}
@@ -262,6 +285,8 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 		if (!__atomic_compare_exchange_n(&c->state, &s, n, false, __ATOMIC_ACQ_REL,
 						 __ATOMIC_RELAXED))
 			continue;
+		/* The owner published `where` before the state this exchange took. */
+		where = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
 		if (!(s & LW_ST_SHARED))
 			write_previous(s, where, g);
 		if (!at)

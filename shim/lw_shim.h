@@ -407,7 +407,7 @@ struct lw_hook_tls {
 	uint64_t start_seq;          /* the seq at which it was created */
 };
 LW_HIDDEN extern __thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
-#define LW_CELL_SEQ_MASK 0xffffffffull
+#define LW_CELL_SEQ_MASK 0x7fffffffull /* bit 31 of a cell's state is LW_ST_BUSY */
 /* A new event of this thread starts a new epoch for its hooks. */
 static inline void lw_hook_note_seq(uint64_t seq)
 {
