@@ -225,22 +225,31 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 			if (s && (s & LW_CELL_SEQ_MASK) == epoch && !at &&
 			    ((s & LW_ST_ATOMIC) || (s & LW_ST_WRITE) || !w))
 				return false;
-			uint32_t stack = lw_access_stack(t, pc);
 			unsigned off = (unsigned)(addr > (g << 3) ? addr - (g << 3) : 0);
 			unsigned len = size;
 			if (off + len > 8)
 				len = 8 - off;
 			n = tag | me | (w ? LW_ST_WRITE : 0) | (at ? LW_ST_ATOMIC : 0) |
 			    ((at ? aseq : epoch) & LW_CELL_SEQ_MASK);
+			/* The same place as the access the cell holds (a loop, epoch after
+			 * epoch): only the state changes, and `where` stays right for it. */
+			uint64_t old = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
+			uint64_t wh = ((uint64_t)pc & LW_WH_PC) | (uint64_t)off << 47 |
+				      (uint64_t)log2_size(len) << 50;
+			if (s && (old & ~((uint64_t)LW_WH_MAX_STACK << 52)) == wh) {
+				if (__atomic_compare_exchange_n(&c->state, &s, n, false,
+								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+					return false;
+				continue;
+			}
+			uint32_t stack = lw_access_stack(t, pc);
+			wh |= (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52;
 			/* Claim, then write `where`, then publish: a thread that takes the cell
 			 * from us reads a `where` that goes with the state it took. */
 			if (!__atomic_compare_exchange_n(&c->state, &s, s | LW_ST_BUSY, false,
 							 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 				continue;
-			__atomic_store_n(&c->where, ((uint64_t)pc & LW_WH_PC) | (uint64_t)off << 47 |
-					 (uint64_t)log2_size(len) << 50 |
-					 (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52,
-					 __ATOMIC_RELAXED);
+			__atomic_store_n(&c->where, wh, __ATOMIC_RELAXED);
 			__atomic_store_n(&c->state, n, __ATOMIC_RELEASE);
 			return false;
 		}
