@@ -51,7 +51,7 @@
 #define LW_CC_WRAP_ALLOC                                                                      \
 	"-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=reallocarray,"                 \
 	"--wrap=aligned_alloc,--wrap=memalign,--wrap=posix_memalign,--wrap=strdup,"           \
-	"--wrap=strndup"
+	"--wrap=strndup,--wrap=free"
 
 static void cc_usage(FILE *out)
 {

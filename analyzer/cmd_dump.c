@@ -218,9 +218,10 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 						   "strdup" };
 
 		memcpy(&x, r, sizeof(x));
-		fprintf(out, " tid %" PRIu32 " %s addr 0x%" PRIx64 " size %" PRIu64 " pc 0x%" PRIx64
-			" stack %" PRIu32 " seq %" PRIu64, x.tid,
-			x.fn <= LW_ALLOC_FN_MAX ? fns[x.fn] : "?", x.addr, x.size, x.pc, x.stack, x.seq);
+		fprintf(out, " tid %" PRIu32 " %s addr 0x%" PRIx64 " size %" PRIu64 " slack %" PRIu32
+			" pc 0x%" PRIx64 " stack %" PRIu32 " seq %" PRIu64, x.tid,
+			x.fn <= LW_ALLOC_FN_MAX ? fns[x.fn] : "?", x.addr, x.size, x.slack, x.pc,
+			x.stack, x.seq);
 		break;
 	}
 	case LW_REC_WATCH: {

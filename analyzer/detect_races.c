@@ -35,6 +35,7 @@ struct shadow_ent {
 	uint32_t access;             /* index in lw_process.accesses */
 	uint8_t  mask;               /* bytes of the granule it touched */
 	bool     write;
+	bool     atomic;
 	uint64_t site;
 };
 
@@ -98,7 +99,19 @@ static bool is_write(const struct lw_access *a)
 
 static uint32_t access_len(const struct lw_access *a)
 {
+	if (a->flags & LW_ACCESS_FREE)  /* a free writes the whole block */
+		return a->size > LW_ACCESS_FREE_MAX ? LW_ACCESS_FREE_MAX : a->size;
 	return a->size > MAX_ACCESS_BYTES ? MAX_ACCESS_BYTES : a->size;
+}
+
+/* "read", "write", "atomic write", "free": for messages. */
+static const char *access_kind(const struct lw_access *a)
+{
+	if (a->flags & LW_ACCESS_FREE)
+		return "free";
+	if (a->flags & LW_ACCESS_ATOMIC)
+		return is_write(a) ? "atomic write" : "atomic read";
+	return is_write(a) ? "write" : "read";
 }
 
 /* The bytes of granule gk that access a touches. */
@@ -247,7 +260,9 @@ static void add_access(struct race_ctx *c, struct lw_finding *f, uint32_t ai, co
 {
 	const struct lw_access *a = &c->p->accesses.v[ai];
 	struct lw_faccess fa = { .thread = a->tid, .write = is_write(a), .role = role,
-				 .addr = a->addr, .size = a->size };
+				 .addr = a->addr, .size = a->size,
+				 .atomic = (a->flags & LW_ACCESS_ATOMIC) != 0,
+				 .free = (a->flags & LW_ACCESS_FREE) != 0 };
 
 	fa.stack = a->stack ? lw_finding_stack(c->m, c->proc, a->stack)
 			    : lw_finding_pc_stack(c->m, c->proc, a->pc);
@@ -304,12 +319,13 @@ static void report_race(struct race_ctx *c, uint32_t first, uint32_t second)
 		return;
 	}
 	f = *slot = lw_finding_new(c->fs, LW_FIND_DATA_RACE, LW_SEV_ERROR, c->m, c->proc);
-	set_variable(c, f, var, b);
+	/* The variable is the one the accesses share: a free covers the whole block. */
+	set_variable(c, f, var, b->flags & LW_ACCESS_FREE ? a : b);
 	add_access(c, f, first, NULL);
 	add_access(c, f, second, NULL);
 	f->message = lw_xasprintf("data race on %s: %s by T%" PRIu32 " and %s by T%" PRIu32
-				  " are not ordered by happens-before", var,
-				  wa ? "write" : "read", a->tid, wb ? "write" : "read", b->tid);
+				  " are not ordered by happens-before", var, access_kind(a), a->tid,
+				  access_kind(b), b->tid);
 }
 
 /* "bank.c:20", "withdraw", "prog+0x1234" or "0x401234": where an access of a finding is. */
@@ -408,6 +424,25 @@ static size_t oldest_gap(const struct granule *g)
 	return o;
 }
 
+/* Keeps access ai as the latest of its kind: per (thread, site, read/write, atomic). */
+static void remember(struct granule *g, uint32_t ti, uint32_t clock, uint32_t ai, uint8_t mask,
+		     bool write, bool atomic, uint64_t site)
+{
+	size_t i;
+
+	for (i = 0; i < g->ents.n; i++) {
+		struct shadow_ent *e = &g->ents.v[i];
+
+		if (e->ti == ti && e->site == site && e->write == write && e->atomic == atomic)
+			break;
+	}
+	if (i == g->ents.n && i >= MAX_HISTORY)
+		i = oldest_ent(g);
+	else if (i == g->ents.n)
+		lw_vec_push(&g->ents, ((struct shadow_ent){ 0 }));
+	g->ents.v[i] = (struct shadow_ent){ ti, clock, ai, mask, write, atomic, site };
+}
+
 /* Checks access ai of thread ti against granule gk, then records it there. */
 static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32_t ai,
 		       uint64_t gk, bool first_piece)
@@ -416,10 +451,24 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 	const uint32_t *vc = hb->t[ti].vc;
 	struct granule *g = granule(c, gk);
 	uint8_t mask = granule_mask(b, gk);
-	bool wb = is_write(b);
+	bool wb = is_write(b), ab = (b->flags & LW_ACCESS_ATOMIC) != 0;
 	uint64_t site = site_of(b);
 	size_t i;
 
+	if (ab) {
+		/* An atomic operation races with the plain accesses it is not ordered with (as
+		 * in C11), never with another atomic one, and is neither the check nor the act
+		 * nor the interfering write of a check-then-act. */
+		for (i = 0; i < g->ents.n; i++) {
+			const struct shadow_ent *e = &g->ents.v[i];
+
+			if (e->ti != ti && !e->atomic && (e->mask & mask) && (e->write || wb) &&
+			    e->clock > vc[e->ti])
+				report_race(c, e->access, ai);
+		}
+		remember(g, ti, vc[ti], ai, mask, wb, true, site);
+		return;
+	}
 	/* A write another thread's act does not happen before could fall into its gap. */
 	if (wb && first_piece)
 		for (i = 0; i < g->gaps.n; i++) {
@@ -455,7 +504,7 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 				for (k = 0; k < g->ents.n; k++) {
 					const struct shadow_ent *e = &g->ents.v[k];
 
-					if (e->ti == ti || !e->write || !(e->mask & m2))
+					if (e->ti == ti || !e->write || e->atomic || !(e->mask & m2))
 						continue;
 					if (c->p->accesses.v[e->access].seq > check_seq)
 						report_atomicity(c, cd.access, e->access, ai, true);
@@ -486,18 +535,7 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 			lw_vec_push(&g->cands, cd);
 		}
 	}
-	/* Record it: the latest access per (thread, site, read/write). */
-	for (i = 0; i < g->ents.n; i++) {
-		struct shadow_ent *e = &g->ents.v[i];
-
-		if (e->ti == ti && e->site == site && e->write == wb)
-			break;
-	}
-	if (i == g->ents.n && i >= MAX_HISTORY)
-		i = oldest_ent(g);
-	else if (i == g->ents.n)
-		lw_vec_push(&g->ents, ((struct shadow_ent){ 0 }));
-	g->ents.v[i] = (struct shadow_ent){ ti, vc[ti], ai, mask, wb, site };
+	remember(g, ti, vc[ti], ai, mask, wb, false, site);
 }
 
 static void on_access(struct lw_hb *hb, uint32_t ti, uint32_t ai, void *ctx)
@@ -528,7 +566,7 @@ static void on_alloc(struct lw_hb *hb, uint32_t bi, void *ctx)
 {
 	struct race_ctx *c = ctx;
 	const struct lw_alloc *b = &c->p->allocs.v[bi];
-	uint64_t first = b->addr >> 3, last = (b->addr + b->size - 1) >> 3;
+	uint64_t first = b->addr >> 3, last = (b->addr + b->span - 1) >> 3;
 	uint32_t i;
 
 	(void)hb;

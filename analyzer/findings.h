@@ -103,6 +103,8 @@ struct lw_fvariable {
 struct lw_faccess {
 	uint32_t         thread;
 	bool             write;
+	bool             atomic;     /* an atomic operation (it races only with plain accesses) */
+	bool             free;       /* the free of the heap block (a write to all of it) */
 	const char      *role;       /* atomicity: "check", "interfering-write" or "act"; else NULL */
 	uint64_t         addr;
 	uint16_t         size;

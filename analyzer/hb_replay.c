@@ -243,6 +243,10 @@ void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 		case LW_EV_ACCESS: {
 			const struct lw_access *a = &p->accesses.v[ev->arg];
 
+			/* An atomic operation is checked against the plain accesses first, with
+			 * the clock before its own synchronisation (as ThreadSanitizer does). */
+			if (fn)
+				fn(&hb, ti, ev->arg, ctx);
 			if (a->flags & LW_ACCESS_ATOMIC) {
 				/* The hooks' filter keeps one access per 8-byte granule while one
 				 * thread owns it: of two atomics sharing a granule (a spin lock
@@ -255,8 +259,6 @@ void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 				vc_join(hb.t[ti].vc, o->w, hb.n);
 				release_into(&hb, &o->w, &hb.t[ti]);
 				tick(&hb.t[ti], ti);
-			} else if (fn) {
-				fn(&hb, ti, ev->arg, ctx);
 			}
 			break;
 		}

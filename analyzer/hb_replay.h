@@ -37,9 +37,9 @@ struct lw_hb {
 	LW_VEC(struct lw_hb_obj *) objs;
 };
 
-/* Called for every access that is not LW_ACCESS_ATOMIC, in seq order, with hb describing
- * the moment just before it; ti is the accessing thread's index, ai the access's index in
- * lw_process.accesses. */
+/* Called for every access, in seq order, with hb describing the moment just before it (for
+ * an LW_ACCESS_ATOMIC one, before its own synchronisation); ti is the accessing thread's
+ * index, ai the access's index in lw_process.accesses. */
 typedef void (*lw_hb_access_fn)(struct lw_hb *hb, uint32_t ti, uint32_t ai, void *ctx);
 
 /* Called for every heap block allocation (LW_REC_ALLOC), in seq order; bi is its index in

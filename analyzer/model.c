@@ -137,7 +137,7 @@ const struct lw_alloc *lw_model_alloc(const struct lw_model *m, uint32_t proc, u
 	while (lo-- > 0 && n++ < ALLOC_LOOKBACK) {
 		const struct lw_alloc *a = &p->allocs.v[p->alloc_order[lo]];
 
-		if (addr - a->addr < a->size && a->seq <= seq && (!best || a->seq > best->seq))
+		if (addr - a->addr < a->span && a->seq <= seq && (!best || a->seq > best->seq))
 			best = a;
 	}
 	return best;
@@ -374,7 +374,8 @@ static void add_access_record(struct lw_process *p, const unsigned char *r, uint
 		get_thread(p, rec.tid);
 		add_event(p, rec.seq, LW_EV_ALLOC, 0, rec.tid, (uint32_t)p->allocs.n);
 		lw_vec_push(&p->allocs, ((struct lw_alloc){ rec.tid, rec.fn, rec.addr, rec.size,
-							   rec.pc, rec.stack, rec.seq }));
+							   rec.size + rec.slack, rec.pc,
+							   rec.stack, rec.seq }));
 		break;
 	}
 	case LW_REC_WATCH: {

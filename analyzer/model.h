@@ -74,6 +74,7 @@ struct lw_alloc {
 	uint32_t tid;
 	uint16_t fn;                 /* enum lw_alloc_fn */
 	uint64_t addr, size;
+	uint64_t span;               /* size plus the usable slack past it: what it covers */
 	uint64_t pc;
 	uint32_t stack;              /* 0: none, the pc alone stands for the stack */
 	uint64_t seq;

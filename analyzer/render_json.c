@@ -125,6 +125,14 @@ static void access_fields(struct lw_json *j, const struct lw_finding *f)
 		lw_json_int(j, a->thread);
 		lw_json_key(j, "type");
 		lw_json_string(j, a->write ? "write" : "read");
+		if (a->atomic) {
+			lw_json_key(j, "atomic");
+			lw_json_bool(j, true);
+		}
+		if (a->free) {
+			lw_json_key(j, "free");
+			lw_json_bool(j, true);
+		}
 		lw_json_key(j, "address");
 		lw_json_hex(j, a->addr);
 		lw_json_key(j, "size");

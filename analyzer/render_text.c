@@ -249,7 +249,9 @@ static void access_block(FILE *out, const struct lw_finding *f, const struct lw_
 	char lk[700];
 
 	fprintf(out, "\n  %s%s of %u byte%s at 0x%" PRIx64 " by thread ", title,
-		a->write ? "write" : "read", a->size, a->size == 1 ? "" : "s", a->addr);
+		a->free ? "free" : a->atomic ? (a->write ? "atomic write" : "atomic read")
+					     : a->write ? "write" : "read",
+		a->size, a->size == 1 ? "" : "s", a->addr);
 	thread_label(out, f, a->thread);
 	fputs(":\n", out);
 	stack_text(out, &a->stack, "      ");

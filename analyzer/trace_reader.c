@@ -169,7 +169,7 @@ static const char *check_body(const unsigned char *p, uint32_t kind, uint32_t si
 			snprintf(buf, buflen, "alloc record with unknown function %u", r.fn);
 			return buf;
 		}
-		if (r.addr + r.size < r.addr)
+		if (r.addr + r.size + r.slack < r.addr)
 			return "alloc record whose block wraps around the address space";
 		return NULL;
 	}

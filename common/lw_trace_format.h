@@ -293,6 +293,10 @@ struct lw_rec_misuse {
  * event before it (not a seq of its own): it happened after that event and before the
  * thread's next one, and sorts after every record with the same seq. */
 #define LW_ACCESS_AFTER   (1u << 3)
+/* Hook mode: the program freed the heap block [addr, addr+size) (size: its first bytes, at
+ * most LW_ACCESS_FREE_MAX): a write to all of it, as ThreadSanitizer counts a free. */
+#define LW_ACCESS_FREE    (1u << 4)
+#define LW_ACCESS_FREE_MAX 32768u
 #define LW_SRC_WATCHPOINT (1u << 8)   /* hardware watchpoint (perf_event_open) */
 #define LW_SRC_ANNOTATION (1u << 9)   /* LW_READ/LW_WRITE from lockwatch.h */
 #define LW_SRC_HOOK       (1u << 10)  /* compiler load/store hooks */
@@ -380,7 +384,8 @@ struct lw_rec_alloc {
 	uint64_t size;               /* bytes asked for (>= 1) */
 	uint64_t pc;                 /* the call's return address in the program */
 	uint32_t stack;              /* 0 when none could be taken */
-	uint32_t pad2;
+	uint32_t slack;              /* usable bytes past size (malloc_usable_size), which the
+				      * block covers too: a free writes them */
 	uint64_t seq;
 };
 

@@ -21,5 +21,6 @@ LW_STUB int __wrap_posix_memalign(void **out, size_t align, size_t n)
 {
 	return posix_memalign(out, align, n);
 }
+LW_STUB void __wrap_free(void *p) { free(p); }
 LW_STUB char *__wrap_strdup(const char *s) { return strdup(s); }
 LW_STUB char *__wrap_strndup(const char *s, size_t n) { return strndup(s, n); }

@@ -323,10 +323,12 @@ __attribute__((noinline)) static void hook_slow(uintptr_t addr, unsigned size, u
 	bool record = false;
 	if (last < first || last - first > 8)
 		last = first;
-	for (uint64_t g = first; g <= last; g++)
-		record |= on_granule(t, g, g == first ? addr : g << 3,
-				     (unsigned)(addr + size - (g << 3) < 8 ? addr + size - (g << 3) : 8),
-				     flags, pc, aseq);
+	for (uint64_t g = first; g <= last; g++) {
+		/* The bytes of the access in this granule: [from, to). */
+		uintptr_t from = g == first ? addr : g << 3;
+		uintptr_t to = (g + 1) << 3 < addr + size ? (g + 1) << 3 : addr + size;
+		record |= on_granule(t, g, from, (unsigned)(to - from), flags, pc, aseq);
+	}
 	/* Its own seq, not its epoch's: at the full level one thread's records of one epoch
 	 * may lie in the file out of their order (a record written on the owner's behalf sits
 	 * in another thread's chunk), and the check of a check-then-act must sort before its
@@ -335,6 +337,33 @@ __attribute__((noinline)) static void hook_slow(uintptr_t addr, unsigned size, u
 		write_access(t->tid, (uint16_t)(flags | LW_SRC_HOOK), (uint16_t)size, addr, pc,
 			     lw_access_stack(t, pc), aseq ? aseq : lw_next_seq());
 leave:
+	lw_leave();
+out:
+	errno = saved;
+}
+
+void lw_hooks_free(uintptr_t addr, size_t size, uintptr_t pc)
+{
+	if (lw_guard || !__atomic_load_n(&hooks_on, __ATOMIC_ACQUIRE) || !addr || !size)
+		return;
+	int saved = errno;
+	struct lw_thread *t = lw_enter();
+	if (!t)
+		goto out;
+	if (LW_UNLIKELY(lw_hook.key == 0 || lw_hook.tid != t->tid))
+		thread_init(t);
+	if (size > LW_ACCESS_FREE_MAX)
+		size = LW_ACCESS_FREE_MAX;
+	uint64_t first = addr >> 3, last = (addr + size - 1) >> 3;
+	bool record = false;
+	for (uint64_t g = first; g <= last && last >= first; g++) {
+		uintptr_t from = g == first ? addr : g << 3;
+		uintptr_t to = (g + 1) << 3 < addr + size ? (g + 1) << 3 : addr + size;
+		record |= on_granule(t, g, from, (unsigned)(to - from), LW_ACCESS_WRITE, pc, 0);
+	}
+	if (record)
+		write_access(t->tid, LW_ACCESS_WRITE | LW_ACCESS_FREE | LW_SRC_HOOK, (uint16_t)size,
+			     addr, pc, lw_access_stack(t, pc), lw_next_seq());
 	lw_leave();
 out:
 	errno = saved;

@@ -14,8 +14,9 @@
  * function and returns exactly what it returned, errno included.  With the hooks on, the
  * block's shadow cells then forget their owners (the allocator may hand out memory another
  * thread used, with no synchronisation the shim sees between them), and an ALLOC record
- * names the block: its size, thread and allocation stack.  free is not wrapped: nothing
- * needs doing until the memory is handed out again.
+ * names the block: its size, thread and allocation stack.  free counts as a write to the
+ * whole block (as in ThreadSanitizer), so a read another thread makes of a block without
+ * ordering it before the free is a data race.
  */
 
 /* Notes a block handed out by the calling thread; keeps errno. */
@@ -27,7 +28,10 @@ static void allocated(void *p, size_t size, uint16_t fn, uintptr_t pc)
 	struct lw_thread *t = lw_enter();
 	if (!t)
 		goto out;
-	lw_hooks_forget((uintptr_t)p, size);
+	size_t usable = malloc_usable_size(p);
+	uint32_t slack = usable > size ? (usable - size > UINT32_MAX ? UINT32_MAX
+								     : (uint32_t)(usable - size)) : 0;
+	lw_hooks_forget((uintptr_t)p, size + slack);
 	struct lw_rec_alloc *r = lw_trace_reserve(sizeof *r);
 	if (r) {
 		r->tid = t->tid;
@@ -37,7 +41,7 @@ static void allocated(void *p, size_t size, uint16_t fn, uintptr_t pc)
 		r->size = size;
 		r->pc = pc;
 		r->stack = lw_access_stack(t, pc);
-		r->pad2 = 0;
+		r->slack = slack;
 		r->seq = lw_next_seq();
 		lw_trace_commit(r, LW_REC_ALLOC, sizeof *r);
 	}
@@ -96,6 +100,13 @@ LW_EXPORT int __wrap_posix_memalign(void **out, size_t align, size_t n)
 	if (rc == 0)
 		allocated(*out, n, LW_ALLOC_ALIGNED, LW_PC());
 	return rc;
+}
+
+LW_EXPORT void __wrap_free(void *p)
+{
+	if (p && !lw_guard)
+		lw_hooks_free((uintptr_t)p, malloc_usable_size(p), LW_PC());
+	free(p);
 }
 
 LW_EXPORT char *__wrap_strdup(const char *s)

@@ -423,6 +423,9 @@ LW_HIDDEN void lw_hooks_init(void);
 LW_HIDDEN void lw_hooks_after_fork(void);
 /* A heap block was handed out at [addr, addr+size): its cells forget their owners. */
 LW_HIDDEN void lw_hooks_forget(uintptr_t addr, size_t size);
+/* The program is freeing the heap block [addr, addr+size) from pc: a write to all of it (its
+ * first LW_ACCESS_FREE_MAX bytes), recorded when another thread touched it.  Keeps errno. */
+LW_HIDDEN void lw_hooks_free(uintptr_t addr, size_t size, uintptr_t pc);
 
 /* ---- access sources (watch.c, watch_trap.c, annotate.c) ---- */
 /* Adds the value of a watch= option (names or 0xADDR:SIZE, comma-separated). */

@@ -149,6 +149,35 @@ Test(hooks, a_race_on_a_heap_object_field_is_found_and_its_neighbour_is_not, .ti
 	lw_result_free(&r);
 }
 
+Test(hooks, neighbouring_bytes_of_one_granule_do_not_race, .timeout = 30)
+{
+	assert_clean("build/hooks/byte_neighbours");
+}
+
+Test(hooks, a_free_races_with_an_unordered_read_of_the_block, .timeout = 30)
+{
+	struct lw_result r = run_hooks("build/hooks/free_race");
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, "data-race", "error"), 1);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 1);
+	json_t *f = lw_find(r.report, "data-race", "error");
+	cr_assert_str_eq(variable(f), "heap block of 10 bytes from main, offset 5");
+	bool freed = false;
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(f, "accesses"), i, a)
+		freed |= json_is_true(json_object_get(a, "free"));
+	cr_assert(freed, "neither access is the free");
+	lw_result_free(&r);
+
+	/* Read, joined, then freed: ordered. */
+	const char *args[] = { "join", NULL };
+	r = lw_run_json_opts("build/hooks/free_race", NULL, args, NULL, TIMEOUT_MS);
+	cr_assert_eq(r.status, 0, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 0);
+	lw_result_free(&r);
+}
+
 Test(hooks, a_heap_block_handed_out_again_is_a_new_variable, .timeout = 30)
 {
 	/* T1's block is freed and the allocator gives its memory to T2's next block, with no

@@ -145,6 +145,64 @@ Test(races, accesses_to_one_heap_block_still_race)
 	cr_assert(!first(LW_FIND_DATA_RACE)->variable.heap);
 }
 
+Test(races, a_plain_read_races_with_an_unordered_atomic_write)
+{
+	struct tb b;
+	struct lw_finding *f;
+
+	start(&b);
+	tb_read(&b, 2, X, 0x401010);
+	tb_access(&b, 3, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, X, 4, 0x401020, 0);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+	f = first(LW_FIND_DATA_RACE);
+	cr_assert(!f->accesses.v[0].atomic && f->accesses.v[1].atomic);
+	cr_assert(strstr(f->message, "read by T2 and atomic write by T3"), "%s", f->message);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 0);
+}
+
+Test(races, atomics_never_race_with_each_other)
+{
+	struct tb b;
+
+	start(&b);
+	tb_access(&b, 2, LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, X, 4, 0x401010, 0);
+	tb_access(&b, 3, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, X, 4, 0x401020, 0);
+	tb_access(&b, 2, LW_ACCESS_READ | LW_ACCESS_ATOMIC, X, 4, 0x401030, 0);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
+
+Test(races, a_plain_write_published_by_an_atomic_does_not_race_with_it)
+{
+	struct tb b;
+
+	/* T2 initialises X, then stores FLAG; T3 loads FLAG, then updates X atomically. */
+	start(&b);
+	tb_write(&b, 2, X, 0x401010);
+	tb_access(&b, 2, LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, FLAG, 4, 0x401020, 0);
+	tb_access(&b, 3, LW_ACCESS_READ | LW_ACCESS_ATOMIC, FLAG, 4, 0x401030, 0);
+	tb_access(&b, 3, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, X, 4, 0x401040, 0);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
+
+Test(races, a_free_races_with_any_unordered_access_to_its_block)
+{
+	struct tb b;
+
+	/* T2 reads byte 40 of a 64-byte block; T3 frees the block: the free covers it, well
+	 * past an ordinary access's first bytes. */
+	start(&b);
+	tb_access(&b, 2, LW_ACCESS_READ, 0x9028, 1, 0x401010, 0);
+	tb_access(&b, 3, LW_ACCESS_WRITE | LW_ACCESS_FREE, 0x9000, 64, 0x401020, 0);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+	cr_assert(first(LW_FIND_DATA_RACE)->accesses.v[1].free);
+	cr_assert(strstr(first(LW_FIND_DATA_RACE)->message, "read by T2 and free by T3"), "%s",
+		  first(LW_FIND_DATA_RACE)->message);
+}
+
 Test(races, reads_never_race)
 {
 	struct tb b;
