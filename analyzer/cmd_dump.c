@@ -150,6 +150,7 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 			x.addr, x.gen, x.seq);
 		break;
 	}
+	case LW_REC_SEM_SIGNAL:
 	case LW_REC_SEM_LOCKLIKE: {
 		struct lw_rec_sem_locklike x;
 

@@ -155,9 +155,13 @@ const struct lw_stack *lw_model_stack(const struct lw_model *m, uint32_t proc, u
 
 bool lw_model_sem_locklike(const struct lw_model *m, uint32_t tid, const struct lw_lock *l)
 {
+	const struct lw_process *p = &m->procs.v[l->proc];
 	uint32_t v;
 
-	return lw_map_get(&m->procs.v[l->proc].locklike, l->addr, (uint64_t)tid << 32 | l->gen, &v);
+	/* A semaphore some thread posted without having waited on it signals: not a lock. */
+	if (lw_map_get(&p->sem_signal, l->addr, l->gen, &v))
+		return false;
+	return lw_map_get(&p->locklike, l->addr, (uint64_t)tid << 32 | l->gen, &v);
 }
 
 struct lw_symbolizer *lw_model_symbolizer(struct lw_model *m, uint32_t proc)
@@ -464,6 +468,13 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 		lw_map_put(&p->locklike, rec.addr, (uint64_t)rec.tid << 32 | rec.gen, 1);
 		break;
 	}
+	case LW_REC_SEM_SIGNAL: {
+		struct lw_rec_sem_signal rec;
+
+		memcpy(&rec, r, sizeof(rec));
+		lw_map_put(&p->sem_signal, rec.addr, rec.gen, 1);
+		break;
+	}
 	case LW_REC_DEADLOCK:
 		add_deadlock(m, proc, r);
 		break;
@@ -637,6 +648,7 @@ void lw_model_free(struct lw_model *m)
 		lw_map_free(&p->tids);
 		free(p->joins.v);
 		lw_map_free(&p->locklike);
+		lw_map_free(&p->sem_signal);
 		lw_map_free(&p->hb_memo);
 		lw_symbolizer_free(p->sym);
 		free(p->name);

@@ -124,6 +124,7 @@ struct lw_process {
 	struct lw_map          tids;       /* (tid, 0) -> index in threads */
 	LW_VEC(struct lw_join)   joins;
 	struct lw_map          locklike;   /* (addr, tid << 32 | gen) -> 1 */
+	struct lw_map          sem_signal; /* (addr, gen) -> 1: posted by a non-holder */
 	struct lw_map          hb_memo;    /* (a_tid, b_tid) -> lifetime-before result + 1 */
 	struct lw_symbolizer  *sym;        /* made on first use */
 	LW_VEC(struct lw_access) accesses; /* trace order */

@@ -76,7 +76,8 @@ enum lw_rec_kind {
 	LW_REC_PATH         = 15,    /* a file-system check or create on a path */
 	LW_REC_WATCH        = 16,    /* a watched variable: address, size, name */
 	LW_REC_ALLOC        = 17,    /* hook mode: the program allocated a heap block */
-	LW_REC_KIND_MAX     = 17,
+	LW_REC_SEM_SIGNAL   = 18,    /* a thread posted a semaphore it had not waited on */
+	LW_REC_KIND_MAX     = 18,
 };
 
 /* What a lock is; a lock's identity is (addr, gen). */
@@ -216,6 +217,16 @@ struct lw_rec_release {
 };
 
 struct lw_rec_sem_locklike {
+	struct lw_rec_head head;
+	uint32_t tid;
+	uint32_t gen;
+	uint64_t addr;
+};
+
+/* A thread posted a semaphore it had not waited on: a signal, not an unlock, so the
+ * semaphore is not a lock in any thread, whatever LW_REC_SEM_LOCKLIKE says (a barrier built
+ * of semaphores waits in one round and posts in the next).  Same layout. */
+struct lw_rec_sem_signal {
 	struct lw_rec_head head;
 	uint32_t tid;
 	uint32_t gen;

@@ -262,8 +262,24 @@ bool lw_released(struct lw_thread *t, const void *addr)
 void lw_sem_posted(struct lw_thread *t, const void *addr)
 {
 	struct lw_held_ent *e = lw_held_find(t, addr);
-	if (!e)
-		return;        /* posting a semaphore this thread did not wait on: signalling */
+	if (!e) {
+		/* Posting a semaphore this thread did not wait on: signalling.  Said once per
+		 * thread and generation, so that the analyzer never takes it for a lock. */
+		const struct lw_lock *l = lw_lock_find((uintptr_t)addr);
+		uint32_t gen = l ? __atomic_load_n(&l->gen, __ATOMIC_RELAXED) : 0;
+		uint64_t key = lw_mix64(((uint64_t)t->tid << 32 | 0x5161) ^ (uintptr_t)addr ^
+					((uint64_t)gen << 48));
+		if (first_time(t, key)) {
+			struct lw_rec_sem_signal *r = lw_trace_reserve(sizeof *r);
+			if (r) {
+				r->tid = t->tid;
+				r->gen = gen;
+				r->addr = (uintptr_t)addr;
+				lw_trace_commit(r, LW_REC_SEM_SIGNAL, sizeof *r);
+			}
+		}
+		return;
+	}
 	uint64_t key = lw_mix64(((uint64_t)t->tid << 32 | 0x5e5e) ^ e->addr ^
 				((uint64_t)e->gen << 48));
 	if (lw_opt.level == LW_LEVEL_FULL || first_time(t, key)) {

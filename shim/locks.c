@@ -132,17 +132,23 @@ void lw_locks_reset_after_fork(void)
 	full_warned = 0;
 }
 
-uint16_t lw_lock_flags(uintptr_t addr)
+const struct lw_lock *lw_lock_find(uintptr_t addr)
 {
 	if (!table)
-		return 0;
+		return NULL;
 	uint32_t i = slot_of(addr);
 	for (int n = 0; n < LW_LOCK_MAX_PROBES; n++, i = (i + 1) & (LW_LOCK_SLOTS - 1)) {
 		uintptr_t cur = __atomic_load_n(&table[i].addr, __ATOMIC_ACQUIRE);
 		if (cur == addr)
-			return table[i].flags;
+			return &table[i];
 		if (cur == 0)
-			return 0;
+			return NULL;
 	}
-	return 0;
+	return NULL;
+}
+
+uint16_t lw_lock_flags(uintptr_t addr)
+{
+	const struct lw_lock *l = lw_lock_find(addr);
+	return l ? l->flags : 0;
 }

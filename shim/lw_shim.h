@@ -214,6 +214,8 @@ LW_HIDDEN void lw_lock_new_gen(const void *addr, uint16_t kind, uint16_t flags, 
 LW_HIDDEN void lw_lock_destroyed(const void *addr, uintptr_t site);
 /* The LW_LOCKF_* flags of a known lock, 0 if unknown.  Never inserts. */
 LW_HIDDEN uint16_t lw_lock_flags(uintptr_t addr);
+/* The known lock at addr, or NULL.  Never inserts. */
+LW_HIDDEN const struct lw_lock *lw_lock_find(uintptr_t addr);
 LW_HIDDEN void lw_locks_reset_after_fork(void);
 
 /* ---- dedup set (dedup.c) ---- */

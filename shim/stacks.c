@@ -313,6 +313,8 @@ uint32_t lw_stack_capture(void)
 
 uint32_t lw_site_stack(uintptr_t site)
 {
+	if (site == 0)
+		return 0;            /* no call site: and 0 marks a free slot below */
 	if (LW_UNLIKELY(!sites)) {
 		struct lw_site *s = lw_map_anon(LW_SITE_SLOTS * sizeof *s);
 		if (!s)

@@ -192,3 +192,15 @@ Test(deadlocks, a_wait_a_signal_handler_ends_is_not_a_hang, .timeout = 30)
 	cr_assert_eq(lw_count(r.report, "deadlock", NULL), 0);
 	lw_result_free(&r);
 }
+
+Test(cycles, semaphores_that_signal_are_not_locks, .timeout = 30)
+{
+	/* A barrier built of a mutex and semaphores: each thread waits on a semaphore in one
+	 * round and posts it in another, but other threads post it without waiting on it. */
+	struct lw_result r = lw_run_json("build/tests/programs/sem_barrier", NULL, NULL, 20000);
+	cr_assert_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_not_null(r.report);
+	cr_assert_eq(lw_count(r.report, "lock-order-cycle", NULL), 0, "a semaphore taken for a lock");
+	cr_assert_eq(lw_count(r.report, NULL, NULL), 0);
+	lw_result_free(&r);
+}
