@@ -487,17 +487,23 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 	/* A pending check of this thread: this access is its act, unless it is the load of a
 	 * read-modify-write whose store is the act. */
 	if (first_piece && !c->rmw_load[ai]) {
-		for (i = 0; i < g->cands.n && g->cands.v[i].ti != ti; i++)
+		/* Its check: a read of some of the same bytes (another field in the granule is
+		 * another variable). */
+		for (i = 0; i < g->cands.n && (g->cands.v[i].ti != ti ||
+					       !(granule_mask(&c->p->accesses.v[g->cands.v[i].access],
+							      gk) & mask));
+		     i++)
 			;
 		if (i < g->cands.n) {
 			struct cand cd = g->cands.v[i];
 			uint64_t check_seq = c->p->accesses.v[cd.access].seq;
 
 			g->cands.v[i] = g->cands.v[--g->cands.n];
-			/* A thread that waited on a condition between the two looked again
-			 * because it expected a change: `while (!ready) pthread_cond_wait(...)`
-			 * is the fix for check-then-act, not an instance of it. */
-			if (!same_section(c, cd.access, ai) && hb->t[ti].cond_wake <= check_seq) {
+			/* A thread that waited on a condition or at a barrier between the two
+			 * looked again because it expected a change: `while (!ready)
+			 * pthread_cond_wait(...)` is the fix for check-then-act, not an instance
+			 * of it, and so is a phase that reads what the last phase wrote. */
+			if (!same_section(c, cd.access, ai) && hb->t[ti].waited <= check_seq) {
 				uint8_t m2 = granule_mask(&c->p->accesses.v[cd.access], gk) | mask;
 				size_t k;
 

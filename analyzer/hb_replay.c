@@ -171,7 +171,7 @@ static void sync_op(struct lw_hb *hb, uint32_t ti, const struct lw_sync *s)
 		break;
 	case LW_SYNC_COND_WAKE:
 		vc_join(t->vc, obj(hb, s->addr)->w, hb->n);
-		t->cond_wake = s->seq;
+		t->waited = s->seq;
 		break;
 	case LW_SYNC_BARRIER_ARRIVE: {
 		size_t at;
@@ -185,6 +185,7 @@ static void sync_op(struct lw_hb *hb, uint32_t ti, const struct lw_sync *s)
 	}
 	case LW_SYNC_BARRIER_DEPART:
 		barrier_depart(hb, ti, obj(hb, s->addr));
+		t->waited = s->seq;
 		break;
 	case LW_SYNC_ATOMIC_BEGIN:
 		if (t->atomic_depth++ == 0)

@@ -22,7 +22,8 @@ struct lw_hb_thread {
 	LW_VEC(struct lw_hb_held) held;
 	uint32_t  atomic_depth;      /* nesting of LW_SYNC_ATOMIC_BEGIN/END */
 	uint64_t  atomic_since;      /* seq of the outermost LW_SYNC_ATOMIC_BEGIN */
-	uint64_t  cond_wake;         /* seq of its last return from a condition wait */
+	uint64_t  waited;            /* seq of its last return from a condition wait or a
+				      * barrier: it waited for the others' changes */
 };
 
 struct lw_hb_obj;

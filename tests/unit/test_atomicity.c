@@ -444,3 +444,47 @@ Test(atomicity, a_recheck_without_a_wait_is_a_violation)
 	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
 	cr_assert_eq(count(LW_FIND_ATOMICITY), 1);
 }
+
+Test(atomicity, a_check_and_an_act_on_other_bytes_of_the_granule_are_not_a_pair)
+{
+	struct tb b;
+
+	/* T2 reads the first field of an 8-byte granule, then writes the second, which T3
+	 * writes in between: another variable, not a check-then-act. */
+	start(&b);
+	tb_lock(&b, 2, M);
+	tb_access(&b, 2, LW_ACCESS_READ, 0x7000, 4, CHECK, 0);
+	tb_unlock(&b, 2, M);
+	tb_lock(&b, 3, M);
+	tb_access(&b, 3, LW_ACCESS_WRITE, 0x7004, 4, 0x401050, 0);
+	tb_unlock(&b, 3, M);
+	tb_lock(&b, 2, M);
+	tb_access(&b, 2, LW_ACCESS_WRITE, 0x7004, 4, STORE, 0);
+	tb_unlock(&b, 2, M);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 0);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
+
+Test(atomicity, a_barrier_between_the_check_and_the_act_is_a_new_phase)
+{
+	struct tb b;
+
+	/* T2 reads balance, waits at a barrier, T3 writes balance, another barrier, and T2
+	 * reads it again: the phases are ordered, the second read expects the new value. */
+	start(&b);
+	tb_read(&b, 2, BAL, CHECK);
+	tb_sync(&b, 2, LW_SYNC_BARRIER_ARRIVE, 0x5400);
+	tb_sync(&b, 3, LW_SYNC_BARRIER_ARRIVE, 0x5400);
+	tb_sync(&b, 2, LW_SYNC_BARRIER_DEPART, 0x5400);
+	tb_sync(&b, 3, LW_SYNC_BARRIER_DEPART, 0x5400);
+	tb_write(&b, 3, BAL, 0x401050);
+	tb_sync(&b, 2, LW_SYNC_BARRIER_ARRIVE, 0x5400);
+	tb_sync(&b, 3, LW_SYNC_BARRIER_ARRIVE, 0x5400);
+	tb_sync(&b, 2, LW_SYNC_BARRIER_DEPART, 0x5400);
+	tb_sync(&b, 3, LW_SYNC_BARRIER_DEPART, 0x5400);
+	tb_read(&b, 2, BAL, LOAD);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 0);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
