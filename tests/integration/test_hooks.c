@@ -149,6 +149,11 @@ Test(hooks, a_race_on_a_heap_object_field_is_found_and_its_neighbour_is_not, .ti
 	lw_result_free(&r);
 }
 
+Test(hooks, a_spin_lock_of_c11_atomics_is_race_free, .timeout = 30)
+{
+	assert_clean("build/hooks/spin_lock");
+}
+
 Test(hooks, neighbouring_bytes_of_one_granule_do_not_race, .timeout = 30)
 {
 	assert_clean("build/hooks/byte_neighbours");
