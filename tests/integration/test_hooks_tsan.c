@@ -6,6 +6,7 @@
  * never pulls in ThreadSanitizer's runtime. */
 #include <criterion/criterion.h>
 #include "lw_test.h"
+#include "race_checks.h"
 
 #define TIMEOUT_MS 20000
 #define GCC_DIR    "build/hooks-tsan"
@@ -17,39 +18,6 @@ static struct lw_result run_prog(const char *dir, const char *name, const char *
 
 	snprintf(prog, sizeof prog, "%s/%s", dir, name);
 	return lw_run_json_opts(prog, NULL, args, NULL, TIMEOUT_MS);
-}
-
-static const char *variable(json_t *finding)
-{
-	return json_string_value(json_object_get(json_object_get(finding, "variable"), "name"));
-}
-
-/* Every finding is about a variable whose name starts with prefix. */
-static void assert_all_on(json_t *report, const char *prefix)
-{
-	size_t i;
-	json_t *f;
-	json_array_foreach(json_object_get(report, "findings"), i, f) {
-		const char *v = variable(f);
-		cr_assert(v && !strncmp(v, prefix, strlen(prefix)), "finding %zu is about %s, not %s",
-			  i, v ? v : "(none)", prefix);
-	}
-}
-
-/* Whether some access of the finding has its innermost frame in file (basename), with a line. */
-static bool some_access_in(json_t *finding, const char *file)
-{
-	size_t i;
-	json_t *a;
-	json_array_foreach(json_object_get(finding, "accesses"), i, a) {
-		json_t *fr = json_array_get(json_object_get(a, "stack"), 0);
-		const char *p = json_string_value(json_object_get(fr, "file"));
-		const char *base = p ? strrchr(p, '/') : NULL;
-		if (p && !strcmp(base ? base + 1 : p, file) &&
-		    json_integer_value(json_object_get(fr, "line")) > 0)
-			return true;
-	}
-	return false;
 }
 
 static void assert_clean(const char *dir, const char *name, const char *const args[])
