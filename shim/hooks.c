@@ -304,7 +304,8 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 	}
 }
 
-/* The slow path of every hook: returns with errno as it found it. */
+/* The slow path of every hook, and a free (LW_ACCESS_FREE: a write to the block's first
+ * LW_ACCESS_FREE_MAX bytes): returns with errno as it found it. */
 __attribute__((noinline)) static void hook_slow(uintptr_t addr, unsigned size, unsigned flags,
 						uintptr_t pc)
 {
@@ -321,7 +322,7 @@ __attribute__((noinline)) static void hook_slow(uintptr_t addr, unsigned size, u
 	uint64_t aseq = (flags & LW_ACCESS_ATOMIC) ? lw_next_seq() : 0;
 	uint64_t first = addr >> 3, last = (addr + size - 1) >> 3;
 	bool record = false;
-	if (last < first || last - first > 8)
+	if (last < first || last - first > (flags & LW_ACCESS_FREE ? LW_ACCESS_FREE_MAX / 8 : 8))
 		last = first;
 	for (uint64_t g = first; g <= last; g++) {
 		/* The bytes of the access in this granule: [from, to). */
@@ -344,29 +345,9 @@ out:
 
 void lw_hooks_free(uintptr_t addr, size_t size, uintptr_t pc)
 {
-	if (lw_guard || !__atomic_load_n(&hooks_on, __ATOMIC_ACQUIRE) || !addr || !size)
-		return;
-	int saved = errno;
-	struct lw_thread *t = lw_enter();
-	if (!t)
-		goto out;
-	if (LW_UNLIKELY(lw_hook.key == 0 || lw_hook.tid != t->tid))
-		thread_init(t);
-	if (size > LW_ACCESS_FREE_MAX)
-		size = LW_ACCESS_FREE_MAX;
-	uint64_t first = addr >> 3, last = (addr + size - 1) >> 3;
-	bool record = false;
-	for (uint64_t g = first; g <= last && last >= first; g++) {
-		uintptr_t from = g == first ? addr : g << 3;
-		uintptr_t to = (g + 1) << 3 < addr + size ? (g + 1) << 3 : addr + size;
-		record |= on_granule(t, g, from, (unsigned)(to - from), LW_ACCESS_WRITE, pc, 0);
-	}
-	if (record)
-		write_access(t->tid, LW_ACCESS_WRITE | LW_ACCESS_FREE | LW_SRC_HOOK, (uint16_t)size,
-			     addr, pc, lw_access_stack(t, pc), lw_next_seq());
-	lw_leave();
-out:
-	errno = saved;
+	if (addr && size)
+		hook_slow(addr, size < LW_ACCESS_FREE_MAX ? (unsigned)size : LW_ACCESS_FREE_MAX,
+			  LW_ACCESS_WRITE | LW_ACCESS_FREE, pc);
 }
 
 /* The fast path: a stack address, or the thread's own granule in its current epoch. */
