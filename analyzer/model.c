@@ -519,19 +519,51 @@ uint32_t lw_model_add_trace(struct lw_model *m, const struct lw_trace *t)
 	return proc;
 }
 
-static int event_cmp(const void *a, const void *b)
+/* The sort key of an event: its seq, then an access written late (LW_ACCESS_AFTER) after
+ * the other events of the seq it took. */
+static uint64_t event_key(const struct lw_event *e)
 {
-	const struct lw_event *x = a, *y = b;
+	return e->seq << 1 | (e->kind == LW_EV_ACCESS && e->mode == LW_EV_AFTER);
+}
 
-	bool xa = x->kind == LW_EV_ACCESS && x->mode == LW_EV_AFTER;
-	bool ya = y->kind == LW_EV_ACCESS && y->mode == LW_EV_AFTER;
+/* Sorts a process's events by key, ties in file order (the order they were added in): a
+ * stable radix sort, 11 bits a pass and only as many passes as the largest key needs.  At
+ * the full level a thread writes into its own chunks of the file, so the events arrive in
+ * runs rather than nearly sorted, and a comparison sort of tens of millions of them was
+ * most of the analysis. */
+static void sort_events(struct lw_event *v, size_t n)
+{
+	uint64_t bits = 0;
 
-	if (x->seq != y->seq)
-		return x->seq < y->seq ? -1 : 1;
-	/* A hook access written late (LW_ACCESS_AFTER) follows the event whose seq it took. */
-	if (xa != ya)
-		return xa ? 1 : -1;
-	return x->order < y->order ? -1 : x->order > y->order;
+	for (size_t i = 0; i < n; i++)
+		bits |= event_key(&v[i]);
+	if (n < 2 || !bits)
+		return;
+	struct lw_event *tmp = lw_xmalloc(n * sizeof(*v)), *src = v, *dst = tmp;
+	size_t *count = lw_xmalloc(2048 * sizeof(size_t));
+
+	for (unsigned shift = 0; shift < 64 && (bits >> shift); shift += 11) {
+		size_t sum = 0;
+
+		memset(count, 0, 2048 * sizeof(size_t));
+		for (size_t i = 0; i < n; i++)
+			count[(event_key(&src[i]) >> shift) & 0x7ff]++;
+		for (size_t d = 0; d < 2048; d++) {
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(event_key(&src[i]) >> shift) & 0x7ff]++] = src[i];
+		struct lw_event *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(tmp);
+	free(count);
 }
 
 static int join_cmp(const void *a, const void *b)
@@ -611,8 +643,7 @@ void lw_model_finish(struct lw_model *m)
 
 		if (p->joins.n)
 			qsort(p->joins.v, p->joins.n, sizeof(p->joins.v[0]), join_cmp);
-		if (p->events.n)
-			qsort(p->events.v, p->events.n, sizeof(p->events.v[0]), event_cmp);
+		sort_events(p->events.v, p->events.n);
 		for (size_t i = 0; i < p->joins.n; i++)
 			lw_model_thread(m, (uint32_t)pi, p->joins.v[i].joined)->was_joined = true;
 		for (size_t i = 0; i < p->joins.n;) {
