@@ -184,6 +184,8 @@ test-asan: deps
 	@$(MAKE) --no-print-directory B=build-asan CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" \
 		CPPFLAGS='-DLW_BIN=\"build-asan/bin/lockwatch\"' \
 		build-asan/bin/lockwatch $(subst $(B)/,build-asan/,$(UNIT_TESTS) $(INTEG_TESTS))
+	@# `lockwatch cc` links against ../lib/liblockwatch-hooks.so next to itself: the plain one.
+	@mkdir -p build-asan/lib && cp $(B)/lib/liblockwatch-hooks.so build-asan/lib/
 	@LOCKWATCH_SHIM=$(CURDIR)/$(B)/lib/liblockwatch.so ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
