@@ -125,12 +125,13 @@ $(B)/bench/%: bench/%.c $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -pthread -o $@ $<
 
-$(B)/tests/test_%: tests/unit/test_%.c $(B)/lib/liblwanalyzer.a $(wildcard tests/*.h)
+$(B)/tests/test_%: tests/unit/test_%.c $(B)/lib/liblwanalyzer.a $(wildcard tests/*.h) \
+                   $(wildcard common/*.h analyzer/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) -Ianalyzer -Itests $(CFLAGS) $(WARN) -o $@ $< $(B)/lib/liblwanalyzer.a \
 		$(ANALYZER_LIBS) $(TEST_LIBS)
 
-$(B)/tests/test_%: tests/integration/test_%.c $(wildcard tests/*.h)
+$(B)/tests/test_%: tests/integration/test_%.c $(wildcard tests/*.h common/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) -Itests $(CFLAGS) $(WARN) -o $@ $< $(TEST_LIBS)
 

@@ -270,10 +270,10 @@ static int check_header(const unsigned char *data, size_t len, struct lw_trace_h
 			return fail(err, 0, true, "header was never completed (magic is zero)");
 		return fail(err, 0, true, "not a lockwatch trace (bad magic)");
 	}
-	if (hdr->version != LW_TRACE_VERSION)
+	if (hdr->version < LW_TRACE_VERSION_MIN || hdr->version > LW_TRACE_VERSION)
 		return fail(err, offsetof(struct lw_trace_header, version), true,
-			    "unsupported trace version %" PRIu32 " (this lockwatch reads version %u)",
-			    hdr->version, LW_TRACE_VERSION);
+			    "unsupported trace version %" PRIu32 " (this lockwatch reads versions "
+			    "%u to %u)", hdr->version, LW_TRACE_VERSION_MIN, LW_TRACE_VERSION);
 	if (hdr->header_size < sizeof(*hdr) || hdr->header_size % 8 ||
 	    hdr->header_size > LW_REC_MAX_SIZE)
 		return fail(err, offsetof(struct lw_trace_header, header_size), true,

@@ -18,7 +18,9 @@
  */
 
 #define LW_TRACE_MAGIC       "LWTRACE"          /* 8 bytes including the NUL */
-#define LW_TRACE_VERSION     1u
+#define LW_TRACE_VERSION     2u                 /* 2: records 17 and 18, LW_ACCESS_FREE, and the
+						 * full level's per-thread chunks */
+#define LW_TRACE_VERSION_MIN 1u                 /* the oldest a reader of this one reads */
 #define LW_TRACE_HEADER_SIZE 4096u              /* records start at this offset */
 #define LW_TRACE_EXE_MAX     1024u
 

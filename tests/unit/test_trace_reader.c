@@ -85,10 +85,20 @@ Test(trace_reader, bad_magic)
 
 Test(trace_reader, wrong_version)
 {
-	tb_header(&b)->version = 2;
+	tb_header(&b)->version = LW_TRACE_VERSION + 1;
 	cr_assert_eq(parse(), -EINVAL);
-	cr_assert(strstr(err.what, "version 2"), "%s", err.what);
+	cr_assert(strstr(err.what, "version 3"), "%s", err.what);
 	cr_assert_eq(err.offset, 8);
+	tb_header(&b)->version = 0;
+	cr_assert_eq(parse(), -EINVAL);
+}
+
+Test(trace_reader, a_version_1_trace_is_still_read)
+{
+	sample(&b);
+	tb_header(&b)->version = 1;
+	cr_assert_eq(parse(), 0, "%s", err.what);
+	cr_assert_eq(t.n_recs, 4);
 }
 
 Test(trace_reader, bad_header_size)
