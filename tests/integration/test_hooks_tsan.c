@@ -5,123 +5,19 @@
  * lockwatch; the shim and liblockwatch-hooks.so define the whole interface; and the link
  * never pulls in ThreadSanitizer's runtime. */
 #include <criterion/criterion.h>
-#include "lw_test.h"
-#include "race_checks.h"
+#include "hook_verdicts.h"
 
-#define TIMEOUT_MS 20000
 #define GCC_DIR    "build/hooks-tsan"
 #define CLANG_DIR  "build/hooks-tsan-clang"
 
-static struct lw_result run_prog(const char *dir, const char *name, const char *const args[])
-{
-	char prog[256];
-
-	snprintf(prog, sizeof prog, "%s/%s", dir, name);
-	return lw_run_json_opts(prog, NULL, args, NULL, TIMEOUT_MS);
-}
-
-static void assert_clean(const char *dir, const char *name, const char *const args[])
-{
-	struct lw_result r = run_prog(dir, name, args);
-	cr_assert_eq(r.status, 0, "%s/%s: exit status %d, stderr: %s", dir, name, r.status,
-		     r.stderr_text);
-	cr_assert_not_null(r.report);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), 0, "%s/%s: error-level findings", dir, name);
-	lw_result_free(&r);
-}
-
-/* ---- verdicts, the same for both compilers ---- */
-
-static void bank_withdraw(const char *dir)
-{
-	struct lw_result r = run_prog(dir, "bank_withdraw", NULL);
-	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	int races = lw_count(r.report, "data-race", "error");
-	int atom = lw_count(r.report, "atomicity-violation", "error");
-	cr_assert_geq(races, 1);
-	cr_assert_geq(atom, 1);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), races + atom, "other error-level findings");
-	assert_all_on(r.report, "balance");
-	cr_assert(some_access_in(lw_find(r.report, "atomicity-violation", "error"),
-				 "bank_withdraw.c"), "file:line of the accesses");
-	lw_result_free(&r);
-}
-
-static void bank_withdraw_split(const char *dir)
-{
-	struct lw_result r = run_prog(dir, "bank_withdraw_split", NULL);
-	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	cr_assert_eq(lw_count(r.report, "data-race", NULL), 0, "no data race: every access is locked");
-	int atom = lw_count(r.report, "atomicity-violation", "error");
-	cr_assert_geq(atom, 1);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), atom);
-	assert_all_on(r.report, "balance");
-	json_t *f = lw_find(r.report, "atomicity-violation", "error");
-	size_t i;
-	json_t *a;
-	json_array_foreach(json_object_get(f, "accesses"), i, a)
-		cr_assert_eq(json_array_size(json_object_get(a, "locks_held")), 1,
-			     "access %zu holds the lock", i);
-	lw_result_free(&r);
-}
-
-static void race_counter(const char *dir)
-{
-	struct lw_result r = run_prog(dir, "race_counter", NULL);
-	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	int races = lw_count(r.report, "data-race", "error");
-	cr_assert_geq(races, 1);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), races);
-	assert_all_on(r.report, "counter");
-	lw_result_free(&r);
-}
-
-static void heap_race(const char *dir)
-{
-	struct lw_result r = run_prog(dir, "heap_race", NULL);
-	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	int races = lw_count(r.report, "data-race", "error");
-	cr_assert_geq(races, 1);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), races);
-	/* Every race is on acct->balance, none on pr->mine[0] / [1] (other bytes of a granule). */
-	size_t i;
-	json_t *g;
-	json_array_foreach(json_object_get(r.report, "findings"), i, g)
-		cr_assert_str_eq(variable(g), "heap block of 24 bytes from main, offset 8",
-				 "finding %zu", i);
-	cr_assert(some_access_in(lw_find(r.report, "data-race", "error"), "heap_race.c"));
-	lw_result_free(&r);
-}
-
-static void array_race(const char *dir)
-{
-	struct lw_result r = run_prog(dir, "array_race", NULL);
-	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	cr_assert_geq(lw_count(r.report, "data-race", "error"), 1);
-	assert_all_on(r.report, "slots");
-	lw_result_free(&r);
-}
-
-static void clean_programs(const char *dir)
+/* The C++ program and the atomics test, built only this way. */
+static void more_clean_programs(const char *dir)
 {
 	static const char *const few_rounds[] = { "300", NULL };
 
-	assert_clean(dir, "bank_withdraw_fixed", NULL);
-	assert_clean(dir, "locked_counter", NULL);
-	assert_clean(dir, "atomic_counter", NULL);
-	assert_clean(dir, "race_free", NULL);
 	assert_clean(dir, "atomic_ops", few_rounds);
 	/* C++: std::thread, std::mutex, std::atomic, shared_ptr, virtual calls and exceptions. */
 	assert_clean(dir, "cxx_objects", NULL);
-}
-
-static void heap_reuse(const char *dir)
-{
-	struct lw_result r = run_prog(dir, "heap_reuse", NULL);
-	cr_assert_neq(r.status, 3, "the allocator did not hand the block out again");
-	cr_assert_eq(r.status, 0, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), 0);
-	lw_result_free(&r);
 }
 
 /* The shim performs the atomics too: every count right with lockwatch recording them. */
@@ -143,7 +39,7 @@ static void atomic_ops_without_lockwatch(const char *dir)
 	snprintf(prog, sizeof prog, "%s/atomic_ops", dir);
 	const char *argv[] = { prog, NULL };
 	const char *env[] = { "LD_PRELOAD=", NULL };
-	int st = lw_spawn(argv, env, out, out, TIMEOUT_MS);
+	int st = lw_spawn(argv, env, out, out, HOOK_TIMEOUT_MS);
 	char *text = lw_slurp(out);
 	cr_assert_eq(st, 0, "exit status %d, output: %s", st, text ? text : "(none)");
 	cr_assert(text && strstr(text, "atomic_ops: ok"), "output: %s", text ? text : "(none)");
@@ -161,8 +57,10 @@ BOTH(bank_withdraw_split_is_an_atomicity_violation_not_a_race, bank_withdraw_spl
 BOTH(race_counter_is_a_data_race, race_counter)
 BOTH(a_race_on_a_heap_object_field_is_found_and_its_neighbour_is_not, heap_race)
 BOTH(a_race_on_array_elements_is_found, array_race)
-BOTH(locked_atomic_cxx_and_otherwise_synchronised_programs_are_clean, clean_programs)
+BOTH(locked_atomic_and_otherwise_synchronised_programs_are_clean, clean_programs)
+BOTH(atomics_and_cxx_programs_are_clean, more_clean_programs)
 BOTH(a_block_reused_by_the_allocator_is_not_a_race, heap_reuse)
+BOTH(a_free_races_with_an_unordered_read_of_the_block, free_race)
 BOTH(atomics_are_performed_under_lockwatch, atomic_ops_under_lockwatch)
 BOTH(atomics_are_performed_by_liblockwatch_hooks_without_lockwatch, atomic_ops_without_lockwatch)
 
@@ -307,12 +205,12 @@ Test(hooks_tsan, gcc_compiles_and_links_in_two_steps_without_thread_sanitizers_r
 	cr_assert(needs(prog, "liblockwatch-hooks"));
 	const char *argv[] = { prog, NULL };
 	const char *env[] = { "LD_PRELOAD=", NULL };
-	cr_assert_eq(lw_spawn(argv, env, out, NULL, TIMEOUT_MS), 0);
+	cr_assert_eq(lw_spawn(argv, env, out, NULL, HOOK_TIMEOUT_MS), 0);
 	char *text = lw_slurp(out);
 	cr_assert(text && strstr(text, "counter: "), "output: %s", text ? text : "(none)");
 	free(text);
 	/* And under lockwatch its race is found. */
-	struct lw_result r = lw_run_json_opts(prog, NULL, NULL, NULL, TIMEOUT_MS);
+	struct lw_result r = lw_run_json_opts(prog, NULL, NULL, NULL, HOOK_TIMEOUT_MS);
 	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
 	assert_all_on(r.report, "counter");
 	lw_result_free(&r);

@@ -1,0 +1,159 @@
+/* The verdicts hook-mode builds must give, whatever built them: the race samples and the
+ * tests/hooks programs in one build directory (build/hooks: clang's load/store hooks;
+ * build/hooks-tsan, build/hooks-tsan-clang: ThreadSanitizer's interface), run under
+ * `lockwatch run` and judged on the JSON report.  Shared by test_hooks.c and
+ * test_hooks_tsan.c. */
+#ifndef LW_HOOK_VERDICTS_H
+#define LW_HOOK_VERDICTS_H
+
+#include "lw_test.h"
+#include "race_checks.h"
+
+#define HOOK_TIMEOUT_MS 20000
+
+static inline struct lw_result run_prog(const char *dir, const char *name,
+					const char *const args[])
+{
+	char prog[256];
+
+	snprintf(prog, sizeof prog, "%s/%s", dir, name);
+	return lw_run_json_opts(prog, NULL, args, NULL, HOOK_TIMEOUT_MS);
+}
+
+static inline void assert_clean(const char *dir, const char *name, const char *const args[])
+{
+	struct lw_result r = run_prog(dir, name, args);
+	cr_assert_eq(r.status, 0, "%s/%s: exit status %d, stderr: %s", dir, name, r.status,
+		     r.stderr_text);
+	cr_assert_not_null(r.report);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 0, "%s/%s: error-level findings", dir, name);
+	lw_result_free(&r);
+}
+
+/* The lesson's withdraw, unlocked: a data race and a check-then-act on balance. */
+static inline void bank_withdraw(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "bank_withdraw", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	int races = lw_count(r.report, "data-race", "error");
+	int atom = lw_count(r.report, "atomicity-violation", "error");
+	cr_assert_geq(races, 1);
+	cr_assert_geq(atom, 1);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), races + atom, "other error-level findings");
+	assert_all_on(r.report, "balance");
+	cr_assert(some_access_in(lw_find(r.report, "atomicity-violation", "error"),
+				 "bank_withdraw.c"), "file:line of the accesses");
+	lw_result_free(&r);
+}
+
+/* Check and act each under the lock: a check-then-act, no data race. */
+static inline void bank_withdraw_split(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "bank_withdraw_split", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, "data-race", NULL), 0, "no data race: every access is locked");
+	int atom = lw_count(r.report, "atomicity-violation", "error");
+	cr_assert_geq(atom, 1);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), atom);
+	assert_all_on(r.report, "balance");
+	json_t *f = lw_find(r.report, "atomicity-violation", "error");
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(f, "accesses"), i, a)
+		cr_assert_eq(json_array_size(json_object_get(a, "locks_held")), 1,
+			     "access %zu holds the lock", i);
+	lw_result_free(&r);
+}
+
+static inline void race_counter(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "race_counter", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	int races = lw_count(r.report, "data-race", "error");
+	cr_assert_geq(races, 1);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), races);
+	assert_all_on(r.report, "counter");
+	lw_result_free(&r);
+}
+
+/* A race on a field of a heap object, named after its block, and none on the neighbouring
+ * bytes of another object's granule. */
+static inline void heap_race(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "heap_race", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	int races = lw_count(r.report, "data-race", "error");
+	cr_assert_geq(races, 1);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), races);
+	size_t i;
+	json_t *g;
+	json_array_foreach(json_object_get(r.report, "findings"), i, g)
+		cr_assert_str_eq(variable(g), "heap block of 24 bytes from main, offset 8",
+				 "finding %zu", i);
+	json_t *f = lw_find(r.report, "data-race", "error");
+	cr_assert(some_access_in(f, "heap_race.c"));
+	/* calloc'd in main: 24 bytes, the variable at offset 8. */
+	json_t *blk = json_object_get(json_object_get(f, "variable"), "heap_block");
+	cr_assert_not_null(blk, "no heap_block in the variable");
+	cr_assert_eq(json_integer_value(json_object_get(blk, "size")), 24);
+	cr_assert_eq(json_integer_value(json_object_get(blk, "offset")), 8);
+	cr_assert_eq(json_integer_value(json_object_get(blk, "allocated_by")), 1);
+	json_t *fr = json_array_get(json_object_get(blk, "stack"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(fr, "function")), "main");
+	cr_assert_gt(json_integer_value(json_object_get(fr, "line")), 0);
+	lw_result_free(&r);
+}
+
+static inline void array_race(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "array_race", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_geq(lw_count(r.report, "data-race", "error"), 1);
+	assert_all_on(r.report, "slots");
+	lw_result_free(&r);
+}
+
+/* A block freed by one thread and handed to another by the allocator is a new variable. */
+static inline void heap_reuse(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "heap_reuse", NULL);
+	cr_assert_neq(r.status, 3, "the allocator did not hand the block out again");
+	cr_assert_eq(r.status, 0, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 0);
+	lw_result_free(&r);
+}
+
+/* A free writes its whole block: an unordered read of it races; read, join, free does not. */
+static inline void free_race(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "free_race", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, "data-race", "error"), 1);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 1);
+	json_t *f = lw_find(r.report, "data-race", "error");
+	cr_assert_str_eq(variable(f), "heap block of 10 bytes from main, offset 5");
+	bool freed = false;
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(f, "accesses"), i, a)
+		freed |= json_is_true(json_object_get(a, "free"));
+	cr_assert(freed, "neither access is the free");
+	lw_result_free(&r);
+
+	static const char *const join[] = { "join", NULL };
+	assert_clean(dir, "free_race", join);
+}
+
+/* Race-free programs: locks, atomics, condvars, semaphores, barriers, create/join, a spin
+ * lock of C11 atomics, and two threads on neighbouring bytes of one granule. */
+static inline void clean_programs(const char *dir)
+{
+	assert_clean(dir, "bank_withdraw_fixed", NULL);
+	assert_clean(dir, "locked_counter", NULL);
+	assert_clean(dir, "atomic_counter", NULL);
+	assert_clean(dir, "race_free", NULL);
+	assert_clean(dir, "spin_lock", NULL);
+	assert_clean(dir, "byte_neighbours", NULL);
+}
+
+#endif
