@@ -259,6 +259,24 @@ bool lw_released(struct lw_thread *t, const void *addr)
 	return true;
 }
 
+/* Writes a note on semaphore (addr, gen), LW_REC_SEM_LOCKLIKE or LW_REC_SEM_SIGNAL (the same
+ * layout): the first time this thread makes it, or every time with always. */
+static void sem_note(struct lw_thread *t, uint16_t kind, uintptr_t addr, uint32_t gen,
+		     bool always)
+{
+	uint64_t salt = kind == LW_REC_SEM_LOCKLIKE ? 0x5e5e : 0x5161;
+	uint64_t key = lw_mix64(((uint64_t)t->tid << 32 | salt) ^ addr ^ ((uint64_t)gen << 48));
+	if (!always && !first_time(t, key))
+		return;
+	struct lw_rec_sem_locklike *r = lw_trace_reserve(sizeof *r);
+	if (r) {
+		r->tid = t->tid;
+		r->gen = gen;
+		r->addr = addr;
+		lw_trace_commit(r, kind, sizeof *r);
+	}
+}
+
 void lw_sem_posted(struct lw_thread *t, const void *addr)
 {
 	struct lw_held_ent *e = lw_held_find(t, addr);
@@ -266,31 +284,11 @@ void lw_sem_posted(struct lw_thread *t, const void *addr)
 		/* Posting a semaphore this thread did not wait on: signalling.  Said once per
 		 * thread and generation, so that the analyzer never takes it for a lock. */
 		const struct lw_lock *l = lw_lock_find((uintptr_t)addr);
-		uint32_t gen = l ? __atomic_load_n(&l->gen, __ATOMIC_RELAXED) : 0;
-		uint64_t key = lw_mix64(((uint64_t)t->tid << 32 | 0x5161) ^ (uintptr_t)addr ^
-					((uint64_t)gen << 48));
-		if (first_time(t, key)) {
-			struct lw_rec_sem_signal *r = lw_trace_reserve(sizeof *r);
-			if (r) {
-				r->tid = t->tid;
-				r->gen = gen;
-				r->addr = (uintptr_t)addr;
-				lw_trace_commit(r, LW_REC_SEM_SIGNAL, sizeof *r);
-			}
-		}
+		sem_note(t, LW_REC_SEM_SIGNAL, (uintptr_t)addr,
+			 l ? __atomic_load_n(&l->gen, __ATOMIC_RELAXED) : 0, false);
 		return;
 	}
-	uint64_t key = lw_mix64(((uint64_t)t->tid << 32 | 0x5e5e) ^ e->addr ^
-				((uint64_t)e->gen << 48));
-	if (lw_opt.level == LW_LEVEL_FULL || first_time(t, key)) {
-		struct lw_rec_sem_locklike *r = lw_trace_reserve(sizeof *r);
-		if (r) {
-			r->tid = t->tid;
-			r->gen = e->gen;
-			r->addr = e->addr;
-			lw_trace_commit(r, LW_REC_SEM_LOCKLIKE, sizeof *r);
-		}
-	}
+	sem_note(t, LW_REC_SEM_LOCKLIKE, e->addr, e->gen, lw_opt.level == LW_LEVEL_FULL);
 	if (lw_opt.level == LW_LEVEL_FULL)
 		write_release(t, e->addr, e->gen);
 	if (--e->count == 0)

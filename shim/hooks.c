@@ -185,6 +185,13 @@ static unsigned log2_size(unsigned n)
 	return n >= 8 ? 3 : n >= 4 ? 2 : n >= 2 ? 1 : 0;
 }
 
+/* The stack id of an access at pc, in its place in a cell's where word (0: too large). */
+static uint64_t where_stack(struct lw_thread *t, uintptr_t pc)
+{
+	uint32_t stack = lw_access_stack(t, pc);
+	return (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52;
+}
+
 /* Whether this thread recorded the same kind of access to this shared granule in this
  * epoch, with no other thread's write since; notes it otherwise. */
 static bool recent_repeat(struct lw_thread *t, uint64_t granule, bool write, uint64_t cell)
@@ -200,7 +207,24 @@ static bool recent_repeat(struct lw_thread *t, uint64_t granule, bool write, uin
 	return false;
 }
 
-/* One granule of an access.  Returns true when the access must be recorded. */
+/* Claims cell c, found in state s, stores where and publishes state n: a thread that takes
+ * the cell from its owner reads a `where` that goes with the state it took.  Returns false
+ * when the cell changed meanwhile; with prev, the `where` it replaced. */
+static bool claim_and_store(struct lw_cell *c, uint64_t s, uint64_t where, uint64_t n,
+			    uint64_t *prev)
+{
+	if (!__atomic_compare_exchange_n(&c->state, &s, s | LW_ST_BUSY, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		return false;
+	if (prev)
+		*prev = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->where, where, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->state, n, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* One granule of an access: [addr, addr+size) lies inside granule g.  Returns true when the
+ * access must be recorded. */
 static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned size,
 		       unsigned flags, uintptr_t pc, uint64_t aseq)
 {
@@ -208,9 +232,15 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 	uint64_t tag = LW_ST_TAG(g << 3), me = LW_ST_TID(t->tid);
 	bool w = flags & LW_ACCESS_WRITE, at = flags & LW_ACCESS_ATOMIC;
 	uint64_t epoch = lw_hook.key & LW_CELL_SEQ_MASK;
+	/* This access as a cell holds it while it owns the granule: the state, and the where
+	 * word but for its stack id (looked up only when the word changes). */
+	uint64_t own = tag | me | (w ? LW_ST_WRITE : 0) | (at ? LW_ST_ATOMIC : 0) |
+		       ((at ? aseq : epoch) & LW_CELL_SEQ_MASK);
+	uint64_t wh = ((uint64_t)pc & LW_WH_PC) | (uint64_t)(addr - (g << 3)) << 47 |
+		      (uint64_t)log2_size(size) << 50;
 
 	for (unsigned spins = 0;; spins++) {
-		uint64_t s = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE), n;
+		uint64_t s = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE), n, where;
 		if (s & LW_ST_BUSY) {
 			/* Another thread is between claiming the cell and publishing it: a few
 			 * instructions, unless it was preempted there. */
@@ -225,33 +255,18 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 			if (s && (s & LW_CELL_SEQ_MASK) == epoch && !at &&
 			    ((s & LW_ST_ATOMIC) || (s & LW_ST_WRITE) || !w))
 				return false;
-			unsigned off = (unsigned)(addr > (g << 3) ? addr - (g << 3) : 0);
-			unsigned len = size;
-			if (off + len > 8)
-				len = 8 - off;
-			n = tag | me | (w ? LW_ST_WRITE : 0) | (at ? LW_ST_ATOMIC : 0) |
-			    ((at ? aseq : epoch) & LW_CELL_SEQ_MASK);
 			/* The same place as the access the cell holds (a loop, epoch after
 			 * epoch): only the state changes, and `where` stays right for it. */
 			uint64_t old = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
-			uint64_t wh = ((uint64_t)pc & LW_WH_PC) | (uint64_t)off << 47 |
-				      (uint64_t)log2_size(len) << 50;
 			if (s && (old & ~((uint64_t)LW_WH_MAX_STACK << 52)) == wh) {
-				if (__atomic_compare_exchange_n(&c->state, &s, n, false,
+				if (__atomic_compare_exchange_n(&c->state, &s, own, false,
 								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 					return false;
 				continue;
 			}
-			uint32_t stack = lw_access_stack(t, pc);
-			wh |= (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52;
-			/* Claim, then write `where`, then publish: a thread that takes the cell
-			 * from us reads a `where` that goes with the state it took. */
-			if (!__atomic_compare_exchange_n(&c->state, &s, s | LW_ST_BUSY, false,
-							 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-				continue;
-			__atomic_store_n(&c->where, wh, __ATOMIC_RELAXED);
-			__atomic_store_n(&c->state, n, __ATOMIC_RELEASE);
-			return false;
+			if (claim_and_store(c, s, wh | where_stack(t, pc), own, NULL))
+				return false;
+			continue;
 		}
 		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == (tag | LW_ST_SHARED)) {
 			if (!at && recent_repeat(t, g, w, s))
@@ -265,26 +280,14 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 				return true;
 			continue;
 		}
-		uint64_t where;
 		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == tag && lw_hook.parent &&
 		    (s & LW_ST_TIDMASK) == LW_ST_TID(lw_hook.parent) &&
 		    seq_from_low(s & LW_CELL_SEQ_MASK) < lw_hook.start_seq) {
 			/* The creator's, from before it created this thread: ordered before
 			 * everything this thread does.  Ownership moves here; the creator's
 			 * access goes into the trace for the threads created earlier. */
-			n = tag | me | (w ? LW_ST_WRITE : 0) | (at ? LW_ST_ATOMIC : 0) |
-			    ((at ? aseq : epoch) & LW_CELL_SEQ_MASK);
-			uint32_t stack = lw_access_stack(t, pc);
-			unsigned off = (unsigned)(addr > (g << 3) ? addr - (g << 3) : 0);
-			if (!__atomic_compare_exchange_n(&c->state, &s, s | LW_ST_BUSY, false,
-							 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			if (!claim_and_store(c, s, wh | where_stack(t, pc), own, &where))
 				continue;
-			where = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
-			__atomic_store_n(&c->where, ((uint64_t)pc & LW_WH_PC) | (uint64_t)off << 47 |
-					 (uint64_t)log2_size(off + size > 8 ? 8 - off : size) << 50 |
-					 (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52,
-					 __ATOMIC_RELAXED);
-			__atomic_store_n(&c->state, n, __ATOMIC_RELEASE);
 			write_previous(s, where, g);
 			return false;
 		}

@@ -194,6 +194,29 @@ static bool grow(uint64_t need, bool ahead)
 
 #define LW_DROP_BATCH 1024u
 
+/* Takes n bytes at the shared tail into *off, growing the file as needed (and ahead of the
+ * writers: once past half the last step, so that none waits for it later).  Returns false
+ * when they cannot be had: the trace closed, the file cannot grow, or the limit is reached,
+ * which with last_try marks the trace full and truncated. */
+static bool take(uint64_t n, bool last_try, uint64_t *off)
+{
+	uint64_t o = __atomic_fetch_add(&W.tail, n, __ATOMIC_RELAXED);
+	if (LW_UNLIKELY(o + n > W.limit || __atomic_load_n(&W.closed, __ATOMIC_RELAXED))) {
+		if (last_try && o + n > W.limit) {
+			__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELAXED);
+			__atomic_store_n(&W.full, 1, __ATOMIC_RELAXED);
+		}
+		return false;
+	}
+	uint64_t have = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
+	if (LW_UNLIKELY(o + n > have) && !grow(o + n, false))
+		return false;
+	if (LW_UNLIKELY(o + n + LW_WINDOW / 2 > have) && have < W.limit)
+		grow(o + n + LW_WINDOW / 2, true);
+	*off = o;
+	return true;
+}
+
 void *lw_trace_reserve_shared(uint32_t size)
 {
 	if (LW_UNLIKELY(W.map == NULL))
@@ -208,23 +231,11 @@ void *lw_trace_reserve_shared(uint32_t size)
 		}
 		return NULL;
 	}
-	uint64_t off = __atomic_fetch_add(&W.tail, size, __ATOMIC_RELAXED);
-	if (LW_UNLIKELY(off + size > W.limit || __atomic_load_n(&W.closed, __ATOMIC_RELAXED))) {
-		__atomic_add_fetch(&header()->dropped, 1, __ATOMIC_RELAXED);
-		if (off + size > W.limit) {
-			__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELAXED);
-			__atomic_store_n(&W.full, 1, __ATOMIC_RELAXED);
-		}
-		return NULL;
-	}
-	uint64_t have = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
-	if (LW_UNLIKELY(off + size > have) && !grow(off + size, false)) {
+	uint64_t off;
+	if (LW_UNLIKELY(!take(size, true, &off))) {
 		__atomic_add_fetch(&header()->dropped, 1, __ATOMIC_RELAXED);
 		return NULL;
 	}
-	/* Past half the last step: grow now, so that no writer waits for it later. */
-	if (LW_UNLIKELY(off + size + LW_WINDOW / 2 > have) && have < W.limit)
-		grow(off + size + LW_WINDOW / 2, true);
 	return W.map + off;
 }
 
@@ -258,14 +269,9 @@ static void *new_chunk(uint32_t size)
 	uint32_t want = chunk.gen == W.gen && chunk.next ? chunk.next : LW_CHUNK_MIN;
 	if (want < size)
 		want = size;
-	uint64_t off = __atomic_fetch_add(&W.tail, want, __ATOMIC_RELAXED);
-	if (off + want > W.limit || __atomic_load_n(&W.closed, __ATOMIC_RELAXED))
-		return NULL;
-	uint64_t have = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
-	if (off + want > have && !grow(off + want, false))
-		return NULL;
-	if (off + want + LW_WINDOW / 2 > have && have < W.limit)
-		grow(off + want + LW_WINDOW / 2, true);
+	uint64_t off;
+	if (!take(want, false, &off))
+		return NULL;         /* the shared tail may still have room for this record */
 	chunk.end = off + want;
 	chunk.pos = off + size;
 	chunk.gen = W.gen;
