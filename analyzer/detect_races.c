@@ -104,16 +104,6 @@ static uint32_t access_len(const struct lw_access *a)
 	return a->size > MAX_ACCESS_BYTES ? MAX_ACCESS_BYTES : a->size;
 }
 
-/* "read", "write", "atomic write", "free": for messages. */
-static const char *access_kind(const struct lw_access *a)
-{
-	if (a->flags & LW_ACCESS_FREE)
-		return "free";
-	if (a->flags & LW_ACCESS_ATOMIC)
-		return is_write(a) ? "atomic write" : "atomic read";
-	return is_write(a) ? "write" : "read";
-}
-
 /* The bytes of granule gk that access a touches. */
 static uint8_t granule_mask(const struct lw_access *a, uint64_t gk)
 {
@@ -171,7 +161,7 @@ static void block_name(struct race_ctx *c, const struct lw_alloc *b, uint64_t ad
 static const char *var_name(struct race_ctx *c, uint64_t addr, uint64_t seq)
 {
 	const struct lw_watch *w = lw_model_watch(c->m, c->proc, addr);
-	const struct lw_alloc *b = w ? NULL : lw_model_alloc(c->m, c->proc, addr, seq);
+	const struct lw_alloc *b = block_of(c, addr, seq);
 	uint32_t bk = b ? (uint32_t)(b - c->p->allocs.v) + 1 : 0;
 	char buf[512];
 	uint32_t i;
@@ -324,8 +314,9 @@ static void report_race(struct race_ctx *c, uint32_t first, uint32_t second)
 	add_access(c, f, first, NULL);
 	add_access(c, f, second, NULL);
 	f->message = lw_xasprintf("data race on %s: %s by T%" PRIu32 " and %s by T%" PRIu32
-				  " are not ordered by happens-before", var, access_kind(a), a->tid,
-				  access_kind(b), b->tid);
+				  " are not ordered by happens-before", var,
+				  lw_faccess_kind(&f->accesses.v[0]), a->tid,
+				  lw_faccess_kind(&f->accesses.v[1]), b->tid);
 }
 
 /* "bank.c:20", "withdraw", "prog+0x1234" or "0x401234": where an access of a finding is. */

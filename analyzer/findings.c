@@ -156,6 +156,15 @@ static void free_frame(struct lw_frame *fr)
 	free(fr->module);
 }
 
+const char *lw_faccess_kind(const struct lw_faccess *a)
+{
+	if (a->free)
+		return "free";
+	if (a->atomic)
+		return a->write ? "atomic write" : "atomic read";
+	return a->write ? "write" : "read";
+}
+
 void lw_fstack_free(struct lw_fstack *st)
 {
 	for (size_t i = 0; i < st->n; i++)

@@ -156,6 +156,8 @@ struct lw_fstack lw_finding_pc_stack(struct lw_model *m, uint32_t proc, uint64_t
 /* Resolves a trace stack (innermost first, leading libc pthread frames skipped). */
 struct lw_fstack lw_finding_stack(struct lw_model *m, uint32_t proc, uint32_t stack_id);
 void lw_findings_free(struct lw_findings *fs);
+/* "read", "write", "atomic read", "atomic write" or "free": what the access was. */
+const char *lw_faccess_kind(const struct lw_faccess *a);
 /* Frees a stack's frames (not st itself). */
 void lw_fstack_free(struct lw_fstack *st);
 /* Formats a frame as "func (file:line)", "func (module+0xoff)", "module+0xoff" or "0xpc". */

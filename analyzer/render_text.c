@@ -249,8 +249,7 @@ static void access_block(FILE *out, const struct lw_finding *f, const struct lw_
 	char lk[700];
 
 	fprintf(out, "\n  %s%s of %u byte%s at 0x%" PRIx64 " by thread ", title,
-		a->free ? "free" : a->atomic ? (a->write ? "atomic write" : "atomic read")
-					     : a->write ? "write" : "read",
+		lw_faccess_kind(a),
 		a->size, a->size == 1 ? "" : "s", a->addr);
 	thread_label(out, f, a->thread);
 	fputs(":\n", out);
