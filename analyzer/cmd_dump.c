@@ -194,11 +194,14 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 
 		memcpy(&x, r, sizeof(x));
 		fprintf(out, " tid %" PRIu32 " %s%s%s%s size %u addr 0x%" PRIx64 " pc 0x%" PRIx64
-			" value 0x%" PRIx64 " stack %" PRIu32 " seq %" PRIu64 " source 0x%x", x.tid,
+			" value 0x%" PRIx64 " stack %" PRIu32 " seq %" PRIu64, x.tid,
 			(x.flags & LW_ACCESS_READ) ? "r" : "", (x.flags & LW_ACCESS_WRITE) ? "w" : "",
 			(x.flags & LW_ACCESS_ATOMIC) ? " atomic" : "",
 			(x.flags & LW_ACCESS_AFTER) ? " after" : "", x.size, x.addr, x.pc, x.value,
-			x.stack, x.seq, x.flags & ~0xffu);
+			x.stack, x.seq);
+		if (x.flags & LW_ACCESS_AFTER)
+			fprintf(out, " sub %" PRIu32, x.sub);
+		fprintf(out, " source 0x%x", x.flags & ~0xffu);
 		break;
 	}
 	case LW_REC_SYNC: {

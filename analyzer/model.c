@@ -345,6 +345,12 @@ static void add_path(struct lw_model *m, uint32_t proc, const unsigned char *r)
 		.path = lw_xstrndup((const char *)r + sizeof(rec), rec.path_len) }));
 }
 
+/* The mode of an event placed after its thread's last event, sub-th there. */
+static uint16_t after_mode(uint32_t sub)
+{
+	return (uint16_t)(LW_EV_AFTER | (sub < LW_EV_SUB_MAX ? sub : LW_EV_SUB_MAX) << LW_EV_SUB_SHIFT);
+}
+
 /* Records 13, 14, 16 and 17: accesses, synchronisation, watched variables, heap blocks. */
 static void add_access_record(struct lw_process *p, const unsigned char *r, uint32_t kind)
 {
@@ -354,8 +360,9 @@ static void add_access_record(struct lw_process *p, const unsigned char *r, uint
 
 		memcpy(&rec, r, sizeof(rec));
 		get_thread(p, rec.tid);
-		add_event(p, rec.seq, LW_EV_ACCESS, rec.flags & LW_ACCESS_AFTER ? LW_EV_AFTER : 0,
-			  rec.tid, (uint32_t)p->accesses.n);
+		add_event(p, rec.seq, LW_EV_ACCESS,
+			  rec.flags & LW_ACCESS_AFTER ? after_mode(rec.sub) : 0, rec.tid,
+			  (uint32_t)p->accesses.n);
 		lw_vec_push(&p->accesses, ((struct lw_access){ rec.tid, rec.flags, rec.size, rec.addr,
 							      rec.pc, rec.value, rec.stack,
 							      rec.seq }));
@@ -519,35 +526,41 @@ uint32_t lw_model_add_trace(struct lw_model *m, const struct lw_trace *t)
 	return proc;
 }
 
-/* The sort key of an event: its seq, then an access written late (LW_ACCESS_AFTER) after
- * the other events of the seq it took. */
-static uint64_t event_key(const struct lw_event *e)
+/* Whether an event is placed after its thread's last event rather than by a seq of its own. */
+static bool placed_after(const struct lw_event *e)
 {
-	return e->seq << 1 | (e->kind == LW_EV_ACCESS && e->mode == LW_EV_AFTER);
+	return (e->kind == LW_EV_ACCESS || e->kind == LW_EV_RELEASE) && (e->mode & LW_EV_AFTER);
 }
 
-/* Sorts a process's events by key, ties in file order (the order they were added in): a
- * stable radix sort, 11 bits a pass and only as many passes as the largest key needs.  At
- * the full level a thread writes into its own chunks of the file, so the events arrive in
- * runs rather than nearly sorted, and a comparison sort of tens of millions of them was
- * most of the analysis. */
-static void sort_events(struct lw_event *v, size_t n)
+/* The sort key of an event: its seq, then the events placed after that seq's event
+ * (LW_EV_AFTER) after the others. */
+static uint64_t event_key(const struct lw_event *e)
 {
+	return e->seq << 1 | placed_after(e);
+}
+
+/* The second sort key: among the events placed after one seq's event, their sub. */
+static uint64_t event_sub(const struct lw_event *e)
+{
+	return placed_after(e) ? e->mode >> LW_EV_SUB_SHIFT : 0;
+}
+
+/* One stable radix sort of v by key into v (tmp: scratch of the same size), 11 bits a pass
+ * and only as many passes as the largest key needs. */
+static void radix_pass(struct lw_event *v, struct lw_event *tmp, size_t *count, size_t n,
+		       uint64_t (*key)(const struct lw_event *))
+{
+	struct lw_event *src = v, *dst = tmp;
 	uint64_t bits = 0;
 
 	for (size_t i = 0; i < n; i++)
-		bits |= event_key(&v[i]);
-	if (n < 2 || !bits)
-		return;
-	struct lw_event *tmp = lw_xmalloc(n * sizeof(*v)), *src = v, *dst = tmp;
-	size_t *count = lw_xmalloc(2048 * sizeof(size_t));
-
+		bits |= key(&v[i]);
 	for (unsigned shift = 0; shift < 64 && (bits >> shift); shift += 11) {
 		size_t sum = 0;
 
 		memset(count, 0, 2048 * sizeof(size_t));
 		for (size_t i = 0; i < n; i++)
-			count[(event_key(&src[i]) >> shift) & 0x7ff]++;
+			count[(key(&src[i]) >> shift) & 0x7ff]++;
 		for (size_t d = 0; d < 2048; d++) {
 			size_t c = count[d];
 
@@ -555,13 +568,28 @@ static void sort_events(struct lw_event *v, size_t n)
 			sum += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			dst[count[(event_key(&src[i]) >> shift) & 0x7ff]++] = src[i];
+			dst[count[(key(&src[i]) >> shift) & 0x7ff]++] = src[i];
 		struct lw_event *t = src;
 		src = dst;
 		dst = t;
 	}
 	if (src != v)
 		memcpy(v, src, n * sizeof(*v));
+}
+
+/* Sorts a process's events by key, then sub, ties in file order (the order they were added
+ * in): stable radix sorts, the second key's first.  At the full level a thread writes into
+ * its own chunks of the file, so the events arrive in runs rather than nearly sorted, and a
+ * comparison sort of tens of millions of them was most of the analysis. */
+static void sort_events(struct lw_event *v, size_t n)
+{
+	if (n < 2)
+		return;
+	struct lw_event *tmp = lw_xmalloc(n * sizeof(*v));
+	size_t *count = lw_xmalloc(2048 * sizeof(size_t));
+
+	radix_pass(v, tmp, count, n, event_sub);
+	radix_pass(v, tmp, count, n, event_key);
 	free(tmp);
 	free(count);
 }

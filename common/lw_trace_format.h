@@ -18,8 +18,10 @@
  */
 
 #define LW_TRACE_MAGIC       "LWTRACE"          /* 8 bytes including the NUL */
-#define LW_TRACE_VERSION     2u                 /* 2: records 17 and 18, LW_ACCESS_FREE, and the
-						 * full level's per-thread chunks */
+#define LW_TRACE_VERSION     3u                 /* 2: records 17 and 18, LW_ACCESS_FREE, and the
+						 * full level's per-thread chunks; 3: an access's
+						 * sub, and hook accesses placed after their
+						 * thread's last event */
 #define LW_TRACE_VERSION_MIN 1u                 /* the oldest a reader of this one reads */
 #define LW_TRACE_HEADER_SIZE 4096u              /* records start at this offset */
 #define LW_TRACE_EXE_MAX     1024u
@@ -301,10 +303,12 @@ struct lw_rec_misuse {
 #define LW_ACCESS_READ    (1u << 0)
 #define LW_ACCESS_WRITE   (1u << 1)
 #define LW_ACCESS_ATOMIC  (1u << 2)   /* an atomic operation: synchronises, never races */
-/* Hook mode: an access the shim kept out of the trace while one thread owned the location,
- * written when a second thread touched it.  Its seq is that of the accessing thread's last
- * event before it (not a seq of its own): it happened after that event and before the
- * thread's next one, and sorts after every record with the same seq. */
+/* Hook mode: an access placed by its thread's last event instead of taking a seq of its
+ * own.  Its seq is that of the accessing thread's last event before it: it happened after
+ * that event and before the thread's next one, and sorts after every record with the same
+ * seq, in the order of its sub among the thread's records placed there (sub 0, first: an
+ * access the shim kept out of the trace while one thread owned the location, written when
+ * a second thread touched it). */
 #define LW_ACCESS_AFTER   (1u << 3)
 /* Hook mode: the program freed the heap block [addr, addr+size) (size: its first bytes, at
  * most LW_ACCESS_FREE_MAX): a write to all of it, as ThreadSanitizer counts a free. */
@@ -323,7 +327,7 @@ struct lw_rec_access {
 	uint64_t pc;                 /* the accessing instruction (watchpoints: the one after it) */
 	uint64_t value;              /* value after the access, when known (first 8 bytes) */
 	uint32_t stack;              /* 0 when none could be taken (signal handler) */
-	uint32_t pad;
+	uint32_t sub;                /* with LW_ACCESS_AFTER: its order after seq (else 0) */
 	uint64_t seq;
 };
 

@@ -31,7 +31,7 @@ LW_EXPORT void lockwatch_annotate_access(const volatile void *addr, unsigned siz
 		r->pc = site;
 		r->value = 0;
 		r->stack = stack;
-		r->pad = 0;
+		r->sub = 0;
 		r->seq = seq;
 		lw_trace_commit(r, LW_REC_ACCESS, sizeof *r);
 	}

@@ -61,7 +61,10 @@
  * 4. From then on every access to the granule is recorded, except a repeat: a thread's read
  *    (or write) of a shared granule it already recorded in the same epoch, when no other
  *    thread has written the granule since (the cell's state holds the last writer).  The
- *    repeat adds no pair the analyses would not already report.
+ *    repeat adds no pair the analyses would not already report.  A plain access takes no
+ *    seq of its own: it is written with LW_ACCESS_AFTER, its epoch's seq and the next
+ *    number of the thread's lw_epoch.sub, so the one counter all threads bump is left to
+ *    the events that order threads.
  *
  * What is lost: within an epoch, the owner's other accesses to the same granule (another
  * field's bytes, a read after the write) are not written at the transition, so a race on
@@ -148,7 +151,7 @@ static uint64_t seq_from_low(uint64_t low)
 }
 
 static void write_access(uint32_t tid, uint16_t flags, uint16_t size, uintptr_t addr,
-			 uintptr_t pc, uint32_t stack, uint64_t seq)
+			 uintptr_t pc, uint32_t stack, uint64_t seq, uint32_t sub)
 {
 	struct lw_rec_access *r = lw_trace_reserve(sizeof *r);
 	if (!r)
@@ -160,7 +163,7 @@ static void write_access(uint32_t tid, uint16_t flags, uint16_t size, uintptr_t 
 	r->pc = pc;
 	r->value = 0;
 	r->stack = stack;
-	r->pad = 0;
+	r->sub = sub;
 	r->seq = seq;
 	lw_trace_commit(r, LW_REC_ACCESS, sizeof *r);
 }
@@ -177,7 +180,7 @@ static void write_previous(uint64_t state, uint64_t where, uint64_t granule)
 	if (!tid)
 		return;
 	write_access(tid, flags, size, addr, (uintptr_t)(where & LW_WH_PC),
-		     (uint32_t)(where >> 52), seq_from_low(state & LW_CELL_SEQ_MASK));
+		     (uint32_t)(where >> 52), seq_from_low(state & LW_CELL_SEQ_MASK), 0);
 }
 
 static unsigned log2_size(unsigned n)
@@ -333,13 +336,24 @@ __attribute__((noinline)) static void hook_slow(uintptr_t addr, unsigned size, u
 		uintptr_t to = (g + 1) << 3 < addr + size ? (g + 1) << 3 : addr + size;
 		record |= on_granule(t, g, from, (unsigned)(to - from), flags, pc, aseq);
 	}
-	/* Its own seq, not its epoch's: at the full level one thread's records of one epoch
-	 * may lie in the file out of their order (a record written on the owner's behalf sits
-	 * in another thread's chunk), and the check of a check-then-act must sort before its
-	 * act. */
-	if (record)
-		write_access(t->tid, (uint16_t)(flags | LW_SRC_HOOK), (uint16_t)size, addr, pc,
-			     lw_access_stack(t, pc), aseq ? aseq : lw_next_seq());
+	/* A plain access is placed after its thread's last event, in the order of its sub
+	 * there, rather than taking a seq of its own from the counter every thread shares: at
+	 * the full level one thread's records of one epoch may lie in the file out of their
+	 * order (a record written on the owner's behalf sits in another thread's chunk), and
+	 * the check of a check-then-act must sort before its act. */
+	if (record) {
+		uint16_t f = (uint16_t)(flags | LW_SRC_HOOK);
+		uint64_t seq = aseq;
+		uint32_t sub = 0;
+		if (!seq && lw_epoch.seq) {
+			seq = lw_epoch.seq;
+			sub = ++lw_epoch.sub;
+			f |= LW_ACCESS_AFTER;
+		} else if (!seq) {
+			seq = lw_next_seq();
+		}
+		write_access(t->tid, f, (uint16_t)size, addr, pc, lw_access_stack(t, pc), seq, sub);
+	}
 leave:
 	lw_leave();
 out:

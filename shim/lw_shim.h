@@ -410,6 +410,14 @@ struct lw_hook_tls {
 };
 LW_HIDDEN extern __thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
 #define LW_CELL_SEQ_MASK 0x7fffffffull /* bit 31 of a cell's state is LW_ST_BUSY */
+/* The calling thread's place in the trace's order: the seq of its last event (0: none yet
+ * in this trace) and how many records it has placed after that event since (LW_ACCESS_AFTER
+ * accesses, LW_REC_RELEASE_LATE releases).  lw_next_seq sets it. */
+struct lw_epoch {
+	uint64_t seq;
+	uint32_t sub;
+};
+LW_HIDDEN extern __thread struct lw_epoch lw_epoch __attribute__((tls_model("initial-exec")));
 /* A new event of this thread starts a new epoch for its hooks. */
 static inline void lw_hook_note_seq(uint64_t seq)
 {

@@ -42,9 +42,13 @@ static struct lw_trace_header *header(void)
 	return (struct lw_trace_header *)W.map;
 }
 
+__thread struct lw_epoch lw_epoch __attribute__((tls_model("initial-exec")));
+
 uint64_t lw_next_seq(void)
 {
 	uint64_t s = __atomic_add_fetch(&W.seq, 1, __ATOMIC_RELAXED);
+	lw_epoch.seq = s;
+	lw_epoch.sub = 0;
 	lw_hook_note_seq(s);
 	return s;
 }
@@ -412,6 +416,7 @@ static int trace_open(bool forked_child)
 	W.broken = 0;
 	W.grow_lock.v = 0;
 	W.seq = 0;
+	lw_epoch.seq = 0;            /* a fork child's: the parent's seqs are not this trace's */
 	W.chunked = lw_opt.level == LW_LEVEL_FULL;
 	W.gen++;
 

@@ -83,7 +83,7 @@ static void record_hit(struct lw_watch *w, const ucontext_t *uc, bool async)
 	r->pc = pc;
 	r->value = value;
 	r->stack = stack;
-	r->pad = 0;
+	r->sub = 0;
 	r->seq = seq;
 	lw_trace_commit(r, LW_REC_ACCESS, sizeof *r);
 }

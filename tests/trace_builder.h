@@ -287,6 +287,24 @@ static inline void tb_access(struct tb *b, uint32_t tid, uint16_t flags, uint64_
 	TB_FIXED(b, LW_REC_ACCESS, r);
 }
 
+/* Hook mode: an access placed after the event with seq `after`, sub-th there
+ * (LW_ACCESS_AFTER); it takes no seq of its own. */
+static inline void tb_access_after(struct tb *b, uint32_t tid, uint16_t flags, uint64_t addr,
+				   uint64_t pc, uint64_t after, uint32_t sub)
+{
+	struct lw_rec_access r;
+
+	memset(&r, 0, sizeof(r));
+	r.tid = tid;
+	r.flags = flags | LW_ACCESS_AFTER | LW_SRC_HOOK;
+	r.size = 4;
+	r.addr = addr;
+	r.pc = pc;
+	r.sub = sub;
+	r.seq = after;
+	TB_FIXED(b, LW_REC_ACCESS, r);
+}
+
 static inline void tb_read(struct tb *b, uint32_t tid, uint64_t addr, uint64_t pc)
 {
 	tb_access(b, tid, LW_ACCESS_READ, addr, 4, pc, 0);

@@ -288,6 +288,30 @@ Test(atomicity, a_concurrent_write_could_fall_between)
 	cr_assert(!first(LW_FIND_ATOMICITY)->observed);
 }
 
+Test(atomicity, accesses_placed_after_one_event_keep_their_sub_order)
+{
+	struct tb b;
+	struct lw_finding *f;
+
+	/* T2's check, load and store all sit after its THREAD record (seq 2), written to the
+	 * file out of order (as a thread's chunk and another's can hold them): their subs
+	 * give the order, so the check is still the read at CHECK and the act the store. */
+	start(&b);
+	tb_access_after(&b, 2, LW_ACCESS_WRITE, BAL, STORE, 2, 3);
+	tb_access_after(&b, 2, LW_ACCESS_READ, BAL, CHECK, 2, 1);
+	tb_access_after(&b, 2, LW_ACCESS_READ, BAL, LOAD, 2, 2);
+	tb_write(&b, 3, BAL, 0x401050);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 1);
+	f = first(LW_FIND_ATOMICITY);
+	cr_assert_eq(f->accesses.v[0].thread, 2);
+	cr_assert(!f->accesses.v[0].write);
+	cr_assert_eq(f->accesses.v[0].stack.frames[0].pc, CHECK);
+	cr_assert_eq(f->accesses.v[2].thread, 2);
+	cr_assert(f->accesses.v[2].write);
+	cr_assert_eq(f->accesses.v[2].stack.frames[0].pc, STORE);
+}
+
 Test(atomicity, writes_ordered_by_create_and_join_cannot_fall_between)
 {
 	struct tb b;
