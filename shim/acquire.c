@@ -45,7 +45,7 @@ static void write_acquire(struct lw_thread *t, uintptr_t addr, uint32_t gen, uin
 	r->mode = mode;
 	r->flags = flags;
 	r->stack = stack;
-	r->seq = lw_next_seq();
+	r->seq = lw_next_acquire_seq();
 	struct lw_held *h = (struct lw_held *)(r + 1);
 	for (uint32_t i = 0; i < t->n_held; i++) {
 		h[i].addr = t->held[i].addr;

@@ -59,9 +59,15 @@
  *    before it.  This keeps "initialise, then hand to a new thread" out of the trace.
  *
  * 4. From then on every access to the granule is recorded, except a repeat: a thread's read
- *    (or write) of a shared granule it already recorded in the same epoch, when no other
- *    thread has written the granule since (the cell's state holds the last writer).  The
- *    repeat adds no pair the analyses would not already report.  A plain access takes no
+ *    (or write) of a shared granule it already recorded since its last event other than a
+ *    lock acquisition, when no other thread has written the granule since (the cell's
+ *    state holds the last writer).  Whatever another thread's access races with the repeat,
+ *    it races with the recorded one too: the two follow the same releases of the thread,
+ *    and what happens before the first happens before the second.  An acquisition between
+ *    them may put the repeat in a critical section the first is not in; the first then
+ *    stands for it as check of a check-then-act, as TSan's one shadow slot per thread
+ *    would.  So the repeat adds no pair the analyses would not already report, though a
+ *    report may show the earlier access.  A plain access takes no
  *    seq of its own: it is written with LW_ACCESS_AFTER, its epoch's seq and the next
  *    number of the thread's lw_epoch.sub, so the one counter all threads bump is left to
  *    the events that order threads.
@@ -195,17 +201,19 @@ static uint64_t where_stack(struct lw_thread *t, uintptr_t pc)
 	return (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52;
 }
 
-/* Whether this thread recorded the same kind of access to this shared granule in this
- * epoch, with no other thread's write since; notes it otherwise. */
+/* Whether this thread recorded the same kind of access to this shared granule since its
+ * last event that could order it before another thread (lw_epoch.releases: any but a lock
+ * acquisition), with no other thread's write since; notes it otherwise. */
 static bool recent_repeat(struct lw_thread *t, uint64_t granule, bool write, uint64_t cell)
 {
 	uint64_t key = granule << 1 | write;
 	struct lw_hook_recent *r = &t->hook_recent[(key ^ (key >> 9)) & (LW_HOOK_RECENT - 1)];
 	bool mine = (cell & LW_ST_TIDMASK) == LW_ST_TID(t->tid);
-	if (r->granule == key && r->epoch == lw_hook.key && (r->cell == cell || mine))
+	uint64_t releases = (uint64_t)lw_epoch.releases + 1; /* never 0: an unused entry's */
+	if (r->granule == key && r->releases == releases && (r->cell == cell || mine))
 		return true;
 	r->granule = key;
-	r->epoch = lw_hook.key;
+	r->releases = releases;
 	r->cell = cell;
 	return false;
 }

@@ -148,6 +148,9 @@ LW_HIDDEN void lw_trace_forget(void);
 /* Takes the next position in the process's event order (and starts a new hook epoch for
  * the calling thread, see hooks.c). */
 LW_HIDDEN uint64_t lw_next_seq(void);
+/* The same, for a lock acquisition: an event that orders nothing of this thread's before
+ * any other thread's (lw_epoch.releases stays). */
+LW_HIDDEN uint64_t lw_next_acquire_seq(void);
 /* The last position taken, by any thread. */
 LW_HIDDEN uint64_t lw_current_seq(void);
 
@@ -250,7 +253,7 @@ struct lw_site_cache_ent { uintptr_t site; uint32_t stack; uint32_t pad; };
 
 /* Hook mode: this thread's recent accesses to shared granules (hooks.c). */
 #define LW_HOOK_RECENT 64
-struct lw_hook_recent { uint64_t granule; uint64_t epoch; uint64_t cell; };
+struct lw_hook_recent { uint64_t granule; uint64_t releases; uint64_t cell; };
 
 enum lw_thread_state {
 	LW_TS_FREE = 0, LW_TS_LIVE = 1, LW_TS_ENDED = 2,
@@ -411,11 +414,13 @@ struct lw_hook_tls {
 LW_HIDDEN extern __thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
 #define LW_CELL_SEQ_MASK 0x7fffffffull /* bit 31 of a cell's state is LW_ST_BUSY */
 /* The calling thread's place in the trace's order: the seq of its last event (0: none yet
- * in this trace) and how many records it has placed after that event since (LW_ACCESS_AFTER
- * accesses, LW_REC_RELEASE_LATE releases).  lw_next_seq sets it. */
+ * in this trace), how many records it has placed after that event since (LW_ACCESS_AFTER
+ * accesses), and how many of its events could order it before another thread (every event
+ * but a lock acquisition).  lw_next_seq and lw_next_acquire_seq set it. */
 struct lw_epoch {
 	uint64_t seq;
 	uint32_t sub;
+	uint32_t releases;
 };
 LW_HIDDEN extern __thread struct lw_epoch lw_epoch __attribute__((tls_model("initial-exec")));
 /* A new event of this thread starts a new epoch for its hooks. */

@@ -44,13 +44,19 @@ static struct lw_trace_header *header(void)
 
 __thread struct lw_epoch lw_epoch __attribute__((tls_model("initial-exec")));
 
-uint64_t lw_next_seq(void)
+uint64_t lw_next_acquire_seq(void)
 {
 	uint64_t s = __atomic_add_fetch(&W.seq, 1, __ATOMIC_RELAXED);
 	lw_epoch.seq = s;
 	lw_epoch.sub = 0;
 	lw_hook_note_seq(s);
 	return s;
+}
+
+uint64_t lw_next_seq(void)
+{
+	lw_epoch.releases++;
+	return lw_next_acquire_seq();
 }
 
 uint64_t lw_current_seq(void)
