@@ -65,9 +65,8 @@
  *    it races with the recorded one too: the two follow the same releases of the thread,
  *    and what happens before the first happens before the second.  An acquisition between
  *    them may put the repeat in a critical section the first is not in; the first then
- *    stands for it as check of a check-then-act, as TSan's one shadow slot per thread
- *    would.  So the repeat adds no pair the analyses would not already report, though a
- *    report may show the earlier access.  A plain access takes no
+ *    stands for it as the check of a check-then-act.  So the repeat adds no pair the
+ *    analyses would not already report, though a report may show the earlier access.  A plain access takes no
  *    seq of its own: it is written with LW_ACCESS_AFTER, its epoch's seq and the next
  *    number of the thread's lw_epoch.sub, so the one counter all threads bump is left to
  *    the events that order threads.
