@@ -174,9 +174,20 @@ static int os_threads(void)
 	return atoi(p);
 }
 
+/* Whether the thread with this tid has not ended (a join on it can still wait for good). */
+static bool thread_live(uint32_t tid)
+{
+	for (struct lw_thread *t = lw_registry_head(); t; t = t->next)
+		if (t->tid == tid && __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == LW_TS_LIVE)
+			return true;
+	return false;
+}
+
 /* Every live thread waits, none with a timeout, and nothing the shim cannot see could wake
  * them: not a signal handler (sem_post is async-signal-safe), not another process (a
- * process-shared semaphore or condition), not a thread the shim does not know. */
+ * process-shared semaphore or condition), not a thread the shim does not know, and not the
+ * end of a thread being joined (its joiner returns as soon as it runs again, which on a
+ * loaded machine can take longer than hang_ms). */
 static bool all_blocked(int live, uint64_t now, uint64_t min_ns)
 {
 	if (live == 0 || n_snaps != live)
@@ -184,6 +195,8 @@ static bool all_blocked(int live, uint64_t now, uint64_t min_ns)
 	bool sem_wait_seen = false;
 	for (int i = 0; i < n_snaps; i++) {
 		if (now - snaps[i].since < min_ns || !stable(&snaps[i]))
+			return false;
+		if (snaps[i].kind == LW_WAIT_JOIN && !thread_live((uint32_t)snaps[i].addr))
 			return false;
 		if (snaps[i].kind == LW_LOCK_SEM) {
 			sem_wait_seen = true;

@@ -193,6 +193,18 @@ Test(deadlocks, a_wait_a_signal_handler_ends_is_not_a_hang, .timeout = 30)
 	lw_result_free(&r);
 }
 
+/* A join on a thread that has ended is not a hang, even when the joiner takes longer than
+ * hang_ms to come back from it (here it sits in a signal handler; on a loaded machine it
+ * can simply be off the CPU). */
+Test(deadlocks, a_join_on_an_ended_thread_is_not_a_hang, .timeout = 30)
+{
+	const char *env[] = { "LOCKWATCH_OPTIONS=hang_ms=200", NULL };
+	struct lw_result r = lw_run_json("build/tests/programs/join_late", NULL, env, 20000);
+	cr_assert_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, "deadlock", NULL), 0);
+	lw_result_free(&r);
+}
+
 Test(cycles, semaphores_that_signal_are_not_locks, .timeout = 30)
 {
 	/* A barrier built of a mutex and semaphores: each thread waits on a semaphore in one
