@@ -374,7 +374,37 @@ void lw_hooks_free(uintptr_t addr, size_t size, uintptr_t pc)
 			  LW_ACCESS_WRITE | LW_ACCESS_FREE, pc);
 }
 
-/* The fast path: a stack address, or the thread's own granule in its current epoch. */
+/* The medium path of a plain access inside one granule: cell c (found in state s) is this
+ * thread's, holding a plain access of an earlier epoch, or a read of this one when this is a
+ * write.  The cell takes this access, as the slow path's owner case would: by one exchange
+ * when it is at the place the cell holds, else with its stack id from the thread's cache of
+ * sites.  Returns false when the slow path must do it (anything else, or a lost race). */
+static __attribute__((noinline)) bool restamp(struct lw_cell *c, uint64_t s, uint64_t mine,
+					      uintptr_t addr, unsigned size, unsigned flags,
+					      uintptr_t pc)
+{
+	const uint64_t who = LW_ST_TAGMASK | LW_ST_TIDMASK;
+	if (s == 0 || (s & (who | LW_ST_SHARED | LW_ST_BUSY | LW_ST_ATOMIC)) != (mine & who))
+		return false;
+	uint64_t own = mine | (flags & LW_ACCESS_WRITE ? LW_ST_WRITE : 0);
+	uint64_t wh = ((uint64_t)pc & LW_WH_PC) | (uint64_t)(addr & 7) << 47 |
+		      (uint64_t)log2_size(size) << 50;
+	uint64_t old = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
+	if ((old & ~((uint64_t)LW_WH_MAX_STACK << 52)) == wh)
+		return __atomic_compare_exchange_n(&c->state, &s, own, false, __ATOMIC_ACQ_REL,
+						   __ATOMIC_RELAXED);
+	struct lw_thread *t = lw_self;
+	if (!t)
+		return false;
+	const struct lw_site_cache_ent *e = &t->sites[(pc ^ (pc >> 7)) & (LW_SITE_CACHE - 1)];
+	if (e->site != pc)
+		return false;
+	uint64_t stack = e->stack <= LW_WH_MAX_STACK ? e->stack : 0;
+	return claim_and_store(c, s, wh | stack << 52, own, NULL);
+}
+
+/* The fast path: a stack address, or the thread's own granule in its current epoch; then
+ * the medium path: the thread's own granule in a new epoch. */
 static inline __attribute__((always_inline)) void hook(uintptr_t addr, unsigned size,
 							unsigned flags, uintptr_t pc)
 {
@@ -382,10 +412,13 @@ static inline __attribute__((always_inline)) void hook(uintptr_t addr, unsigned 
 		return;
 	uint64_t key = lw_hook.key;
 	if (LW_LIKELY(key != 0) && LW_LIKELY(((addr ^ (addr + size - 1)) >> 3) == 0)) {
-		const struct lw_cell *c = &lw_hook.shadow[(addr >> 3) & LW_CELL_MASK];
+		struct lw_cell *c = &lw_hook.shadow[(addr >> 3) & LW_CELL_MASK];
 		uint64_t s = __atomic_load_n(&c->state, __ATOMIC_RELAXED);
-		if (LW_LIKELY((s & ~LW_ST_WRITE) == (key | LW_ST_TAG(addr))) &&
+		uint64_t mine = key | LW_ST_TAG(addr);
+		if (LW_LIKELY((s & ~LW_ST_WRITE) == mine) &&
 		    ((s & LW_ST_WRITE) || !(flags & LW_ACCESS_WRITE)))
+			return;
+		if (restamp(c, s, mine, addr, size, flags, pc))
 			return;
 	}
 	hook_slow(addr, size, flags, pc);
