@@ -59,17 +59,22 @@
  *    before it.  This keeps "initialise, then hand to a new thread" out of the trace.
  *
  * 4. From then on every access to the granule is recorded, except a repeat: a thread's read
- *    (or write) of a shared granule it already recorded since its last event other than a
- *    lock acquisition, when no other thread has written the granule since (the cell's
- *    state holds the last writer).  Whatever another thread's access races with the repeat,
- *    it races with the recorded one too: the two follow the same releases of the thread,
- *    and what happens before the first happens before the second.  An acquisition between
- *    them may put the repeat in a critical section the first is not in; the first then
- *    stands for it as the check of a check-then-act.  So the repeat adds no pair the
- *    analyses would not already report, though a report may show the earlier access.  A plain access takes no
- *    seq of its own: it is written with LW_ACCESS_AFTER, its epoch's seq and the next
- *    number of the thread's lw_epoch.sub, so the one counter all threads bump is left to
- *    the events that order threads.
+ *    (or write) of a shared granule right after its own read (or write) of it, with no event
+ *    of the thread other than lock acquisitions in between and no other thread's write
+ *    (every write to a shared granule, recorded or not, gives the cell a state it never
+ *    held before: the writer and its count of such writes).  A run of reads, or of writes,
+ *    shrinks to its first; a read-modify-write loop keeps each read with its write, which
+ *    the analyzer needs to tell it from a check-then-act.  Whatever another thread's
+ *    access races with the repeat, it races with the recorded one too: the two follow the
+ *    same releases of the thread, and what happens before the first happens before the
+ *    second.  An acquisition between them may put the repeat in a critical section the
+ *    first is not in; the first then stands for it as the check of a check-then-act.  So
+ *    the repeat adds no pair the analyses would not already report, though a report may
+ *    show the earlier access.
+ *
+ *    A plain access takes no seq of its own: it is written with LW_ACCESS_AFTER, its
+ *    epoch's seq and the next number of the thread's lw_epoch.sub, so the one counter all
+ *    threads bump is left to the events that order threads.
  *
  * What is lost: within an epoch, the owner's other accesses to the same granule (another
  * field's bytes, a read after the write) are not written at the transition, so a race on
@@ -200,21 +205,34 @@ static uint64_t where_stack(struct lw_thread *t, uintptr_t pc)
 	return (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52;
 }
 
-/* Whether this thread recorded the same kind of access to this shared granule since its
- * last event that could order it before another thread (lw_epoch.releases: any but a lock
- * acquisition), with no other thread's write since; notes it otherwise. */
-static bool recent_repeat(struct lw_thread *t, uint64_t granule, bool write, uint64_t cell)
+/* The state of a shared granule this thread has just written: one the cell never held
+ * before (the thread's count of such writes), so that a thread can tell from the state alone
+ * whether anybody wrote the granule since it last looked. */
+static uint64_t written_state(uint64_t tag, uint64_t me)
 {
-	uint64_t key = granule << 1 | write;
-	struct lw_hook_recent *r = &t->hook_recent[(key ^ (key >> 9)) & (LW_HOOK_RECENT - 1)];
-	bool mine = (cell & LW_ST_TIDMASK) == LW_ST_TID(t->tid);
-	uint64_t releases = (uint64_t)lw_epoch.releases + 1; /* never 0: an unused entry's */
-	if (r->granule == key && r->releases == releases && (r->cell == cell || mine))
-		return true;
-	r->granule = key;
+	return tag | LW_ST_SHARED | me | (++lw_hook.writes & LW_CELL_SEQ_MASK);
+}
+
+/* Whether this access to a shared granule repeats the thread's last access to it: the same
+ * kind (read or write), since the thread's last event that could order it before another
+ * thread (lw_epoch.releases: any but a lock acquisition), with no other thread's write in
+ * between (the cell's state before this access is the one that access saw, or left).  Notes
+ * this access either way.  Only a run of reads, or of writes, shrinks to its first: a
+ * read-modify-write loop keeps every read with its write, since a read whose write was
+ * left out would look like the check of a check-then-act. */
+static bool recent_repeat(struct lw_thread *t, uint64_t granule, bool write, uint64_t before,
+			  uint64_t after)
+{
+	struct lw_hook_recent *r =
+		&t->hook_recent[(granule ^ (granule >> 9)) & (LW_HOOK_RECENT - 1)];
+	uint32_t releases = lw_epoch.releases + 1;  /* never 0 (an unused entry's) until it wraps */
+	bool repeat = r->granule == granule && r->releases == releases && r->cell == before &&
+		      r->write == write;
+	r->granule = granule;
 	r->releases = releases;
-	r->cell = cell;
-	return false;
+	r->write = write;
+	r->cell = after;
+	return repeat;
 }
 
 /* Claims cell c, found in state s, stores where and publishes state n: a thread that takes
@@ -279,16 +297,15 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 			continue;
 		}
 		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == (tag | LW_ST_SHARED)) {
-			if (!at && recent_repeat(t, g, w, s))
-				return false;
 			if (!w && !at)
-				return true;
-			/* A write: the cell names its writer, for the others' repeats. */
-			n = tag | LW_ST_SHARED | me | (epoch & LW_CELL_SEQ_MASK);
-			if (s == n || __atomic_compare_exchange_n(&c->state, &s, n, false,
-								  __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-				return true;
-			continue;
+				return !recent_repeat(t, g, false, s, s);
+			/* A write (or an atomic) changes the state, even when it is not
+			 * recorded, for the others' repeats. */
+			n = written_state(tag, me);
+			if (!__atomic_compare_exchange_n(&c->state, &s, n, false, __ATOMIC_ACQ_REL,
+							 __ATOMIC_RELAXED))
+				continue;
+			return at || !recent_repeat(t, g, true, s, n);
 		}
 		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == tag && lw_hook.parent &&
 		    (s & LW_ST_TIDMASK) == LW_ST_TID(lw_hook.parent) &&
@@ -303,7 +320,7 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 		}
 		/* Another thread's granule, or another granule's cell: both become shared, and
 		 * the owner's access goes into the trace first. */
-		n = tag | LW_ST_SHARED | (w || at ? me : 0) | (epoch & LW_CELL_SEQ_MASK);
+		n = w || at ? written_state(tag, me) : tag | LW_ST_SHARED | (epoch & LW_CELL_SEQ_MASK);
 		if (!__atomic_compare_exchange_n(&c->state, &s, n, false, __ATOMIC_ACQ_REL,
 						 __ATOMIC_RELAXED))
 			continue;
@@ -312,7 +329,7 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 		if (!(s & LW_ST_SHARED))
 			write_previous(s, where, g);
 		if (!at)
-			recent_repeat(t, g, w, n);
+			recent_repeat(t, g, w, n, n);
 		return true;
 	}
 }

@@ -253,7 +253,7 @@ struct lw_site_cache_ent { uintptr_t site; uint32_t stack; uint32_t pad; };
 
 /* Hook mode: this thread's recent accesses to shared granules (hooks.c). */
 #define LW_HOOK_RECENT 64
-struct lw_hook_recent { uint64_t granule; uint64_t releases; uint64_t cell; };
+struct lw_hook_recent { uint64_t granule; uint32_t releases; uint32_t write; uint64_t cell; };
 
 enum lw_thread_state {
 	LW_TS_FREE = 0, LW_TS_LIVE = 1, LW_TS_ENDED = 2,
@@ -410,6 +410,7 @@ struct lw_hook_tls {
 	uint32_t tid;
 	uint32_t parent;             /* the creating thread's tid, 0 if unknown */
 	uint64_t start_seq;          /* the seq at which it was created */
+	uint32_t writes;             /* its writes to shared granules (hooks.c: written_state) */
 };
 LW_HIDDEN extern __thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
 #define LW_CELL_SEQ_MASK 0x7fffffffull /* bit 31 of a cell's state is LW_ST_BUSY */

@@ -84,7 +84,8 @@ static inline void heap_race(const char *dir)
 	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
 	int races = lw_count(r.report, "data-race", "error");
 	cr_assert_geq(races, 1);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), races);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), races, "findings: %s",
+		     finding_list(r.report));
 	size_t i;
 	json_t *g;
 	json_array_foreach(json_object_get(r.report, "findings"), i, g)

@@ -14,6 +14,26 @@ static inline const char *variable(json_t *finding)
 	return json_string_value(json_object_get(json_object_get(finding, "variable"), "name"));
 }
 
+/* "kind severity variable; ..." of every finding, for an assertion's message (static buffer). */
+static inline const char *finding_list(json_t *report)
+{
+	static char buf[4096];
+	size_t i, n = 0;
+	json_t *f;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(report, "findings"), i, f) {
+		const char *v = variable(f);
+		int k = snprintf(buf + n, sizeof buf - n, "%s %s %s; ",
+				 json_string_value(json_object_get(f, "kind")),
+				 json_string_value(json_object_get(f, "severity")), v ? v : "-");
+		if (k < 0 || (size_t)k >= sizeof buf - n)
+			break;
+		n += (size_t)k;
+	}
+	return buf;
+}
+
 /* Every finding is about a variable whose name starts with prefix. */
 static inline void assert_all_on(json_t *report, const char *prefix)
 {
