@@ -7,12 +7,16 @@
 #   stub    the same binary without the shim (the no-op hooks of liblockwatch-hooks.so);
 #   full    the native binary under the shim at the full level (what hook mode forces on:
 #           every synchronisation in the trace), to tell the hooks' cost from the level's;
-#   tsan    -fsanitize=thread.
+#   tsan    -fsanitize=thread;
+#   base    with BASE set: the hooks binary under BASE/lib/liblockwatch.so, the shim of another
+#           build of lockwatch (a git worktree of an earlier commit, say), to measure a change
+#           in the same interleaved runs as everything else.
 # Runs are interleaved, REPS of each (default 3); prints the median time and RSS, and each
 # as a ratio to native's median.  Every run's checksum line must match native's.
 #
 # Environment: REPS, SCALE (divides the iteration counts of bench/run.sh's PROGRAMS; default
-# 1), BENCH_PROGRAMS (default: all), SKIP (modes to leave out, e.g. "tsan").
+# 1), BENCH_PROGRAMS (default: all), SKIP (modes to leave out, e.g. "tsan"), BASE (a build
+# directory, as above).
 # Exit status: 0, or 1 when a build or a run failed.
 if [ -z "${BASH_VERSION:-}" ]; then
 	exec bash "$0" "$@"
@@ -22,6 +26,7 @@ set -u -o pipefail
 REPS=${REPS:-3}
 SCALE=${SCALE:-1}
 SKIP=${SKIP:-}
+BASE=${BASE:-}
 PROGRAMS=(
 	"uncontended 10000000"
 	"lockheavy   1000000"
@@ -39,6 +44,8 @@ LOCKWATCH=$ROOT/build/bin/lockwatch
 [ -f "$SHIM" ] && [ -x "$LOCKWATCH" ] || { echo "hooks.sh: run make first" >&2; exit 1; }
 command -v clang >/dev/null || { echo "hooks.sh: clang is needed" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "hooks.sh: /usr/bin/time is needed" >&2; exit 1; }
+[ -z "$BASE" ] || [ -f "$BASE/lib/liblockwatch.so" ] ||
+	{ echo "hooks.sh: $BASE/lib/liblockwatch.so not found" >&2; exit 1; }
 unset LD_PRELOAD LOCKWATCH_OPTIONS LOCKWATCH_SESSION TSAN_OPTIONS
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/lockwatch-hooks.XXXXXX") || exit 1
@@ -57,6 +64,8 @@ run() {
 	       env=(LD_PRELOAD="$SHIM" LOCKWATCH_OPTIONS="trace_dir=$TMP/traces") ;;
 	full) rm -rf "$TMP/traces"; mkdir -p "$TMP/traces"
 	      env=(LD_PRELOAD="$SHIM" LOCKWATCH_OPTIONS="trace_dir=$TMP/traces:level=full") ;;
+	base) rm -rf "$TMP/traces"; mkdir -p "$TMP/traces"
+	      env=(LD_PRELOAD="$BASE/lib/liblockwatch.so" LOCKWATCH_OPTIONS="trace_dir=$TMP/traces") ;;
 	tsan) env=(TSAN_OPTIONS=report_signal_unsafe=0) ;;
 	esac
 	if ! env "${env[@]}" /usr/bin/time -f "%e %M" -o "$TMP/time" "$bin" "$@" >"$TMP/out" 2>"$TMP/err"; then
@@ -78,13 +87,14 @@ for entry in "${PROGRAMS[@]}"; do
 	clang -O2 -g -pthread -o "$TMP/bin.native" "$src" || { fail=1; continue; }
 	"$LOCKWATCH" cc -O2 -pthread -o "$TMP/bin.hooked" "$src" || { fail=1; continue; }
 	modes="native hooks stub full"
+	[ -z "$BASE" ] || modes="$modes base"
 	if ! skipped tsan && clang -O2 -g -fsanitize=thread -pthread -o "$TMP/bin.tsan" "$src"; then
 		modes="$modes tsan"
 	fi
 	rm -f "$TMP"/res.*
 	for ((r = 0; r < REPS; r++)); do
 		for m in $modes; do
-			case $m in native | full) b=$TMP/bin.native ;; hooks | stub) b=$TMP/bin.hooked ;;
+			case $m in native | full) b=$TMP/bin.native ;; hooks | stub | base) b=$TMP/bin.hooked ;;
 			tsan) b=$TMP/bin.tsan ;; esac
 			run "$m" "$b" "$n" || fail=1
 		done
