@@ -32,7 +32,7 @@ ANALYZER_OBJ := $(patsubst %.c,$(B)/obj/an/%.o,$(ANALYZER_SRC))
 
 # libatomic: the 128-bit atomics of ThreadSanitizer's interface (hooks/lw_tsan_atomic.h).
 SHIM_LIBS     := -lunwind -ldl -lpthread -latomic
-ANALYZER_LIBS := -ldw -lelf -lm
+ANALYZER_LIBS := -ldw -lelf -lm -lstdc++
 TEST_LIBS     := -lcriterion -ljansson
 
 .PHONY: all deps shim analyzer samples benches tests test unit-test integration-test demo \

@@ -45,6 +45,26 @@ static const Dwfl_Callbacks offline_callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
+/* The C++ runtime's demangler (libstdc++, the Itanium C++ ABI's). */
+char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
+
+/* A C++ symbol's readable name ("make_account()" for "_ZL12make_accountv"), malloc'd; NULL
+ * for a C name or one the demangler does not take. */
+static char *demangle(const char *name)
+{
+	int status = -1;
+	char *d;
+
+	if (!name || strncmp(name, "_Z", 2) != 0)
+		return NULL;
+	d = __cxa_demangle(name, NULL, NULL, &status);
+	if (status != 0) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
 static const char *own(struct lw_symbolizer *s, const char *str)
 {
 	char *p;
@@ -161,7 +181,10 @@ void lw_symbolize_pc(struct lw_symbolizer *s, uint64_t pc, bool return_address,
 		const char *name = dwfl_module_addrinfo(m->dwmod, look, &off, &sym, NULL, NULL, NULL);
 		Dwfl_Line *line;
 
-		f.function = own(s, name);
+		char *readable = demangle(name);
+
+		f.function = own(s, readable ? readable : name);
+		free(readable);
 		line = dwfl_module_getsrc(m->dwmod, look);
 		if (line) {
 			Dwarf_Addr a;
@@ -244,10 +267,14 @@ bool lw_symbolize_data(struct lw_symbolizer *s, uint64_t addr, char *buf, size_t
 	}
 	if (!best)
 		return false;
+	char *readable = demangle(best->name);
+	const char *shown = readable ? readable : best->name;
+
 	if (addr == best->addr)
-		snprintf(buf, len, "%s", best->name);
+		snprintf(buf, len, "%s", shown);
 	else
-		snprintf(buf, len, "%s+%" PRIu64, best->name, addr - best->addr);
+		snprintf(buf, len, "%s+%" PRIu64, shown, addr - best->addr);
+	free(readable);
 	if (symbol)
 		*symbol = best->name;
 	if (module)
