@@ -47,11 +47,16 @@
  */
 
 /* The allocation functions whose calls in the program the link routes to liblockwatch's
- * __wrap_* (shim/hooks_heap.c; forwarding stubs in hooks/lw_hooks_heap_stub.c). */
+ * __wrap_* (shim/hooks_heap.c and hooks_new.c; forwarding stubs in hooks/lw_hooks_heap_stub.c
+ * and lw_hooks_new_stub.c): C's, and C++'s operator new and delete (a C program does not
+ * refer to those, and the link ignores a --wrap of a name nobody uses). */
 #define LW_CC_WRAP_ALLOC                                                                      \
 	"-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=reallocarray,"                 \
 	"--wrap=aligned_alloc,--wrap=memalign,--wrap=posix_memalign,--wrap=strdup,"           \
-	"--wrap=strndup,--wrap=free"
+	"--wrap=strndup,--wrap=free,"                                                         \
+	"--wrap=_Znwm,--wrap=_Znam,--wrap=_ZnwmRKSt9nothrow_t,--wrap=_ZnamRKSt9nothrow_t,"     \
+	"--wrap=_ZdlPv,--wrap=_ZdaPv,--wrap=_ZdlPvm,--wrap=_ZdaPvm,"                          \
+	"--wrap=_ZdlPvRKSt9nothrow_t,--wrap=_ZdaPvRKSt9nothrow_t"
 
 static void cc_usage(FILE *out)
 {
@@ -61,9 +66,9 @@ static void cc_usage(FILE *out)
 	      "in the generated code, and links the program with liblockwatch-hooks.so (no-op\n"
 	      "hooks, so the program runs without lockwatch).  Under 'lockwatch run' every\n"
 	      "load and store to memory shared between threads is seen, not only --watch'ed\n"
-	      "variables.  The program's malloc, calloc, realloc, ..., free calls are linked\n"
-	      "through lockwatch too (ld --wrap), so that a race in a heap block names the\n"
-	      "place that allocated it.  Exits with the compiler's status, 1 if lockwatch\n"
+	      "variables.  The program's malloc, calloc, realloc, ..., free calls (and C++'s\n"
+	      "operator new and delete) are linked through lockwatch too (ld --wrap), so that\n"
+	      "a race in a heap block names the place that allocated it.  Exits with the compiler's status, 1 if lockwatch\n"
 	      "itself failed, 2 on a usage error.\n\n"
 	      "--tsan-abi, the default when the compiler is not clang (gcc): compile with\n"
 	      "-fsanitize=thread -g and link without ThreadSanitizer's runtime, against\n"

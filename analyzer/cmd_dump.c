@@ -219,7 +219,7 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 	case LW_REC_ALLOC: {
 		struct lw_rec_alloc x;
 		static const char *const fns[] = { "?", "malloc", "calloc", "realloc", "aligned",
-						   "strdup" };
+						   "strdup", "new", "new[]" };
 
 		memcpy(&x, r, sizeof(x));
 		fprintf(out, " tid %" PRIu32 " %s addr 0x%" PRIx64 " size %" PRIu64 " slack %" PRIu32

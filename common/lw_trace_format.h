@@ -20,8 +20,9 @@
 #define LW_TRACE_MAGIC       "LWTRACE"          /* 8 bytes including the NUL */
 #define LW_TRACE_VERSION     3u                 /* 2: records 17 and 18, LW_ACCESS_FREE, and the
 						 * full level's per-thread chunks; 3: an access's
-						 * sub, and hook accesses placed after their
-						 * thread's last event */
+						 * sub, hook accesses placed after their
+						 * thread's last event, LW_ALLOC_NEW and
+						 * LW_ALLOC_NEW_ARRAY */
 #define LW_TRACE_VERSION_MIN 1u                 /* the oldest a reader of this one reads */
 #define LW_TRACE_HEADER_SIZE 4096u              /* records start at this offset */
 #define LW_TRACE_EXE_MAX     1024u
@@ -389,7 +390,9 @@ enum lw_alloc_fn {
 	LW_ALLOC_REALLOC  = 3,       /* realloc, reallocarray: a new block, contents copied */
 	LW_ALLOC_ALIGNED  = 4,       /* aligned_alloc, posix_memalign, memalign */
 	LW_ALLOC_STRDUP   = 5,       /* strdup, strndup */
-	LW_ALLOC_FN_MAX   = 5,
+	LW_ALLOC_NEW      = 6,       /* C++ operator new (and its nothrow form) */
+	LW_ALLOC_NEW_ARRAY = 7,      /* C++ operator new[] */
+	LW_ALLOC_FN_MAX   = 7,
 };
 
 struct lw_rec_alloc {

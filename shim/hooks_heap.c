@@ -19,8 +19,7 @@
  * ordering it before the free is a data race.
  */
 
-/* Notes a block handed out by the calling thread; keeps errno. */
-static void allocated(void *p, size_t size, uint16_t fn, uintptr_t pc)
+void lw_hooks_allocated(void *p, size_t size, uint16_t fn, uintptr_t pc)
 {
 	if (!p || size == 0 || lw_guard)
 		return;
@@ -51,6 +50,7 @@ out:
 }
 
 #define LW_PC() ((uintptr_t)__builtin_return_address(0))
+#define allocated lw_hooks_allocated
 
 LW_EXPORT void *__wrap_malloc(size_t n)
 {

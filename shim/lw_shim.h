@@ -442,6 +442,10 @@ LW_HIDDEN void lw_hooks_forget(uintptr_t addr, size_t size);
 /* The program is freeing the heap block [addr, addr+size) from pc: a write to all of it (its
  * first LW_ACCESS_FREE_MAX bytes), recorded when another thread touched it.  Keeps errno. */
 LW_HIDDEN void lw_hooks_free(uintptr_t addr, size_t size, uintptr_t pc);
+/* The program's allocator handed the calling thread the block p of size bytes (p may be
+ * NULL) at pc, by fn (enum lw_alloc_fn): its cells forget their owners and an ALLOC record
+ * names it (shim/hooks_heap.c).  p must come from the C library's malloc.  Keeps errno. */
+LW_HIDDEN void lw_hooks_allocated(void *p, size_t size, uint16_t fn, uintptr_t pc);
 
 /* ---- access sources (watch.c, watch_trap.c, annotate.c) ---- */
 /* Adds the value of a watch= option (names or 0xADDR:SIZE, comma-separated). */

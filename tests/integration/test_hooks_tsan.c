@@ -48,6 +48,27 @@ static void atomic_ops_without_lockwatch(const char *dir)
 	free(d);
 }
 
+/* C++: a block from operator new is named after the function that called it, and neither
+ * delete[] in the thread nor delete after the joins is a race. */
+static void cxx_heap_race(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "cxx_heap_race", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	int races = lw_count(r.report, "data-race", "error");
+	cr_assert_geq(races, 1);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), races, "findings: %s",
+		     finding_list(r.report));
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(r.report, "findings"), i, f)
+		cr_assert_str_eq(variable(f), "heap block of 24 bytes from make_account(), offset 8",
+				 "finding %zu", i);
+	json_t *blk = json_object_get(json_object_get(lw_find(r.report, "data-race", "error"),
+						      "variable"), "heap_block");
+	cr_assert_eq(json_integer_value(json_object_get(blk, "size")), 24);
+	lw_result_free(&r);
+}
+
 #define BOTH(name, fn)                                                                        \
 	Test(hooks_tsan_gcc, name, .timeout = 60) { fn(GCC_DIR); }                             \
 	Test(hooks_tsan_clang, name, .timeout = 60) { fn(CLANG_DIR); }
@@ -58,6 +79,7 @@ BOTH(race_counter_is_a_data_race, race_counter)
 BOTH(a_race_on_a_heap_object_field_is_found_and_its_neighbour_is_not, heap_race)
 BOTH(a_race_on_array_elements_is_found, array_race)
 BOTH(locked_atomic_and_otherwise_synchronised_programs_are_clean, clean_programs)
+BOTH(a_race_on_an_object_from_operator_new_names_its_block, cxx_heap_race)
 BOTH(atomics_and_cxx_programs_are_clean, more_clean_programs)
 BOTH(a_block_reused_by_the_allocator_is_not_a_race, heap_reuse)
 BOTH(a_free_races_with_an_unordered_read_of_the_block, free_race)
