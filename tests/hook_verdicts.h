@@ -76,22 +76,28 @@ static inline void race_counter(const char *dir)
 	lw_result_free(&r);
 }
 
+/* The run ended with status 66 for data races alone, every finding on the variable var.
+ * Returns the first data race. */
+static inline json_t *assert_races_only_on(const struct lw_result *r, const char *var)
+{
+	cr_assert_eq(r->status, 66, "exit status %d, stderr: %s", r->status, r->stderr_text);
+	int races = lw_count(r->report, "data-race", "error");
+	cr_assert_geq(races, 1);
+	cr_assert_eq(lw_count(r->report, NULL, "error"), races, "findings: %s",
+		     finding_list(r->report));
+	size_t i;
+	json_t *g;
+	json_array_foreach(json_object_get(r->report, "findings"), i, g)
+		cr_assert_str_eq(variable(g), var, "finding %zu", i);
+	return lw_find(r->report, "data-race", "error");
+}
+
 /* A race on a field of a heap object, named after its block, and none on the neighbouring
  * bytes of another object's granule. */
 static inline void heap_race(const char *dir)
 {
 	struct lw_result r = run_prog(dir, "heap_race", NULL);
-	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	int races = lw_count(r.report, "data-race", "error");
-	cr_assert_geq(races, 1);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), races, "findings: %s",
-		     finding_list(r.report));
-	size_t i;
-	json_t *g;
-	json_array_foreach(json_object_get(r.report, "findings"), i, g)
-		cr_assert_str_eq(variable(g), "heap block of 24 bytes from main, offset 8",
-				 "finding %zu", i);
-	json_t *f = lw_find(r.report, "data-race", "error");
+	json_t *f = assert_races_only_on(&r, "heap block of 24 bytes from main, offset 8");
 	cr_assert(some_access_in(f, "heap_race.c"));
 	/* calloc'd in main: 24 bytes, the variable at offset 8. */
 	json_t *blk = json_object_get(json_object_get(f, "variable"), "heap_block");

@@ -53,18 +53,8 @@ static void atomic_ops_without_lockwatch(const char *dir)
 static void cxx_heap_race(const char *dir)
 {
 	struct lw_result r = run_prog(dir, "cxx_heap_race", NULL);
-	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	int races = lw_count(r.report, "data-race", "error");
-	cr_assert_geq(races, 1);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), races, "findings: %s",
-		     finding_list(r.report));
-	size_t i;
-	json_t *f;
-	json_array_foreach(json_object_get(r.report, "findings"), i, f)
-		cr_assert_str_eq(variable(f), "heap block of 24 bytes from make_account(), offset 8",
-				 "finding %zu", i);
-	json_t *blk = json_object_get(json_object_get(lw_find(r.report, "data-race", "error"),
-						      "variable"), "heap_block");
+	json_t *f = assert_races_only_on(&r, "heap block of 24 bytes from make_account(), offset 8");
+	json_t *blk = json_object_get(json_object_get(f, "variable"), "heap_block");
 	cr_assert_eq(json_integer_value(json_object_get(blk, "size")), 24);
 	lw_result_free(&r);
 }
