@@ -348,7 +348,8 @@ static void add_path(struct lw_model *m, uint32_t proc, const unsigned char *r)
 /* The mode of an event placed after its thread's last event, sub-th there. */
 static uint16_t after_mode(uint32_t sub)
 {
-	return (uint16_t)(LW_EV_AFTER | (sub < LW_EV_SUB_MAX ? sub : LW_EV_SUB_MAX) << LW_EV_SUB_SHIFT);
+	return (uint16_t)(LW_EV_AFTER |
+			  (sub < LW_EV_SUB_MAX ? sub : LW_EV_SUB_MAX) << LW_EV_SUB_SHIFT);
 }
 
 /* Records 13, 14, 16 and 17: accesses, synchronisation, watched variables, heap blocks. */
@@ -526,10 +527,11 @@ uint32_t lw_model_add_trace(struct lw_model *m, const struct lw_trace *t)
 	return proc;
 }
 
-/* Whether an event is placed after its thread's last event rather than by a seq of its own. */
+/* Whether an event is an access placed after its thread's last event rather than by a seq
+ * of its own. */
 static bool placed_after(const struct lw_event *e)
 {
-	return (e->kind == LW_EV_ACCESS || e->kind == LW_EV_RELEASE) && (e->mode & LW_EV_AFTER);
+	return e->kind == LW_EV_ACCESS && (e->mode & LW_EV_AFTER);
 }
 
 /* The sort key of an event: its seq, then the events placed after that seq's event

@@ -101,9 +101,9 @@ enum lw_event_kind {
 	LW_EV_ALLOC   = 7,           /* lw_process.allocs.v[arg] */
 };
 
-/* An access recorded with LW_ACCESS_AFTER (or a late release, LW_REC_RELEASE_LATE): it
- * sorts after every event of the same seq, in the order of its sub (the mode's bits above
- * LW_EV_AFTER, at most LW_EV_SUB_MAX; ties in trace order). */
+/* An access recorded with LW_ACCESS_AFTER: it sorts after every event of the same seq, in
+ * the order of its sub (the mode's bits above LW_EV_AFTER, at most LW_EV_SUB_MAX; ties in
+ * trace order). */
 #define LW_EV_AFTER     1
 #define LW_EV_SUB_SHIFT 1
 #define LW_EV_SUB_MAX   0x7fffu
@@ -112,8 +112,8 @@ struct lw_event {
 	uint64_t seq;
 	uint32_t order;              /* position in the trace, breaks ties in seq */
 	uint16_t kind;               /* enum lw_event_kind */
-	uint16_t mode;               /* LW_EV_ACQUIRE: enum lw_mode; LW_EV_ACCESS, LW_EV_RELEASE:
-				      * LW_EV_AFTER | sub << LW_EV_SUB_SHIFT */
+	uint16_t mode;               /* LW_EV_ACQUIRE: enum lw_mode; LW_EV_ACCESS: LW_EV_AFTER |
+				      * sub << LW_EV_SUB_SHIFT */
 	uint32_t tid;
 	uint32_t arg;
 };

@@ -50,47 +50,46 @@ out:
 }
 
 #define LW_PC() ((uintptr_t)__builtin_return_address(0))
-#define allocated lw_hooks_allocated
 
 LW_EXPORT void *__wrap_malloc(size_t n)
 {
 	void *p = malloc(n);
-	allocated(p, n, LW_ALLOC_MALLOC, LW_PC());
+	lw_hooks_allocated(p, n, LW_ALLOC_MALLOC, LW_PC());
 	return p;
 }
 
 LW_EXPORT void *__wrap_calloc(size_t n, size_t size)
 {
 	void *p = calloc(n, size);
-	allocated(p, n * size, LW_ALLOC_CALLOC, LW_PC());
+	lw_hooks_allocated(p, n * size, LW_ALLOC_CALLOC, LW_PC());
 	return p;
 }
 
 LW_EXPORT void *__wrap_realloc(void *old, size_t n)
 {
 	void *p = realloc(old, n);
-	allocated(p, n, LW_ALLOC_REALLOC, LW_PC());
+	lw_hooks_allocated(p, n, LW_ALLOC_REALLOC, LW_PC());
 	return p;
 }
 
 LW_EXPORT void *__wrap_reallocarray(void *old, size_t n, size_t size)
 {
 	void *p = reallocarray(old, n, size);
-	allocated(p, n * size, LW_ALLOC_REALLOC, LW_PC());
+	lw_hooks_allocated(p, n * size, LW_ALLOC_REALLOC, LW_PC());
 	return p;
 }
 
 LW_EXPORT void *__wrap_aligned_alloc(size_t align, size_t n)
 {
 	void *p = aligned_alloc(align, n);
-	allocated(p, n, LW_ALLOC_ALIGNED, LW_PC());
+	lw_hooks_allocated(p, n, LW_ALLOC_ALIGNED, LW_PC());
 	return p;
 }
 
 LW_EXPORT void *__wrap_memalign(size_t align, size_t n)
 {
 	void *p = memalign(align, n);
-	allocated(p, n, LW_ALLOC_ALIGNED, LW_PC());
+	lw_hooks_allocated(p, n, LW_ALLOC_ALIGNED, LW_PC());
 	return p;
 }
 
@@ -98,7 +97,7 @@ LW_EXPORT int __wrap_posix_memalign(void **out, size_t align, size_t n)
 {
 	int rc = posix_memalign(out, align, n);
 	if (rc == 0)
-		allocated(*out, n, LW_ALLOC_ALIGNED, LW_PC());
+		lw_hooks_allocated(*out, n, LW_ALLOC_ALIGNED, LW_PC());
 	return rc;
 }
 
@@ -113,7 +112,7 @@ LW_EXPORT char *__wrap_strdup(const char *s)
 {
 	char *p = strdup(s);
 	if (p)
-		allocated(p, strlen(p) + 1, LW_ALLOC_STRDUP, LW_PC());
+		lw_hooks_allocated(p, strlen(p) + 1, LW_ALLOC_STRDUP, LW_PC());
 	return p;
 }
 
@@ -121,6 +120,6 @@ LW_EXPORT char *__wrap_strndup(const char *s, size_t n)
 {
 	char *p = strndup(s, n);
 	if (p)
-		allocated(p, strlen(p) + 1, LW_ALLOC_STRDUP, LW_PC());
+		lw_hooks_allocated(p, strlen(p) + 1, LW_ALLOC_STRDUP, LW_PC());
 	return p;
 }

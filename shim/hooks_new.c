@@ -85,12 +85,13 @@ static void *call_new_nothrow(enum cxx_op i, size_t n, const void *tag, uint16_t
 	return p;
 }
 
-/* Before operator delete i frees p: a write to the whole block. */
-static void deleting(enum cxx_op i, void *p, uintptr_t pc)
+/* Before operator delete i frees p: a write to the whole block.  Returns the operator. */
+static void *deleting(enum cxx_op i, void *p, uintptr_t pc)
 {
-	op(i);
+	void *f = op(i);
 	if (p && !lw_guard && standard(i))
 		lw_hooks_free((uintptr_t)p, malloc_usable_size(p), pc);
+	return f;
 }
 
 LW_EXPORT void *__wrap__Znwm(size_t n)
@@ -115,42 +116,36 @@ LW_EXPORT void *__wrap__ZnamRKSt9nothrow_t(size_t n, const void *tag)
 
 LW_EXPORT void __wrap__ZdlPv(void *p)
 {
-	deleting(DELETE, p, LW_PC());
-	delete_fn f = (delete_fn)op(DELETE);
+	delete_fn f = (delete_fn)deleting(DELETE, p, LW_PC());
 	f ? f(p) : free(p);
 }
 
 LW_EXPORT void __wrap__ZdaPv(void *p)
 {
-	deleting(DELETE_ARRAY, p, LW_PC());
-	delete_fn f = (delete_fn)op(DELETE_ARRAY);
+	delete_fn f = (delete_fn)deleting(DELETE_ARRAY, p, LW_PC());
 	f ? f(p) : free(p);
 }
 
 LW_EXPORT void __wrap__ZdlPvm(void *p, size_t n)
 {
-	deleting(DELETE_SIZED, p, LW_PC());
-	delete_sized_fn f = (delete_sized_fn)op(DELETE_SIZED);
+	delete_sized_fn f = (delete_sized_fn)deleting(DELETE_SIZED, p, LW_PC());
 	f ? f(p, n) : free(p);
 }
 
 LW_EXPORT void __wrap__ZdaPvm(void *p, size_t n)
 {
-	deleting(DELETE_ARRAY_SIZED, p, LW_PC());
-	delete_sized_fn f = (delete_sized_fn)op(DELETE_ARRAY_SIZED);
+	delete_sized_fn f = (delete_sized_fn)deleting(DELETE_ARRAY_SIZED, p, LW_PC());
 	f ? f(p, n) : free(p);
 }
 
 LW_EXPORT void __wrap__ZdlPvRKSt9nothrow_t(void *p, const void *tag)
 {
-	deleting(DELETE_NOTHROW, p, LW_PC());
-	delete_nothrow_fn f = (delete_nothrow_fn)op(DELETE_NOTHROW);
+	delete_nothrow_fn f = (delete_nothrow_fn)deleting(DELETE_NOTHROW, p, LW_PC());
 	f ? f(p, tag) : free(p);
 }
 
 LW_EXPORT void __wrap__ZdaPvRKSt9nothrow_t(void *p, const void *tag)
 {
-	deleting(DELETE_ARRAY_NOTHROW, p, LW_PC());
-	delete_nothrow_fn f = (delete_nothrow_fn)op(DELETE_ARRAY_NOTHROW);
+	delete_nothrow_fn f = (delete_nothrow_fn)deleting(DELETE_ARRAY_NOTHROW, p, LW_PC());
 	f ? f(p, tag) : free(p);
 }
