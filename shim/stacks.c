@@ -190,6 +190,27 @@ static bool is_closed(int fd)
 	return fcntl(fd, F_GETFD) < 0 && errno == EBADF;
 }
 
+/* Like unw_backtrace(): the return addresses of the calling frames, the first in the caller
+ * of this function.  It walks with unw_step() rather than calling unw_backtrace(), whose fast
+ * path gives every thread that unwinds a 256 KiB frame cache, written whole when it is made:
+ * in a program of a few threads that would be most of the shim's memory.  A stack is taken
+ * once per call site, so the slower walk is rarely paid for.  Returns the depth. */
+static __attribute__((noinline)) int backtrace_by_steps(void **pcs, int want)
+{
+	unw_context_t uc;
+	unw_cursor_t cursor;
+	int n = 0;
+	if (unw_getcontext(&uc) < 0 || unw_init_local(&cursor, &uc) < 0)
+		return 0;
+	while (n < want && unw_step(&cursor) > 0) {
+		unw_word_t ip;
+		if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0)
+			break;
+		pcs[n++] = (void *)(uintptr_t)ip;
+	}
+	return n;
+}
+
 /* Unwinds while watching which descriptors libunwind's pipe2() takes (the two lowest
  * free numbers); notes them when a new pipe appeared there.  Returns the depth. */
 static int unwind_and_locate(void **pcs, int want)
@@ -200,7 +221,7 @@ static int unwind_and_locate(void **pcs, int want)
 		close(a);
 	if (b >= 0)
 		close(b);
-	int n = unw_backtrace(pcs, want);
+	int n = backtrace_by_steps(pcs, want);
 	struct stat sa, sb;
 	if (a >= 0 && b >= 0 && fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
 	    S_ISFIFO(sa.st_mode) && S_ISFIFO(sb.st_mode) && sa.st_ino == sb.st_ino &&
@@ -222,13 +243,13 @@ static int unwind(void **pcs, int want)
 	while ((state = __atomic_load_n(&unw_pipe.state, __ATOMIC_ACQUIRE)) == UNW_PIPE_PROBING)
 		sched_yield();               /* a few system calls in another thread */
 	if (state == UNW_PIPE_UNGUARDED)
-		return unw_backtrace(pcs, want);
+		return backtrace_by_steps(pcs, want);
 	if (state == UNW_PIPE_LOST)
 		return 0;
 	if (LW_LIKELY(state == UNW_PIPE_KNOWN) &&
 	    is_pipe(unw_pipe.fd[0], unw_pipe.dev, unw_pipe.ino) &&
 	    is_pipe(unw_pipe.fd[1], unw_pipe.dev, unw_pipe.ino))
-		return unw_backtrace(pcs, want);
+		return backtrace_by_steps(pcs, want);
 	if (!__atomic_compare_exchange_n(&unw_pipe.state, &state, UNW_PIPE_PROBING, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return unwind(pcs, want);
