@@ -122,7 +122,7 @@ static int trace_fd(void)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
-#define LW_WINDOW (512u << 10)
+#define LW_WINDOW (256u << 10)
 
 /* A full-level trace is written fast and far: fault the start of a newly grown region in
  * one call rather than page by page under the program's locks, and take pages well behind
@@ -266,22 +266,37 @@ void *lw_trace_reserve_shared(uint32_t size)
 #define LW_CHUNK_MAX (64u << 10)
 
 struct lw_chunk {
+	uint64_t start;              /* where the chunk begins */
 	uint64_t pos, end;           /* [pos, end) is free */
 	uint32_t gen;                /* W.gen when it was taken */
 	uint32_t next;               /* size of the next chunk */
 };
 static __thread struct lw_chunk chunk __attribute__((tls_model("initial-exec")));
 
+/* Takes the whole pages of the calling thread's finished chunk out of the process's memory:
+ * nothing writes there again (a record of another thread on a page the chunk shares with its
+ * neighbours keeps that page).  The records stay in the file and the page cache.  A hint:
+ * errors are ignored. */
+static void drop_finished_chunk(void)
+{
+	uint64_t from = (chunk.start + 4095) & ~(uint64_t)4095;
+	uint64_t to = chunk.end & ~(uint64_t)4095;
+	if (chunk.gen == W.gen && to > from)
+		madvise(W.map + from, to - from, MADV_DONTNEED);
+}
+
 /* Takes a new chunk for the calling thread and reserves size bytes at its start.  Returns
  * NULL when there is none to take (the caller falls back to the shared tail). */
 static void *new_chunk(uint32_t size)
 {
+	drop_finished_chunk();
 	uint32_t want = chunk.gen == W.gen && chunk.next ? chunk.next : LW_CHUNK_MIN;
 	if (want < size)
 		want = size;
 	uint64_t off;
 	if (!take(want, false, &off))
 		return NULL;         /* the shared tail may still have room for this record */
+	chunk.start = off;
 	chunk.end = off + want;
 	chunk.pos = off + size;
 	chunk.gen = W.gen;
