@@ -188,14 +188,16 @@ struct lw_lock {
 #define LW_LOCKF_DESTROYED (1u << 15)
 /* Open addressing on the address.  The hash keeps nearby addresses in nearby slots (so
  * 100k mutexes in one array touch few pages) and folds the high bits in (so locks at the
- * same offset of different thread stacks do not collide). */
+ * same offset of different thread stacks do not collide).  Its unit is 32 bytes, less than
+ * any lock but a spinlock: mutexes 64 bytes apart fill every other slot, and the table
+ * spans 1.5 times their memory (in 8-byte units it was 6 times, all of it resident). */
 #define LW_LOCK_BITS  21
 #define LW_LOCK_SLOTS (1u << LW_LOCK_BITS)
 LW_HIDDEN extern struct lw_lock *lw_lock_table;
 LW_HIDDEN extern uint32_t lw_trace_epoch;
 static inline uint32_t slot_of(uintptr_t a)
 {
-	return (uint32_t)((a >> 3) ^ (a >> (3 + LW_LOCK_BITS)) ^ (a >> 43)) & (LW_LOCK_SLOTS - 1);
+	return (uint32_t)((a >> 5) ^ (a >> (5 + LW_LOCK_BITS)) ^ (a >> 43)) & (LW_LOCK_SLOTS - 1);
 }
 LW_HIDDEN struct lw_lock *lw_lock_get_slow(const void *addr, uint16_t kind, uintptr_t site);
 /* Finds the lock at addr, registering it (as first used, LW_LOCKF_STATIC) if unknown, and
