@@ -99,10 +99,10 @@ $(B)/hooks-tsan-clang/%: tests/hooks/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatc
 	LOCKWATCH_CC=clang $(B)/bin/lockwatch cc --tsan-abi -O1 -pthread -o $@ $< -latomic
 $(B)/hooks-tsan/%: tests/hooks/%.cc $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
 	@mkdir -p $(dir $@)
-	LOCKWATCH_CC=g++ $(B)/bin/lockwatch cc -O1 -pthread -o $@ $<
+	LOCKWATCH_CC=g++ $(B)/bin/lockwatch cc -std=c++17 -O1 -pthread -o $@ $<
 $(B)/hooks-tsan-clang/%: tests/hooks/%.cc $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
 	@mkdir -p $(dir $@)
-	LOCKWATCH_CC=clang++ $(B)/bin/lockwatch cc --tsan-abi -O1 -pthread -o $@ $<
+	LOCKWATCH_CC=clang++ $(B)/bin/lockwatch cc --tsan-abi -std=c++17 -O1 -pthread -o $@ $<
 
 $(B)/obj/an/%.o: %.c $(wildcard common/*.h analyzer/*.h)
 	@mkdir -p $(dir $@)

@@ -56,7 +56,12 @@
 	"--wrap=strndup,--wrap=free,"                                                         \
 	"--wrap=_Znwm,--wrap=_Znam,--wrap=_ZnwmRKSt9nothrow_t,--wrap=_ZnamRKSt9nothrow_t,"     \
 	"--wrap=_ZdlPv,--wrap=_ZdaPv,--wrap=_ZdlPvm,--wrap=_ZdaPvm,"                          \
-	"--wrap=_ZdlPvRKSt9nothrow_t,--wrap=_ZdaPvRKSt9nothrow_t"
+	"--wrap=_ZdlPvRKSt9nothrow_t,--wrap=_ZdaPvRKSt9nothrow_t,"                            \
+	"--wrap=_ZnwmSt11align_val_t,--wrap=_ZnamSt11align_val_t,"                            \
+	"--wrap=_ZnwmSt11align_val_tRKSt9nothrow_t,--wrap=_ZnamSt11align_val_tRKSt9nothrow_t," \
+	"--wrap=_ZdlPvSt11align_val_t,--wrap=_ZdaPvSt11align_val_t,"                          \
+	"--wrap=_ZdlPvmSt11align_val_t,--wrap=_ZdaPvmSt11align_val_t,"                        \
+	"--wrap=_ZdlPvSt11align_val_tRKSt9nothrow_t,--wrap=_ZdaPvSt11align_val_tRKSt9nothrow_t"
 
 static void cc_usage(FILE *out)
 {

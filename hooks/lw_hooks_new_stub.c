@@ -18,6 +18,17 @@ extern void _ZdlPvm(void *, size_t) LW_WEAK;
 extern void _ZdaPvm(void *, size_t) LW_WEAK;
 extern void _ZdlPvRKSt9nothrow_t(void *, const void *) LW_WEAK;
 extern void _ZdaPvRKSt9nothrow_t(void *, const void *) LW_WEAK;
+/* The aligned forms: std::align_val_t is a size_t. */
+extern void *_ZnwmSt11align_val_t(size_t, size_t) LW_WEAK;
+extern void *_ZnamSt11align_val_t(size_t, size_t) LW_WEAK;
+extern void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t, size_t, const void *) LW_WEAK;
+extern void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t, size_t, const void *) LW_WEAK;
+extern void _ZdlPvSt11align_val_t(void *, size_t) LW_WEAK;
+extern void _ZdaPvSt11align_val_t(void *, size_t) LW_WEAK;
+extern void _ZdlPvmSt11align_val_t(void *, size_t, size_t) LW_WEAK;
+extern void _ZdaPvmSt11align_val_t(void *, size_t, size_t) LW_WEAK;
+extern void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *, size_t, const void *) LW_WEAK;
+extern void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *, size_t, const void *) LW_WEAK;
 
 LW_STUB void *__wrap__Znwm(size_t n) { return _Znwm(n); }
 LW_STUB void *__wrap__Znam(size_t n) { return _Znam(n); }
@@ -35,3 +46,37 @@ LW_STUB void __wrap__ZdlPvm(void *p, size_t n) { _ZdlPvm(p, n); }
 LW_STUB void __wrap__ZdaPvm(void *p, size_t n) { _ZdaPvm(p, n); }
 LW_STUB void __wrap__ZdlPvRKSt9nothrow_t(void *p, const void *t) { _ZdlPvRKSt9nothrow_t(p, t); }
 LW_STUB void __wrap__ZdaPvRKSt9nothrow_t(void *p, const void *t) { _ZdaPvRKSt9nothrow_t(p, t); }
+LW_STUB void *__wrap__ZnwmSt11align_val_t(size_t n, size_t a)
+{
+	return _ZnwmSt11align_val_t(n, a);
+}
+LW_STUB void *__wrap__ZnamSt11align_val_t(size_t n, size_t a)
+{
+	return _ZnamSt11align_val_t(n, a);
+}
+LW_STUB void *__wrap__ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t a, const void *t)
+{
+	return _ZnwmSt11align_val_tRKSt9nothrow_t(n, a, t);
+}
+LW_STUB void *__wrap__ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t a, const void *t)
+{
+	return _ZnamSt11align_val_tRKSt9nothrow_t(n, a, t);
+}
+LW_STUB void __wrap__ZdlPvSt11align_val_t(void *p, size_t a) { _ZdlPvSt11align_val_t(p, a); }
+LW_STUB void __wrap__ZdaPvSt11align_val_t(void *p, size_t a) { _ZdaPvSt11align_val_t(p, a); }
+LW_STUB void __wrap__ZdlPvmSt11align_val_t(void *p, size_t n, size_t a)
+{
+	_ZdlPvmSt11align_val_t(p, n, a);
+}
+LW_STUB void __wrap__ZdaPvmSt11align_val_t(void *p, size_t n, size_t a)
+{
+	_ZdaPvmSt11align_val_t(p, n, a);
+}
+LW_STUB void __wrap__ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t a, const void *t)
+{
+	_ZdlPvSt11align_val_tRKSt9nothrow_t(p, a, t);
+}
+LW_STUB void __wrap__ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t a, const void *t)
+{
+	_ZdaPvSt11align_val_tRKSt9nothrow_t(p, a, t);
+}

@@ -12,20 +12,27 @@
  * program would find it (RTLD_DEFAULT: a program that defines its own operator new keeps
  * it), and returns what it returned; an exception it throws passes through.  A block is
  * named, and a delete counts as a write to it, only when the operator is the C++ library's
- * (libstdc++ or libc++), whose blocks come from malloc: another allocator's blocks are not
- * malloc's to measure.  The aligned forms (std::align_val_t) are not wrapped: their blocks
- * are named by address.
+ * (libstdc++ or libc++), whose blocks come from malloc (aligned_alloc for the aligned
+ * forms, std::align_val_t): another allocator's blocks are not malloc's to measure.
  */
 
 enum cxx_op {
 	NEW, NEW_ARRAY, NEW_NOTHROW, NEW_ARRAY_NOTHROW,
 	DELETE, DELETE_ARRAY, DELETE_SIZED, DELETE_ARRAY_SIZED, DELETE_NOTHROW,
-	DELETE_ARRAY_NOTHROW, N_CXX_OPS
+	DELETE_ARRAY_NOTHROW,
+	NEW_ALIGNED, NEW_ARRAY_ALIGNED, NEW_ALIGNED_NOTHROW, NEW_ARRAY_ALIGNED_NOTHROW,
+	DELETE_ALIGNED, DELETE_ARRAY_ALIGNED, DELETE_SIZED_ALIGNED, DELETE_ARRAY_SIZED_ALIGNED,
+	DELETE_ALIGNED_NOTHROW, DELETE_ARRAY_ALIGNED_NOTHROW, N_CXX_OPS
 };
 
 static const char *const op_names[N_CXX_OPS] = {
 	"_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t",
 	"_ZdlPv", "_ZdaPv", "_ZdlPvm", "_ZdaPvm", "_ZdlPvRKSt9nothrow_t", "_ZdaPvRKSt9nothrow_t",
+	"_ZnwmSt11align_val_t", "_ZnamSt11align_val_t", "_ZnwmSt11align_val_tRKSt9nothrow_t",
+	"_ZnamSt11align_val_tRKSt9nothrow_t",
+	"_ZdlPvSt11align_val_t", "_ZdaPvSt11align_val_t", "_ZdlPvmSt11align_val_t",
+	"_ZdaPvmSt11align_val_t", "_ZdlPvSt11align_val_tRKSt9nothrow_t",
+	"_ZdaPvSt11align_val_tRKSt9nothrow_t",
 };
 
 static struct {
@@ -64,6 +71,12 @@ typedef void *(*new_nothrow_fn)(size_t, const void *);
 typedef void (*delete_fn)(void *);
 typedef void (*delete_sized_fn)(void *, size_t);
 typedef void (*delete_nothrow_fn)(void *, const void *);
+/* The aligned forms: std::align_val_t is a size_t. */
+typedef void *(*new_aligned_fn)(size_t, size_t);
+typedef void *(*new_aligned_nothrow_fn)(size_t, size_t, const void *);
+typedef void (*delete_aligned_fn)(void *, size_t);
+typedef void (*delete_sized_aligned_fn)(void *, size_t, size_t);
+typedef void (*delete_aligned_nothrow_fn)(void *, size_t, const void *);
 
 /* Calls operator new (or new[]) i; names the block it returns. */
 static void *call_new(enum cxx_op i, size_t n, uint16_t fn, uintptr_t pc)
@@ -80,6 +93,32 @@ static void *call_new_nothrow(enum cxx_op i, size_t n, const void *tag, uint16_t
 {
 	new_nothrow_fn f = (new_nothrow_fn)op(i);
 	void *p = f ? f(n, tag) : malloc(n);
+	if (standard(i))
+		lw_hooks_allocated(p, n, fn, pc);
+	return p;
+}
+
+/* What the aligned operators do when none is found: aligned_alloc wants a size that is a
+ * multiple of the alignment. */
+static void *alloc_aligned(size_t n, size_t al)
+{
+	return aligned_alloc(al, n % al ? n + (al - n % al) : n);
+}
+
+static void *call_new_aligned(enum cxx_op i, size_t n, size_t al, uint16_t fn, uintptr_t pc)
+{
+	new_aligned_fn f = (new_aligned_fn)op(i);
+	void *p = f ? f(n, al) : alloc_aligned(n, al);
+	if (standard(i))
+		lw_hooks_allocated(p, n, fn, pc);
+	return p;
+}
+
+static void *call_new_aligned_nothrow(enum cxx_op i, size_t n, size_t al, const void *tag,
+				      uint16_t fn, uintptr_t pc)
+{
+	new_aligned_nothrow_fn f = (new_aligned_nothrow_fn)op(i);
+	void *p = f ? f(n, al, tag) : alloc_aligned(n, al);
 	if (standard(i))
 		lw_hooks_allocated(p, n, fn, pc);
 	return p;
@@ -148,4 +187,65 @@ LW_EXPORT void __wrap__ZdaPvRKSt9nothrow_t(void *p, const void *tag)
 {
 	delete_nothrow_fn f = (delete_nothrow_fn)deleting(DELETE_ARRAY_NOTHROW, p, LW_PC());
 	f ? f(p, tag) : free(p);
+}
+
+LW_EXPORT void *__wrap__ZnwmSt11align_val_t(size_t n, size_t al)
+{
+	return call_new_aligned(NEW_ALIGNED, n, al, LW_ALLOC_NEW, LW_PC());
+}
+
+LW_EXPORT void *__wrap__ZnamSt11align_val_t(size_t n, size_t al)
+{
+	return call_new_aligned(NEW_ARRAY_ALIGNED, n, al, LW_ALLOC_NEW_ARRAY, LW_PC());
+}
+
+LW_EXPORT void *__wrap__ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag)
+{
+	return call_new_aligned_nothrow(NEW_ALIGNED_NOTHROW, n, al, tag, LW_ALLOC_NEW, LW_PC());
+}
+
+LW_EXPORT void *__wrap__ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag)
+{
+	return call_new_aligned_nothrow(NEW_ARRAY_ALIGNED_NOTHROW, n, al, tag, LW_ALLOC_NEW_ARRAY,
+					LW_PC());
+}
+
+LW_EXPORT void __wrap__ZdlPvSt11align_val_t(void *p, size_t al)
+{
+	delete_aligned_fn f = (delete_aligned_fn)deleting(DELETE_ALIGNED, p, LW_PC());
+	f ? f(p, al) : free(p);
+}
+
+LW_EXPORT void __wrap__ZdaPvSt11align_val_t(void *p, size_t al)
+{
+	delete_aligned_fn f = (delete_aligned_fn)deleting(DELETE_ARRAY_ALIGNED, p, LW_PC());
+	f ? f(p, al) : free(p);
+}
+
+LW_EXPORT void __wrap__ZdlPvmSt11align_val_t(void *p, size_t n, size_t al)
+{
+	delete_sized_aligned_fn f =
+		(delete_sized_aligned_fn)deleting(DELETE_SIZED_ALIGNED, p, LW_PC());
+	f ? f(p, n, al) : free(p);
+}
+
+LW_EXPORT void __wrap__ZdaPvmSt11align_val_t(void *p, size_t n, size_t al)
+{
+	delete_sized_aligned_fn f =
+		(delete_sized_aligned_fn)deleting(DELETE_ARRAY_SIZED_ALIGNED, p, LW_PC());
+	f ? f(p, n, al) : free(p);
+}
+
+LW_EXPORT void __wrap__ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *tag)
+{
+	delete_aligned_nothrow_fn f =
+		(delete_aligned_nothrow_fn)deleting(DELETE_ALIGNED_NOTHROW, p, LW_PC());
+	f ? f(p, al, tag) : free(p);
+}
+
+LW_EXPORT void __wrap__ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *tag)
+{
+	delete_aligned_nothrow_fn f =
+		(delete_aligned_nothrow_fn)deleting(DELETE_ARRAY_ALIGNED_NOTHROW, p, LW_PC());
+	f ? f(p, al, tag) : free(p);
 }

@@ -59,6 +59,17 @@ static void cxx_heap_race(const char *dir)
 	lw_result_free(&r);
 }
 
+/* C++17: a block from the aligned operator new (an over-aligned type) is named the same way,
+ * and the aligned new[], nothrow new and deletes in the threads are not races. */
+static void cxx_aligned_race(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "cxx_aligned_race", NULL);
+	json_t *f = assert_races_only_on(&r, "heap block of 64 bytes from make_counter(), offset 8");
+	json_t *blk = json_object_get(json_object_get(f, "variable"), "heap_block");
+	cr_assert_eq(json_integer_value(json_object_get(blk, "size")), 64);
+	lw_result_free(&r);
+}
+
 #define BOTH(name, fn)                                                                        \
 	Test(hooks_tsan_gcc, name, .timeout = 60) { fn(GCC_DIR); }                             \
 	Test(hooks_tsan_clang, name, .timeout = 60) { fn(CLANG_DIR); }
@@ -70,6 +81,7 @@ BOTH(a_race_on_a_heap_object_field_is_found_and_its_neighbour_is_not, heap_race)
 BOTH(a_race_on_array_elements_is_found, array_race)
 BOTH(locked_atomic_and_otherwise_synchronised_programs_are_clean, clean_programs)
 BOTH(a_race_on_an_object_from_operator_new_names_its_block, cxx_heap_race)
+BOTH(a_race_on_an_object_from_aligned_operator_new_names_its_block, cxx_aligned_race)
 BOTH(atomics_and_cxx_programs_are_clean, more_clean_programs)
 BOTH(a_block_reused_by_the_allocator_is_not_a_race, heap_reuse)
 BOTH(a_free_races_with_an_unordered_read_of_the_block, free_race)
