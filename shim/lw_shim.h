@@ -141,6 +141,21 @@ LW_HIDDEN void *lw_trace_reserve(uint32_t size);
 LW_HIDDEN void *lw_trace_reserve_shared(uint32_t size);
 /* Publishes a reserved record: stores its head word last, with release ordering. */
 LW_HIDDEN void lw_trace_commit(void *rec, uint16_t kind, uint32_t size);
+/* ---- trace pages in memory (trace_residency.c) ---- */
+/* The step of the shared tail at which the pages behind the writers are dropped (a power of
+ * two). */
+#define LW_TRACE_WINDOW (256u << 10)
+/* Forgets what was dropped: a new trace whose records start at offset start. */
+LW_HIDDEN void lw_trace_residency_reset(uint64_t start);
+/* The shared tail has just passed a multiple of LW_TRACE_WINDOW with a reservation that starts
+ * at `behind`: drops what is behind the writers, below it.  Called under the writer's grow
+ * lock. */
+LW_HIDDEN void lw_trace_advance(char *map, uint64_t behind);
+/* The calling thread took the chunk [lo, hi), inside the file: faults it in. */
+LW_HIDDEN void lw_trace_chunk_taken(char *map, uint64_t lo, uint64_t hi);
+/* The calling thread finished its chunk [lo, hi): drops its whole pages. */
+LW_HIDDEN void lw_trace_chunk_done(char *map, uint64_t lo, uint64_t hi);
+
 /* Marks the trace closed (clean exit) and trims it when no other thread can write. */
 LW_HIDDEN void lw_trace_close(bool only_thread);
 /* In a fork child: forgets the parent's file without touching it. */
@@ -290,6 +305,9 @@ struct lw_thread {
 	struct lw_hook_recent hook_recent[LW_HOOK_RECENT]; /* hooks.c: reads, then writes */
 	uint32_t parent;             /* creating thread, 0 if unknown */
 	uint64_t start_seq;          /* seq of its THREAD record (its creation) */
+	/* The chunk of the trace it is filling at the full level, [chunk_lo, chunk_hi) (atomic,
+	 * written by the thread: trace_writer.c, read by trace_residency.c). */
+	uint64_t chunk_lo, chunk_hi;
 };
 
 LW_HIDDEN extern __thread struct lw_thread *lw_self __attribute__((tls_model("initial-exec")));

@@ -119,28 +119,6 @@ static int trace_fd(void)
 	return fd;
 }
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-#define LW_WINDOW (256u << 10)
-
-/* A full-level trace is written fast and far: fault the start of a newly grown region in
- * one call rather than page by page under the program's locks, and take pages well behind
- * the tail out of the process's memory (they stay in the file and the page cache; a writer
- * that still had a reservation there faults its page back in).  Both are hints: errors are
- * ignored. */
-static void fault_ahead_and_drop_behind(uint64_t from, uint64_t to)
-{
-	static uint64_t dropped = LW_TRACE_HEADER_SIZE;
-	uint64_t n = to - from < LW_WINDOW ? to - from : LW_WINDOW;
-	madvise(W.map + from, n, MADV_POPULATE_WRITE);
-	if (from > dropped + 2 * LW_WINDOW) {
-		uint64_t end = (from - LW_WINDOW) & ~(uint64_t)4095;
-		madvise(W.map + dropped, end - dropped, MADV_DONTNEED);
-		dropped = end;
-	}
-}
-
 /* Makes sure the file has at least `need` bytes.  Returns true when it has.  With `ahead`,
  * grows the file early, before a writer needs the room: returns at once when another thread
  * is growing it, and a failure only leaves the writers to find it when they get there. */
@@ -162,9 +140,10 @@ static bool grow(uint64_t need, bool ahead)
 		uint64_t size = __atomic_load_n(&W.size, __ATOMIC_RELAXED);
 		if (size < need) {
 			uint64_t want = (need + LW_GROW_STEP - 1) / LW_GROW_STEP * LW_GROW_STEP;
-			/* Double, up to steps of LW_WINDOW: few grows for a small trace, and a fast
-			 * one drops the pages behind it often enough to keep its memory bounded. */
-			uint64_t step = size < LW_WINDOW ? size : LW_WINDOW;
+			/* Double, up to steps of LW_TRACE_WINDOW: few grows for a small trace, and a
+			 * fast one drops the pages behind it often enough to keep its memory
+			 * bounded. */
+			uint64_t step = size < LW_TRACE_WINDOW ? size : LW_TRACE_WINDOW;
 			if (want < size + step && size + step <= W.limit)
 				want = size + step;
 			if (want > W.limit)
@@ -192,7 +171,6 @@ static bool grow(uint64_t need, bool ahead)
 				lw_msg("cannot grow the trace file (%s); recording stops, the program "
 				       "goes on", strerror(err));
 			} else {
-				fault_ahead_and_drop_behind(size, want);
 				__atomic_store_n(&W.size, want, __ATOMIC_RELEASE);
 			}
 		}
@@ -203,6 +181,17 @@ static bool grow(uint64_t need, bool ahead)
 }
 
 #define LW_DROP_BATCH 1024u
+
+/* A reservation starting at `from` has taken the shared tail past a multiple of
+ * LW_TRACE_WINDOW: the pages behind it are dropped (trace_residency.c), unless another thread
+ * is growing the file (then the next window does it). */
+static void crossed(uint64_t from)
+{
+	if (!lw_spin_trylock(&W.grow_lock))
+		return;
+	lw_trace_advance(W.map, from);
+	lw_spin_unlock(&W.grow_lock);
+}
 
 /* Takes n bytes at the shared tail into *off, growing the file as needed (and ahead of the
  * writers: once past half the last step, so that none waits for it later).  Returns false
@@ -221,8 +210,10 @@ static bool take(uint64_t n, bool last_try, uint64_t *off)
 	uint64_t have = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
 	if (LW_UNLIKELY(o + n > have) && !grow(o + n, false))
 		return false;
-	if (LW_UNLIKELY(o + n + LW_WINDOW / 2 > have) && have < W.limit)
-		grow(o + n + LW_WINDOW / 2, true);
+	if (LW_UNLIKELY(o + n + LW_GROW_STEP / 2 > have) && have < W.limit)
+		grow(o + n + LW_GROW_STEP / 2, true);
+	if (LW_UNLIKELY((o ^ (o + n)) >= LW_TRACE_WINDOW))
+		crossed(o);
 	*off = o;
 	return true;
 }
@@ -276,23 +267,12 @@ struct lw_chunk {
 };
 static __thread struct lw_chunk chunk __attribute__((tls_model("initial-exec")));
 
-/* Takes the whole pages of the calling thread's finished chunk out of the process's memory:
- * nothing writes there again (a record of another thread on a page the chunk shares with its
- * neighbours keeps that page).  The records stay in the file and the page cache.  A hint:
- * errors are ignored. */
-static void drop_finished_chunk(void)
-{
-	uint64_t from = (chunk.start + 4095) & ~(uint64_t)4095;
-	uint64_t to = chunk.end & ~(uint64_t)4095;
-	if (chunk.gen == W.gen && to > from)
-		madvise(W.map + from, to - from, MADV_DONTNEED);
-}
-
 /* Takes a new chunk for the calling thread and reserves size bytes at its start.  Returns
  * NULL when there is none to take (the caller falls back to the shared tail). */
 static void *new_chunk(uint32_t size)
 {
-	drop_finished_chunk();
+	if (chunk.gen == W.gen)
+		lw_trace_chunk_done(W.map, chunk.start, chunk.end);
 	uint32_t want = chunk.gen == W.gen && chunk.next ? chunk.next : LW_CHUNK_MIN;
 	if (want < size)
 		want = size;
@@ -304,6 +284,12 @@ static void *new_chunk(uint32_t size)
 	chunk.pos = off + size;
 	chunk.gen = W.gen;
 	chunk.next = want < LW_CHUNK_MAX ? want * 2 : LW_CHUNK_MAX;
+	lw_trace_chunk_taken(W.map, off, off + want);
+	struct lw_thread *t = lw_self;
+	if (t) {
+		__atomic_store_n(&t->chunk_hi, chunk.end, __ATOMIC_RELAXED);
+		__atomic_store_n(&t->chunk_lo, chunk.start, __ATOMIC_RELAXED);
+	}
 	return W.map + off;
 }
 
@@ -440,6 +426,7 @@ static int trace_open(bool forked_child)
 	W.broken = 0;
 	W.grow_lock.v = 0;
 	W.seq = 0;
+	lw_trace_residency_reset(LW_TRACE_HEADER_SIZE);
 	lw_epoch.seq = 0;            /* a fork child's: the parent's seqs are not this trace's */
 	W.chunked = lw_opt.level == LW_LEVEL_FULL;
 	W.gen++;
