@@ -68,35 +68,13 @@ static int standard(enum cxx_op i)
 
 typedef void *(*new_fn)(size_t);
 typedef void *(*new_nothrow_fn)(size_t, const void *);
-typedef void (*delete_fn)(void *);
-typedef void (*delete_sized_fn)(void *, size_t);
-typedef void (*delete_nothrow_fn)(void *, const void *);
-/* The aligned forms: std::align_val_t is a size_t. */
-typedef void *(*new_aligned_fn)(size_t, size_t);
+typedef void *(*new_aligned_fn)(size_t, size_t);       /* std::align_val_t is a size_t */
 typedef void *(*new_aligned_nothrow_fn)(size_t, size_t, const void *);
-typedef void (*delete_aligned_fn)(void *, size_t);
+typedef void (*delete_fn)(void *);
+typedef void (*delete_sized_fn)(void *, size_t);       /* or aligned: (void *, align_val_t) */
 typedef void (*delete_sized_aligned_fn)(void *, size_t, size_t);
+typedef void (*delete_nothrow_fn)(void *, const void *);
 typedef void (*delete_aligned_nothrow_fn)(void *, size_t, const void *);
-
-/* Calls operator new (or new[]) i; names the block it returns. */
-static void *call_new(enum cxx_op i, size_t n, uint16_t fn, uintptr_t pc)
-{
-	new_fn f = (new_fn)op(i);
-	void *p = f ? f(n) : malloc(n);
-	if (standard(i))
-		lw_hooks_allocated(p, n, fn, pc);
-	return p;
-}
-
-static void *call_new_nothrow(enum cxx_op i, size_t n, const void *tag, uint16_t fn,
-			      uintptr_t pc)
-{
-	new_nothrow_fn f = (new_nothrow_fn)op(i);
-	void *p = f ? f(n, tag) : malloc(n);
-	if (standard(i))
-		lw_hooks_allocated(p, n, fn, pc);
-	return p;
-}
 
 /* What the aligned operators do when none is found: aligned_alloc wants a size that is a
  * multiple of the alignment. */
@@ -105,20 +83,19 @@ static void *alloc_aligned(size_t n, size_t al)
 	return aligned_alloc(al, n % al ? n + (al - n % al) : n);
 }
 
-static void *call_new_aligned(enum cxx_op i, size_t n, size_t al, uint16_t fn, uintptr_t pc)
+/* Calls operator new (or new[]) i for n bytes, with the alignment al of an aligned form
+ * (else 0) and the std::nothrow tag of a nothrow form (else NULL); names the block it
+ * returns. */
+static void *call_new(enum cxx_op i, size_t n, size_t al, const void *tag, uint16_t fn,
+		      uintptr_t pc)
 {
-	new_aligned_fn f = (new_aligned_fn)op(i);
-	void *p = f ? f(n, al) : alloc_aligned(n, al);
-	if (standard(i))
-		lw_hooks_allocated(p, n, fn, pc);
-	return p;
-}
-
-static void *call_new_aligned_nothrow(enum cxx_op i, size_t n, size_t al, const void *tag,
-				      uint16_t fn, uintptr_t pc)
-{
-	new_aligned_nothrow_fn f = (new_aligned_nothrow_fn)op(i);
-	void *p = f ? f(n, al, tag) : alloc_aligned(n, al);
+	void *f = op(i), *p;
+	if (!f)
+		p = al ? alloc_aligned(n, al) : malloc(n);
+	else if (al)
+		p = tag ? ((new_aligned_nothrow_fn)f)(n, al, tag) : ((new_aligned_fn)f)(n, al);
+	else
+		p = tag ? ((new_nothrow_fn)f)(n, tag) : ((new_fn)f)(n);
 	if (standard(i))
 		lw_hooks_allocated(p, n, fn, pc);
 	return p;
@@ -135,22 +112,22 @@ static void *deleting(enum cxx_op i, void *p, uintptr_t pc)
 
 LW_EXPORT void *__wrap__Znwm(size_t n)
 {
-	return call_new(NEW, n, LW_ALLOC_NEW, LW_PC());
+	return call_new(NEW, n, 0, NULL, LW_ALLOC_NEW, LW_PC());
 }
 
 LW_EXPORT void *__wrap__Znam(size_t n)
 {
-	return call_new(NEW_ARRAY, n, LW_ALLOC_NEW_ARRAY, LW_PC());
+	return call_new(NEW_ARRAY, n, 0, NULL, LW_ALLOC_NEW_ARRAY, LW_PC());
 }
 
 LW_EXPORT void *__wrap__ZnwmRKSt9nothrow_t(size_t n, const void *tag)
 {
-	return call_new_nothrow(NEW_NOTHROW, n, tag, LW_ALLOC_NEW, LW_PC());
+	return call_new(NEW_NOTHROW, n, 0, tag, LW_ALLOC_NEW, LW_PC());
 }
 
 LW_EXPORT void *__wrap__ZnamRKSt9nothrow_t(size_t n, const void *tag)
 {
-	return call_new_nothrow(NEW_ARRAY_NOTHROW, n, tag, LW_ALLOC_NEW_ARRAY, LW_PC());
+	return call_new(NEW_ARRAY_NOTHROW, n, 0, tag, LW_ALLOC_NEW_ARRAY, LW_PC());
 }
 
 LW_EXPORT void __wrap__ZdlPv(void *p)
@@ -191,34 +168,33 @@ LW_EXPORT void __wrap__ZdaPvRKSt9nothrow_t(void *p, const void *tag)
 
 LW_EXPORT void *__wrap__ZnwmSt11align_val_t(size_t n, size_t al)
 {
-	return call_new_aligned(NEW_ALIGNED, n, al, LW_ALLOC_NEW, LW_PC());
+	return call_new(NEW_ALIGNED, n, al, NULL, LW_ALLOC_NEW, LW_PC());
 }
 
 LW_EXPORT void *__wrap__ZnamSt11align_val_t(size_t n, size_t al)
 {
-	return call_new_aligned(NEW_ARRAY_ALIGNED, n, al, LW_ALLOC_NEW_ARRAY, LW_PC());
+	return call_new(NEW_ARRAY_ALIGNED, n, al, NULL, LW_ALLOC_NEW_ARRAY, LW_PC());
 }
 
 LW_EXPORT void *__wrap__ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag)
 {
-	return call_new_aligned_nothrow(NEW_ALIGNED_NOTHROW, n, al, tag, LW_ALLOC_NEW, LW_PC());
+	return call_new(NEW_ALIGNED_NOTHROW, n, al, tag, LW_ALLOC_NEW, LW_PC());
 }
 
 LW_EXPORT void *__wrap__ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, const void *tag)
 {
-	return call_new_aligned_nothrow(NEW_ARRAY_ALIGNED_NOTHROW, n, al, tag, LW_ALLOC_NEW_ARRAY,
-					LW_PC());
+	return call_new(NEW_ARRAY_ALIGNED_NOTHROW, n, al, tag, LW_ALLOC_NEW_ARRAY, LW_PC());
 }
 
 LW_EXPORT void __wrap__ZdlPvSt11align_val_t(void *p, size_t al)
 {
-	delete_aligned_fn f = (delete_aligned_fn)deleting(DELETE_ALIGNED, p, LW_PC());
+	delete_sized_fn f = (delete_sized_fn)deleting(DELETE_ALIGNED, p, LW_PC());
 	f ? f(p, al) : free(p);
 }
 
 LW_EXPORT void __wrap__ZdaPvSt11align_val_t(void *p, size_t al)
 {
-	delete_aligned_fn f = (delete_aligned_fn)deleting(DELETE_ARRAY_ALIGNED, p, LW_PC());
+	delete_sized_fn f = (delete_sized_fn)deleting(DELETE_ARRAY_ALIGNED, p, LW_PC());
 	f ? f(p, al) : free(p);
 }
 

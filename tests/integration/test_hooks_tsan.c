@@ -48,26 +48,31 @@ static void atomic_ops_without_lockwatch(const char *dir)
 	free(d);
 }
 
-/* C++: a block from operator new is named after the function that called it, and neither
- * delete[] in the thread nor delete after the joins is a race. */
+/* A C++ program's races are all on one block from operator new, named after the function
+ * that called it, of `size` bytes. */
+static void assert_cxx_block_race(const char *dir, const char *prog, const char *variable,
+				  json_int_t size)
+{
+	struct lw_result r = run_prog(dir, prog, NULL);
+	json_t *f = assert_races_only_on(&r, variable);
+	json_t *blk = json_object_get(json_object_get(f, "variable"), "heap_block");
+	cr_assert_eq(json_integer_value(json_object_get(blk, "size")), size);
+	lw_result_free(&r);
+}
+
+/* C++: neither delete[] in the thread nor delete after the joins is a race. */
 static void cxx_heap_race(const char *dir)
 {
-	struct lw_result r = run_prog(dir, "cxx_heap_race", NULL);
-	json_t *f = assert_races_only_on(&r, "heap block of 24 bytes from make_account(), offset 8");
-	json_t *blk = json_object_get(json_object_get(f, "variable"), "heap_block");
-	cr_assert_eq(json_integer_value(json_object_get(blk, "size")), 24);
-	lw_result_free(&r);
+	assert_cxx_block_race(dir, "cxx_heap_race",
+			      "heap block of 24 bytes from make_account(), offset 8", 24);
 }
 
 /* C++17: a block from the aligned operator new (an over-aligned type) is named the same way,
  * and the aligned new[], nothrow new and deletes in the threads are not races. */
 static void cxx_aligned_race(const char *dir)
 {
-	struct lw_result r = run_prog(dir, "cxx_aligned_race", NULL);
-	json_t *f = assert_races_only_on(&r, "heap block of 64 bytes from make_counter(), offset 8");
-	json_t *blk = json_object_get(json_object_get(f, "variable"), "heap_block");
-	cr_assert_eq(json_integer_value(json_object_get(blk, "size")), 64);
-	lw_result_free(&r);
+	assert_cxx_block_race(dir, "cxx_aligned_race",
+			      "heap block of 64 bytes from make_counter(), offset 8", 64);
 }
 
 #define BOTH(name, fn)                                                                        \
