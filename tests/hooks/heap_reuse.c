@@ -1,11 +1,13 @@
 /* Hook mode: a heap block freed by one thread and handed to another by the allocator is a
  * new block, not a shared one.  T1 allocates a block, fills it and frees it; T2, told through
- * a pipe (synchronisation lockwatch does not see), allocates a block of the same size, gets
- * the same memory back from the one arena, and fills it; the pipe also carries the first
- * block's address (as bytes), to tell whether it was reused.  No data race: the two blocks only
- * share an address.  Prints "reused 1" when the allocator did hand the memory back (the blocks overlap: the
- * producer's exit may give its allocator cache back in front of its block); exits with 3
- * when it did not, since the test then proves nothing. */
+ * a pipe (synchronisation lockwatch does not see) once main has joined T1, allocates a block
+ * of the same size, gets the same memory back from the one arena, and fills it; the pipe also
+ * carries the first block's address (as bytes), to tell whether it was reused.  No data race:
+ * the two blocks only share an address.  T2 allocates only after T1 has ended, since a
+ * thread's exit gives its allocator cache back to the arena, and done while T2 allocated
+ * that sometimes handed T2 other memory.  Prints "reused 1" when the allocator did hand the
+ * memory back (the blocks overlap); exits with 3 when it did not, since the test then proves
+ * nothing. */
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,7 +17,7 @@
 
 #define BLOCK 2000               /* above the per-thread cache's sizes: back to the arena */
 
-static int fds[2], ready[2];
+static int fds[2], ready[2], go[2];
 static int reused;               /* set by the consumer, read by main after the join */
 
 static void *producer(void *arg)
@@ -33,11 +35,14 @@ static void *producer(void *arg)
 static void *consumer(void *arg)
 {
 	void *first = NULL;
+	char c;
 	(void)arg;
 	free(malloc(1));         /* the thread's allocator cache, made now, not from the block */
 	if (write(ready[1], "r", 1) != 1)
 		perror("write");
 	if (read(fds[0], &first, sizeof first) != sizeof first)
+		perror("read");
+	if (read(go[0], &c, 1) != 1)         /* T1 has ended */
 		perror("read");
 	long *q = malloc(BLOCK);
 	long sum = 0;
@@ -58,7 +63,7 @@ int main(void)
 	char c;
 
 	mallopt(M_ARENA_MAX, 1);
-	if (pipe(fds) != 0 || pipe(ready) != 0) {
+	if (pipe(fds) != 0 || pipe(ready) != 0 || pipe(go) != 0) {
 		perror("pipe");
 		return 1;
 	}
@@ -67,6 +72,8 @@ int main(void)
 		perror("read");
 	pthread_create(&a, NULL, producer, NULL);
 	pthread_join(a, NULL);
+	if (write(go[1], "g", 1) != 1)
+		perror("write");
 	pthread_join(b, NULL);
 	return reused ? 0 : 3;
 }
