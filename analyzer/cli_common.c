@@ -219,10 +219,16 @@ size_t lw_load_traces(struct lw_model *m, const struct lw_strvec *paths)
 			bad++;
 			continue;
 		}
-		if (t.hdr.flags & LW_HDR_TRUNCATED || t.hdr.dropped)
+		uint32_t proc = lw_model_add_trace(m, &t);
+		size_t cut = m->procs.v[proc].n_cut;
+		if (cut)
+			lw_msg_warning("%s: the shim dropped %llu records; the report covers the run "
+				       "up to the first (%zu records written after it are left out) "
+				       "and may be incomplete", paths->v[i],
+				       (unsigned long long)t.hdr.dropped, cut);
+		else if (t.hdr.flags & LW_HDR_TRUNCATED || t.hdr.dropped)
 			lw_msg_warning("%s: the shim dropped %llu records; the report may be "
 				       "incomplete", paths->v[i], (unsigned long long)t.hdr.dropped);
-		lw_model_add_trace(m, &t);
 		lw_trace_close(&t);
 	}
 	lw_model_finish(m);

@@ -309,11 +309,12 @@ static int dump_main(int argc, char **argv)
 	h = &t.hdr;
 	printf("header version %" PRIu32 " size %" PRIu32 " session %016" PRIx64 " pid %" PRId32
 	       " ppid %" PRId32 " start_ns %" PRIu64 " level %s flags 0x%" PRIx32 "%s%s%s"
-	       " end_offset %" PRIu64 " dropped %" PRIu64 " exe %s\n",
+	       " end_offset %" PRIu64 " dropped %" PRIu64 " cut_seq %" PRIu64 " exe %s\n",
 	       h->version, h->header_size, h->session, h->pid, h->ppid, h->start_ns,
 	       h->level == LW_LEVEL_FULL ? "full" : "dependencies", h->flags,
 	       h->flags & LW_HDR_CLOSED ? " closed" : "", h->flags & LW_HDR_TRUNCATED ? " truncated" : "",
-	       h->flags & LW_HDR_FORKED ? " forked" : "", h->end_offset, h->dropped, h->exe);
+	       h->flags & LW_HDR_FORKED ? " forked" : "", h->end_offset, h->dropped, h->cut_seq,
+	       h->exe);
 	prev_end = h->header_size;
 	for (size_t i = 0; i < t.n_recs; i++) {
 		const struct lw_record_ref *r = &t.recs[i];

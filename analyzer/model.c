@@ -514,16 +514,53 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 	}
 }
 
+/* Whether a record of this kind has a seq; *seq is it. */
+static bool record_seq(uint32_t kind, const unsigned char *r, uint64_t *seq)
+{
+	size_t off;
+
+	switch (kind) {
+	case LW_REC_THREAD:      off = offsetof(struct lw_rec_thread, seq); break;
+	case LW_REC_THREAD_END:  off = offsetof(struct lw_rec_thread_end, seq); break;
+	case LW_REC_JOIN:        off = offsetof(struct lw_rec_join, seq); break;
+	case LW_REC_LOCK_INIT:   off = offsetof(struct lw_rec_lock_init, seq); break;
+	case LW_REC_LOCK_DESTROY: off = offsetof(struct lw_rec_lock_destroy, seq); break;
+	case LW_REC_ACQUIRE:     off = offsetof(struct lw_rec_acquire, seq); break;
+	case LW_REC_RELEASE:     off = offsetof(struct lw_rec_release, seq); break;
+	case LW_REC_DEADLOCK:    off = offsetof(struct lw_rec_deadlock, seq); break;
+	case LW_REC_MISUSE:      off = offsetof(struct lw_rec_misuse, seq); break;
+	case LW_REC_ACCESS:      off = offsetof(struct lw_rec_access, seq); break;
+	case LW_REC_SYNC:        off = offsetof(struct lw_rec_sync, seq); break;
+	case LW_REC_PATH:        off = offsetof(struct lw_rec_path, seq); break;
+	case LW_REC_ALLOC:       off = offsetof(struct lw_rec_alloc, seq); break;
+	default:                 return false;
+	}
+	memcpy(seq, r + off, sizeof(*seq));
+	return true;
+}
+
 uint32_t lw_model_add_trace(struct lw_model *m, const struct lw_trace *t)
 {
 	uint32_t proc = (uint32_t)m->procs.n;
 	struct lw_process p = { 0 };
+	/* A trace the shim cut short: what it wrote after its first drop is left out, since
+	 * other threads' records of that time are missing (a thread that went on writing would
+	 * seem to race with one whose release was dropped). */
+	uint64_t cut = t->hdr.flags & LW_HDR_TRUNCATED ? t->hdr.cut_seq : 0;
 
 	p.name = lw_xstrdup(t->name ? t->name : "(trace)");
 	p.hdr = t->hdr;
 	lw_vec_push(&m->procs, p);
-	for (size_t i = 0; i < t->n_recs; i++)
-		add_record(m, proc, lw_trace_record(t, i), t->recs[i].kind);
+	for (size_t i = 0; i < t->n_recs; i++) {
+		const unsigned char *r = lw_trace_record(t, i);
+		uint64_t seq;
+
+		if (cut && record_seq(t->recs[i].kind, r, &seq) && seq > cut) {
+			m->procs.v[proc].n_cut++;
+			continue;
+		}
+		add_record(m, proc, r, t->recs[i].kind);
+	}
 	return proc;
 }
 

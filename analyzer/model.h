@@ -138,6 +138,7 @@ struct lw_process {
 	LW_VEC(struct lw_alloc)  allocs;   /* trace order */
 	uint32_t              *alloc_order;/* indexes in allocs by address, made on first use */
 	LW_VEC(struct lw_event)  events;   /* full level only; by seq after lw_model_finish */
+	size_t                 n_cut;      /* records left out: after the header's cut_seq */
 };
 
 /* A lock instance: (process, addr, gen). */

@@ -50,6 +50,10 @@ struct lw_trace_header {
 	uint64_t end_offset;         /* with LW_HDR_CLOSED: offset just past the last record */
 	uint64_t dropped;            /* records the shim could not write */
 	char     exe[LW_TRACE_EXE_MAX]; /* path of the executable, NUL-terminated */
+	/* With LW_HDR_TRUNCATED: the last seq taken when the shim dropped its first record
+	 * (0: not known, a trace of an older shim).  Every record with a larger seq was written
+	 * while others were being dropped, so readers leave those out. */
+	uint64_t cut_seq;
 };
 
 /* Record head: the commit word. */

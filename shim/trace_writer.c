@@ -119,6 +119,20 @@ static int trace_fd(void)
 	return fd;
 }
 
+/* The first record that cannot be written: from now on none is, and the header says from
+ * which seq on the trace is not whole (lockwatch-trace(5)).  A record takes its seq after its
+ * room, and a release its record before the real unlock, so every event the seq says came
+ * before is in the file. */
+static void mark_full(void)
+{
+	int expected = 0;
+	if (__atomic_compare_exchange_n(&W.full, &expected, 1, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_RELAXED)) {
+		__atomic_store_n(&header()->cut_seq, lw_current_seq(), __ATOMIC_RELAXED);
+		__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELEASE);
+	}
+}
+
 /* Makes sure the file has at least `need` bytes.  Returns true when it has.  With `ahead`,
  * grows the file early, before a writer needs the room: returns at once when another thread
  * is growing it, and a failure only leaves the writers to find it when they get there. */
@@ -166,8 +180,7 @@ static bool grow(uint64_t need, bool ahead)
 				err = posix_fallocate(fd, (off_t)size, (off_t)(want - size));
 			if (err) {
 				__atomic_store_n(&W.broken, 1, __ATOMIC_RELAXED);
-				__atomic_store_n(&W.full, 1, __ATOMIC_RELAXED);
-				__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELAXED);
+				mark_full();
 				lw_msg("cannot grow the trace file (%s); recording stops, the program "
 				       "goes on", strerror(err));
 			} else {
@@ -201,10 +214,8 @@ static bool take(uint64_t n, bool last_try, uint64_t *off)
 {
 	uint64_t o = __atomic_fetch_add(&W.tail, n, __ATOMIC_RELAXED);
 	if (LW_UNLIKELY(o + n > W.limit || __atomic_load_n(&W.closed, __ATOMIC_RELAXED))) {
-		if (last_try && o + n > W.limit) {
-			__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELAXED);
-			__atomic_store_n(&W.full, 1, __ATOMIC_RELAXED);
-		}
+		if (last_try && o + n > W.limit)
+			mark_full();
 		return false;
 	}
 	uint64_t have = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
@@ -300,8 +311,12 @@ void *lw_trace_reserve(uint32_t size)
 	if (W.chunked && lw_guard) {
 		if (LW_LIKELY(chunk.gen == W.gen)) {
 			uint64_t off = chunk.pos;
+			/* Not once the trace is full: a thread writing on in its chunk while
+			 * the others' records are dropped would leave a trace whose order
+			 * lies. */
 			if (LW_LIKELY(off + size <= chunk.end) &&
-			    LW_LIKELY(!__atomic_load_n(&W.closed, __ATOMIC_RELAXED))) {
+			    LW_LIKELY(!__atomic_load_n(&W.closed, __ATOMIC_RELAXED)) &&
+			    LW_LIKELY(!__atomic_load_n(&W.full, __ATOMIC_RELAXED))) {
 				chunk.pos = off + size;
 				return W.map + off;
 			}

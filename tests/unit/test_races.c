@@ -645,3 +645,39 @@ Test(races, reader_accepts_and_checks_the_new_records)
 	cr_assert_neq(lw_trace_parse(b.buf, b.len - 8, "t", &t, &err), 0);
 	tb_free(&b);
 }
+
+/* A trace the shim cut short: T2's release of M1 was the first record dropped, so T3's
+ * records, written after it, are left out rather than make T3's locked write race with
+ * T2's. */
+static void cut_short(struct tb *b, bool with_cut_seq)
+{
+	start(b);
+	tb_lock(b, 2, M1);
+	tb_write(b, 2, X, 0x401010);
+	uint64_t cut = b->seq - 1;
+	tb_lock(b, 3, M1);
+	tb_write(b, 3, X, 0x401020);
+	tb_unlock(b, 3, M1);
+	tb_header(b)->flags |= LW_HDR_TRUNCATED;
+	tb_header(b)->dropped = 1;
+	tb_header(b)->cut_seq = with_cut_seq ? cut : 0;
+}
+
+Test(races, a_trace_cut_short_is_read_up_to_its_cut)
+{
+	struct tb b;
+
+	cut_short(&b, true);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
+
+/* The same trace from a shim that did not say where it cut: read whole, as before. */
+Test(races, a_trace_without_a_cut_seq_is_read_whole)
+{
+	struct tb b;
+
+	cut_short(&b, false);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+}
