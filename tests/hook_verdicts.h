@@ -20,6 +20,15 @@ static inline struct lw_result run_prog(const char *dir, const char *name,
 	return lw_run_json_opts(prog, NULL, args, NULL, HOOK_TIMEOUT_MS);
 }
 
+/* The same for a bank sample, until both threads passed the check (lw_run_json_until). */
+static inline struct lw_result run_withdraw(const char *dir, const char *name)
+{
+	char prog[256];
+
+	snprintf(prog, sizeof prog, "%s/%s", dir, name);
+	return lw_run_json_until(prog, NULL, NULL, NULL, HOOK_TIMEOUT_MS, "balance: -200");
+}
+
 static inline void assert_clean(const char *dir, const char *name, const char *const args[])
 {
 	struct lw_result r = run_prog(dir, name, args);
@@ -33,7 +42,7 @@ static inline void assert_clean(const char *dir, const char *name, const char *c
 /* The lesson's withdraw, unlocked: a data race and a check-then-act on balance. */
 static inline void bank_withdraw(const char *dir)
 {
-	struct lw_result r = run_prog(dir, "bank_withdraw", NULL);
+	struct lw_result r = run_withdraw(dir, "bank_withdraw");
 	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
 	int races = lw_count(r.report, "data-race", "error");
 	int atom = lw_count(r.report, "atomicity-violation", "error");
@@ -49,7 +58,7 @@ static inline void bank_withdraw(const char *dir)
 /* Check and act each under the lock: a check-then-act, no data race. */
 static inline void bank_withdraw_split(const char *dir)
 {
-	struct lw_result r = run_prog(dir, "bank_withdraw_split", NULL);
+	struct lw_result r = run_withdraw(dir, "bank_withdraw_split");
 	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
 	cr_assert_eq(lw_count(r.report, "data-race", NULL), 0, "no data race: every access is locked");
 	int atom = lw_count(r.report, "atomicity-violation", "error");

@@ -14,6 +14,13 @@ static struct lw_result run_watch(const char *prog, const char *var)
 	return lw_run_json_opts(prog, var ? opts : NULL, NULL, NULL, TIMEOUT_MS);
 }
 
+/* The same for a bank sample, until both threads passed the check (lw_run_json_until). */
+static struct lw_result run_watch_withdraw(const char *prog, const char *var)
+{
+	const char *opts[] = { "--watch", var, NULL };
+	return lw_run_json_until(prog, var ? opts : NULL, NULL, NULL, TIMEOUT_MS, "balance: -200");
+}
+
 /* The name of a finding's variable, or NULL. */
 static const char *variable(json_t *finding)
 {
@@ -59,7 +66,7 @@ static void assert_all_on(json_t *report, const char *var)
 
 Test(races, bank_withdraw_is_a_data_race_and_an_atomicity_violation, .timeout = 30)
 {
-	struct lw_result r = run_watch("build/samples/bank_withdraw", "balance");
+	struct lw_result r = run_watch_withdraw("build/samples/bank_withdraw", "balance");
 	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
 	cr_assert_not_null(r.report);
 	int races = lw_count(r.report, "data-race", "error");
@@ -83,7 +90,7 @@ Test(races, bank_withdraw_is_a_data_race_and_an_atomicity_violation, .timeout = 
 
 Test(races, bank_withdraw_split_is_an_atomicity_violation_not_a_race, .timeout = 30)
 {
-	struct lw_result r = run_watch("build/samples/bank_withdraw_split", "balance");
+	struct lw_result r = run_watch_withdraw("build/samples/bank_withdraw_split", "balance");
 	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
 	cr_assert_not_null(r.report);
 	cr_assert_eq(lw_count(r.report, "data-race", NULL), 0, "no data race: every access is locked");
@@ -150,7 +157,7 @@ Test(races, watch_through_lockwatch_options, .timeout = 30)
 
 Test(races, annotated_bank_withdraw_needs_no_watch, .timeout = 30)
 {
-	struct lw_result r = run_watch("build/samples/bank_withdraw_annotated", NULL);
+	struct lw_result r = run_watch_withdraw("build/samples/bank_withdraw_annotated", NULL);
 	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
 	int races = lw_count(r.report, "data-race", "error");
 	int atom = lw_count(r.report, "atomicity-violation", "error");
