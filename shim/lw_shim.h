@@ -141,6 +141,19 @@ LW_HIDDEN void *lw_trace_reserve(uint32_t size);
 LW_HIDDEN void *lw_trace_reserve_shared(uint32_t size);
 /* Publishes a reserved record: stores its head word last, with release ordering. */
 LW_HIDDEN void lw_trace_commit(void *rec, uint16_t kind, uint32_t size);
+/* Marks the trace closed (clean exit) and trims it when no other thread can write. */
+LW_HIDDEN void lw_trace_close(bool only_thread);
+/* In a fork child: forgets the parent's file without touching it. */
+LW_HIDDEN void lw_trace_forget(void);
+/* Takes the next position in the process's event order (and starts a new hook epoch for
+ * the calling thread, see hooks.c). */
+LW_HIDDEN uint64_t lw_next_seq(void);
+/* The same, for a lock acquisition: an event that orders nothing of this thread's before
+ * any other thread's (lw_epoch.releases stays). */
+LW_HIDDEN uint64_t lw_next_acquire_seq(void);
+/* The last position taken, by any thread. */
+LW_HIDDEN uint64_t lw_current_seq(void);
+
 /* ---- trace pages in memory (trace_residency.c) ---- */
 /* The step of the shared tail at which the pages behind the writers are dropped (a power of
  * two). */
@@ -155,19 +168,6 @@ LW_HIDDEN void lw_trace_advance(char *map, uint64_t behind);
 LW_HIDDEN void lw_trace_chunk_taken(char *map, uint64_t lo, uint64_t hi);
 /* The calling thread finished its chunk [lo, hi): drops its whole pages. */
 LW_HIDDEN void lw_trace_chunk_done(char *map, uint64_t lo, uint64_t hi);
-
-/* Marks the trace closed (clean exit) and trims it when no other thread can write. */
-LW_HIDDEN void lw_trace_close(bool only_thread);
-/* In a fork child: forgets the parent's file without touching it. */
-LW_HIDDEN void lw_trace_forget(void);
-/* Takes the next position in the process's event order (and starts a new hook epoch for
- * the calling thread, see hooks.c). */
-LW_HIDDEN uint64_t lw_next_seq(void);
-/* The same, for a lock acquisition: an event that orders nothing of this thread's before
- * any other thread's (lw_epoch.releases stays). */
-LW_HIDDEN uint64_t lw_next_acquire_seq(void);
-/* The last position taken, by any thread. */
-LW_HIDDEN uint64_t lw_current_seq(void);
 
 #define LW_REC_ALIGN(n) (((n) + 7u) & ~7u)
 

@@ -154,9 +154,8 @@ static bool grow(uint64_t need, bool ahead)
 		uint64_t size = __atomic_load_n(&W.size, __ATOMIC_RELAXED);
 		if (size < need) {
 			uint64_t want = (need + LW_GROW_STEP - 1) / LW_GROW_STEP * LW_GROW_STEP;
-			/* Double, up to steps of LW_TRACE_WINDOW: few grows for a small trace, and a
-			 * fast one drops the pages behind it often enough to keep its memory
-			 * bounded. */
+			/* At least a step of LW_TRACE_WINDOW, or the size itself while smaller:
+			 * few grows for a small trace. */
 			uint64_t step = size < LW_TRACE_WINDOW ? size : LW_TRACE_WINDOW;
 			if (want < size + step && size + step <= W.limit)
 				want = size + step;
@@ -257,10 +256,9 @@ void *lw_trace_reserve_shared(uint32_t size)
  * takes the file in chunks instead (512 bytes first, doubling up to 256 KiB, so that a
  * thread that writes little wastes little) and fills its chunk alone.  The unused end of a
  * chunk is a hole of zeros, which a reader skips (lockwatch-trace(5)).  Records then appear
- * in the file out of seq order; readers order them by seq.  A finished chunk leaves the
- * process's memory at once; the chunks are large so that this costs few system calls (with
- * 64 KiB ones, uncontended at the full level made 6870 madvise calls in 5M rounds, against
- * 2293 now).
+ * in the file out of seq order; readers order them by seq.  A chunk is faulted in when it is
+ * taken and leaves the process's memory when it is finished (trace_residency.c); the chunks
+ * are large so that this costs few system calls.
  *
  * The chunk is used only inside the shim (lw_guard held), where a signal handler cannot
  * record through it (its own lw_enter() fails), so nothing else on the thread touches it
