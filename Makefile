@@ -77,6 +77,12 @@ $(B)/hooks/%: samples/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
 $(B)/hooks/%: tests/hooks/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
 	@mkdir -p $(dir $@)
 	$(B)/bin/lockwatch cc -O1 -pthread -o $@ $< -latomic
+# The lock-heavy bench program, for the test of a trace cut short (test_hooks.c).
+HOOK_BENCH := $(B)/hooks/lockheavy
+$(B)/hooks/lockheavy: bench/lockheavy.c bench/bench_common.h $(B)/bin/lockwatch \
+                      $(B)/lib/liblockwatch-hooks.so
+	@mkdir -p $(dir $@)
+	$(B)/bin/lockwatch cc -O1 -pthread -o $@ $< -latomic
 
 # The same programs for ThreadSanitizer's interface without its runtime (`lockwatch cc
 # --tsan-abi`; tests/integration/test_hooks_tsan.c): with gcc in hooks-tsan/, with clang in
@@ -148,7 +154,8 @@ $(B)/tests/programs/%: tests/programs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -Iinclude -O0 -g -Wall -pthread -o $@ $<
 
-tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS) $(HOOK_PROGS) $(HOOK_TSAN_PROGS)
+tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS) $(HOOK_PROGS) $(HOOK_TSAN_PROGS) \
+       $(HOOK_BENCH)
 
 # Every test binary is a Criterion suite; each test that runs a program has its own timeout.
 test: deps
