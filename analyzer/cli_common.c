@@ -221,14 +221,14 @@ size_t lw_load_traces(struct lw_model *m, const struct lw_strvec *paths)
 		}
 		uint32_t proc = lw_model_add_trace(m, &t);
 		size_t cut = m->procs.v[proc].n_cut;
+		char left_out[96] = "";
 		if (cut)
-			lw_msg_warning("%s: the shim dropped %llu records; the report covers the run "
-				       "up to the first (%zu records written after it are left out) "
-				       "and may be incomplete", paths->v[i],
-				       (unsigned long long)t.hdr.dropped, cut);
-		else if (t.hdr.flags & LW_HDR_TRUNCATED || t.hdr.dropped)
+			snprintf(left_out, sizeof(left_out), " (%zu records written after the first "
+				 "dropped one are left out)", cut);
+		if (cut || t.hdr.flags & LW_HDR_TRUNCATED || t.hdr.dropped)
 			lw_msg_warning("%s: the shim dropped %llu records; the report may be "
-				       "incomplete", paths->v[i], (unsigned long long)t.hdr.dropped);
+				       "incomplete%s", paths->v[i], (unsigned long long)t.hdr.dropped,
+				       left_out);
 		lw_trace_close(&t);
 	}
 	lw_model_finish(m);

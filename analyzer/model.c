@@ -514,29 +514,32 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 	}
 }
 
-/* Whether a record of this kind has a seq; *seq is it. */
-static bool record_seq(uint32_t kind, const unsigned char *r, uint64_t *seq)
-{
-	size_t off;
+/* Where the records that have a seq keep it (0: a kind without one). */
+static const uint16_t seq_offset[LW_REC_KIND_MAX + 1] = {
+	[LW_REC_THREAD] = offsetof(struct lw_rec_thread, seq),
+	[LW_REC_THREAD_END] = offsetof(struct lw_rec_thread_end, seq),
+	[LW_REC_JOIN] = offsetof(struct lw_rec_join, seq),
+	[LW_REC_LOCK_INIT] = offsetof(struct lw_rec_lock_init, seq),
+	[LW_REC_LOCK_DESTROY] = offsetof(struct lw_rec_lock_destroy, seq),
+	[LW_REC_ACQUIRE] = offsetof(struct lw_rec_acquire, seq),
+	[LW_REC_RELEASE] = offsetof(struct lw_rec_release, seq),
+	[LW_REC_DEADLOCK] = offsetof(struct lw_rec_deadlock, seq),
+	[LW_REC_MISUSE] = offsetof(struct lw_rec_misuse, seq),
+	[LW_REC_ACCESS] = offsetof(struct lw_rec_access, seq),
+	[LW_REC_SYNC] = offsetof(struct lw_rec_sync, seq),
+	[LW_REC_PATH] = offsetof(struct lw_rec_path, seq),
+	[LW_REC_ALLOC] = offsetof(struct lw_rec_alloc, seq),
+};
 
-	switch (kind) {
-	case LW_REC_THREAD:      off = offsetof(struct lw_rec_thread, seq); break;
-	case LW_REC_THREAD_END:  off = offsetof(struct lw_rec_thread_end, seq); break;
-	case LW_REC_JOIN:        off = offsetof(struct lw_rec_join, seq); break;
-	case LW_REC_LOCK_INIT:   off = offsetof(struct lw_rec_lock_init, seq); break;
-	case LW_REC_LOCK_DESTROY: off = offsetof(struct lw_rec_lock_destroy, seq); break;
-	case LW_REC_ACQUIRE:     off = offsetof(struct lw_rec_acquire, seq); break;
-	case LW_REC_RELEASE:     off = offsetof(struct lw_rec_release, seq); break;
-	case LW_REC_DEADLOCK:    off = offsetof(struct lw_rec_deadlock, seq); break;
-	case LW_REC_MISUSE:      off = offsetof(struct lw_rec_misuse, seq); break;
-	case LW_REC_ACCESS:      off = offsetof(struct lw_rec_access, seq); break;
-	case LW_REC_SYNC:        off = offsetof(struct lw_rec_sync, seq); break;
-	case LW_REC_PATH:        off = offsetof(struct lw_rec_path, seq); break;
-	case LW_REC_ALLOC:       off = offsetof(struct lw_rec_alloc, seq); break;
-	default:                 return false;
-	}
-	memcpy(seq, r + off, sizeof(*seq));
-	return true;
+/* Whether record r, of kind `kind`, has a seq after `cut`. */
+static bool after_cut(uint32_t kind, const unsigned char *r, uint64_t cut)
+{
+	uint64_t seq;
+
+	if (kind > LW_REC_KIND_MAX || !seq_offset[kind])
+		return false;
+	memcpy(&seq, r + seq_offset[kind], sizeof(seq));
+	return seq > cut;
 }
 
 uint32_t lw_model_add_trace(struct lw_model *m, const struct lw_trace *t)
@@ -553,9 +556,8 @@ uint32_t lw_model_add_trace(struct lw_model *m, const struct lw_trace *t)
 	lw_vec_push(&m->procs, p);
 	for (size_t i = 0; i < t->n_recs; i++) {
 		const unsigned char *r = lw_trace_record(t, i);
-		uint64_t seq;
 
-		if (cut && record_seq(t->recs[i].kind, r, &seq) && seq > cut) {
+		if (cut && after_cut(t->recs[i].kind, r, cut)) {
 			m->procs.v[proc].n_cut++;
 			continue;
 		}

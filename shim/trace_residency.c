@@ -80,14 +80,13 @@ static int live_chunks(uint64_t lo, uint64_t hi, struct spared *out, int max)
 	for (struct lw_thread *t = lw_registry_head(); t && n < max; t = t->next) {
 		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != LW_TS_LIVE)
 			continue;
-		uint64_t c_lo = __atomic_load_n(&t->chunk_lo, __ATOMIC_RELAXED);
-		uint64_t c_hi = __atomic_load_n(&t->chunk_hi, __ATOMIC_RELAXED);
-		c_lo &= ~(LW_PAGE - 1);
-		c_hi = (c_hi + LW_PAGE - 1) & ~(LW_PAGE - 1);
+		uint64_t chunk = __atomic_load_n(&t->chunk_lo, __ATOMIC_RELAXED);
+		uint64_t c_lo = chunk & ~(LW_PAGE - 1);
+		uint64_t c_hi = (__atomic_load_n(&t->chunk_hi, __ATOMIC_RELAXED) + LW_PAGE - 1) &
+				~(LW_PAGE - 1);
 		if (c_hi <= lo || c_lo >= hi || c_hi <= c_lo)
 			continue;
-		struct spared s = { c_lo < lo ? lo : c_lo, c_hi > hi ? hi : c_hi, t, 0 };
-		s.chunk = __atomic_load_n(&t->chunk_lo, __ATOMIC_RELAXED);
+		struct spared s = { c_lo < lo ? lo : c_lo, c_hi > hi ? hi : c_hi, t, chunk };
 		int i = n++;
 		for (; i > 0 && out[i - 1].lo > s.lo; i--)
 			out[i] = out[i - 1];
