@@ -5,6 +5,7 @@
 #include "lw_shim.h"
 
 uint32_t lw_foreign_unlocks;
+bool lw_one_user_unwritten;
 
 static bool held_grow(struct lw_thread *t)
 {
@@ -28,18 +29,83 @@ struct lw_held_ent *lw_held_find(struct lw_thread *t, const void *addr)
 	return NULL;
 }
 
-static void write_acquire(struct lw_thread *t, uintptr_t addr, uint32_t gen, uint16_t mode,
-			  uint16_t flags, uint32_t stack)
+/*
+ * A lock one thread uses.
+ *
+ * At the full level every acquisition and release is in the trace, in order, for the
+ * happens-before replay.  But a mutex or spin lock that only one thread has taken orders
+ * nothing between threads.  So while one thread is its only user, the trace gets from it
+ * only the acquisitions under other locks that the thread's cache of recent ones has not
+ * seen (the lock-order graph's edges), each with its release.  The others are left out; a
+ * release left out still takes a seq, and the lock remembers its user's last one.
+ *
+ * Two things bring such a lock back into the trace:
+ * - The thread writes an access while holding it (a watchpoint hit, an annotation): the
+ *   acquisitions it holds and has not written are written first, with new seqs, so that
+ *   the analyzer knows what the access held; their releases are then written too.  Moving
+ *   the acquisition of a lock nobody else took later in the order changes no ordering.
+ * - A second thread takes it: the lock is shared from then on (until its next generation),
+ *   and that thread first writes the user's last left-out release, with the seq it took.
+ *   The analyzer sorts it back into its place in the user's order, so the second thread's
+ *   acquisition is ordered after exactly what the user did before releasing.
+ *
+ * The user and the remembered release change only while their lock is held, by its holder
+ * (a release is noted before the real unlock at the full level), so the real lock orders
+ * them for the next holder.  Read-write locks, semaphores and condition variables are
+ * written as before; so is every lock in hook mode, where an owner's access is written on
+ * its behalf later, at a place whose held locks the analyzer takes from the trace.  A
+ * thread's own lock in a loop was two records, 80 bytes, every round.
+ */
+
+/* Writes tid's release of (addr, gen), with seq. */
+static void write_release_as(uint32_t tid, uintptr_t addr, uint32_t gen, uint64_t seq)
+{
+	struct lw_rec_release *r = lw_trace_reserve(sizeof *r);
+	if (!r)
+		return;
+	r->tid = tid;
+	r->gen = gen;
+	r->addr = addr;
+	r->seq = seq ? seq : lw_next_seq();
+	lw_trace_commit(r, LW_REC_RELEASE, sizeof *r);
+}
+
+/* Whether t is the only thread that has taken a->l, which it now holds (claiming it when
+ * nobody has).  A second thread makes it shared and writes its user's left-out release. */
+static bool one_user(struct lw_thread *t, const struct lw_acq *a)
+{
+	struct lw_lock *l = a->l;
+	if ((a->kind != LW_LOCK_MUTEX && a->kind != LW_LOCK_SPIN) || !lw_one_user_unwritten)
+		return false;
+	uint32_t u = __atomic_load_n(&l->user, __ATOMIC_RELAXED);
+	if (LW_LIKELY(u == t->tid))
+		return true;
+	if (u == LW_USER_SHARED)
+		return false;
+	if (u == 0) {
+		__atomic_store_n(&l->user, t->tid, __ATOMIC_RELAXED);
+		return true;
+	}
+	__atomic_store_n(&l->user, LW_USER_SHARED, __ATOMIC_RELAXED);
+	uint64_t s = __atomic_load_n(lw_lock_unwritten_release(l), __ATOMIC_RELAXED);
+	if (s)
+		write_release_as(u, a->addr, a->gen, s);
+	return false;
+}
+
+/* Writes t's acquisition of (addr, gen) under the first n_held locks it holds. */
+static void write_acquire_under(struct lw_thread *t, uint32_t n_held, uintptr_t addr,
+				uint32_t gen, uint16_t mode, uint16_t flags, uint32_t stack)
 {
 	uint32_t size = (uint32_t)(sizeof(struct lw_rec_acquire) +
-				   (size_t)t->n_held * sizeof(struct lw_held));
+				   (size_t)n_held * sizeof(struct lw_held));
 	if (size > LW_REC_MAX_SIZE)
 		return;
 	struct lw_rec_acquire *r = lw_trace_reserve(size);
 	if (!r)
 		return;
 	r->tid = t->tid;
-	r->n_held = t->n_held;
+	r->n_held = n_held;
 	r->addr = addr;
 	r->gen = gen;
 	r->mode = mode;
@@ -47,7 +113,7 @@ static void write_acquire(struct lw_thread *t, uintptr_t addr, uint32_t gen, uin
 	r->stack = stack;
 	r->seq = lw_next_acquire_seq();
 	struct lw_held *h = (struct lw_held *)(r + 1);
-	for (uint32_t i = 0; i < t->n_held; i++) {
+	for (uint32_t i = 0; i < n_held; i++) {
 		h[i].addr = t->held[i].addr;
 		h[i].gen = t->held[i].gen;
 		h[i].mode = t->held[i].mode;
@@ -56,6 +122,26 @@ static void write_acquire(struct lw_thread *t, uintptr_t addr, uint32_t gen, uin
 		h[i].pad = 0;
 	}
 	lw_trace_commit(r, LW_REC_ACQUIRE, size);
+}
+
+static void write_acquire(struct lw_thread *t, uintptr_t addr, uint32_t gen, uint16_t mode,
+			  uint16_t flags, uint32_t stack)
+{
+	write_acquire_under(t, t->n_held, addr, gen, mode, flags, stack);
+}
+
+void lw_write_unwritten_holds(struct lw_thread *t)
+{
+	for (uint32_t i = 0; i < t->n_held && t->n_unwritten; i++) {
+		struct lw_held_ent *e = &t->held[i];
+		if (!e->unwritten)
+			continue;
+		/* Each recursive hold, so that each of its releases has one to end. */
+		for (uint32_t k = 0; k < e->count; k++)
+			write_acquire_under(t, i, e->addr, e->gen, e->mode, e->flags, e->stack);
+		e->unwritten = false;
+		t->n_unwritten--;
+	}
 }
 
 /* The hash of the set of locks t holds (order does not matter), computed when an
@@ -97,6 +183,36 @@ static inline bool seen_by_thread(struct lw_thread *t, uint64_t key)
 static bool first_time(struct lw_thread *t, uint64_t key)
 {
 	return !seen_by_thread(t, key) && lw_dedup_insert(key);
+}
+
+/* Whether this acquisition under held locks is the first of its kind (thread, held set,
+ * lock, mode, flags, site) in this trace: what the dependencies level writes.  At the full
+ * level (a lock with one user) it is only whether the thread's cache and the lock's memo
+ * miss it: a key written twice costs a record, where the process-wide set would cost
+ * memory for every key (manylocks: 4 MB) and the trace had every acquisition before. */
+static bool first_of_tuple(struct lw_thread *t, const struct lw_acq *a)
+{
+	uint64_t key = lw_mix64((a->addr * 0x9e3779b97f4a7c15ULL) ^
+				((uint64_t)t->tid << 40 | (uint64_t)a->gen << 8 |
+				 (uint64_t)a->mode << 4 | a->flags) ^
+				((uint64_t)a->stack * 0xc2b2ae3d27d4eb4fULL) ^ held_hash(t) ^
+				((uint64_t)lw_trace_epoch << 56));
+	uint64_t *memo = a->l->seen;
+	if (lw_opt.level == LW_LEVEL_FULL) {
+		if (seen_by_thread(t, key) || __atomic_load_n(&memo[0], __ATOMIC_RELAXED) == key)
+			return false;
+		__atomic_store_n(&memo[0], key, __ATOMIC_RELAXED);
+		return true;
+	}
+	if (seen_by_thread(t, key) || __atomic_load_n(&memo[0], __ATOMIC_RELAXED) == key ||
+	    __atomic_load_n(&memo[1], __ATOMIC_RELAXED) == key)
+		return false;
+	bool first = lw_dedup_insert(key);
+	/* Only a key the set has is remembered here, and only after the thread's own cache
+	 * missed, so a hot loop never writes the shared line (the trace epoch is in the key: a
+	 * fork child's new trace misses and writes its own). */
+	__atomic_store_n(&memo[key & 1], key, __ATOMIC_RELAXED);
+	return first;
 }
 
 /* Returns the stack id of a call site, from the thread's own cache when it can. */
@@ -160,33 +276,20 @@ void lw_acq_commit(const struct lw_acq *a)
 		struct lw_held_ent *e = lw_held_find(t, (const void *)a->addr);
 		if (e && e->gen == a->gen) {
 			/* A recursive mutex, a second read lock, another sem_wait: no new order,
-			 * but the full level still orders every acquisition. */
+			 * but the full level still orders every acquisition it writes. */
 			e->count++;
-			if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL))
+			if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL) && !e->unwritten)
 				write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
 			return;
 		}
 	}
+	bool unwritten = false;
 	if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL)) {
+		unwritten = one_user(t, a) && !(t->n_held > 0 && first_of_tuple(t, a));
+		if (!unwritten)
+			write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
+	} else if (t->n_held > 0 && first_of_tuple(t, a)) {
 		write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
-	} else if (t->n_held > 0) {
-		uint64_t key = lw_mix64((a->addr * 0x9e3779b97f4a7c15ULL) ^
-					((uint64_t)t->tid << 40 | (uint64_t)a->gen << 8 |
-					 (uint64_t)a->mode << 4 | a->flags) ^
-					((uint64_t)a->stack * 0xc2b2ae3d27d4eb4fULL) ^ held_hash(t) ^
-					((uint64_t)lw_trace_epoch << 56));
-		uint64_t *memo = a->l->seen;
-		if (!seen_by_thread(t, key) &&
-		    __atomic_load_n(&memo[0], __ATOMIC_RELAXED) != key &&
-		    __atomic_load_n(&memo[1], __ATOMIC_RELAXED) != key) {
-			if (lw_dedup_insert(key))
-				write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
-			/* Only a key the set has is remembered here, and only after the
-			 * thread's own cache missed, so a hot loop never writes the shared
-			 * line (the trace epoch is in the key: a fork child's new trace
-			 * misses and writes its own). */
-			__atomic_store_n(&memo[key & 1], key, __ATOMIC_RELAXED);
-		}
 	}
 	if (LW_UNLIKELY(t->n_held == t->cap_held) && !held_grow(t))
 		return;
@@ -199,6 +302,9 @@ void lw_acq_commit(const struct lw_acq *a)
 	e->stack = a->stack;
 	e->count = 1;
 	e->foreign = a->foreign;
+	e->lock = a->l;
+	e->unwritten = unwritten;
+	t->n_unwritten += unwritten;
 	t->held_hash_ok = false;
 }
 
@@ -226,21 +332,25 @@ void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind, uint16_t 
 		lw_acq_commit(&a);
 }
 
-static void write_release(struct lw_thread *t, uintptr_t addr, uint32_t gen)
+/* The full level's record of t's release of the lock of held entry e (before the real
+ * unlock): written, or left out with its seq remembered (see "A lock one thread uses"). */
+static void release_full(struct lw_thread *t, const struct lw_held_ent *e)
 {
-	struct lw_rec_release *r = lw_trace_reserve(sizeof *r);
-	if (!r)
-		return;
-	r->tid = t->tid;
-	r->gen = gen;
-	r->addr = addr;
-	r->seq = lw_next_seq();
-	lw_trace_commit(r, LW_REC_RELEASE, sizeof *r);
+	if (!e->unwritten) {
+		write_release_as(t->tid, e->addr, e->gen, 0);
+		/* Its user's last release is in the trace now. */
+		if (e->count == 1 && e->lock &&
+		    __atomic_load_n(&e->lock->user, __ATOMIC_RELAXED) == t->tid)
+			__atomic_store_n(lw_lock_unwritten_release(e->lock), 0, __ATOMIC_RELAXED);
+	} else if (e->count == 1) {
+		__atomic_store_n(lw_lock_unwritten_release(e->lock), lw_next_seq(), __ATOMIC_RELAXED);
+	}
 }
 
 static inline void held_remove(struct lw_thread *t, struct lw_held_ent *e)
 {
 	t->held_hash_ok = false;
+	t->n_unwritten -= e->unwritten;
 	uint32_t i = (uint32_t)(e - t->held);
 	if (LW_UNLIKELY(i + 1 != t->n_held))
 		memmove(&t->held[i], &t->held[i + 1], (t->n_held - i - 1) * sizeof *e);
@@ -253,7 +363,7 @@ bool lw_released(struct lw_thread *t, const void *addr)
 	if (!e)
 		return false;
 	if (lw_opt.level == LW_LEVEL_FULL)
-		write_release(t, e->addr, e->gen);
+		release_full(t, e);
 	if (--e->count == 0)
 		held_remove(t, e);
 	return true;
@@ -290,7 +400,7 @@ void lw_sem_posted(struct lw_thread *t, const void *addr)
 	}
 	sem_note(t, LW_REC_SEM_LOCKLIKE, e->addr, e->gen, lw_opt.level == LW_LEVEL_FULL);
 	if (lw_opt.level == LW_LEVEL_FULL)
-		write_release(t, e->addr, e->gen);
+		release_full(t, e);
 	if (--e->count == 0)
 		held_remove(t, e);
 }

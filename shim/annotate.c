@@ -17,6 +17,8 @@ LW_EXPORT void lockwatch_annotate_access(const volatile void *addr, unsigned siz
 	struct lw_thread *t = lw_enter();
 	if (!t)
 		goto out;
+	if (t->n_unwritten)
+		lw_write_unwritten_holds(t);
 	uint64_t seq = lw_next_seq();
 	uint32_t stack = lw_access_stack(t, site);
 	struct lw_rec_access *r = lw_trace_reserve(sizeof *r);

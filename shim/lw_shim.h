@@ -192,12 +192,20 @@ struct lw_lock {
 	uint32_t announced;          /* trace epoch in which LOCK_INIT was written */
 	uint32_t init_stack;
 	uint32_t foreign;            /* unlocks by a thread that did not hold it (atomic) */
-	uint32_t pad;
+	/* Full level: the only thread that has taken this generation of a mutex or spinlock
+	 * (0: none yet, LW_USER_SHARED: two or more have).  See acquire.c, "A lock one
+	 * thread uses". */
+	uint32_t user;
 	/* The last two acquisition keys (see acquire.c) taken of this lock: a loop that walks
 	 * more locks than a thread's own cache holds finds its keys here, on the line the
-	 * lookup already read, instead of in the process-wide set. */
+	 * lookup already read, instead of in the process-wide set.  The full level, which
+	 * looks up keys only for a lock with one user, keeps one, and in seen[1] the seq of
+	 * that user's last release left out of the trace (0: none). */
 	uint64_t seen[2];
 };
+#define lw_lock_unwritten_release(l) (&(l)->seen[1])
+
+#define LW_USER_SHARED UINT32_MAX
 
 /* Shim-internal lock flag (never written to the trace). */
 #define LW_LOCKF_DESTROYED (1u << 15)
@@ -261,6 +269,9 @@ struct lw_held_ent {
 	uint32_t stack;
 	uint32_t count;              /* recursive holds */
 	uint32_t foreign;            /* the lock's foreign-unlock count when taken */
+	struct lw_lock *lock;        /* its entry in the lock table */
+	bool unwritten;              /* full level: taken while one thread used it, and its
+				      * acquisition is not in the trace (nor will its release be) */
 };
 
 #define LW_DEDUP_CACHE 256
@@ -286,6 +297,7 @@ struct lw_thread {
 	pthread_t handle;
 	struct lw_held_ent *held;
 	uint32_t n_held, cap_held;
+	uint32_t n_unwritten;        /* held entries with `unwritten` set */
 	uint64_t held_hash;          /* valid when held_hash_ok */
 	bool held_hash_ok;
 	/* What the thread blocks on, published only on the slow path (the lock was busy, or
@@ -393,6 +405,12 @@ LW_HIDDEN void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind,
 			   uint16_t flags, uintptr_t site);
 /* Records that t released lock; returns false when t did not hold it. */
 LW_HIDDEN bool lw_released(struct lw_thread *t, const void *addr);
+/* Full level: whether the operations of a lock only one thread has taken are left out of
+ * the trace (acquire.c, "A lock one thread uses"); not in hook mode. */
+LW_HIDDEN extern bool lw_one_user_unwritten;
+/* Writes the acquisitions of the locks t holds that the trace does not have, before an
+ * access record of t: the analyzer must know what the access held. */
+LW_HIDDEN void lw_write_unwritten_holds(struct lw_thread *t);
 /* Finds a held entry, or NULL. */
 LW_HIDDEN struct lw_held_ent *lw_held_find(struct lw_thread *t, const void *addr);
 LW_HIDDEN void lw_sem_posted(struct lw_thread *t, const void *addr);

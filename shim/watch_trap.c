@@ -54,6 +54,13 @@ static void record_hit(struct lw_watch *w, const ucontext_t *uc, bool async)
 	struct lw_thread *t = lw_self;
 	if (!t)
 		return;              /* a thread the shim does not know yet, or one ending */
+	/* Out of the shim (no guard), the thread's held set is whole and its chunk of the
+	 * trace between records. */
+	if (t->n_unwritten && !lw_guard) {
+		lw_guard = 1;
+		lw_write_unwritten_holds(t);
+		lw_guard = 0;
+	}
 	uint64_t seq = lw_next_seq();
 	/* A hit delivered late (SIGTRAP was blocked) has no meaningful PC. */
 	uintptr_t pc = async ? 0 : (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
