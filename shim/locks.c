@@ -45,7 +45,7 @@ static struct lw_lock *find_or_insert(uintptr_t addr, bool *inserted)
 	return NULL;
 }
 
-/* A new generation, or a new trace (a fork child's): nobody has used the lock in it yet. */
+/* A new generation: nobody has used the lock in it yet. */
 static void lock_forget_user(struct lw_lock *l)
 {
 	__atomic_store_n(&l->user, 0, __ATOMIC_RELAXED);
@@ -94,7 +94,6 @@ struct lw_lock *lw_lock_get_slow(const void *addr, uint16_t kind, uintptr_t site
 			l->flags = LW_LOCKF_STATIC;
 			l->init_stack = lw_site_stack(site);
 		}
-		lock_forget_user(l);
 		announce(l, l->kind, l->flags, l->init_stack);
 	}
 	return l;
@@ -141,6 +140,10 @@ void lw_locks_reset_after_fork(void)
 {
 	/* The child writes a new trace: every lock must be announced again. */
 	lw_trace_epoch++;
+	/* Its lock entries still name the parent's users, whose tids the child's threads
+	 * take again: the child writes every lock operation (acquire.c, "A lock one thread
+	 * uses"). */
+	lw_one_user_unwritten = false;
 	full_warned = 0;
 }
 
