@@ -65,13 +65,18 @@ $(B)/lib/liblockwatch-hooks.so: $(wildcard hooks/*.c) $(wildcard hooks/*.h)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -shared -fvisibility=hidden $(LDFLAGS) -o $@ \
 		$(filter %.c,$^) -latomic
 
-# Hook-mode programs for the tests (tests/integration/test_hooks.c): the race samples and
-# tests/hooks/*.c, built with `lockwatch cc` (clang).
+# Hook-mode programs for the tests (tests/integration/test_hooks.c): the race samples,
+# tests/hooks/*.c and the test programs also run under --watch, built with `lockwatch cc`
+# (clang).
 HOOK_SAMPLES := bank_withdraw bank_withdraw_split bank_withdraw_fixed race_counter \
                 locked_counter atomic_counter
-HOOK_PROGS   := $(patsubst %,$(B)/hooks/%,$(HOOK_SAMPLES)) \
+HOOK_TEST_PROGRAMS := lock_handover
+HOOK_PROGS   := $(patsubst %,$(B)/hooks/%,$(HOOK_SAMPLES) $(HOOK_TEST_PROGRAMS)) \
                 $(patsubst tests/hooks/%.c,$(B)/hooks/%,$(wildcard tests/hooks/*.c))
 $(B)/hooks/%: samples/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
+	@mkdir -p $(dir $@)
+	$(B)/bin/lockwatch cc -O1 -pthread -o $@ $< -latomic
+$(B)/hooks/%: tests/programs/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
 	@mkdir -p $(dir $@)
 	$(B)/bin/lockwatch cc -O1 -pthread -o $@ $< -latomic
 $(B)/hooks/%: tests/hooks/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
@@ -97,7 +102,13 @@ $(B)/hooks-tsan/%: samples/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
 $(B)/hooks-tsan/%: tests/hooks/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
 	@mkdir -p $(dir $@)
 	LOCKWATCH_CC=gcc $(B)/bin/lockwatch cc -O1 -pthread -o $@ $< -latomic
+$(B)/hooks-tsan/%: tests/programs/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
+	@mkdir -p $(dir $@)
+	LOCKWATCH_CC=gcc $(B)/bin/lockwatch cc -O1 -pthread -o $@ $< -latomic
 $(B)/hooks-tsan-clang/%: samples/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
+	@mkdir -p $(dir $@)
+	LOCKWATCH_CC=clang $(B)/bin/lockwatch cc --tsan-abi -O1 -pthread -o $@ $< -latomic
+$(B)/hooks-tsan-clang/%: tests/programs/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
 	@mkdir -p $(dir $@)
 	LOCKWATCH_CC=clang $(B)/bin/lockwatch cc --tsan-abi -O1 -pthread -o $@ $< -latomic
 $(B)/hooks-tsan-clang/%: tests/hooks/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so

@@ -5,7 +5,7 @@
 #include "lw_shim.h"
 
 uint32_t lw_foreign_unlocks;
-bool lw_one_user_unwritten;
+bool lw_one_user_unwritten, lw_private_sections;
 
 static bool held_grow(struct lw_thread *t)
 {
@@ -36,15 +36,23 @@ struct lw_held_ent *lw_held_find(struct lw_thread *t, const void *addr)
  * happens-before replay.  But a mutex or spin lock that only one thread has taken orders
  * nothing between threads.  So while one thread is its only user, the trace gets from it
  * only the acquisitions under other locks that the thread's cache of recent ones has not
- * seen (the lock-order graph's edges), each with its release.  The others are left out; a
- * release left out still takes a seq, and the lock remembers its user's last one.
+ * seen (the lock-order graph's edges), each with its release.  The others are left out.
+ * Each still takes a seq, from the thread's own block of them (lw_next_private_seq), so
+ * that the thread's hook epochs and the accesses placed after them keep their places, and
+ * the lock remembers its user's last release left out.
  *
- * Two things bring such a lock back into the trace:
- * - The thread writes an access while holding it (a watchpoint hit, an annotation): the
- *   acquisitions it holds and has not written are written first, with new seqs, so that
- *   the analyzer knows what the access held; their releases are then written too.  Moving
- *   the acquisition of a lock nobody else took later in the order changes no ordering.
- * - A second thread takes it: the lock is shared from then on (until its next generation),
+ * Three things bring such a lock's operations back into the trace, each in its place:
+ * - The thread writes an access while holding it (a watchpoint hit, an annotation, a hook
+ *   access to shared data): the acquisitions it holds and has not written are written first,
+ *   with the seqs they took, so that the analyzer knows what the access held; their
+ *   releases are then written too.
+ * - In hook mode, another thread writes an access of the thread's on its behalf (the
+ *   owner's access when a location stops being one thread's, hooks.c): it first writes the
+ *   finished critical sections of such locks that contain the access, from the last
+ *   LW_PRIVATE_SECTIONS the thread noted (lw_write_private_sections).  An access in an older
+ *   section, or in one still held, is written without those locks among those it held:
+ *   nobody else had taken them, so they change no verdict, only what the report lists.
+ * - A second thread takes the lock: it is shared from then on (until its next generation),
  *   and that thread first writes the user's last left-out release, with the seq it took.
  *   The analyzer sorts it back into its place in the user's order, so the second thread's
  *   acquisition is ordered after exactly what the user did before releasing.
@@ -52,9 +60,8 @@ struct lw_held_ent *lw_held_find(struct lw_thread *t, const void *addr)
  * The user and the remembered release change only while their lock is held, by its holder
  * (a release is noted before the real unlock at the full level), so the real lock orders
  * them for the next holder.  Read-write locks, semaphores and condition variables are
- * written as before; so is every lock in hook mode, where an owner's access is written on
- * its behalf later, at a place whose held locks the analyzer takes from the trace.  A
- * thread's own lock in a loop was two records, 80 bytes, every round.
+ * written as before.  A thread's own lock in a loop was two records, 80 bytes, and two
+ * bumps of the shared seq counter every round.
  */
 
 /* Writes tid's release of (addr, gen), with seq. */
@@ -87,15 +94,17 @@ static bool one_user(struct lw_thread *t, const struct lw_acq *a)
 		return true;
 	}
 	__atomic_store_n(&l->user, LW_USER_SHARED, __ATOMIC_RELAXED);
-	uint64_t s = __atomic_load_n(lw_lock_unwritten_release(l), __ATOMIC_RELAXED);
+	uint64_t s = __atomic_exchange_n(lw_lock_unwritten_release(l), 0, __ATOMIC_RELAXED);
 	if (s)
 		write_release_as(u, a->addr, a->gen, s);
 	return false;
 }
 
-/* Writes t's acquisition of (addr, gen) under the first n_held locks it holds. */
-static void write_acquire_under(struct lw_thread *t, uint32_t n_held, uintptr_t addr,
-				uint32_t gen, uint16_t mode, uint16_t flags, uint32_t stack)
+/* Writes thread tid's acquisition of (addr, gen) under the n_held locks of held, with seq
+ * (0: the next one). */
+static void write_acquire_as(uint32_t tid, const struct lw_held_ent *held, uint32_t n_held,
+			     uintptr_t addr, uint32_t gen, uint16_t mode, uint16_t flags,
+			     uint32_t stack, uint64_t seq)
 {
 	uint32_t size = (uint32_t)(sizeof(struct lw_rec_acquire) +
 				   (size_t)n_held * sizeof(struct lw_held));
@@ -104,21 +113,21 @@ static void write_acquire_under(struct lw_thread *t, uint32_t n_held, uintptr_t 
 	struct lw_rec_acquire *r = lw_trace_reserve(size);
 	if (!r)
 		return;
-	r->tid = t->tid;
+	r->tid = tid;
 	r->n_held = n_held;
 	r->addr = addr;
 	r->gen = gen;
 	r->mode = mode;
 	r->flags = flags;
 	r->stack = stack;
-	r->seq = lw_next_acquire_seq();
+	r->seq = seq ? seq : lw_next_acquire_seq();
 	struct lw_held *h = (struct lw_held *)(r + 1);
 	for (uint32_t i = 0; i < n_held; i++) {
-		h[i].addr = t->held[i].addr;
-		h[i].gen = t->held[i].gen;
-		h[i].mode = t->held[i].mode;
-		h[i].flags = t->held[i].flags;
-		h[i].stack = t->held[i].stack;
+		h[i].addr = held[i].addr;
+		h[i].gen = held[i].gen;
+		h[i].mode = held[i].mode;
+		h[i].flags = held[i].flags;
+		h[i].stack = held[i].stack;
 		h[i].pad = 0;
 	}
 	lw_trace_commit(r, LW_REC_ACQUIRE, size);
@@ -127,7 +136,16 @@ static void write_acquire_under(struct lw_thread *t, uint32_t n_held, uintptr_t 
 static void write_acquire(struct lw_thread *t, uintptr_t addr, uint32_t gen, uint16_t mode,
 			  uint16_t flags, uint32_t stack)
 {
-	write_acquire_under(t, t->n_held, addr, gen, mode, flags, stack);
+	write_acquire_as(t->tid, t->held, t->n_held, addr, gen, mode, flags, stack, 0);
+}
+
+/* t's section of held entry e, or NULL when it has none or t has noted newer ones over it. */
+static struct lw_private_section *section_of(struct lw_thread *t, const struct lw_held_ent *e)
+{
+	if (!e->section)
+		return NULL;
+	struct lw_private_section *s = &t->sections[e->section - 1];
+	return s->version == e->section_version ? s : NULL;
 }
 
 void lw_write_unwritten_holds(struct lw_thread *t)
@@ -136,11 +154,90 @@ void lw_write_unwritten_holds(struct lw_thread *t)
 		struct lw_held_ent *e = &t->held[i];
 		if (!e->unwritten)
 			continue;
-		/* Each recursive hold, so that each of its releases has one to end. */
+		/* In its place (the seq it took), and each recursive hold, so that each of its
+		 * releases has one to end. */
 		for (uint32_t k = 0; k < e->count; k++)
-			write_acquire_under(t, i, e->addr, e->gen, e->mode, e->flags, e->stack);
+			write_acquire_as(t->tid, t->held, i, e->addr, e->gen, e->mode, e->flags,
+					 e->stack, e->acquired);
+		struct lw_private_section *s = section_of(t, e);
+		if (s)
+			__atomic_store_n(&s->placed, e->section_version, __ATOMIC_RELAXED);
 		e->unwritten = false;
 		t->n_unwritten--;
+	}
+}
+
+/* Notes the acquisition of held entry e, left out of the trace: its seq and, in hook mode,
+ * its section. */
+static void private_acquired(struct lw_thread *t, struct lw_held_ent *e)
+{
+	e->acquired = lw_next_private_seq(false);
+	e->section = 0;
+	if (!lw_private_sections)
+		return;
+	uint32_t i = t->n_sections++ % LW_PRIVATE_SECTIONS;
+	struct lw_private_section *s = &t->sections[i];
+	uint32_t v = s->version + 1;
+	__atomic_store_n(&s->version, v, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&s->acquired, e->acquired, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->released, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->addr, e->addr, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->gen, e->gen, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stack, e->stack, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->mode, e->mode, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->flags, e->flags, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->version, v + 1, __ATOMIC_RELEASE);
+	e->section = i + 1;
+	e->section_version = v + 1;
+}
+
+/* The thread whose tid is tid, live or ended, or NULL. */
+static struct lw_thread *thread_by_tid(uint32_t tid)
+{
+	for (struct lw_thread *o = lw_registry_head(); o; o = o->next)
+		if (__atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_FREE &&
+		    __atomic_load_n(&o->tid, __ATOMIC_RELAXED) == tid)
+			return o;
+	return NULL;
+}
+
+void lw_write_private_sections(uint32_t tid, uint64_t seq)
+{
+	struct lw_thread *o = lw_private_sections ? thread_by_tid(tid) : NULL;
+	if (!o)
+		return;
+	for (uint32_t i = 0; i < LW_PRIVATE_SECTIONS; i++) {
+		struct lw_private_section *s = &o->sections[i];
+		uint32_t v = __atomic_load_n(&s->version, __ATOMIC_ACQUIRE);
+		if (v == 0 || (v & 1))
+			continue;
+		uint64_t a = __atomic_load_n(&s->acquired, __ATOMIC_RELAXED);
+		uint64_t r = __atomic_load_n(&s->released, __ATOMIC_ACQUIRE);
+		uintptr_t addr = __atomic_load_n(&s->addr, __ATOMIC_RELAXED);
+		uint32_t gen = __atomic_load_n(&s->gen, __ATOMIC_RELAXED);
+		uint32_t stack = __atomic_load_n(&s->stack, __ATOMIC_RELAXED);
+		uint16_t mode = __atomic_load_n(&s->mode, __ATOMIC_RELAXED);
+		uint16_t flags = __atomic_load_n(&s->flags, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		/* A section still held is left alone: its thread writes nothing for it, and
+		 * would not know that its release must be written.  One that does not contain
+		 * the access's epoch, or that was noted over meanwhile, too. */
+		if (__atomic_load_n(&s->version, __ATOMIC_RELAXED) != v || r == 0 || a > seq ||
+		    seq >= r)
+			continue;
+		uint32_t p = __atomic_load_n(&s->placed, __ATOMIC_RELAXED);
+		if (p == v || !__atomic_compare_exchange_n(&s->placed, &p, v, false,
+							   __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			continue;
+		write_acquire_as(tid, NULL, 0, addr, gen, mode, flags, stack, a);
+		write_release_as(tid, addr, gen, r);
+		/* The lock's next user must not write that release again. */
+		struct lw_lock *l = (struct lw_lock *)lw_lock_find(addr);
+		uint64_t expected = r;
+		if (l)
+			__atomic_compare_exchange_n(lw_lock_unwritten_release(l), &expected, 0,
+						    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 	}
 }
 
@@ -305,6 +402,8 @@ void lw_acq_commit(const struct lw_acq *a)
 	e->lock = a->l;
 	e->unwritten = unwritten;
 	t->n_unwritten += unwritten;
+	if (unwritten)
+		private_acquired(t, e);
 	t->held_hash_ok = false;
 }
 
@@ -343,7 +442,11 @@ static void release_full(struct lw_thread *t, const struct lw_held_ent *e)
 		    __atomic_load_n(&e->lock->user, __ATOMIC_RELAXED) == t->tid)
 			__atomic_store_n(lw_lock_unwritten_release(e->lock), 0, __ATOMIC_RELAXED);
 	} else if (e->count == 1) {
-		__atomic_store_n(lw_lock_unwritten_release(e->lock), lw_next_seq(), __ATOMIC_RELAXED);
+		uint64_t r = lw_next_private_seq(true);
+		__atomic_store_n(lw_lock_unwritten_release(e->lock), r, __ATOMIC_RELAXED);
+		struct lw_private_section *s = section_of(t, e);
+		if (s)
+			__atomic_store_n(&s->released, r, __ATOMIC_RELEASE);
 	}
 }
 

@@ -189,8 +189,10 @@ static void write_previous(uint64_t state, uint64_t where, uint64_t granule)
 			 (state & LW_ST_ATOMIC ? LW_ACCESS_ATOMIC : LW_ACCESS_AFTER);
 	if (!tid)
 		return;
+	uint64_t seq = seq_from_low(state & LW_CELL_SEQ_MASK);
+	lw_write_private_sections(tid, seq);
 	write_access(tid, flags, size, addr, (uintptr_t)(where & LW_WH_PC),
-		     (uint32_t)(where >> 52), seq_from_low(state & LW_CELL_SEQ_MASK), 0);
+		     (uint32_t)(where >> 52), seq, 0);
 }
 
 static unsigned log2_size(unsigned n)
@@ -349,6 +351,9 @@ __attribute__((noinline)) static void hook_slow(uintptr_t addr, unsigned size, u
 		thread_init(t);
 	if (addr - lw_hook.stack_lo < lw_hook.stack_span || size == 0)
 		goto leave;
+	/* An atomic's record is its own event, and the analyzer must know what it held. */
+	if ((flags & LW_ACCESS_ATOMIC) && t->n_unwritten)
+		lw_write_unwritten_holds(t);
 	uint64_t aseq = (flags & LW_ACCESS_ATOMIC) ? lw_next_seq() : 0;
 	uint64_t first = addr >> 3, last = (addr + size - 1) >> 3;
 	bool record = false;
@@ -366,6 +371,8 @@ __attribute__((noinline)) static void hook_slow(uintptr_t addr, unsigned size, u
 	 * order (a record written on the owner's behalf sits in another thread's chunk), and
 	 * the check of a check-then-act must sort before its act. */
 	if (record) {
+		if (t->n_unwritten)
+			lw_write_unwritten_holds(t);
 		uint16_t f = (uint16_t)(flags | LW_SRC_HOOK);
 		uint64_t seq = aseq;
 		uint32_t sub = 0;

@@ -144,6 +144,7 @@ void lw_locks_reset_after_fork(void)
 	 * take again: the child writes every lock operation (acquire.c, "A lock one thread
 	 * uses"). */
 	lw_one_user_unwritten = false;
+	lw_private_sections = false;
 	full_warned = 0;
 }
 

@@ -153,6 +153,12 @@ LW_HIDDEN uint64_t lw_next_seq(void);
 LW_HIDDEN uint64_t lw_next_acquire_seq(void);
 /* The last position taken, by any thread. */
 LW_HIDDEN uint64_t lw_current_seq(void);
+/* A position for an operation of a lock only this thread has taken (acquire.c), from a block
+ * of positions the thread reserved: no shared counter to bump.  It is in the order of the
+ * thread's own events, and before every event that can follow it in another thread, which
+ * takes its position from the counter, past the block.  release: as lw_next_seq, else as
+ * lw_next_acquire_seq. */
+LW_HIDDEN uint64_t lw_next_private_seq(bool release);
 
 /* ---- trace pages in memory (trace_residency.c) ---- */
 /* The step of the shared tail at which the pages behind the writers are dropped (a power of
@@ -272,6 +278,25 @@ struct lw_held_ent {
 	struct lw_lock *lock;        /* its entry in the lock table */
 	bool unwritten;              /* full level: taken while one thread used it, and its
 				      * acquisition is not in the trace (nor will its release be) */
+	uint64_t acquired;           /* with unwritten: the seq its acquisition took */
+	uint32_t section;            /* with unwritten, in hook mode: 1 + its index in the
+				      * thread's sections, 0 if none */
+	uint32_t section_version;    /* that section's version when it was noted */
+};
+
+/* Hook mode: a recent critical section of a lock only its thread had taken, left out of the
+ * trace (acquire.c).  Another thread that writes an access of this thread's on its behalf
+ * (hooks.c) first writes the sections that contain it, so that the analyzer knows what the
+ * access held.  Written by the thread, read by others: version is odd while it changes. */
+#define LW_PRIVATE_SECTIONS 64
+struct lw_private_section {
+	uint32_t version;            /* atomic */
+	uint32_t placed;             /* atomic: the version whose records are in the trace */
+	uint64_t acquired;           /* seq of the acquisition */
+	uint64_t released;           /* atomic: seq of the release, 0 while held */
+	uintptr_t addr;
+	uint32_t gen, stack;
+	uint16_t mode, flags;
 };
 
 #define LW_DEDUP_CACHE 256
@@ -315,6 +340,8 @@ struct lw_thread {
 	struct lw_site_cache_ent sites[LW_SITE_CACHE]; /* recent call sites and their stacks */
 	struct lw_held_ent inline_held[16];
 	struct lw_hook_recent hook_recent[LW_HOOK_RECENT]; /* hooks.c: reads, then writes */
+	struct lw_private_section sections[LW_PRIVATE_SECTIONS]; /* a ring, hook mode only */
+	uint32_t n_sections;         /* sections noted so far */
 	uint32_t parent;             /* creating thread, 0 if unknown */
 	uint64_t start_seq;          /* seq of its THREAD record (its creation) */
 	/* The chunk of the trace it is filling at the full level, [chunk_lo, chunk_hi) (atomic,
@@ -406,11 +433,15 @@ LW_HIDDEN void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind,
 /* Records that t released lock; returns false when t did not hold it. */
 LW_HIDDEN bool lw_released(struct lw_thread *t, const void *addr);
 /* Full level: whether the operations of a lock only one thread has taken are left out of
- * the trace (acquire.c, "A lock one thread uses"); not in hook mode. */
-LW_HIDDEN extern bool lw_one_user_unwritten;
+ * the trace (acquire.c, "A lock one thread uses"), and whether the thread notes their
+ * critical sections (hook mode). */
+LW_HIDDEN extern bool lw_one_user_unwritten, lw_private_sections;
 /* Writes the acquisitions of the locks t holds that the trace does not have, before an
  * access record of t: the analyzer must know what the access held. */
 LW_HIDDEN void lw_write_unwritten_holds(struct lw_thread *t);
+/* Before an access of thread tid's, in its epoch `seq`, is written on its behalf: writes
+ * the critical sections of tid's that contain it and that the trace does not have. */
+LW_HIDDEN void lw_write_private_sections(uint32_t tid, uint64_t seq);
 /* Finds a held entry, or NULL. */
 LW_HIDDEN struct lw_held_ent *lw_held_find(struct lw_thread *t, const void *addr);
 LW_HIDDEN void lw_sem_posted(struct lw_thread *t, const void *addr);

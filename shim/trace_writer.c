@@ -44,12 +44,47 @@ static struct lw_trace_header *header(void)
 
 __thread struct lw_epoch lw_epoch __attribute__((tls_model("initial-exec")));
 
-uint64_t lw_next_acquire_seq(void)
+/* The thread's block of positions for lw_next_private_seq: (next, end].  Any position taken
+ * from the counter ends it, so that the thread's positions keep increasing.  The blocks
+ * start at one position and double while nothing else ends them: a thread that alternates
+ * with other events wastes no more positions than it takes, and the cells' 31-bit epochs
+ * (hooks.c) still name positions that are recent. */
+#define LW_SEQ_BLOCK_MAX 1024u
+static __thread struct { uint64_t next, end, gen; uint32_t size; } seq_block
+	__attribute__((tls_model("initial-exec")));
+
+static void note_seq(uint64_t s)
 {
-	uint64_t s = __atomic_add_fetch(&W.seq, 1, __ATOMIC_RELAXED);
 	lw_epoch.seq = s;
 	lw_epoch.sub = 0;
 	lw_hook_note_seq(s);
+}
+
+uint64_t lw_next_acquire_seq(void)
+{
+	uint64_t s = __atomic_add_fetch(&W.seq, 1, __ATOMIC_RELAXED);
+	seq_block.next = seq_block.end;
+	seq_block.size = 0;
+	note_seq(s);
+	return s;
+}
+
+uint64_t lw_next_private_seq(bool release)
+{
+	/* A block of another trace (a fork child's parent's) is not this one's. */
+	if (LW_UNLIKELY(seq_block.next == seq_block.end || seq_block.gen != W.gen)) {
+		uint32_t n = seq_block.size && seq_block.gen == W.gen ? seq_block.size * 2 : 1;
+		if (n > LW_SEQ_BLOCK_MAX)
+			n = LW_SEQ_BLOCK_MAX;
+		seq_block.next = __atomic_fetch_add(&W.seq, n, __ATOMIC_RELAXED);
+		seq_block.end = seq_block.next + n;
+		seq_block.size = n;
+		seq_block.gen = W.gen;
+	}
+	uint64_t s = ++seq_block.next;
+	if (release)
+		lw_epoch.releases++;
+	note_seq(s);
 	return s;
 }
 

@@ -49,10 +49,11 @@ void lw_access_configure(void)
 	/* Races need the order of every synchronisation, not only the new dependencies. */
 	if (access_active)
 		lw_opt.level = LW_LEVEL_FULL;
+	lw_one_user_unwritten = lw_opt.level == LW_LEVEL_FULL;
 	/* The hooks write an owner's access on its behalf when another thread first touches
 	 * the location, at the owner's place in the order, where the analyzer takes the locks
-	 * it held from the acquisitions in the trace: those must all be there. */
-	lw_one_user_unwritten = lw_opt.level == LW_LEVEL_FULL && !hooks;
+	 * it held from the acquisitions in the trace. */
+	lw_private_sections = lw_one_user_unwritten && hooks;
 }
 
 /* Parses "0xADDR:SIZE" (SIZE optional, default 8).  Returns true when s is an address. */

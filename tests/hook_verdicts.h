@@ -160,6 +160,27 @@ static inline void free_race(const char *dir)
 	assert_clean(dir, "free_race", join);
 }
 
+/* A mutex one thread took 1000 times, then handed to another (tests/programs/lock_handover):
+ * its rounds are not in the trace, and the second thread's acquisition is still ordered after
+ * the first thread's write of `shared`; a write after the first thread's last release is a
+ * race. */
+static inline void lock_handover(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "lock_handover", NULL);
+	cr_assert_eq(r.status, 0, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 0, "%s", finding_list(r.report));
+	int acquires = lw_count_records(&r, "acquire");
+	cr_assert_lt(acquires, 10, "%d acquisitions written", acquires);
+	lw_result_free(&r);
+
+	static const char *const late[] = { "late", NULL };
+	r = run_prog(dir, "lock_handover", late);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_geq(lw_count(r.report, "data-race", "error"), 1);
+	assert_all_on(r.report, "shared");
+	lw_result_free(&r);
+}
+
 /* Race-free programs: locks, atomics, condvars, semaphores, barriers, create/join, a spin
  * lock of C11 atomics, and two threads on neighbouring bytes of one granule. */
 static inline void clean_programs(const char *dir)

@@ -3,6 +3,7 @@
 #ifndef LW_TEST_H
 #define LW_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -176,6 +177,32 @@ static inline struct lw_result lw_run_json_until(const char *prog, const char *c
 		r = lw_run_json_opts(prog, opts, args, env, timeout_ms);
 	}
 	return r;
+}
+
+/* How many records of kind ("acquire", "release") the traces of run r hold, by `lockwatch
+ * dump`. */
+static inline int lw_count_records(const struct lw_result *r, const char *kind)
+{
+	char traces[128], trace[512], out[192], want[64];
+	int n = 0;
+	snprintf(traces, sizeof traces, "%s/traces", r->dir);
+	snprintf(out, sizeof out, "%s/dump.out", r->dir);
+	snprintf(want, sizeof want, " %s tid ", kind);
+	DIR *d = opendir(traces);
+	cr_assert_not_null(d, "no trace directory %s", traces);
+	for (struct dirent *e; (e = readdir(d));) {
+		if (!strstr(e->d_name, ".trace"))
+			continue;
+		snprintf(trace, sizeof trace, "%s/%s", traces, e->d_name);
+		const char *argv[] = { LW_BIN, "dump", trace, NULL };
+		cr_assert_eq(lw_spawn(argv, NULL, out, NULL, 20000), 0, "dump %s", trace);
+		char *text = lw_slurp(out);
+		for (char *p = text; p && (p = strstr(p, want)); p++)
+			n++;
+		free(text);
+	}
+	closedir(d);
+	return n;
 }
 
 /* Number of findings of a kind (NULL: any) and severity (NULL: any). */

@@ -44,6 +44,11 @@ Test(hooks, a_free_races_with_an_unordered_read_of_the_block, .timeout = 30)
 	free_race(DIR);
 }
 
+Test(hooks, a_lock_one_thread_used_is_left_out_until_handed_over, .timeout = 30)
+{
+	lock_handover(DIR);
+}
+
 Test(hooks, locked_atomic_and_otherwise_synchronised_programs_are_clean, .timeout = 60)
 {
 	clean_programs(DIR);

@@ -3,7 +3,6 @@
  * report; and how --watch fails: unknown names, too many, a refused address, a program with
  * its own SIGTRAP handler, a fork()ed child. */
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include "lw_test.h"
 
 #define TIMEOUT_MS 20000
@@ -138,32 +137,6 @@ Test(races, locked_counter_is_clean, .timeout = 30)
 	lw_result_free(&r);
 }
 
-/* How many records of kind ("acquire", "release") the traces of run r hold, by `lockwatch
- * dump`. */
-static int count_records(const struct lw_result *r, const char *kind)
-{
-	char traces[128], trace[512], out[192], want[64];
-	int n = 0;
-	snprintf(traces, sizeof traces, "%s/traces", r->dir);
-	snprintf(out, sizeof out, "%s/dump.out", r->dir);
-	snprintf(want, sizeof want, " %s tid ", kind);
-	DIR *d = opendir(traces);
-	cr_assert_not_null(d, "no trace directory %s", traces);
-	for (struct dirent *e; (e = readdir(d));) {
-		if (!strstr(e->d_name, ".trace"))
-			continue;
-		snprintf(trace, sizeof trace, "%s/%s", traces, e->d_name);
-		const char *argv[] = { LW_BIN, "dump", trace, NULL };
-		cr_assert_eq(lw_spawn(argv, NULL, out, NULL, TIMEOUT_MS), 0, "dump %s", trace);
-		char *text = lw_slurp(out);
-		for (char *p = text; p && (p = strstr(p, want)); p++)
-			n++;
-		free(text);
-	}
-	closedir(d);
-	return n;
-}
-
 /* A mutex one thread took 1000 times, touching nothing under it, is left out of the
  * full-level trace until a second thread takes it; that thread then writes the first one's
  * last release, which orders the first thread's write of `shared` before the second's read
@@ -176,7 +149,7 @@ Test(races, a_lock_handed_over_orders_what_its_first_user_did_before_releasing, 
 	cr_assert_str_eq(r.stdout_text, "shared: 1\n");
 	cr_assert_not_null(r.report);
 	cr_assert_eq(json_array_size(json_object_get(r.report, "findings")), 0);
-	int acquires = count_records(&r, "acquire"), releases = count_records(&r, "release");
+	int acquires = lw_count_records(&r, "acquire"), releases = lw_count_records(&r, "release");
 	cr_assert_lt(acquires, 10, "%d acquisitions written", acquires);
 	cr_assert_lt(releases, 10, "%d releases written", releases);
 	cr_assert_geq(releases, 2, "the first user's release and the second's");
