@@ -85,22 +85,6 @@ static inline void race_counter(const char *dir)
 	lw_result_free(&r);
 }
 
-/* The run ended with status 66 for data races alone, every finding on the variable var.
- * Returns the first data race. */
-static inline json_t *assert_races_only_on(const struct lw_result *r, const char *var)
-{
-	cr_assert_eq(r->status, 66, "exit status %d, stderr: %s", r->status, r->stderr_text);
-	int races = lw_count(r->report, "data-race", "error");
-	cr_assert_geq(races, 1);
-	cr_assert_eq(lw_count(r->report, NULL, "error"), races, "findings: %s",
-		     finding_list(r->report));
-	size_t i;
-	json_t *g;
-	json_array_foreach(json_object_get(r->report, "findings"), i, g)
-		cr_assert_str_eq(variable(g), var, "finding %zu", i);
-	return lw_find(r->report, "data-race", "error");
-}
-
 /* A race on a field of a heap object, named after its block, and none on the neighbouring
  * bytes of another object's granule. */
 static inline void heap_race(const char *dir)
@@ -175,9 +159,7 @@ static inline void lock_handover(const char *dir)
 
 	static const char *const late[] = { "late", NULL };
 	r = run_prog(dir, "lock_handover", late);
-	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	cr_assert_geq(lw_count(r.report, "data-race", "error"), 1);
-	assert_all_on(r.report, "shared");
+	assert_races_only_on(&r, "shared");
 	lw_result_free(&r);
 }
 

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <string.h>
+#include "lw_test.h"
 
 /* The name of the finding's variable, or NULL. */
 static inline const char *variable(json_t *finding)
@@ -60,6 +61,22 @@ static inline bool some_access_in(json_t *finding, const char *file)
 			return true;
 	}
 	return false;
+}
+
+/* The run ended with status 66 for data races alone, every finding on the variable var.
+ * Returns the first data race. */
+static inline json_t *assert_races_only_on(const struct lw_result *r, const char *var)
+{
+	cr_assert_eq(r->status, 66, "exit status %d, stderr: %s", r->status, r->stderr_text);
+	int races = lw_count(r->report, "data-race", "error");
+	cr_assert_geq(races, 1);
+	cr_assert_eq(lw_count(r->report, NULL, "error"), races, "findings: %s",
+		     finding_list(r->report));
+	size_t i;
+	json_t *g;
+	json_array_foreach(json_object_get(r->report, "findings"), i, g)
+		cr_assert_str_eq(variable(g), var, "finding %zu", i);
+	return lw_find(r->report, "data-race", "error");
 }
 
 #endif

@@ -4,6 +4,7 @@
  * its own SIGTRAP handler, a fork()ed child. */
 #include <criterion/criterion.h>
 #include "lw_test.h"
+#include "race_checks.h"
 
 #define TIMEOUT_MS 20000
 
@@ -19,12 +20,6 @@ static struct lw_result run_watch_withdraw(const char *prog, const char *var)
 {
 	const char *opts[] = { "--watch", var, NULL };
 	return lw_run_json_until(prog, var ? opts : NULL, NULL, NULL, TIMEOUT_MS, "balance: -200");
-}
-
-/* The name of a finding's variable, or NULL. */
-static const char *variable(json_t *finding)
-{
-	return json_string_value(json_object_get(json_object_get(finding, "variable"), "name"));
 }
 
 /* The access of a finding in role (check, act, interfering-write), or NULL. */
@@ -50,18 +45,6 @@ static bool access_at(json_t *access, const char *fn, const char *file)
 		return false;
 	const char *base = strrchr(p, '/');
 	return !strcmp(base ? base + 1 : p, file);
-}
-
-/* Every finding of the report is about variable var. */
-static void assert_all_on(json_t *report, const char *var)
-{
-	size_t i;
-	json_t *f;
-	json_array_foreach(json_object_get(report, "findings"), i, f) {
-		const char *v = variable(f);
-		cr_assert(v && !strcmp(v, var), "finding %zu is about %s, not %s", i,
-			  v ? v : "(none)", var);
-	}
 }
 
 Test(races, bank_withdraw_is_a_data_race_and_an_atomicity_violation, .timeout = 30)
@@ -119,12 +102,7 @@ Test(races, bank_withdraw_fixed_is_clean, .timeout = 30)
 Test(races, race_counter_is_a_data_race, .timeout = 30)
 {
 	struct lw_result r = run_watch("build/samples/race_counter", "counter");
-	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	cr_assert_not_null(r.report);
-	int races = lw_count(r.report, "data-race", "error");
-	cr_assert_geq(races, 1);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), races);
-	assert_all_on(r.report, "counter");
+	assert_races_only_on(&r, "counter");
 	lw_result_free(&r);
 }
 
@@ -163,11 +141,7 @@ Test(races, a_write_after_a_handed_over_locks_last_release_is_a_race, .timeout =
 	const char *opts[] = { "--watch", "shared", NULL }, *args[] = { "late", NULL };
 	struct lw_result r = lw_run_json_opts("build/tests/programs/lock_handover", opts, args,
 					      NULL, TIMEOUT_MS);
-	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	int races = lw_count(r.report, "data-race", "error");
-	cr_assert_geq(races, 1);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), races);
-	assert_all_on(r.report, "shared");
+	assert_races_only_on(&r, "shared");
 	lw_result_free(&r);
 }
 
@@ -207,11 +181,7 @@ Test(races, annotated_bank_withdraw_needs_no_watch, .timeout = 30)
 Test(races, annotated_race_counter_needs_no_watch, .timeout = 30)
 {
 	struct lw_result r = run_watch("build/samples/race_counter_annotated", NULL);
-	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	int races = lw_count(r.report, "data-race", "error");
-	cr_assert_geq(races, 1);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), races);
-	assert_all_on(r.report, "counter");
+	assert_races_only_on(&r, "counter");
 	lw_result_free(&r);
 }
 
