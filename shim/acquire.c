@@ -64,7 +64,7 @@ struct lw_held_ent *lw_held_find(struct lw_thread *t, const void *addr)
  * bumps of the shared seq counter every round.
  */
 
-/* Writes tid's release of (addr, gen), with seq. */
+/* Writes thread tid's release of (addr, gen), with seq (0: the next one). */
 static void write_release_as(uint32_t tid, uintptr_t addr, uint32_t gen, uint64_t seq)
 {
 	struct lw_rec_release *r = lw_trace_reserve(sizeof *r);
