@@ -76,6 +76,17 @@
  *    epoch's seq and the next number of the thread's lw_epoch.sub, so the one counter all
  *    threads bump is left to the events that order threads.
  *
+ * 5. Reads of data nobody writes.  A shared granule that no thread has written since it
+ *    became shared (its state has no tid: a read made it shared) cannot race yet, and a
+ *    thread's reads of it are not written when they happen, however many releases lie
+ *    between them: each thread keeps its latest one, with its place (epoch, sub), in a small
+ *    table (struct lw_ro_read, by granule).  The first write to the granule writes every
+ *    thread's kept read of it first, on its behalf, in its place; a read pushed out of the
+ *    table, or kept when its thread ends, is written then.  Only the latest read of a thread
+ *    matters: what happens before it happens before the earlier ones, so a write that
+ *    races with an earlier read races with it too.  A global read after every lock call
+ *    (a pointer to a table, a count, a setting) was a record each time.
+ *
  * What is lost: within an epoch, the owner's other accesses to the same granule (another
  * field's bytes, a read after the write) are not written at the transition, so a race on
  * them alone is missed; so are races on stack variables another thread was given a pointer
@@ -127,6 +138,9 @@ void lw_hooks_after_fork(void)
 	if (shadow)
 		madvise(shadow, LW_CELL_COUNT * sizeof(struct lw_cell), MADV_DONTNEED);
 	lw_hook.key = 0;
+	/* The reads the forking thread kept are its parent's. */
+	if (lw_self)
+		memset(lw_self->ro_reads, 0, sizeof lw_self->ro_reads);
 }
 
 /* Sets up the calling thread's hook state: its stack bounds and epoch key. */
@@ -237,6 +251,81 @@ static bool recent_repeat(struct lw_thread *t, uint64_t granule, bool write, uin
 	return repeat;
 }
 
+/* Writes thread tid's read (granule g, where, in epoch seq at sub) on its behalf; t: the
+ * calling thread, when it is tid. */
+static void write_ro_read(struct lw_thread *t, uint32_t tid, uint64_t g, uint64_t where,
+			  uint64_t seq, uint32_t sub)
+{
+	if (t && t->n_unwritten)
+		lw_write_unwritten_holds(t);
+	lw_write_private_sections(tid, seq);
+	write_access(tid, LW_SRC_HOOK | LW_ACCESS_READ | LW_ACCESS_AFTER,
+		     (uint16_t)(1u << ((where >> 50) & 3)), (uintptr_t)(g << 3 | ((where >> 47) & 7)),
+		     (uintptr_t)(where & LW_WH_PC), (uint32_t)(where >> 52), seq, sub);
+}
+
+/* Writes the read kept in e, thread o's, unless it is in the trace already or o is changing
+ * it; with g, only a read of granule g.  t: the calling thread. */
+static void write_kept_read(struct lw_thread *t, struct lw_thread *o, struct lw_ro_read *e,
+			    uint64_t g)
+{
+	uint32_t v = __atomic_load_n(&e->version, __ATOMIC_ACQUIRE);
+	if (v & (LW_RO_BUSY | LW_RO_WRITTEN))
+		return;
+	uint64_t granule = __atomic_load_n(&e->granule, __ATOMIC_RELAXED);
+	uint64_t seq = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+	uint64_t where = __atomic_load_n(&e->where, __ATOMIC_RELAXED);
+	uint32_t sub = __atomic_load_n(&e->sub, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (!granule || (g && granule != g) ||
+	    !__atomic_compare_exchange_n(&e->version, &v, v | LW_RO_WRITTEN, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;
+	uint32_t tid = __atomic_load_n(&o->tid, __ATOMIC_RELAXED);
+	write_ro_read(t == o ? t : NULL, tid, granule, where, seq, sub);
+}
+
+/* The bytes of a granule a `where` word names: offset and log2 size. */
+#define LW_WH_BYTES (0x1full << 47)
+
+/* Keeps this thread's read of read-only shared granule g (where) in place of the one it kept
+ * of the same bytes, writing the one it pushes out (another granule's, or other bytes of
+ * this one: a read of a neighbouring field is not the same read). */
+static void keep_read(struct lw_thread *t, uint64_t g, uint64_t where)
+{
+	struct lw_ro_read *e = &t->ro_reads[(g ^ (g >> 7)) & (LW_RO_READS - 1)];
+	if (__atomic_load_n(&e->granule, __ATOMIC_RELAXED) != g ||
+	    ((__atomic_load_n(&e->where, __ATOMIC_RELAXED) ^ where) & LW_WH_BYTES))
+		write_kept_read(t, t, e, 0);
+	if (!lw_epoch.seq)
+		lw_next_seq();   /* no event of this thread in the trace yet to place it after */
+	/* Only this thread sets BUSY; a writer that flagged the old read meanwhile has written
+	 * it, and the new one replaces it either way. */
+	uint32_t v = __atomic_load_n(&e->version, __ATOMIC_RELAXED) & ~(LW_RO_BUSY | LW_RO_WRITTEN);
+	__atomic_store_n(&e->version, v | LW_RO_BUSY, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&e->granule, g, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->seq, lw_epoch.seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->sub, ++lw_epoch.sub, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->where, where, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->version, v + 4, __ATOMIC_RELEASE);
+}
+
+/* The first write to read-only shared granule g: every thread's kept read of it goes into
+ * the trace first. */
+static void write_kept_reads_of(struct lw_thread *t, uint64_t g)
+{
+	for (struct lw_thread *o = lw_registry_head(); o; o = o->next)
+		if (__atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_FREE)
+			write_kept_read(t, o, &o->ro_reads[(g ^ (g >> 7)) & (LW_RO_READS - 1)], g);
+}
+
+void lw_hooks_thread_ended(struct lw_thread *t)
+{
+	for (uint32_t i = 0; i < LW_RO_READS; i++)
+		write_kept_read(t, t, &t->ro_reads[i], 0);
+}
+
 /* Claims cell c, found in state s, stores where and publishes state n: a thread that takes
  * the cell from its owner reads a `where` that goes with the state it took.  Returns false
  * when the cell changed meanwhile; with prev, the `where` it replaced. */
@@ -299,14 +388,21 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 			continue;
 		}
 		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == (tag | LW_ST_SHARED)) {
-			if (!w && !at)
-				return !recent_repeat(t, g, false, s, s);
+			bool read_only = !(s & LW_ST_TIDMASK);
+			if (!w && !at) {
+				if (!read_only)
+					return !recent_repeat(t, g, false, s, s);
+				keep_read(t, g, wh | where_stack(t, pc));
+				return false;
+			}
 			/* A write (or an atomic) changes the state, even when it is not
 			 * recorded, for the others' repeats. */
 			n = written_state(tag, me);
 			if (!__atomic_compare_exchange_n(&c->state, &s, n, false, __ATOMIC_ACQ_REL,
 							 __ATOMIC_RELAXED))
 				continue;
+			if (read_only)
+				write_kept_reads_of(t, g);
 			return at || !recent_repeat(t, g, true, s, n);
 		}
 		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == tag && lw_hook.parent &&

@@ -307,6 +307,19 @@ struct lw_site_cache_ent { uintptr_t site; uint32_t stack; uint32_t pad; };
 /* Hook mode: this thread's recent accesses to shared granules (hooks.c). */
 #define LW_HOOK_RECENT 64
 struct lw_hook_recent { uint64_t granule; uint32_t releases; uint32_t write; uint64_t cell; };
+/* Hook mode: the thread's latest read of a granule that threads share and none has written
+ * since (hooks.c, "Reads of data nobody writes"), kept out of the trace until a write to it,
+ * or its eviction, needs it. */
+#define LW_RO_READS 64
+#define LW_RO_BUSY    1u           /* version: its thread is changing it */
+#define LW_RO_WRITTEN 2u           /* version: its record is in the trace */
+struct lw_ro_read {
+	uint32_t version;            /* atomic: counts by 4, with the two flags above */
+	uint32_t sub;
+	uint64_t granule;            /* 0: none */
+	uint64_t seq;                /* the thread's epoch at the read */
+	uint64_t where;              /* as a cell's (hooks.c) */
+};
 
 enum lw_thread_state {
 	LW_TS_FREE = 0, LW_TS_LIVE = 1, LW_TS_ENDED = 2,
@@ -340,6 +353,7 @@ struct lw_thread {
 	struct lw_site_cache_ent sites[LW_SITE_CACHE]; /* recent call sites and their stacks */
 	struct lw_held_ent inline_held[16];
 	struct lw_hook_recent hook_recent[LW_HOOK_RECENT]; /* hooks.c: reads, then writes */
+	struct lw_ro_read ro_reads[LW_RO_READS];          /* hooks.c: reads nobody's writes */
 	struct lw_private_section sections[LW_PRIVATE_SECTIONS]; /* a ring, hook mode only */
 	uint32_t n_sections;         /* sections noted so far */
 	uint32_t parent;             /* creating thread, 0 if unknown */
@@ -506,6 +520,8 @@ LW_HIDDEN bool lw_hooks_referenced(void);
 LW_HIDDEN void lw_hooks_init(void);
 /* In a fork() child: forgets every location's owner (the child's threads are new). */
 LW_HIDDEN void lw_hooks_after_fork(void);
+/* Thread t ends: its reads kept out of the trace go in (hooks.c). */
+LW_HIDDEN void lw_hooks_thread_ended(struct lw_thread *t);
 /* A heap block was handed out at [addr, addr+size): its cells forget their owners. */
 LW_HIDDEN void lw_hooks_forget(uintptr_t addr, size_t size);
 /* The program is freeing the heap block [addr, addr+size) from pc: a write to all of it (its

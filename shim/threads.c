@@ -100,6 +100,7 @@ void lw_thread_ended(struct lw_thread *t)
 		if (e->kind != LW_LOCK_SEM)
 			lw_misuse(t, LW_MISUSE_EXIT_HOLDING, e->kind, e->addr, e->gen, e->stack, 0, 0, 0);
 	}
+	lw_hooks_thread_ended(t);
 	struct lw_rec_thread_end *r = lw_trace_reserve(sizeof *r);
 	if (r) {
 		r->tid = t->tid;

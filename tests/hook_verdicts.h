@@ -163,6 +163,25 @@ static inline void lock_handover(const char *dir)
 	lw_result_free(&r);
 }
 
+/* Reads of a global that threads share and none has written since are kept out of the
+ * trace until a write needs them (tests/hooks/kept_read): a kept read, made after the
+ * reader's last release, still races with the write that follows; written in its place, it
+ * does not when the reader posted the writer after it. */
+static inline void kept_read(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "kept_read", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	json_t *f = lw_find(r.report, "data-race", "error");
+	cr_assert_not_null(f, "no data race: %s", finding_list(r.report));
+	assert_all_on(r.report, "config");
+	cr_assert(some_access_by(f, "thread_a") && some_access_by(f, "thread_b"),
+		  "the race is not A's read and B's write");
+	lw_result_free(&r);
+
+	static const char *const ordered[] = { "ordered", NULL };
+	assert_clean(dir, "kept_read", ordered);
+}
+
 /* Race-free programs: locks, atomics, condvars, semaphores, barriers, create/join, a spin
  * lock of C11 atomics, and two threads on neighbouring bytes of one granule. */
 static inline void clean_programs(const char *dir)

@@ -63,6 +63,20 @@ static inline bool some_access_in(json_t *finding, const char *file)
 	return false;
 }
 
+/* Whether some access of the finding has its innermost frame in function fn. */
+static inline bool some_access_by(json_t *finding, const char *fn)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(finding, "accesses"), i, a) {
+		json_t *fr = json_array_get(json_object_get(a, "stack"), 0);
+		const char *f = json_string_value(json_object_get(fr, "function"));
+		if (f && !strcmp(f, fn))
+			return true;
+	}
+	return false;
+}
+
 /* The run ended with status 66 for data races alone, every finding on the variable var.
  * Returns the first data race. */
 static inline json_t *assert_races_only_on(const struct lw_result *r, const char *var)

@@ -49,6 +49,11 @@ Test(hooks, a_lock_one_thread_used_is_left_out_until_handed_over, .timeout = 30)
 	lock_handover(DIR);
 }
 
+Test(hooks, a_read_of_data_nobody_writes_races_with_the_write_that_follows, .timeout = 30)
+{
+	kept_read(DIR);
+}
+
 Test(hooks, locked_atomic_and_otherwise_synchronised_programs_are_clean, .timeout = 60)
 {
 	clean_programs(DIR);
