@@ -90,7 +90,11 @@
  * What is lost: within an epoch, the owner's other accesses to the same granule (another
  * field's bytes, a read after the write) are not written at the transition, so a race on
  * them alone is missed; so are races on stack variables another thread was given a pointer
- * to.  Tids above 65535 share cells' tid field with lower ones.
+ * to.  A thread's kept read of data nobody writes replaces its earlier reads of the same
+ * bytes: two reads of a thread, with another thread's write that could have come between
+ * them but came after both, are the data race of the second with the write, and not also
+ * an atomicity violation of the pair.  Tids above 65535 share cells' tid field with lower
+ * ones.
  */
 
 #define LW_CELL_BITS    31
