@@ -50,7 +50,7 @@ static inline void bank_withdraw(const char *dir)
 	cr_assert_geq(atom, 1);
 	cr_assert_eq(lw_count(r.report, NULL, "error"), races + atom, "other error-level findings");
 	assert_all_on(r.report, "balance");
-	cr_assert(some_access_in(lw_find(r.report, "atomicity-violation", "error"),
+	cr_assert(some_access_at(lw_find(r.report, "atomicity-violation", "error"), NULL,
 				 "bank_withdraw.c"), "file:line of the accesses");
 	lw_result_free(&r);
 }
@@ -91,7 +91,7 @@ static inline void heap_race(const char *dir)
 {
 	struct lw_result r = run_prog(dir, "heap_race", NULL);
 	json_t *f = assert_races_only_on(&r, "heap block of 24 bytes from main, offset 8");
-	cr_assert(some_access_in(f, "heap_race.c"));
+	cr_assert(some_access_at(f, NULL, "heap_race.c"));
 	/* calloc'd in main: 24 bytes, the variable at offset 8. */
 	json_t *blk = json_object_get(json_object_get(f, "variable"), "heap_block");
 	cr_assert_not_null(blk, "no heap_block in the variable");
@@ -174,7 +174,7 @@ static inline void kept_read(const char *dir)
 	json_t *f = lw_find(r.report, "data-race", "error");
 	cr_assert_not_null(f, "no data race: %s", finding_list(r.report));
 	assert_all_on(r.report, "config");
-	cr_assert(some_access_by(f, "thread_a") && some_access_by(f, "thread_b"),
+	cr_assert(some_access_at(f, "thread_a", NULL) && some_access_at(f, "thread_b", NULL),
 		  "the race is not A's read and B's write");
 	lw_result_free(&r);
 

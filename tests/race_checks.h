@@ -47,31 +47,20 @@ static inline void assert_all_on(json_t *report, const char *prefix)
 	}
 }
 
-/* Whether some access of the finding has its innermost frame in file (basename), with a line. */
-static inline bool some_access_in(json_t *finding, const char *file)
-{
-	size_t i;
-	json_t *a;
-	json_array_foreach(json_object_get(finding, "accesses"), i, a) {
-		json_t *fr = json_array_get(json_object_get(a, "stack"), 0);
-		const char *p = json_string_value(json_object_get(fr, "file"));
-		const char *base = p ? strrchr(p, '/') : NULL;
-		if (p && !strcmp(base ? base + 1 : p, file) &&
-		    json_integer_value(json_object_get(fr, "line")) > 0)
-			return true;
-	}
-	return false;
-}
-
-/* Whether some access of the finding has its innermost frame in function fn. */
-static inline bool some_access_by(json_t *finding, const char *fn)
+/* Whether some access of the finding has its innermost frame in function fn (NULL: any) and
+ * in file (basename, with a line; NULL: any). */
+static inline bool some_access_at(json_t *finding, const char *fn, const char *file)
 {
 	size_t i;
 	json_t *a;
 	json_array_foreach(json_object_get(finding, "accesses"), i, a) {
 		json_t *fr = json_array_get(json_object_get(a, "stack"), 0);
 		const char *f = json_string_value(json_object_get(fr, "function"));
-		if (f && !strcmp(f, fn))
+		const char *p = json_string_value(json_object_get(fr, "file"));
+		const char *base = p ? strrchr(p, '/') : NULL;
+		if ((!fn || (f && !strcmp(f, fn))) &&
+		    (!file || (p && !strcmp(base ? base + 1 : p, file) &&
+			       json_integer_value(json_object_get(fr, "line")) > 0)))
 			return true;
 	}
 	return false;
