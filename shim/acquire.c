@@ -192,19 +192,9 @@ static void private_acquired(struct lw_thread *t, struct lw_held_ent *e)
 	e->section_version = v + 1;
 }
 
-/* The thread whose tid is tid, live or ended, or NULL. */
-static struct lw_thread *thread_by_tid(uint32_t tid)
-{
-	for (struct lw_thread *o = lw_registry_head(); o; o = o->next)
-		if (__atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_FREE &&
-		    __atomic_load_n(&o->tid, __ATOMIC_RELAXED) == tid)
-			return o;
-	return NULL;
-}
-
 void lw_write_private_sections(uint32_t tid, uint64_t seq)
 {
-	struct lw_thread *o = lw_private_sections ? thread_by_tid(tid) : NULL;
+	struct lw_thread *o = lw_private_sections ? lw_thread_by_tid(tid) : NULL;
 	if (!o)
 		return;
 	for (uint32_t i = 0; i < LW_PRIVATE_SECTIONS; i++) {
@@ -438,7 +428,7 @@ static void release_full(struct lw_thread *t, const struct lw_held_ent *e)
 	if (!e->unwritten) {
 		write_release_as(t->tid, e->addr, e->gen, 0);
 		/* Its user's last release is in the trace now. */
-		if (e->count == 1 && e->lock &&
+		if (e->count == 1 &&
 		    __atomic_load_n(&e->lock->user, __ATOMIC_RELAXED) == t->tid)
 			__atomic_store_n(lw_lock_unwritten_release(e->lock), 0, __ATOMIC_RELAXED);
 	} else if (e->count == 1) {

@@ -289,6 +289,12 @@ static void write_kept_read(struct lw_thread *t, struct lw_thread *o, struct lw_
 	write_ro_read(t == o ? t : NULL, tid, granule, where, seq, sub);
 }
 
+/* Thread o's place for a kept read of granule g. */
+static struct lw_ro_read *ro_slot(struct lw_thread *o, uint64_t g)
+{
+	return &o->ro_reads[(g ^ (g >> 7)) & (LW_RO_READS - 1)];
+}
+
 /* The bytes of a granule a `where` word names: offset and log2 size. */
 #define LW_WH_BYTES (0x1full << 47)
 
@@ -297,7 +303,7 @@ static void write_kept_read(struct lw_thread *t, struct lw_thread *o, struct lw_
  * this one: a read of a neighbouring field is not the same read). */
 static void keep_read(struct lw_thread *t, uint64_t g, uint64_t where)
 {
-	struct lw_ro_read *e = &t->ro_reads[(g ^ (g >> 7)) & (LW_RO_READS - 1)];
+	struct lw_ro_read *e = ro_slot(t, g);
 	if (__atomic_load_n(&e->granule, __ATOMIC_RELAXED) != g ||
 	    ((__atomic_load_n(&e->where, __ATOMIC_RELAXED) ^ where) & LW_WH_BYTES))
 		write_kept_read(t, t, e, 0);
@@ -321,7 +327,7 @@ static void write_kept_reads_of(struct lw_thread *t, uint64_t g)
 {
 	for (struct lw_thread *o = lw_registry_head(); o; o = o->next)
 		if (__atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_FREE)
-			write_kept_read(t, o, &o->ro_reads[(g ^ (g >> 7)) & (LW_RO_READS - 1)], g);
+			write_kept_read(t, o, ro_slot(o, g), g);
 }
 
 void lw_hooks_thread_ended(struct lw_thread *t)

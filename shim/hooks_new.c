@@ -130,41 +130,24 @@ LW_EXPORT void *__wrap__ZnamRKSt9nothrow_t(size_t n, const void *tag)
 	return call_new(NEW_ARRAY_NOTHROW, n, 0, tag, LW_ALLOC_NEW_ARRAY, LW_PC());
 }
 
-LW_EXPORT void __wrap__ZdlPv(void *p)
-{
-	delete_fn f = (delete_fn)deleting(DELETE, p, LW_PC());
-	f ? f(p) : free(p);
-}
+/* An exported operator delete with parameters params: the write of its block, then the
+ * operator it stands for (i, of type fn_type, called with args), or free when there is
+ * none. */
+#define LW_DELETE(name, i, fn_type, params, args)                                       \
+	LW_EXPORT void __wrap_##name params                                             \
+	{                                                                               \
+		fn_type f = (fn_type)deleting(i, p, LW_PC());                           \
+		f ? f args : free(p);                                                   \
+	}
 
-LW_EXPORT void __wrap__ZdaPv(void *p)
-{
-	delete_fn f = (delete_fn)deleting(DELETE_ARRAY, p, LW_PC());
-	f ? f(p) : free(p);
-}
-
-LW_EXPORT void __wrap__ZdlPvm(void *p, size_t n)
-{
-	delete_sized_fn f = (delete_sized_fn)deleting(DELETE_SIZED, p, LW_PC());
-	f ? f(p, n) : free(p);
-}
-
-LW_EXPORT void __wrap__ZdaPvm(void *p, size_t n)
-{
-	delete_sized_fn f = (delete_sized_fn)deleting(DELETE_ARRAY_SIZED, p, LW_PC());
-	f ? f(p, n) : free(p);
-}
-
-LW_EXPORT void __wrap__ZdlPvRKSt9nothrow_t(void *p, const void *tag)
-{
-	delete_nothrow_fn f = (delete_nothrow_fn)deleting(DELETE_NOTHROW, p, LW_PC());
-	f ? f(p, tag) : free(p);
-}
-
-LW_EXPORT void __wrap__ZdaPvRKSt9nothrow_t(void *p, const void *tag)
-{
-	delete_nothrow_fn f = (delete_nothrow_fn)deleting(DELETE_ARRAY_NOTHROW, p, LW_PC());
-	f ? f(p, tag) : free(p);
-}
+LW_DELETE(_ZdlPv, DELETE, delete_fn, (void *p), (p))
+LW_DELETE(_ZdaPv, DELETE_ARRAY, delete_fn, (void *p), (p))
+LW_DELETE(_ZdlPvm, DELETE_SIZED, delete_sized_fn, (void *p, size_t n), (p, n))
+LW_DELETE(_ZdaPvm, DELETE_ARRAY_SIZED, delete_sized_fn, (void *p, size_t n), (p, n))
+LW_DELETE(_ZdlPvRKSt9nothrow_t, DELETE_NOTHROW, delete_nothrow_fn,
+	  (void *p, const void *tag), (p, tag))
+LW_DELETE(_ZdaPvRKSt9nothrow_t, DELETE_ARRAY_NOTHROW, delete_nothrow_fn,
+	  (void *p, const void *tag), (p, tag))
 
 LW_EXPORT void *__wrap__ZnwmSt11align_val_t(size_t n, size_t al)
 {
@@ -186,42 +169,15 @@ LW_EXPORT void *__wrap__ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t al, c
 	return call_new(NEW_ARRAY_ALIGNED_NOTHROW, n, al, tag, LW_ALLOC_NEW_ARRAY, LW_PC());
 }
 
-LW_EXPORT void __wrap__ZdlPvSt11align_val_t(void *p, size_t al)
-{
-	delete_sized_fn f = (delete_sized_fn)deleting(DELETE_ALIGNED, p, LW_PC());
-	f ? f(p, al) : free(p);
-}
-
-LW_EXPORT void __wrap__ZdaPvSt11align_val_t(void *p, size_t al)
-{
-	delete_sized_fn f = (delete_sized_fn)deleting(DELETE_ARRAY_ALIGNED, p, LW_PC());
-	f ? f(p, al) : free(p);
-}
-
-LW_EXPORT void __wrap__ZdlPvmSt11align_val_t(void *p, size_t n, size_t al)
-{
-	delete_sized_aligned_fn f =
-		(delete_sized_aligned_fn)deleting(DELETE_SIZED_ALIGNED, p, LW_PC());
-	f ? f(p, n, al) : free(p);
-}
-
-LW_EXPORT void __wrap__ZdaPvmSt11align_val_t(void *p, size_t n, size_t al)
-{
-	delete_sized_aligned_fn f =
-		(delete_sized_aligned_fn)deleting(DELETE_ARRAY_SIZED_ALIGNED, p, LW_PC());
-	f ? f(p, n, al) : free(p);
-}
-
-LW_EXPORT void __wrap__ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *tag)
-{
-	delete_aligned_nothrow_fn f =
-		(delete_aligned_nothrow_fn)deleting(DELETE_ALIGNED_NOTHROW, p, LW_PC());
-	f ? f(p, al, tag) : free(p);
-}
-
-LW_EXPORT void __wrap__ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t al, const void *tag)
-{
-	delete_aligned_nothrow_fn f =
-		(delete_aligned_nothrow_fn)deleting(DELETE_ARRAY_ALIGNED_NOTHROW, p, LW_PC());
-	f ? f(p, al, tag) : free(p);
-}
+LW_DELETE(_ZdlPvSt11align_val_t, DELETE_ALIGNED, delete_sized_fn,
+	  (void *p, size_t al), (p, al))
+LW_DELETE(_ZdaPvSt11align_val_t, DELETE_ARRAY_ALIGNED, delete_sized_fn,
+	  (void *p, size_t al), (p, al))
+LW_DELETE(_ZdlPvmSt11align_val_t, DELETE_SIZED_ALIGNED, delete_sized_aligned_fn,
+	  (void *p, size_t n, size_t al), (p, n, al))
+LW_DELETE(_ZdaPvmSt11align_val_t, DELETE_ARRAY_SIZED_ALIGNED, delete_sized_aligned_fn,
+	  (void *p, size_t n, size_t al), (p, n, al))
+LW_DELETE(_ZdlPvSt11align_val_tRKSt9nothrow_t, DELETE_ALIGNED_NOTHROW,
+	  delete_aligned_nothrow_fn, (void *p, size_t al, const void *tag), (p, al, tag))
+LW_DELETE(_ZdaPvSt11align_val_tRKSt9nothrow_t, DELETE_ARRAY_ALIGNED_NOTHROW,
+	  delete_aligned_nothrow_fn, (void *p, size_t al, const void *tag), (p, al, tag))

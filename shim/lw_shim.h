@@ -409,6 +409,8 @@ LW_HIDDEN void lw_thread_started(struct lw_thread *t, uint32_t parent, uint32_t 
 				 uintptr_t start_routine, uint64_t seq);
 LW_HIDDEN void lw_thread_ended(struct lw_thread *t);
 LW_HIDDEN struct lw_thread *lw_thread_by_handle(pthread_t h);
+/* The thread whose tid is tid, live, or ended and not yet freed; NULL if none. */
+LW_HIDDEN struct lw_thread *lw_thread_by_tid(uint32_t tid);
 /* Whether a thread is being created whose handle the shim does not know yet. */
 LW_HIDDEN bool lw_thread_pending(void);
 LW_HIDDEN void lw_thread_release(struct lw_thread *t);

@@ -133,6 +133,15 @@ struct lw_thread *lw_thread_by_handle(pthread_t h)
 	return NULL;
 }
 
+struct lw_thread *lw_thread_by_tid(uint32_t tid)
+{
+	for (struct lw_thread *t = __atomic_load_n(&registry, __ATOMIC_ACQUIRE); t; t = t->next)
+		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != LW_TS_FREE &&
+		    __atomic_load_n(&t->tid, __ATOMIC_RELAXED) == tid)
+			return t;
+	return NULL;
+}
+
 bool lw_thread_pending(void)
 {
 	for (struct lw_thread *t = __atomic_load_n(&registry, __ATOMIC_ACQUIRE); t; t = t->next)
