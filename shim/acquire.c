@@ -64,7 +64,9 @@ struct lw_held_ent *lw_held_find(struct lw_thread *t, const void *addr)
  * bumps of the shared seq counter every round.
  */
 
-/* Writes thread tid's release of (addr, gen), with seq (0: the next one). */
+/* Writes thread tid's release of (addr, gen), with seq (0: the calling thread's next one, from
+ * its block: nothing can follow a release in another thread but an acquisition, which takes
+ * its seq from the counter). */
 static void write_release_as(uint32_t tid, uintptr_t addr, uint32_t gen, uint64_t seq)
 {
 	struct lw_rec_release *r = lw_trace_reserve(sizeof *r);
@@ -73,7 +75,7 @@ static void write_release_as(uint32_t tid, uintptr_t addr, uint32_t gen, uint64_
 	r->tid = tid;
 	r->gen = gen;
 	r->addr = addr;
-	r->seq = seq ? seq : lw_next_seq();
+	r->seq = seq ? seq : lw_next_private_seq(true);
 	lw_trace_commit(r, LW_REC_RELEASE, sizeof *r);
 }
 

@@ -153,11 +153,11 @@ LW_HIDDEN uint64_t lw_next_seq(void);
 LW_HIDDEN uint64_t lw_next_acquire_seq(void);
 /* The last position taken, by any thread. */
 LW_HIDDEN uint64_t lw_current_seq(void);
-/* A position for an operation of a lock only this thread has taken (acquire.c), from a block
- * of positions the thread reserved: no shared counter to bump.  It is in the order of the
- * thread's own events, and before every event that can follow it in another thread, which
- * takes its position from the counter, past the block.  release: as lw_next_seq, else as
- * lw_next_acquire_seq. */
+/* A position for an operation of a lock only this thread has taken, or for a release of any
+ * lock (acquire.c), from a block of positions the thread reserved (its last acquisition
+ * reserved two): no shared counter to bump.  It is in the order of the thread's own events,
+ * and before every event that can follow it in another thread, which takes its position
+ * from the counter, past the block.  release: as lw_next_seq, else as lw_next_acquire_seq. */
 LW_HIDDEN uint64_t lw_next_private_seq(bool release);
 
 /* ---- trace pages in memory (trace_residency.c) ---- */

@@ -48,8 +48,16 @@ __thread struct lw_epoch lw_epoch __attribute__((tls_model("initial-exec")));
  * from the counter ends it, so that the thread's positions keep increasing.  The blocks
  * start at one position and double while nothing else ends them: a thread that alternates
  * with other events wastes no more positions than it takes, and the cells' 31-bit epochs
- * (hooks.c) still name positions that are recent. */
+ * (hooks.c) still name positions that are recent.
+ *
+ * A lock acquisition takes LW_SEQ_AFTER_ACQUIRE more positions with its own, in the same
+ * bump of the counter, as the block for the releases that follow it: a release orders what
+ * came before it ahead of the next acquisition, in any thread, which takes its position
+ * from the counter, past the block.  So a thread taking a nested pair and releasing it bumps
+ * the shared counter twice a round, not four times (lockheavy's two threads fought over
+ * that cache line for a fifth of their time), for a counter that grows 1.5 times as fast. */
 #define LW_SEQ_BLOCK_MAX 1024u
+#define LW_SEQ_AFTER_ACQUIRE 2u
 static __thread struct { uint64_t next, end, gen; uint32_t size; } seq_block
 	__attribute__((tls_model("initial-exec")));
 
@@ -60,13 +68,21 @@ static void note_seq(uint64_t s)
 	lw_hook_note_seq(s);
 }
 
-uint64_t lw_next_acquire_seq(void)
+/* The next position from the counter, with room positions after it as the thread's block. */
+static uint64_t counter_seq(uint32_t room)
 {
-	uint64_t s = __atomic_add_fetch(&W.seq, 1, __ATOMIC_RELAXED);
-	seq_block.next = seq_block.end;
-	seq_block.size = 0;
+	uint64_t s = __atomic_add_fetch(&W.seq, 1 + room, __ATOMIC_RELAXED) - room;
+	seq_block.next = s;
+	seq_block.end = s + room;
+	seq_block.size = room;
+	seq_block.gen = W.gen;
 	note_seq(s);
 	return s;
+}
+
+uint64_t lw_next_acquire_seq(void)
+{
+	return counter_seq(LW_SEQ_AFTER_ACQUIRE);
 }
 
 uint64_t lw_next_private_seq(bool release)
@@ -91,7 +107,7 @@ uint64_t lw_next_private_seq(bool release)
 uint64_t lw_next_seq(void)
 {
 	lw_epoch.releases++;
-	return lw_next_acquire_seq();
+	return counter_seq(0);
 }
 
 uint64_t lw_current_seq(void)
