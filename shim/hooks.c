@@ -85,7 +85,9 @@
  *    table, or kept when its thread ends, is written then.  Only the latest read of a thread
  *    matters: what happens before it happens before the earlier ones, so a write that
  *    races with an earlier read races with it too.  A global read after every lock call
- *    (a pointer to a table, a count, a setting) was a record each time.
+ *    (a pointer to a table, a count, a setting) was a record each time.  A read of bytes
+ *    the kept read already covers takes a medium path (kept_read_again): in the same
+ *    epoch nothing changes, in a later one the kept read moves to it.
  *
  * What is lost: within an epoch, the owner's other accesses to the same granule (another
  * field's bytes, a read after the write) are not written at the transition, so a race on
@@ -321,6 +323,49 @@ static void keep_read(struct lw_thread *t, uint64_t g, uint64_t where)
 	__atomic_store_n(&e->version, v + 4, __ATOMIC_RELEASE);
 }
 
+/* The medium path of a plain read of [addr, addr+size) in cell state s, when the granule is
+ * data nobody writes and the thread's kept read of it is of the same bytes: within the same
+ * epoch that read stands for this one (the same clock, the same granule read again); in a
+ * later epoch it moves to this one, as keep_read would move it, with its stack id from the
+ * thread's cache of sites.  Under the guard, so that a signal handler's hook leaves the
+ * slot alone.  Returns false when the slow path must do it.  A global reloaded after every
+ * lock call took the slow path's several hundred instructions each time. */
+static __attribute__((noinline)) bool kept_read_again(uint64_t s, uintptr_t addr, unsigned size,
+						      uintptr_t pc)
+{
+	uint64_t g = addr >> 3;
+	struct lw_thread *t = lw_self;
+	if ((s & (LW_ST_TAGMASK | LW_ST_TIDMASK | LW_ST_SHARED | LW_ST_BUSY)) !=
+	    (LW_ST_TAG(addr) | LW_ST_SHARED) || lw_guard || !t || !lw_epoch.seq)
+		return false;
+	struct lw_ro_read *e = ro_slot(t, g);
+	uint32_t v = __atomic_load_n(&e->version, __ATOMIC_RELAXED);
+	uint64_t kept = __atomic_load_n(&e->where, __ATOMIC_RELAXED);
+	uint64_t wh = ((uint64_t)pc & LW_WH_PC) | (uint64_t)(addr & 7) << 47 |
+		      (uint64_t)log2_size(size) << 50;
+	if ((v & (LW_RO_BUSY | LW_RO_WRITTEN)) ||
+	    __atomic_load_n(&e->granule, __ATOMIC_RELAXED) != g || ((kept ^ wh) & LW_WH_BYTES))
+		return false;
+	if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) == lw_epoch.seq)
+		return true;
+	if ((kept & LW_WH_PC) != (wh & LW_WH_PC)) {
+		const struct lw_site_cache_ent *c =
+			&t->sites[(pc ^ (pc >> 7)) & (LW_SITE_CACHE - 1)];
+		if (c->site != pc)
+			return false;
+		kept = wh | (uint64_t)(c->stack <= LW_WH_MAX_STACK ? c->stack : 0) << 52;
+	}
+	lw_guard = 1;
+	__atomic_store_n(&e->version, v | LW_RO_BUSY, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&e->seq, lw_epoch.seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->sub, ++lw_epoch.sub, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->where, kept, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->version, v + 4, __ATOMIC_RELEASE);
+	lw_guard = 0;
+	return true;
+}
+
 /* The first write to read-only shared granule g: every thread's kept read of it goes into
  * the trace first. */
 static void write_kept_reads_of(struct lw_thread *t, uint64_t g)
@@ -549,6 +594,8 @@ static inline __attribute__((always_inline)) void hook(uintptr_t addr, unsigned 
 		    ((s & LW_ST_WRITE) || !(flags & LW_ACCESS_WRITE)))
 			return;
 		if (restamp(c, s, mine, addr, size, flags, pc))
+			return;
+		if (!(flags & LW_ACCESS_WRITE) && kept_read_again(s, addr, size, pc))
 			return;
 	}
 	hook_slow(addr, size, flags, pc);

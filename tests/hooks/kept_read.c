@@ -1,7 +1,7 @@
 /* Hook mode: reads of a global that threads share and none has written since are kept out of
  * the trace until a write needs them (shim/hooks.c, "Reads of data nobody writes").
  *
- * usage: kept_read [ordered]
+ * usage: kept_read [ordered|moved]
  *
  * main sets `setting` (config.setting), then starts A and B.  A reads it under a mutex and
  * posts; B, once posted, reads it too (now both threads have: shared, and nobody has written
@@ -15,6 +15,9 @@
  *              just the same).
  *   ordered    A posts after its second read and B waits for that before writing: no race
  *              (the read is written in its place, before A's post).
+ *   moved      A posts after its second read and reads `setting` again, at the same place
+ *              in the code; B waits for the post, then writes 100 ms later: the kept read
+ *              has moved to the third read, after the post, which races with the write.
  * main joins B, waits for A's word and exits with A still blocked.  Prints "setting: N".
  * Exit status 0. */
 #include <pthread.h>
@@ -33,7 +36,13 @@ struct {
 #define setting config.setting
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static sem_t a_read, b_read, a_again, a_done, never;
-static int ordered;
+static int ordered, moved;
+
+/* One place in the code that reads `setting`, whichever read of A's it is. */
+static __attribute__((noinline)) int read_setting(void)
+{
+	return setting;
+}
 
 static void *thread_a(void *arg)
 {
@@ -45,7 +54,11 @@ static void *thread_a(void *arg)
 	pthread_mutex_unlock(&m);
 	sem_post(&a_read);
 	sem_wait(&b_read);
-	seen = setting;
+	seen = read_setting();
+	if (moved) {
+		sem_post(&a_again);
+		seen = read_setting();
+	}
 	seen = config.neighbour;
 	if (ordered)
 		sem_post(&a_again);
@@ -62,9 +75,9 @@ static void *thread_b(void *arg)
 	sem_wait(&a_read);
 	seen = setting;
 	sem_post(&b_read);
-	if (ordered)
+	if (ordered || moved)
 		sem_wait(&a_again);
-	else
+	if (!ordered)
 		usleep(100 * 1000);
 	pthread_mutex_lock(&m);
 	pthread_mutex_unlock(&m);
@@ -77,6 +90,7 @@ int main(int argc, char **argv)
 	pthread_t a, b;
 
 	ordered = argc > 1 && !strcmp(argv[1], "ordered");
+	moved = argc > 1 && !strcmp(argv[1], "moved");
 	sem_init(&a_read, 0, 0);
 	sem_init(&b_read, 0, 0);
 	sem_init(&a_again, 0, 0);
