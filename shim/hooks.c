@@ -593,10 +593,13 @@ static inline __attribute__((always_inline)) void hook(uintptr_t addr, unsigned 
 		if (LW_LIKELY((s & ~LW_ST_WRITE) == mine) &&
 		    ((s & LW_ST_WRITE) || !(flags & LW_ACCESS_WRITE)))
 			return;
-		if (restamp(c, s, mine, addr, size, flags, pc))
+		if (!(s & LW_ST_SHARED)) {
+			if (restamp(c, s, mine, addr, size, flags, pc))
+				return;
+		} else if (!(s & LW_ST_TIDMASK) && !(flags & LW_ACCESS_WRITE) &&
+			   kept_read_again(s, addr, size, pc)) {
 			return;
-		if (!(flags & LW_ACCESS_WRITE) && kept_read_again(s, addr, size, pc))
-			return;
+		}
 	}
 	hook_slow(addr, size, flags, pc);
 }

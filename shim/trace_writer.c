@@ -353,28 +353,34 @@ static void *new_chunk(uint32_t size)
 	return W.map + off;
 }
 
-void *lw_trace_reserve(uint32_t size)
+/* lw_trace_reserve's way when the record does not fit in the thread's chunk, or the thread
+ * has none. */
+static __attribute__((noinline)) void *reserve_slow(uint32_t size)
 {
 	if (LW_UNLIKELY(W.map == NULL))
 		return NULL;
 	if (W.chunked && lw_guard) {
-		if (LW_LIKELY(chunk.gen == W.gen)) {
-			uint64_t off = chunk.pos;
-			/* Not once the trace is full: a thread writing on in its chunk while
-			 * the others' records are dropped would leave a trace whose order
-			 * lies. */
-			if (LW_LIKELY(off + size <= chunk.end) &&
-			    LW_LIKELY(!__atomic_load_n(&W.closed, __ATOMIC_RELAXED)) &&
-			    LW_LIKELY(!__atomic_load_n(&W.full, __ATOMIC_RELAXED))) {
-				chunk.pos = off + size;
-				return W.map + off;
-			}
-		}
 		void *p = __atomic_load_n(&W.full, __ATOMIC_RELAXED) ? NULL : new_chunk(size);
 		if (p)
 			return p;
 	}
 	return lw_trace_reserve_shared(size);
+}
+
+void *lw_trace_reserve(uint32_t size)
+{
+	/* Not once the trace is full: a thread writing on in its chunk while the others'
+	 * records are dropped would leave a trace whose order lies. */
+	if (LW_LIKELY(W.chunked && lw_guard && chunk.gen == W.gen)) {
+		uint64_t off = chunk.pos;
+		if (LW_LIKELY(off + size <= chunk.end) &&
+		    LW_LIKELY(!__atomic_load_n(&W.closed, __ATOMIC_RELAXED)) &&
+		    LW_LIKELY(!__atomic_load_n(&W.full, __ATOMIC_RELAXED))) {
+			chunk.pos = off + size;
+			return W.map + off;
+		}
+	}
+	return reserve_slow(size);
 }
 
 void lw_trace_commit(void *rec, uint16_t kind, uint32_t size)
