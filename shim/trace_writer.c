@@ -21,8 +21,10 @@ static struct {
 	lw_spin_t grow_lock;
 	int broken;                  /* atomic: growing failed, stop writing */
 	/* Read by every record, written rarely: a cache line of their own, away from the
-	 * counters every thread writes. */
-	char *map __attribute__((aligned(64))); /* the whole [0, limit) range, mapped once */
+	 * counters every thread writes, and not in the same 128-byte pair of lines either
+	 * (x86's adjacent-line prefetcher pairs them: a counter two cores fight over next
+	 * door made the first load of every reservation miss). */
+	char *map __attribute__((aligned(128))); /* the whole [0, limit) range, mapped once */
 	uint64_t limit;
 	uint64_t size;               /* bytes allocated in the file (atomic) */
 	int closed;                  /* atomic */
@@ -32,9 +34,9 @@ static struct {
 				      * (a fork child's parent's) is not used */
 	/* Written by every record: the event counter and the tail side by side, since a thread
 	 * takes both, one after the other. */
-	uint64_t seq __attribute__((aligned(64))); /* atomic event counter */
+	uint64_t seq __attribute__((aligned(128))); /* atomic event counter */
 	uint64_t tail;               /* next free offset (atomic) */
-	char pad[48];
+	char pad[112];
 } W = { .fd = -1 };
 
 static struct lw_trace_header *header(void)
