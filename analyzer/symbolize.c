@@ -158,6 +158,17 @@ static struct sym_module *find_module(struct lw_symbolizer *s, uint64_t addr)
 	return NULL;
 }
 
+/* Whether addr lies in the module as libdwfl placed it: a damaged trace's module record may
+ * claim a range around its file that the file does not cover, and libdwfl reads outside
+ * its section headers for an address it does not hold. */
+static bool in_dwmod(Dwfl_Module *mod, uint64_t addr)
+{
+	Dwarf_Addr start = 0, end = 0;
+
+	return dwfl_module_info(mod, NULL, &start, &end, NULL, NULL, NULL, NULL) &&
+	       addr >= start && addr < end;
+}
+
 void lw_symbolize_pc(struct lw_symbolizer *s, uint64_t pc, bool return_address,
 		     struct lw_sym_frame *out)
 {
@@ -175,7 +186,7 @@ void lw_symbolize_pc(struct lw_symbolizer *s, uint64_t pc, bool return_address,
 		f.module = m->base_name;
 		f.module_offset = pc - m->rec.base;
 	}
-	if (m && m->dwmod) {
+	if (m && m->dwmod && in_dwmod(m->dwmod, look)) {
 		GElf_Off off;
 		GElf_Sym sym;
 		const char *name = dwfl_module_addrinfo(m->dwmod, look, &off, &sym, NULL, NULL, NULL);

@@ -149,6 +149,27 @@ Test(symbolize, build_id_mismatch_is_not_trusted)
 	lw_symbolizer_free(s);
 }
 
+/* A damaged trace's module record may claim addresses its file does not cover: libdwfl,
+ * asked about them, read outside the file's section headers (found by the fuzzer). */
+Test(symbolize, an_address_outside_the_file_in_its_claimed_range)
+{
+	char path[4096];
+	struct self_map sm;
+	struct lw_module mod = self_module(&sm, path);
+	struct lw_symbolizer *s;
+	struct lw_sym_frame f;
+
+	mod.lo = sm.base - (UINT64_C(1) << 30);
+	s = lw_symbolizer_new(&mod, 1);
+	lw_symbolize_pc(s, sm.base - 0xec79, true, &f);
+	cr_assert_null(f.function);
+	cr_assert_null(f.file);
+	cr_assert_not_null(f.module);
+	lw_symbolize_pc(s, (uint64_t)(uintptr_t)&test_marker_function, false, &f);
+	cr_assert_str_eq(f.function, "test_marker_function");
+	lw_symbolizer_free(s);
+}
+
 Test(symbolize, missing_file_and_unknown_address)
 {
 	struct lw_module mod = { 0x1000, 0x1000, 0x2000, (char *)"/nonexistent/libx.so", NULL, 0 };
