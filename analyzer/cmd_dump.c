@@ -201,6 +201,9 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 			x.stack, x.seq);
 		if (x.flags & LW_ACCESS_AFTER)
 			fprintf(out, " sub %" PRIu32, x.sub);
+		if (x.flags & LW_ACCESS_UPDATE)
+			fprintf(out, " update: write pc 0x%" PRIx64 " stack %" PRIu32 " sub %" PRIu32,
+				(uint64_t)LW_UPDATE_PC(x.value), LW_UPDATE_STACK(x.value), x.sub + 1);
 		fprintf(out, " source 0x%x", x.flags & ~0xffu);
 		break;
 	}

@@ -361,6 +361,22 @@ static void add_access_record(struct lw_process *p, const unsigned char *r, uint
 
 		memcpy(&rec, r, sizeof(rec));
 		get_thread(p, rec.tid);
+		if (rec.flags & LW_ACCESS_UPDATE) {
+			/* A read-modify-write: the read at sub, then the write at sub + 1. */
+			uint16_t common = rec.flags & (uint16_t)~(LW_ACCESS_READ | LW_ACCESS_WRITE |
+								  LW_ACCESS_UPDATE);
+			add_event(p, rec.seq, LW_EV_ACCESS, after_mode(rec.sub), rec.tid,
+				  (uint32_t)p->accesses.n);
+			lw_vec_push(&p->accesses, ((struct lw_access){
+				rec.tid, (uint16_t)(common | LW_ACCESS_READ), rec.size, rec.addr,
+				rec.pc, 0, rec.stack, rec.seq }));
+			add_event(p, rec.seq, LW_EV_ACCESS, after_mode(rec.sub + 1), rec.tid,
+				  (uint32_t)p->accesses.n);
+			lw_vec_push(&p->accesses, ((struct lw_access){
+				rec.tid, (uint16_t)(common | LW_ACCESS_WRITE), rec.size, rec.addr,
+				LW_UPDATE_PC(rec.value), 0, LW_UPDATE_STACK(rec.value), rec.seq }));
+			break;
+		}
 		add_event(p, rec.seq, LW_EV_ACCESS,
 			  rec.flags & LW_ACCESS_AFTER ? after_mode(rec.sub) : 0, rec.tid,
 			  (uint32_t)p->accesses.n);

@@ -158,6 +158,12 @@ static const char *check_body(const unsigned char *p, uint32_t kind, uint32_t si
 			return "access record of 0 bytes";
 		if (!(r.flags & (LW_ACCESS_READ | LW_ACCESS_WRITE)))
 			return "access record that is neither a read nor a write";
+		if ((r.flags & LW_ACCESS_UPDATE) &&
+		    (r.flags & (LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_AFTER | LW_ACCESS_ATOMIC |
+				LW_ACCESS_FREE)) !=
+			    (LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_AFTER))
+			return "read-modify-write access record that is not a plain read and write "
+			       "placed after an event";
 		return NULL;
 	}
 	case LW_REC_ALLOC: {

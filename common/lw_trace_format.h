@@ -18,11 +18,11 @@
  */
 
 #define LW_TRACE_MAGIC       "LWTRACE"          /* 8 bytes including the NUL */
-#define LW_TRACE_VERSION     3u                 /* 2: records 17 and 18, LW_ACCESS_FREE, and the
+#define LW_TRACE_VERSION     4u                 /* 2: records 17 and 18, LW_ACCESS_FREE, and the
 						 * full level's per-thread chunks; 3: an access's
 						 * sub, hook accesses placed after their
 						 * thread's last event, LW_ALLOC_NEW and
-						 * LW_ALLOC_NEW_ARRAY */
+						 * LW_ALLOC_NEW_ARRAY; 4: LW_ACCESS_UPDATE */
 #define LW_TRACE_VERSION_MIN 1u                 /* the oldest a reader of this one reads */
 #define LW_TRACE_HEADER_SIZE 4096u              /* records start at this offset */
 #define LW_TRACE_EXE_MAX     1024u
@@ -319,6 +319,17 @@ struct lw_rec_misuse {
  * most LW_ACCESS_FREE_MAX): a write to all of it, as ThreadSanitizer counts a free. */
 #define LW_ACCESS_FREE    (1u << 4)
 #define LW_ACCESS_FREE_MAX 32768u
+/* Hook mode: a read-modify-write (x++): a read of [addr, addr+size) at pc, with stack,
+ * placed at sub, then a write of the same bytes by the same thread, with nothing of the
+ * thread's between them, placed at sub + 1: its pc in the low LW_UPDATE_PC_BITS bits of
+ * value, its stack id in the bits above (LW_UPDATE_PC, LW_UPDATE_STACK).  Always with
+ * LW_ACCESS_READ, LW_ACCESS_WRITE and LW_ACCESS_AFTER, never with LW_ACCESS_ATOMIC or
+ * LW_ACCESS_FREE.  One record where there were two. */
+#define LW_ACCESS_UPDATE  (1u << 5)
+#define LW_UPDATE_PC_BITS 47
+#define LW_UPDATE_PC(v)     ((v) & ((UINT64_C(1) << LW_UPDATE_PC_BITS) - 1))
+#define LW_UPDATE_STACK(v)  ((uint32_t)((v) >> LW_UPDATE_PC_BITS))
+#define LW_UPDATE_STACK_MAX ((1u << (64 - LW_UPDATE_PC_BITS)) - 1)
 #define LW_SRC_WATCHPOINT (1u << 8)   /* hardware watchpoint (perf_event_open) */
 #define LW_SRC_ANNOTATION (1u << 9)   /* LW_READ/LW_WRITE from lockwatch.h */
 #define LW_SRC_HOOK       (1u << 10)  /* compiler load/store hooks */

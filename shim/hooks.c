@@ -74,7 +74,9 @@
  *
  *    A plain access takes no seq of its own: it is written with LW_ACCESS_AFTER, its
  *    epoch's seq and the next number of the thread's lw_epoch.sub, so the one counter all
- *    threads bump is left to the events that order threads.
+ *    threads bump is left to the events that order threads.  A write of the bytes the
+ *    thread's last record read, with nothing of the thread's between them (x++), joins
+ *    that record instead of taking one of its own (join_read, LW_ACCESS_UPDATE).
  *
  * 5. Reads of data nobody writes.  A shared granule that no thread has written since it
  *    became shared (its state has no tid: a read made it shared) cannot race yet, and a
@@ -180,12 +182,14 @@ static uint64_t seq_from_low(uint64_t low)
 	return s;
 }
 
-static void write_access(uint32_t tid, uint16_t flags, uint16_t size, uintptr_t addr,
-			 uintptr_t pc, uint32_t stack, uint64_t seq, uint32_t sub)
+/* Writes an access record.  Returns it, or NULL when it was lost. */
+static struct lw_rec_access *write_access(uint32_t tid, uint16_t flags, uint16_t size,
+					  uintptr_t addr, uintptr_t pc, uint32_t stack,
+					  uint64_t seq, uint32_t sub)
 {
 	struct lw_rec_access *r = lw_trace_reserve(sizeof *r);
 	if (!r)
-		return;
+		return NULL;
 	r->tid = tid;
 	r->flags = flags;
 	r->size = size;
@@ -196,6 +200,39 @@ static void write_access(uint32_t tid, uint16_t flags, uint16_t size, uintptr_t 
 	r->sub = sub;
 	r->seq = seq;
 	lw_trace_commit(r, LW_REC_ACCESS, sizeof *r);
+	return r;
+}
+
+/* The calling thread's last record, when it is a plain read placed after its last event, and
+ * that place (seq, sub): the write of a read-modify-write joins it (join_read). */
+static __thread struct {
+	struct lw_rec_access *r;
+	uint64_t seq;
+	uint32_t sub;
+} last_read __attribute__((tls_model("initial-exec")));
+
+/* A plain write of [addr, addr+size) at pc (stack), about to be placed after the thread's last
+ * event: when the thread's last record is its read of the same bytes, with nothing of the
+ * thread's since, the read becomes a read-modify-write (LW_ACCESS_UPDATE: the write at the
+ * next sub, its pc and stack id in the record's value) instead of a second record.  The
+ * record is the last one in the thread's chunk of the trace, so nobody has read past it; its
+ * value is stored before its flags.  Returns whether the write was joined. */
+static bool join_read(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc,
+		      uint32_t stack)
+{
+	struct lw_rec_access *r = last_read.r;
+	last_read.r = NULL;
+	if (!r || (flags & (LW_ACCESS_READ | LW_ACCESS_ATOMIC | LW_ACCESS_FREE)) ||
+	    last_read.seq != lw_epoch.seq || last_read.sub != lw_epoch.sub ||
+	    stack > LW_UPDATE_STACK_MAX || LW_UPDATE_PC(pc) != pc ||
+	    !lw_trace_last_in_chunk(r, sizeof *r) || r->addr != addr || r->size != size)
+		return false;
+	__atomic_store_n(&r->value, (uint64_t)pc | (uint64_t)stack << LW_UPDATE_PC_BITS,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&r->flags, (uint16_t)(r->flags | LW_ACCESS_WRITE | LW_ACCESS_UPDATE),
+			 __ATOMIC_RELEASE);
+	lw_epoch.sub++;
+	return true;
 }
 
 /* Writes the owner's access a cell holds, on the owner's behalf. */
@@ -526,15 +563,23 @@ __attribute__((noinline)) static void hook_slow(uintptr_t addr, unsigned size, u
 			lw_write_unwritten_holds(t);
 		uint16_t f = (uint16_t)(flags | LW_SRC_HOOK);
 		uint64_t seq = aseq;
-		uint32_t sub = 0;
+		uint32_t sub = 0, stack = lw_access_stack(t, pc);
 		if (!seq && lw_epoch.seq) {
+			if (join_read(addr, size, flags, pc, stack))
+				goto leave;
 			seq = lw_epoch.seq;
 			sub = ++lw_epoch.sub;
 			f |= LW_ACCESS_AFTER;
 		} else if (!seq) {
 			seq = lw_next_seq();
 		}
-		write_access(t->tid, f, (uint16_t)size, addr, pc, lw_access_stack(t, pc), seq, sub);
+		struct lw_rec_access *r =
+			write_access(t->tid, f, (uint16_t)size, addr, pc, stack, seq, sub);
+		bool plain_read = (flags & (LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC |
+					    LW_ACCESS_FREE)) == LW_ACCESS_READ;
+		last_read.r = plain_read && (f & LW_ACCESS_AFTER) ? r : NULL;
+		last_read.seq = seq;
+		last_read.sub = sub;
 	}
 leave:
 	lw_leave();

@@ -139,6 +139,9 @@ LW_HIDDEN void *lw_trace_reserve(uint32_t size);
 /* The same, from the tail every thread shares: async-signal-safe anywhere (the SIGTRAP
  * handler's). */
 LW_HIDDEN void *lw_trace_reserve_shared(uint32_t size);
+/* Whether rec, of size bytes, is the last record the calling thread reserved in its chunk of
+ * the current trace (nothing of anybody's lies after it there yet). */
+LW_HIDDEN bool lw_trace_last_in_chunk(const void *rec, uint32_t size);
 /* Publishes a reserved record: stores its head word last, with release ordering. */
 LW_HIDDEN void lw_trace_commit(void *rec, uint16_t kind, uint32_t size);
 /* Marks the trace closed (clean exit) and trims it when no other thread can write. */

@@ -385,6 +385,14 @@ void *lw_trace_reserve(uint32_t size)
 	return reserve_slow(size);
 }
 
+bool lw_trace_last_in_chunk(const void *rec, uint32_t size)
+{
+	return W.chunked && chunk.gen == W.gen && W.map &&
+	       (const char *)rec + size == W.map + chunk.pos &&
+	       !__atomic_load_n(&W.closed, __ATOMIC_RELAXED) &&
+	       !__atomic_load_n(&W.full, __ATOMIC_RELAXED);
+}
+
 void lw_trace_commit(void *rec, uint16_t kind, uint32_t size)
 {
 	union { struct lw_rec_head h; uint64_t w; } head = {

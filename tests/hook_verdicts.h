@@ -188,6 +188,22 @@ static inline void kept_read(const char *dir)
 	assert_clean(dir, "kept_read", ordered);
 }
 
+/* locked_counter's counter += 1 (1000 rounds in each of two threads), once both threads use
+ * the counter: each load and its store are one read-modify-write record (LW_ACCESS_UPDATE),
+ * and the run is clean.  The only lone stores are the owners' last ones, written on their
+ * behalf when the counter changed hands. */
+static inline void rmw_records(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "locked_counter", NULL);
+	cr_assert_eq(r.status, 0, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 0, "error-level findings");
+	int updates = lw_count_in_dump(&r, " update: write pc ");
+	int stores = lw_count_in_dump(&r, " w after size 8 ");
+	cr_assert_geq(updates, 500, "%d read-modify-write records", updates);
+	cr_assert_leq(stores, 2, "%d stores not joined to their loads", stores);
+	lw_result_free(&r);
+}
+
 /* Race-free programs: locks, atomics, condvars, semaphores, barriers, create/join, a spin
  * lock of C11 atomics, and two threads on neighbouring bytes of one granule. */
 static inline void clean_programs(const char *dir)

@@ -179,15 +179,13 @@ static inline struct lw_result lw_run_json_until(const char *prog, const char *c
 	return r;
 }
 
-/* How many records of kind ("acquire", "release") the traces of run r hold, by `lockwatch
- * dump`. */
-static inline int lw_count_records(const struct lw_result *r, const char *kind)
+/* How many times text occurs in `lockwatch dump` of the traces of run r. */
+static inline int lw_count_in_dump(const struct lw_result *r, const char *want)
 {
-	char traces[128], trace[512], out[192], want[64];
+	char traces[128], trace[512], out[192];
 	int n = 0;
 	snprintf(traces, sizeof traces, "%s/traces", r->dir);
 	snprintf(out, sizeof out, "%s/dump.out", r->dir);
-	snprintf(want, sizeof want, " %s tid ", kind);
 	DIR *d = opendir(traces);
 	cr_assert_not_null(d, "no trace directory %s", traces);
 	for (struct dirent *e; (e = readdir(d));) {
@@ -203,6 +201,14 @@ static inline int lw_count_records(const struct lw_result *r, const char *kind)
 	}
 	closedir(d);
 	return n;
+}
+
+/* How many records of kind ("acquire", "release") the traces of run r hold. */
+static inline int lw_count_records(const struct lw_result *r, const char *kind)
+{
+	char want[64];
+	snprintf(want, sizeof want, " %s tid ", kind);
+	return lw_count_in_dump(r, want);
 }
 
 /* Number of findings of a kind (NULL: any) and severity (NULL: any). */

@@ -305,6 +305,26 @@ static inline void tb_access_after(struct tb *b, uint32_t tid, uint16_t flags, u
 	TB_FIXED(b, LW_REC_ACCESS, r);
 }
 
+/* Hook mode: a read-modify-write placed after the event with seq `after`: the read at pc,
+ * sub-th there, the write at wpc (its stack id wstack), next (LW_ACCESS_UPDATE). */
+static inline void tb_update_after(struct tb *b, uint32_t tid, uint64_t addr, uint64_t pc,
+				   uint64_t wpc, uint32_t wstack, uint64_t after, uint32_t sub)
+{
+	struct lw_rec_access r;
+
+	memset(&r, 0, sizeof(r));
+	r.tid = tid;
+	r.flags = LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_UPDATE | LW_ACCESS_AFTER |
+		  LW_SRC_HOOK;
+	r.size = 4;
+	r.addr = addr;
+	r.pc = pc;
+	r.value = wpc | (uint64_t)wstack << LW_UPDATE_PC_BITS;
+	r.sub = sub;
+	r.seq = after;
+	TB_FIXED(b, LW_REC_ACCESS, r);
+}
+
 static inline void tb_read(struct tb *b, uint32_t tid, uint64_t addr, uint64_t pc)
 {
 	tb_access(b, tid, LW_ACCESS_READ, addr, 4, pc, 0);

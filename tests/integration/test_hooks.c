@@ -54,6 +54,11 @@ Test(hooks, a_read_of_data_nobody_writes_races_with_the_write_that_follows, .tim
 	kept_read(DIR);
 }
 
+Test(hooks, a_read_modify_write_is_one_record, .timeout = 30)
+{
+	rmw_records(DIR);
+}
+
 Test(hooks, locked_atomic_and_otherwise_synchronised_programs_are_clean, .timeout = 60)
 {
 	clean_programs(DIR);

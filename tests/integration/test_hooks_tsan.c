@@ -92,6 +92,7 @@ BOTH(a_block_reused_by_the_allocator_is_not_a_race, heap_reuse)
 BOTH(a_lock_one_thread_used_is_left_out_until_handed_over, lock_handover)
 BOTH(a_read_of_data_nobody_writes_races_with_the_write_that_follows, kept_read)
 BOTH(a_free_races_with_an_unordered_read_of_the_block, free_race)
+BOTH(a_read_modify_write_is_one_record, rmw_records)
 BOTH(atomics_are_performed_under_lockwatch, atomic_ops_under_lockwatch)
 BOTH(atomics_are_performed_by_liblockwatch_hooks_without_lockwatch, atomic_ops_without_lockwatch)
 

@@ -312,6 +312,51 @@ Test(atomicity, accesses_placed_after_one_event_keep_their_sub_order)
 	cr_assert_eq(f->accesses.v[2].stack.frames[0].pc, STORE);
 }
 
+/* The same with the load and the store in one read-modify-write record (LW_ACCESS_UPDATE):
+ * the analyzer sees them as the two accesses they were, the store with its own pc. */
+Test(atomicity, a_read_modify_write_record_is_its_load_then_its_store)
+{
+	struct tb b;
+	struct lw_finding *f;
+
+	start(&b);
+	tb_update_after(&b, 2, BAL, LOAD, STORE, 0, 2, 2);
+	tb_access_after(&b, 2, LW_ACCESS_READ, BAL, CHECK, 2, 1);
+	tb_write(&b, 3, BAL, 0x401050);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 1);
+	f = first(LW_FIND_ATOMICITY);
+	cr_assert_eq(f->accesses.v[0].thread, 2);
+	cr_assert(!f->accesses.v[0].write);
+	cr_assert_eq(f->accesses.v[0].stack.frames[0].pc, CHECK);
+	cr_assert_eq(f->accesses.v[2].thread, 2);
+	cr_assert(f->accesses.v[2].write);
+	cr_assert_eq(f->accesses.v[2].stack.frames[0].pc, STORE);
+
+	/* Inside one critical section, a load and store that are one record are clean. */
+	lw_findings_free(&fs);
+	start(&b);
+	for (int i = 0; i < 3; i++)
+		for (uint32_t t = 2; t <= 3; t++) {
+			tb_lock(&b, t, M);
+			tb_update_after(&b, t, BAL, LOAD, STORE, 0, b.seq - 1, 1);
+			tb_unlock(&b, t, M);
+		}
+	analyze(&b);
+	cr_assert_eq(fs.v.n, 0, "%zu findings: %zu races, %zu atomicity, %zu misuse", fs.v.n,
+		     count(LW_FIND_DATA_RACE), count(LW_FIND_ATOMICITY), count(LW_FIND_MISUSE));
+
+	/* Unlocked, they race: the store with the other thread's load and store. */
+	lw_findings_free(&fs);
+	start(&b);
+	tb_update_after(&b, 2, BAL, LOAD, STORE, 0, 2, 1);
+	tb_update_after(&b, 3, BAL, LOAD, STORE, 0, 3, 1);
+	analyze(&b);
+	cr_assert_gt(count(LW_FIND_DATA_RACE), 0);
+	f = first(LW_FIND_DATA_RACE);
+	cr_assert(f->accesses.v[0].write || f->accesses.v[1].write);
+}
+
 Test(atomicity, writes_ordered_by_create_and_join_cannot_fall_between)
 {
 	struct tb b;

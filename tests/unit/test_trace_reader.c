@@ -191,6 +191,17 @@ Test(trace_reader, module_lengths_must_match_size)
 	cr_assert(strstr(err.what, "path (200)"), "%s", err.what);
 }
 
+Test(trace_reader, a_read_modify_write_record_must_be_a_plain_read_and_write)
+{
+	tb_update_after(&b, 1, 0x6000, 0x401000, 0x401004, 0, 1, 1);
+	cr_assert_eq(parse(), 0, "%s", err.what);
+	lw_trace_close(&t);
+	memset(&t, 0, sizeof(t));
+	((struct lw_rec_access *)(b.buf + LW_TRACE_HEADER_SIZE))->flags |= LW_ACCESS_ATOMIC;
+	cr_assert_eq(parse(), -EINVAL);
+	cr_assert(strstr(err.what, "read-modify-write"), "%s", err.what);
+}
+
 Test(trace_reader, deadlock_thread_held_count_must_fit)
 {
 	uint32_t tids[2] = { 1, 2 };
