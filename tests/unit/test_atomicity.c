@@ -288,10 +288,24 @@ Test(atomicity, a_concurrent_write_could_fall_between)
 	cr_assert(!first(LW_FIND_ATOMICITY)->observed);
 }
 
+/* One atomicity violation, T2's: its check the read at CHECK, its act the store at STORE. */
+static void assert_check_at_check_act_at_store(void)
+{
+	struct lw_finding *f;
+
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 1);
+	f = first(LW_FIND_ATOMICITY);
+	cr_assert_eq(f->accesses.v[0].thread, 2);
+	cr_assert(!f->accesses.v[0].write);
+	cr_assert_eq(f->accesses.v[0].stack.frames[0].pc, CHECK);
+	cr_assert_eq(f->accesses.v[2].thread, 2);
+	cr_assert(f->accesses.v[2].write);
+	cr_assert_eq(f->accesses.v[2].stack.frames[0].pc, STORE);
+}
+
 Test(atomicity, accesses_placed_after_one_event_keep_their_sub_order)
 {
 	struct tb b;
-	struct lw_finding *f;
 
 	/* T2's check, load and store all sit after its THREAD record (seq 2), written to the
 	 * file out of order (as a thread's chunk and another's can hold them): their subs
@@ -302,14 +316,7 @@ Test(atomicity, accesses_placed_after_one_event_keep_their_sub_order)
 	tb_access_after(&b, 2, LW_ACCESS_READ, BAL, LOAD, 2, 2);
 	tb_write(&b, 3, BAL, 0x401050);
 	analyze(&b);
-	cr_assert_eq(count(LW_FIND_ATOMICITY), 1);
-	f = first(LW_FIND_ATOMICITY);
-	cr_assert_eq(f->accesses.v[0].thread, 2);
-	cr_assert(!f->accesses.v[0].write);
-	cr_assert_eq(f->accesses.v[0].stack.frames[0].pc, CHECK);
-	cr_assert_eq(f->accesses.v[2].thread, 2);
-	cr_assert(f->accesses.v[2].write);
-	cr_assert_eq(f->accesses.v[2].stack.frames[0].pc, STORE);
+	assert_check_at_check_act_at_store();
 }
 
 /* The same with the load and the store in one read-modify-write record (LW_ACCESS_UPDATE):
@@ -324,14 +331,7 @@ Test(atomicity, a_read_modify_write_record_is_its_load_then_its_store)
 	tb_access_after(&b, 2, LW_ACCESS_READ, BAL, CHECK, 2, 1);
 	tb_write(&b, 3, BAL, 0x401050);
 	analyze(&b);
-	cr_assert_eq(count(LW_FIND_ATOMICITY), 1);
-	f = first(LW_FIND_ATOMICITY);
-	cr_assert_eq(f->accesses.v[0].thread, 2);
-	cr_assert(!f->accesses.v[0].write);
-	cr_assert_eq(f->accesses.v[0].stack.frames[0].pc, CHECK);
-	cr_assert_eq(f->accesses.v[2].thread, 2);
-	cr_assert(f->accesses.v[2].write);
-	cr_assert_eq(f->accesses.v[2].stack.frames[0].pc, STORE);
+	assert_check_at_check_act_at_store();
 
 	/* Inside one critical section, a load and store that are one record are clean. */
 	lw_findings_free(&fs);
