@@ -257,11 +257,34 @@ static unsigned log2_size(unsigned n)
 	return n >= 8 ? 3 : n >= 4 ? 2 : n >= 2 ? 1 : 0;
 }
 
-/* The stack id of an access at pc, in its place in a cell's where word (0: too large). */
+/* The where word of an access at pc of size bytes at addr, but for its stack id. */
+static inline uint64_t where_of(uintptr_t pc, uintptr_t addr, unsigned size)
+{
+	return ((uint64_t)pc & LW_WH_PC) | (uint64_t)(addr & 7) << 47 |
+	       (uint64_t)log2_size(size) << 50;
+}
+
+/* Stack id `stack` in its place in a where word (0: too large). */
+static inline uint64_t where_stack_bits(uint32_t stack)
+{
+	return (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52;
+}
+
+/* The stack id of an access at pc, in its place in a cell's where word. */
 static uint64_t where_stack(struct lw_thread *t, uintptr_t pc)
 {
-	uint32_t stack = lw_access_stack(t, pc);
-	return (uint64_t)(stack <= LW_WH_MAX_STACK ? stack : 0) << 52;
+	return where_stack_bits(lw_access_stack(t, pc));
+}
+
+/* The same from the thread's cache of sites only, into *bits.  Returns false when the cache
+ * does not have pc (finding its stack is the slow path's work). */
+static inline bool cached_where_stack(const struct lw_thread *t, uintptr_t pc, uint64_t *bits)
+{
+	const struct lw_site_cache_ent *e = &t->sites[(pc ^ (pc >> 7)) & (LW_SITE_CACHE - 1)];
+	if (e->site != pc)
+		return false;
+	*bits = where_stack_bits(e->stack);
+	return true;
 }
 
 /* The state of a shared granule this thread has just written: one the cell never held
@@ -337,6 +360,20 @@ static struct lw_ro_read *ro_slot(struct lw_thread *o, uint64_t g)
 /* The bytes of a granule a `where` word names: offset and log2 size. */
 #define LW_WH_BYTES (0x1full << 47)
 
+/* Stores the calling thread's read of granule g (where) in its slot e, found at version v
+ * with neither flag, at the thread's present place: versioned, for the writers that read
+ * the slot from other threads (write_kept_read). */
+static void store_kept_read(struct lw_ro_read *e, uint32_t v, uint64_t g, uint64_t where)
+{
+	__atomic_store_n(&e->version, v | LW_RO_BUSY, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&e->granule, g, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->seq, lw_epoch.seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->sub, ++lw_epoch.sub, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->where, where, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->version, v + 4, __ATOMIC_RELEASE);
+}
+
 /* Keeps this thread's read of read-only shared granule g (where) in place of the one it kept
  * of the same bytes, writing the one it pushes out (another granule's, or other bytes of
  * this one: a read of a neighbouring field is not the same read). */
@@ -351,13 +388,7 @@ static void keep_read(struct lw_thread *t, uint64_t g, uint64_t where)
 	/* Only this thread sets BUSY; a writer that flagged the old read meanwhile has written
 	 * it, and the new one replaces it either way. */
 	uint32_t v = __atomic_load_n(&e->version, __ATOMIC_RELAXED) & ~(LW_RO_BUSY | LW_RO_WRITTEN);
-	__atomic_store_n(&e->version, v | LW_RO_BUSY, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&e->granule, g, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->seq, lw_epoch.seq, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->sub, ++lw_epoch.sub, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->where, where, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->version, v + 4, __ATOMIC_RELEASE);
+	store_kept_read(e, v, g, where);
 }
 
 /* The medium path of a plain read of [addr, addr+size) in cell state s, when the granule is
@@ -378,27 +409,19 @@ static __attribute__((noinline)) bool kept_read_again(uint64_t s, uintptr_t addr
 	struct lw_ro_read *e = ro_slot(t, g);
 	uint32_t v = __atomic_load_n(&e->version, __ATOMIC_RELAXED);
 	uint64_t kept = __atomic_load_n(&e->where, __ATOMIC_RELAXED);
-	uint64_t wh = ((uint64_t)pc & LW_WH_PC) | (uint64_t)(addr & 7) << 47 |
-		      (uint64_t)log2_size(size) << 50;
+	uint64_t wh = where_of(pc, addr, size), stack;
 	if ((v & (LW_RO_BUSY | LW_RO_WRITTEN)) ||
 	    __atomic_load_n(&e->granule, __ATOMIC_RELAXED) != g || ((kept ^ wh) & LW_WH_BYTES))
 		return false;
 	if (__atomic_load_n(&e->seq, __ATOMIC_RELAXED) == lw_epoch.seq)
 		return true;
 	if ((kept & LW_WH_PC) != (wh & LW_WH_PC)) {
-		const struct lw_site_cache_ent *c =
-			&t->sites[(pc ^ (pc >> 7)) & (LW_SITE_CACHE - 1)];
-		if (c->site != pc)
+		if (!cached_where_stack(t, pc, &stack))
 			return false;
-		kept = wh | (uint64_t)(c->stack <= LW_WH_MAX_STACK ? c->stack : 0) << 52;
+		kept = wh | stack;
 	}
 	lw_guard = 1;
-	__atomic_store_n(&e->version, v | LW_RO_BUSY, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&e->seq, lw_epoch.seq, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->sub, ++lw_epoch.sub, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->where, kept, __ATOMIC_RELAXED);
-	__atomic_store_n(&e->version, v + 4, __ATOMIC_RELEASE);
+	store_kept_read(e, v, g, kept);
 	lw_guard = 0;
 	return true;
 }
@@ -447,8 +470,7 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 	 * word but for its stack id (looked up only when the word changes). */
 	uint64_t own = tag | me | (w ? LW_ST_WRITE : 0) | (at ? LW_ST_ATOMIC : 0) |
 		       ((at ? aseq : epoch) & LW_CELL_SEQ_MASK);
-	uint64_t wh = ((uint64_t)pc & LW_WH_PC) | (uint64_t)(addr - (g << 3)) << 47 |
-		      (uint64_t)log2_size(size) << 50;
+	uint64_t wh = where_of(pc, addr, size);
 
 	for (unsigned spins = 0;; spins++) {
 		uint64_t s = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE), n, where;
@@ -607,20 +629,15 @@ static __attribute__((noinline)) bool restamp(struct lw_cell *c, uint64_t s, uin
 	if (s == 0 || (s & (who | LW_ST_SHARED | LW_ST_BUSY | LW_ST_ATOMIC)) != (mine & who))
 		return false;
 	uint64_t own = mine | (flags & LW_ACCESS_WRITE ? LW_ST_WRITE : 0);
-	uint64_t wh = ((uint64_t)pc & LW_WH_PC) | (uint64_t)(addr & 7) << 47 |
-		      (uint64_t)log2_size(size) << 50;
+	uint64_t wh = where_of(pc, addr, size), stack;
 	uint64_t old = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
 	if ((old & ~((uint64_t)LW_WH_MAX_STACK << 52)) == wh)
 		return __atomic_compare_exchange_n(&c->state, &s, own, false, __ATOMIC_ACQ_REL,
 						   __ATOMIC_RELAXED);
 	struct lw_thread *t = lw_self;
-	if (!t)
+	if (!t || !cached_where_stack(t, pc, &stack))
 		return false;
-	const struct lw_site_cache_ent *e = &t->sites[(pc ^ (pc >> 7)) & (LW_SITE_CACHE - 1)];
-	if (e->site != pc)
-		return false;
-	uint64_t stack = e->stack <= LW_WH_MAX_STACK ? e->stack : 0;
-	return claim_and_store(c, s, wh | stack << 52, own, NULL);
+	return claim_and_store(c, s, wh | stack, own, NULL);
 }
 
 /* The fast path: a stack address, or the thread's own granule in its current epoch; then

@@ -174,8 +174,9 @@ static int trace_fd(void)
 
 /* The first record that cannot be written: from now on none is, and the header says from
  * which seq on the trace is not whole (lockwatch-trace(5)).  A record takes its seq after its
- * room, and a release its record before the real unlock, so every event the seq says came
- * before is in the file. */
+ * room (a release may carry one its thread reserved earlier, but the acquisition that
+ * follows it takes its own after), and a release its record before the real unlock, so
+ * every event the seq says came before is in the file. */
 static void mark_full(void)
 {
 	int expected = 0;
@@ -369,28 +370,29 @@ static __attribute__((noinline)) void *reserve_slow(uint32_t size)
 	return lw_trace_reserve_shared(size);
 }
 
+/* Whether the calling thread's chunk is one of this trace's and may still be written: not
+ * once the trace is closed or full (a thread writing on in its chunk while the others'
+ * records are dropped would leave a trace whose order lies). */
+static inline bool chunk_open(void)
+{
+	return W.chunked && chunk.gen == W.gen &&
+	       LW_LIKELY(!__atomic_load_n(&W.closed, __ATOMIC_RELAXED)) &&
+	       LW_LIKELY(!__atomic_load_n(&W.full, __ATOMIC_RELAXED));
+}
+
 void *lw_trace_reserve(uint32_t size)
 {
-	/* Not once the trace is full: a thread writing on in its chunk while the others'
-	 * records are dropped would leave a trace whose order lies. */
-	if (LW_LIKELY(W.chunked && lw_guard && chunk.gen == W.gen)) {
+	if (LW_LIKELY(lw_guard && chunk.pos + size <= chunk.end && chunk_open())) {
 		uint64_t off = chunk.pos;
-		if (LW_LIKELY(off + size <= chunk.end) &&
-		    LW_LIKELY(!__atomic_load_n(&W.closed, __ATOMIC_RELAXED)) &&
-		    LW_LIKELY(!__atomic_load_n(&W.full, __ATOMIC_RELAXED))) {
-			chunk.pos = off + size;
-			return W.map + off;
-		}
+		chunk.pos = off + size;
+		return W.map + off;
 	}
 	return reserve_slow(size);
 }
 
 bool lw_trace_last_in_chunk(const void *rec, uint32_t size)
 {
-	return W.chunked && chunk.gen == W.gen && W.map &&
-	       (const char *)rec + size == W.map + chunk.pos &&
-	       !__atomic_load_n(&W.closed, __ATOMIC_RELAXED) &&
-	       !__atomic_load_n(&W.full, __ATOMIC_RELAXED);
+	return chunk_open() && (const char *)rec + size == W.map + chunk.pos;
 }
 
 void lw_trace_commit(void *rec, uint16_t kind, uint32_t size)

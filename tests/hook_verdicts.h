@@ -29,13 +29,22 @@ static inline struct lw_result run_withdraw(const char *dir, const char *name)
 	return lw_run_json_until(prog, NULL, NULL, NULL, HOOK_TIMEOUT_MS, "balance: -200");
 }
 
-static inline void assert_clean(const char *dir, const char *name, const char *const args[])
+/* Runs dir/name with args, which must exit 0 with nothing at error level; returns the run. */
+static inline struct lw_result run_clean(const char *dir, const char *name,
+					 const char *const args[])
 {
 	struct lw_result r = run_prog(dir, name, args);
 	cr_assert_eq(r.status, 0, "%s/%s: exit status %d, stderr: %s", dir, name, r.status,
 		     r.stderr_text);
 	cr_assert_not_null(r.report);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), 0, "%s/%s: error-level findings", dir, name);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 0, "%s/%s: error-level findings: %s", dir,
+		     name, finding_list(r.report));
+	return r;
+}
+
+static inline void assert_clean(const char *dir, const char *name, const char *const args[])
+{
+	struct lw_result r = run_clean(dir, name, args);
 	lw_result_free(&r);
 }
 
@@ -150,9 +159,7 @@ static inline void free_race(const char *dir)
  * race. */
 static inline void lock_handover(const char *dir)
 {
-	struct lw_result r = run_prog(dir, "lock_handover", NULL);
-	cr_assert_eq(r.status, 0, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), 0, "%s", finding_list(r.report));
+	struct lw_result r = run_clean(dir, "lock_handover", NULL);
 	int acquires = lw_count_records(&r, "acquire");
 	cr_assert_lt(acquires, 10, "%d acquisitions written", acquires);
 	lw_result_free(&r);
@@ -194,9 +201,7 @@ static inline void kept_read(const char *dir)
  * behalf when the counter changed hands. */
 static inline void rmw_records(const char *dir)
 {
-	struct lw_result r = run_prog(dir, "locked_counter", NULL);
-	cr_assert_eq(r.status, 0, "exit status %d, stderr: %s", r.status, r.stderr_text);
-	cr_assert_eq(lw_count(r.report, NULL, "error"), 0, "error-level findings");
+	struct lw_result r = run_clean(dir, "locked_counter", NULL);
 	int updates = lw_count_in_dump(&r, " update: write pc ");
 	int stores = lw_count_in_dump(&r, " w after size 8 ");
 	cr_assert_geq(updates, 500, "%d read-modify-write records", updates);
