@@ -4,7 +4,10 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include "hooks.h"
 #include "watch.h"
 
@@ -91,6 +94,19 @@
  *    the kept read already covers takes a medium path (kept_read_again): in the same
  *    epoch nothing changes, in a later one the kept read moves to it.
  *
+ * 6. Owners' plain stores.  A thread that keeps to its own data still stamps each cell it
+ *    touches in a new epoch (a lock call makes one), and a compare-and-swap there was the
+ *    largest cost of a loop around a lock of its own.  So a thread owns its cells with a bias
+ *    (lw_thread.hook_bias, granted at its first hook when the kernel offers membarrier(2)'s
+ *    private expedited command, and to tids up to 65535): while it has it, it stamps them
+ *    with plain stores, each inside hook_restamping.  A thread about to take a cell from its
+ *    owner (to share it, or as a new thread from its creator) first revokes the owner's
+ *    bias: it clears the flag, issues the membarrier, which puts a full barrier into every
+ *    running thread of the process, and waits while the owner's hook_restamping is set.
+ *    After that, either the owner's store was over before the taker read the cell, or the
+ *    owner sees the flag clear and takes the exchange, as every thread did before.  One
+ *    system call per thread whose data another thread takes, at most.
+ *
  * What is lost: within an epoch, the owner's other accesses to the same granule (another
  * field's bytes, a read after the write) are not written at the transition, so a race on
  * them alone is missed; so are races on stack variables another thread was given a pointer
@@ -125,6 +141,16 @@ __thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
 
 static struct lw_cell *shadow;
 static int hooks_on;
+static bool bias_ok;          /* membarrier(2)'s private expedited command is registered */
+
+/* Registers the process for membarrier(2)'s private expedited command.  Returns whether it
+ * can be used. */
+static bool membarrier_register(void)
+{
+	long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	return cmds >= 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	       syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
 
 void lw_hooks_init(void)
 {
@@ -138,6 +164,7 @@ void lw_hooks_init(void)
 		return;
 	}
 	shadow = m;
+	bias_ok = membarrier_register();
 	__atomic_store_n(&hooks_on, 1, __ATOMIC_RELEASE);
 }
 
@@ -146,6 +173,8 @@ void lw_hooks_after_fork(void)
 	if (shadow)
 		madvise(shadow, LW_CELL_COUNT * sizeof(struct lw_cell), MADV_DONTNEED);
 	lw_hook.key = 0;
+	/* The child is a new process to membarrier(2). */
+	bias_ok = bias_ok && membarrier_register();
 	/* The reads the forking thread kept are its parent's. */
 	if (lw_self)
 		memset(lw_self->ro_reads, 0, sizeof lw_self->ro_reads);
@@ -170,6 +199,57 @@ static void thread_init(struct lw_thread *t)
 	lw_hook.parent = t->parent;
 	lw_hook.start_seq = t->start_seq;
 	lw_hook.key = LW_ST_TID(t->tid) | (lw_current_seq() & LW_CELL_SEQ_MASK);
+	__atomic_store_n(&t->hook_bias, bias_ok && t->tid <= 0xffffu, __ATOMIC_RELAXED);
+}
+
+#define LW_UNBIAS_SPINS (1u << 16)
+
+/* The owner's bias on the cells of tid (see "Owners' plain stores") is revoked: it stamps
+ * them by exchange from now on, and no plain store of its is still to land.  t: the calling
+ * thread.  Returns whether there was a bias to revoke (the cell may have changed since). */
+static bool owner_unbiased(struct lw_thread *t, uint32_t tid)
+{
+	struct lw_thread *o = lw_thread_by_tid(tid);
+	if (!o || o == t || !__atomic_load_n(&o->hook_bias, __ATOMIC_ACQUIRE))
+		return false;
+	__atomic_store_n(&o->hook_bias, 0, __ATOMIC_SEQ_CST);
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) != 0)
+		syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+	/* A few instructions, unless the owner was preempted there, or a signal handler of its
+	 * blocks: then, after a while, the taker goes on, at the risk of one access of the
+	 * owner's left out of the trace, rather than hang the program. */
+	for (unsigned spins = 0; __atomic_load_n(&o->hook_restamping, __ATOMIC_ACQUIRE) &&
+				 spins < LW_UNBIAS_SPINS; spins++) {
+		if (spins > 64)
+			sched_yield();
+		else
+			__builtin_ia32_pause();
+	}
+	return true;
+}
+
+/* Stamps cell c, found in state s, with state n (and, when where is not 0, that `where`) by
+ * plain stores, when the calling thread t still has its bias on its cells.  Returns false
+ * when it must take the exchange. */
+static inline bool biased_store(struct lw_thread *t, struct lw_cell *c, uint64_t s,
+				uint64_t where, uint64_t n)
+{
+	if (!t || !__atomic_load_n(&t->hook_bias, __ATOMIC_RELAXED))
+		return false;
+	/* A signal handler's hook nests inside: a count, not a flag. */
+	uint32_t r = __atomic_load_n(&t->hook_restamping, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->hook_restamping, r + 1, __ATOMIC_RELAXED);
+	/* The store above before the load below, against a revoker's membarrier. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	bool done = __atomic_load_n(&t->hook_bias, __ATOMIC_RELAXED) &&
+		    __atomic_load_n(&c->state, __ATOMIC_RELAXED) == s;
+	if (done) {
+		if (where)
+			__atomic_store_n(&c->where, where, __ATOMIC_RELAXED);
+		__atomic_store_n(&c->state, n, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&t->hook_restamping, r, __ATOMIC_RELEASE);
+	return done;
 }
 
 /* The full seq whose low 32 bits are low, at or before the current one. */
@@ -492,15 +572,21 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 			 * epoch): only the state changes, and `where` stays right for it. */
 			uint64_t old = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
 			if (s && (old & ~((uint64_t)LW_WH_MAX_STACK << 52)) == wh) {
-				if (__atomic_compare_exchange_n(&c->state, &s, own, false,
+				if (biased_store(t, c, s, 0, own) ||
+				    __atomic_compare_exchange_n(&c->state, &s, own, false,
 								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 					return false;
 				continue;
 			}
-			if (claim_and_store(c, s, wh | where_stack(t, pc), own, NULL))
+			uint64_t where = wh | where_stack(t, pc);
+			if ((s && biased_store(t, c, s, where, own)) ||
+			    claim_and_store(c, s, where, own, NULL))
 				return false;
 			continue;
 		}
+		if (!(s & LW_ST_SHARED) &&
+		    owner_unbiased(t, (uint32_t)((s & LW_ST_TIDMASK) >> 35)))
+			continue;   /* the owner may have stamped it meanwhile */
 		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == (tag | LW_ST_SHARED)) {
 			bool read_only = !(s & LW_ST_TIDMASK);
 			if (!w && !at) {
@@ -618,26 +704,26 @@ void lw_hooks_free(uintptr_t addr, size_t size, uintptr_t pc)
 
 /* The medium path of a plain access inside one granule: cell c (found in state s) is this
  * thread's, holding a plain access of an earlier epoch, or a read of this one when this is a
- * write.  The cell takes this access, as the slow path's owner case would: by one exchange
- * when it is at the place the cell holds, else with its stack id from the thread's cache of
- * sites.  Returns false when the slow path must do it (anything else, or a lost race). */
-static __attribute__((noinline)) bool restamp(struct lw_cell *c, uint64_t s, uint64_t mine,
-					      uintptr_t addr, unsigned size, unsigned flags,
-					      uintptr_t pc)
+ * write.  The cell takes this access, as the slow path's owner case would: by one store (or
+ * exchange, without the bias) when it is at the place the cell holds, else with its stack id
+ * from the thread's cache of sites.  Returns false when the slow path must do it (anything else, or a lost race). */
+static __attribute__((noinline)) bool restamp(struct lw_cell *c, uint64_t s, uint64_t own,
+					      uint64_t wh, uintptr_t pc)
 {
 	const uint64_t who = LW_ST_TAGMASK | LW_ST_TIDMASK;
-	if (s == 0 || (s & (who | LW_ST_SHARED | LW_ST_BUSY | LW_ST_ATOMIC)) != (mine & who))
+	if (s == 0 || (s & (who | LW_ST_SHARED | LW_ST_BUSY | LW_ST_ATOMIC)) != (own & who))
 		return false;
-	uint64_t own = mine | (flags & LW_ACCESS_WRITE ? LW_ST_WRITE : 0);
-	uint64_t wh = where_of(pc, addr, size), stack;
+	uint64_t stack;
 	uint64_t old = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
-	if ((old & ~((uint64_t)LW_WH_MAX_STACK << 52)) == wh)
-		return __atomic_compare_exchange_n(&c->state, &s, own, false, __ATOMIC_ACQ_REL,
-						   __ATOMIC_RELAXED);
 	struct lw_thread *t = lw_self;
+	if ((old & ~((uint64_t)LW_WH_MAX_STACK << 52)) == wh)
+		return biased_store(t, c, s, 0, own) ||
+		       __atomic_compare_exchange_n(&c->state, &s, own, false, __ATOMIC_ACQ_REL,
+						   __ATOMIC_RELAXED);
 	if (!t || !cached_where_stack(t, pc, &stack))
 		return false;
-	return claim_and_store(c, s, wh | stack, own, NULL);
+	return biased_store(t, c, s, wh | stack, own) ||
+	       claim_and_store(c, s, wh | stack, own, NULL);
 }
 
 /* The fast path: a stack address, or the thread's own granule in its current epoch; then
@@ -656,7 +742,8 @@ static inline __attribute__((always_inline)) void hook(uintptr_t addr, unsigned 
 		    ((s & LW_ST_WRITE) || !(flags & LW_ACCESS_WRITE)))
 			return;
 		if (!(s & LW_ST_SHARED)) {
-			if (restamp(c, s, mine, addr, size, flags, pc))
+			if (restamp(c, s, mine | (flags & LW_ACCESS_WRITE ? LW_ST_WRITE : 0),
+				    where_of(pc, addr, size), pc))
 				return;
 		} else if (!(s & LW_ST_TIDMASK) && !(flags & LW_ACCESS_WRITE) &&
 			   kept_read_again(s, addr, size, pc)) {

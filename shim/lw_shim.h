@@ -361,6 +361,11 @@ struct lw_thread {
 	uint32_t n_sections;         /* sections noted so far */
 	uint32_t parent;             /* creating thread, 0 if unknown */
 	uint64_t start_seq;          /* seq of its THREAD record (its creation) */
+	/* Hook mode (hooks.c, "Owners' plain stores"): while hook_bias is set, the thread
+	 * stamps the cells it owns with plain stores, each inside hook_restamping; a thread
+	 * clears it, and waits those stores out, before it takes one of the thread's cells. */
+	uint32_t hook_bias;          /* atomic */
+	uint32_t hook_restamping;    /* atomic; written by the thread only */
 	/* The chunk of the trace it is filling at the full level, [chunk_lo, chunk_hi) (atomic,
 	 * written by the thread: trace_writer.c, read by trace_residency.c). */
 	uint64_t chunk_lo, chunk_hi;

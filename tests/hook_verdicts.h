@@ -209,6 +209,22 @@ static inline void rmw_records(const char *dir)
 	lw_result_free(&r);
 }
 
+/* taken_cells: x[k] taken from an owner stamping it with plain stores, 64 times over, each
+ * from a new owner.  The owner's 2-byte read after the taking is in the trace every time:
+ * no stamp of the owner's landed over the taking.  The races of the taker's writes with
+ * the owner's increments are found. */
+static inline void taken_cells(const char *dir)
+{
+	struct lw_result r = run_prog(dir, "taken_cells", NULL);
+	cr_assert_eq(r.status, 66, "exit status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_not_null(lw_find(r.report, "data-race", "error"), "no data race: %s",
+			   finding_list(r.report));
+	int reads = lw_count_in_dump(&r, " r after size 2 ");
+	cr_assert_eq(reads, 64, "%d of the owners' 64 reads after the taking are in the trace",
+		     reads);
+	lw_result_free(&r);
+}
+
 /* Race-free programs: locks, atomics, condvars, semaphores, barriers, create/join, a spin
  * lock of C11 atomics, and two threads on neighbouring bytes of one granule. */
 static inline void clean_programs(const char *dir)

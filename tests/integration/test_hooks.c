@@ -59,6 +59,11 @@ Test(hooks, a_read_modify_write_is_one_record, .timeout = 30)
 	rmw_records(DIR);
 }
 
+Test(hooks, a_location_taken_from_its_stamping_owner_is_shared, .timeout = 30)
+{
+	taken_cells(DIR);
+}
+
 Test(hooks, locked_atomic_and_otherwise_synchronised_programs_are_clean, .timeout = 60)
 {
 	clean_programs(DIR);

@@ -93,6 +93,7 @@ BOTH(a_lock_one_thread_used_is_left_out_until_handed_over, lock_handover)
 BOTH(a_read_of_data_nobody_writes_races_with_the_write_that_follows, kept_read)
 BOTH(a_free_races_with_an_unordered_read_of_the_block, free_race)
 BOTH(a_read_modify_write_is_one_record, rmw_records)
+BOTH(a_location_taken_from_its_stamping_owner_is_shared, taken_cells)
 BOTH(atomics_are_performed_under_lockwatch, atomic_ops_under_lockwatch)
 BOTH(atomics_are_performed_by_liblockwatch_hooks_without_lockwatch, atomic_ops_without_lockwatch)
 
