@@ -105,7 +105,8 @@
  *    running thread of the process, and waits while the owner's hook_restamping is set.
  *    After that, either the owner's store was over before the taker read the cell, or the
  *    owner sees the flag clear and takes the exchange, as every thread did before.  One
- *    system call per thread whose data another thread takes, at most.
+ *    system call per thread whose data another thread takes while it runs, at most (a
+ *    thread's bias ends with it).
  *
  * What is lost: within an epoch, the owner's other accesses to the same granule (another
  * field's bytes, a read after the write) are not written at the transition, so a race on
@@ -517,6 +518,9 @@ static void write_kept_reads_of(struct lw_thread *t, uint64_t g)
 
 void lw_hooks_thread_ended(struct lw_thread *t)
 {
+	/* By the thread itself: whoever takes its cells from now on has no bias to revoke
+	 * (and no system call to make); its own last hooks stamp by exchange. */
+	__atomic_store_n(&t->hook_bias, 0, __ATOMIC_RELEASE);
 	for (uint32_t i = 0; i < LW_RO_READS; i++)
 		write_kept_read(t, t, &t->ro_reads[i], 0);
 }
@@ -704,9 +708,11 @@ void lw_hooks_free(uintptr_t addr, size_t size, uintptr_t pc)
 
 /* The medium path of a plain access inside one granule: cell c (found in state s) is this
  * thread's, holding a plain access of an earlier epoch, or a read of this one when this is a
- * write.  The cell takes this access, as the slow path's owner case would: by one store (or
- * exchange, without the bias) when it is at the place the cell holds, else with its stack id
- * from the thread's cache of sites.  Returns false when the slow path must do it (anything else, or a lost race). */
+ * write (own: the state it takes; wh: its `where` but for the stack id).  The cell takes
+ * this access, as the slow path's owner case would: by one store (or exchange, without the
+ * bias) when it is at the place the cell holds, else with its stack id from the thread's
+ * cache of sites.  Returns false when the slow path must do it (anything else, or a lost
+ * race). */
 static __attribute__((noinline)) bool restamp(struct lw_cell *c, uint64_t s, uint64_t own,
 					      uint64_t wh, uintptr_t pc)
 {

@@ -530,7 +530,8 @@ LW_HIDDEN bool lw_hooks_referenced(void);
 LW_HIDDEN void lw_hooks_init(void);
 /* In a fork() child: forgets every location's owner (the child's threads are new). */
 LW_HIDDEN void lw_hooks_after_fork(void);
-/* Thread t ends: its reads kept out of the trace go in (hooks.c). */
+/* Thread t ends (called by t): its reads kept out of the trace go in, and its bias on its
+ * cells ends (hooks.c). */
 LW_HIDDEN void lw_hooks_thread_ended(struct lw_thread *t);
 /* A heap block was handed out at [addr, addr+size): its cells forget their owners. */
 LW_HIDDEN void lw_hooks_forget(uintptr_t addr, size_t size);
