@@ -48,10 +48,15 @@ shim: $(B)/lib/liblockwatch.so
 analyzer: $(B)/bin/lockwatch
 samples: $(SAMPLES)
 
+SHIM_FRAME := -fno-omit-frame-pointer
 $(B)/obj/shim/%.o: %.c $(wildcard common/*.h shim/*.h hooks/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) -Ishim -Ihooks $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
-		-fno-omit-frame-pointer -c $< -o $@
+		$(SHIM_FRAME) -c $< -o $@
+
+# The compiler hooks' fast path runs for every load and store of a hooked program: no frame
+# pointer to set up there (the unwinder reads the CFI).
+$(B)/obj/shim/shim/hooks.o $(B)/obj/shim/shim/hooks_tsan.o: SHIM_FRAME := -fomit-frame-pointer
 
 $(B)/lib/liblockwatch.so: $(SHIM_OBJ) shim/liblockwatch.map
 	@mkdir -p $(dir $@)

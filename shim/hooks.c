@@ -118,26 +118,6 @@
  * ones.
  */
 
-#define LW_CELL_BITS    31
-#define LW_CELL_COUNT   (1ull << LW_CELL_BITS)
-#define LW_CELL_MASK    (LW_CELL_COUNT - 1)
-#define LW_TAG_SHIFT    (3 + LW_CELL_BITS)        /* address bits above the index */
-#define LW_ST_TAG(a)    ((uint64_t)((a) >> LW_TAG_SHIFT) << 51)
-#define LW_ST_TAGMASK   (0x1fffull << 51)
-#define LW_ST_TID(t)    ((uint64_t)((t) & 0xffffu) << 35)
-#define LW_ST_TIDMASK   (0xffffull << 35)
-#define LW_ST_SHARED    (1ull << 34)
-#define LW_ST_WRITE     (1ull << 33)
-#define LW_ST_ATOMIC    (1ull << 32)
-#define LW_ST_BUSY      (1ull << 31)        /* its owner is writing `where` */
-#define LW_WH_PC        ((1ull << 47) - 1)
-#define LW_WH_MAX_STACK 0xfffu
-
-struct lw_cell {
-	uint64_t state;
-	uint64_t where;
-};
-
 __thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
 
 static struct lw_cell *shadow;
@@ -636,10 +616,9 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 	}
 }
 
-/* The slow path of every hook, and a free (LW_ACCESS_FREE: a write to the block's first
- * LW_ACCESS_FREE_MAX bytes): returns with errno as it found it. */
-__attribute__((noinline)) static void hook_slow(uintptr_t addr, unsigned size, unsigned flags,
-						uintptr_t pc)
+/* The slow path (hooks.h), also of a free (LW_ACCESS_FREE: a write to the block's first
+ * LW_ACCESS_FREE_MAX bytes). */
+void lw_hook_slow(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc)
 {
 	if (lw_guard || !__atomic_load_n(&hooks_on, __ATOMIC_ACQUIRE))
 		return;
@@ -702,8 +681,8 @@ out:
 void lw_hooks_free(uintptr_t addr, size_t size, uintptr_t pc)
 {
 	if (addr && size)
-		hook_slow(addr, size < LW_ACCESS_FREE_MAX ? (unsigned)size : LW_ACCESS_FREE_MAX,
-			  LW_ACCESS_WRITE | LW_ACCESS_FREE, pc);
+		lw_hook_slow(addr, size < LW_ACCESS_FREE_MAX ? (unsigned)size : LW_ACCESS_FREE_MAX,
+			     LW_ACCESS_WRITE | LW_ACCESS_FREE, pc);
 }
 
 /* The medium path of a plain access inside one granule: cell c (found in state s) is this
@@ -713,8 +692,8 @@ void lw_hooks_free(uintptr_t addr, size_t size, uintptr_t pc)
  * bias) when it is at the place the cell holds, else with its stack id from the thread's
  * cache of sites.  Returns false when the slow path must do it (anything else, or a lost
  * race). */
-static __attribute__((noinline)) bool restamp(struct lw_cell *c, uint64_t s, uint64_t own,
-					      uint64_t wh, uintptr_t pc)
+static inline __attribute__((always_inline)) bool restamp(struct lw_cell *c, uint64_t s,
+							  uint64_t own, uint64_t wh, uintptr_t pc)
 {
 	const uint64_t who = LW_ST_TAGMASK | LW_ST_TIDMASK;
 	if (s == 0 || (s & (who | LW_ST_SHARED | LW_ST_BUSY | LW_ST_ATOMIC)) != (own & who))
@@ -732,44 +711,56 @@ static __attribute__((noinline)) bool restamp(struct lw_cell *c, uint64_t s, uin
 	       claim_and_store(c, s, wh | stack, own, NULL);
 }
 
-/* The fast path: a stack address, or the thread's own granule in its current epoch; then
- * the medium path: the thread's own granule in a new epoch. */
-static inline __attribute__((always_inline)) void hook(uintptr_t addr, unsigned size,
-							unsigned flags, uintptr_t pc)
+/* The medium path of a hook inside one granule that the fast path did not settle, the
+ * granule's cell found in state s: the thread's own granule in a new epoch (restamp), a
+ * read of data nobody writes (kept_read_again), else the slow path.  Inlined into one
+ * function per kind and size of access (hooks.h, lw_medium_fn), where size and flags are
+ * constants. */
+static inline __attribute__((always_inline)) void hook_medium(uintptr_t addr, unsigned size,
+							       unsigned flags, uintptr_t pc,
+							       uint64_t s)
 {
-	if (addr - lw_hook.stack_lo < lw_hook.stack_span)
+	struct lw_cell *c = &lw_hook.shadow[(addr >> 3) & LW_CELL_MASK];
+	if (!(s & LW_ST_SHARED)) {
+		if (restamp(c, s, lw_hook.key | LW_ST_TAG(addr) |
+				  (flags & LW_ACCESS_WRITE ? LW_ST_WRITE : 0),
+			    where_of(pc, addr, size), pc))
+			return;
+	} else if (!(s & LW_ST_TIDMASK) && !(flags & LW_ACCESS_WRITE) &&
+		   kept_read_again(s, addr, size, pc)) {
 		return;
-	uint64_t key = lw_hook.key;
-	if (LW_LIKELY(key != 0) && LW_LIKELY(((addr ^ (addr + size - 1)) >> 3) == 0)) {
-		struct lw_cell *c = &lw_hook.shadow[(addr >> 3) & LW_CELL_MASK];
-		uint64_t s = __atomic_load_n(&c->state, __ATOMIC_RELAXED);
-		uint64_t mine = key | LW_ST_TAG(addr);
-		if (LW_LIKELY((s & ~LW_ST_WRITE) == mine) &&
-		    ((s & LW_ST_WRITE) || !(flags & LW_ACCESS_WRITE)))
-			return;
-		if (!(s & LW_ST_SHARED)) {
-			if (restamp(c, s, mine | (flags & LW_ACCESS_WRITE ? LW_ST_WRITE : 0),
-				    where_of(pc, addr, size), pc))
-				return;
-		} else if (!(s & LW_ST_TIDMASK) && !(flags & LW_ACCESS_WRITE) &&
-			   kept_read_again(s, addr, size, pc)) {
-			return;
-		}
 	}
-	hook_slow(addr, size, flags, pc);
+	lw_hook_slow(addr, size, flags, pc);
 }
+
+void lw_hook_medium_any(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc, uint64_t s)
+{
+	hook_medium(addr, size, flags, pc, s);
+}
+
+#define LW_MEDIUM(n)                                                                          \
+	void lw_hook_medium_read##n(uintptr_t addr, uintptr_t pc, uint64_t s)                 \
+	{ hook_medium(addr, n, LW_ACCESS_READ, pc, s); }                                      \
+	void lw_hook_medium_write##n(uintptr_t addr, uintptr_t pc, uint64_t s)                \
+	{ hook_medium(addr, n, LW_ACCESS_WRITE, pc, s); }
+
+LW_MEDIUM(1)
+LW_MEDIUM(2)
+LW_MEDIUM(4)
+LW_MEDIUM(8)
+LW_MEDIUM(16)
 
 #define LW_PC() ((uintptr_t)__builtin_return_address(0))
 
 #define LW_HOOKS(n)                                                                           \
 	LW_EXPORT void __sanitizer_cov_load##n(void *p)                                       \
-	{ hook((uintptr_t)p, n, LW_ACCESS_READ, LW_PC()); }                                   \
+	{ lw_hook_fast((uintptr_t)p, n, LW_ACCESS_READ, LW_PC(), lw_hook_medium_read##n); }   \
 	LW_EXPORT void __sanitizer_cov_store##n(void *p)                                      \
-	{ hook((uintptr_t)p, n, LW_ACCESS_WRITE, LW_PC()); }                                  \
+	{ lw_hook_fast((uintptr_t)p, n, LW_ACCESS_WRITE, LW_PC(), lw_hook_medium_write##n); } \
 	LW_EXPORT void __lockwatch_cov_atomic_load##n(void *p)                                \
-	{ hook_slow((uintptr_t)p, n, LW_ACCESS_READ | LW_ACCESS_ATOMIC, LW_PC()); }           \
+	{ lw_hook_slow((uintptr_t)p, n, LW_ACCESS_READ | LW_ACCESS_ATOMIC, LW_PC()); }        \
 	LW_EXPORT void __lockwatch_cov_atomic_store##n(void *p)                               \
-	{ hook_slow((uintptr_t)p, n, LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, LW_PC()); }
+	{ lw_hook_slow((uintptr_t)p, n, LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, LW_PC()); }
 
 LW_HOOKS(1)
 LW_HOOKS(2)
@@ -781,7 +772,7 @@ LW_HOOKS(16)
  * operation (its release) and just after (its acquire). */
 LW_EXPORT void __lockwatch_cov_atomic_rmw(void *p, uint64_t size)
 {
-	hook_slow((uintptr_t)p, size > 16 ? 16 : (unsigned)size,
+	lw_hook_slow((uintptr_t)p, size > 16 ? 16 : (unsigned)size,
 		  LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, LW_PC());
 }
 
@@ -817,10 +808,5 @@ void lw_hooks_forget(uintptr_t addr, size_t size)
 /* The entry of the other hook interfaces (hooks.h). */
 void lw_hook_access(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc)
 {
-	hook(addr, size, flags, pc);
-}
-
-void lw_hook_atomic(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc)
-{
-	hook_slow(addr, size, flags, pc);
+	lw_hook_fast(addr, size, flags, pc, NULL);
 }

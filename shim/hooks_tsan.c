@@ -34,11 +34,13 @@
 /* The thread's __tsan_ignore_thread_begin nesting. */
 static __thread unsigned ignore_depth __attribute__((tls_model("initial-exec")));
 
+/* medium: the access's medium path (hooks.h), NULL for any. */
 static inline __attribute__((always_inline)) void plain(const void *p, unsigned size,
-							 unsigned flags, uintptr_t pc)
+							 unsigned flags, uintptr_t pc,
+							 lw_medium_fn *medium)
 {
 	if (LW_LIKELY(ignore_depth == 0))
-		lw_hook_access((uintptr_t)p, size, flags, pc);
+		lw_hook_fast((uintptr_t)p, size, flags, pc, medium);
 }
 
 /* A range, one granule's part at a time, so each part takes the fast path. */
@@ -59,13 +61,13 @@ static void range(const void *p, size_t size, unsigned flags, uintptr_t pc)
 }
 
 #define LW_TSAN_ACCESS(name, n, flags)                                                       \
-	LW_EXPORT void name(void *p) { plain(p, n, flags, LW_PC()); }
+	LW_EXPORT void name(void *p) { plain(p, n, flags, LW_PC(), LW_HOOK_MEDIUM(n, flags)); }
 
 #define LW_TSAN_READ_WRITE(name, n)                                                          \
 	LW_EXPORT void name(void *p)                                                         \
 	{                                                                                    \
-		plain(p, n, LW_ACCESS_READ, LW_PC());                                        \
-		plain(p, n, LW_ACCESS_WRITE, LW_PC());                                       \
+		plain(p, n, LW_ACCESS_READ, LW_PC(), lw_hook_medium_read##n);                 \
+		plain(p, n, LW_ACCESS_WRITE, LW_PC(), lw_hook_medium_write##n);               \
 	}
 
 #define LW_TSAN_ACCESSES(n)                                                                  \
@@ -104,13 +106,13 @@ LW_EXPORT void __tsan_write_range(void *p, unsigned long size)
 
 LW_EXPORT void __tsan_vptr_read(void **p)
 {
-	plain(p, sizeof *p, LW_ACCESS_READ, LW_PC());
+	plain(p, sizeof *p, LW_ACCESS_READ, LW_PC(), lw_hook_medium_read8);
 }
 
 LW_EXPORT void __tsan_vptr_update(void **p, void *value)
 {
 	if (__atomic_load_n(p, __ATOMIC_RELAXED) != value)
-		plain(p, sizeof *p, LW_ACCESS_WRITE, LW_PC());
+		plain(p, sizeof *p, LW_ACCESS_WRITE, LW_PC(), lw_hook_medium_write8);
 }
 
 LW_EXPORT void *__tsan_memcpy(void *dst, const void *src, size_t n)
@@ -148,11 +150,11 @@ LW_EXPORT void __tsan_ignore_thread_end(void) { if (ignore_depth) ignore_depth--
  * hide a race, never invent one. */
 #define LW_TSAN_API LW_EXPORT
 #define LW_TSAN_AFTER_LOAD(p, n)                                                             \
-	lw_hook_atomic((uintptr_t)(p), n, LW_ACCESS_READ | LW_ACCESS_ATOMIC, LW_PC())
+	lw_hook_slow((uintptr_t)(p), n, LW_ACCESS_READ | LW_ACCESS_ATOMIC, LW_PC())
 #define LW_TSAN_BEFORE_STORE(p, n)                                                           \
-	lw_hook_atomic((uintptr_t)(p), n, LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, LW_PC())
+	lw_hook_slow((uintptr_t)(p), n, LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, LW_PC())
 #define LW_TSAN_BEFORE_RMW(p, n)                                                             \
-	lw_hook_atomic((uintptr_t)(p), n, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC,  \
+	lw_hook_slow((uintptr_t)(p), n, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC,  \
 		       LW_PC())
 #define LW_TSAN_AFTER_RMW(p, n) LW_TSAN_BEFORE_RMW(p, n)
 #include "lw_tsan_atomic.h"
