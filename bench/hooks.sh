@@ -34,8 +34,9 @@ PROGRAMS=(
 	"manylocks   50"
 	"condvar     50000"
 	"sem         50000"
+	"compute     60000"
 )
-BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem}
+BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem compute}
 
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD

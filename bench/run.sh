@@ -50,8 +50,9 @@ PROGRAMS=(
 	"manylocks   50       5       1,5000"
 	"condvar     50000    5000"
 	"sem         50000    5000"
+	"compute     60000    6000"
 )
-BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem}
+BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem compute}
 
 die() {
 	echo "bench: $*" >&2
