@@ -66,8 +66,8 @@ static void range(const void *p, size_t size, unsigned flags, uintptr_t pc)
 #define LW_TSAN_READ_WRITE(name, n)                                                          \
 	LW_EXPORT void name(void *p)                                                         \
 	{                                                                                    \
-		plain(p, n, LW_ACCESS_READ, LW_PC(), lw_hook_medium_read##n);                 \
-		plain(p, n, LW_ACCESS_WRITE, LW_PC(), lw_hook_medium_write##n);               \
+		plain(p, n, LW_ACCESS_READ, LW_PC(), lw_hook_medium_read##n);                \
+		plain(p, n, LW_ACCESS_WRITE, LW_PC(), lw_hook_medium_write##n);              \
 	}
 
 #define LW_TSAN_ACCESSES(n)                                                                  \
@@ -154,8 +154,8 @@ LW_EXPORT void __tsan_ignore_thread_end(void) { if (ignore_depth) ignore_depth--
 #define LW_TSAN_BEFORE_STORE(p, n)                                                           \
 	lw_hook_slow((uintptr_t)(p), n, LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, LW_PC())
 #define LW_TSAN_BEFORE_RMW(p, n)                                                             \
-	lw_hook_slow((uintptr_t)(p), n, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC,  \
-		       LW_PC())
+	lw_hook_slow((uintptr_t)(p), n, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC,    \
+		     LW_PC())
 #define LW_TSAN_AFTER_RMW(p, n) LW_TSAN_BEFORE_RMW(p, n)
 #include "lw_tsan_atomic.h"
 
