@@ -521,6 +521,27 @@ static bool claim_and_store(struct lw_cell *c, uint64_t s, uint64_t where, uint6
 	return true;
 }
 
+/* Whether cell c holds an access at the place of where word wh (but for its stack id). */
+static inline bool holds_place(const struct lw_cell *c, uint64_t wh)
+{
+	return (__atomic_load_n(&c->where, __ATOMIC_RELAXED) &
+		~((uint64_t)LW_WH_MAX_STACK << 52)) == wh;
+}
+
+/* Thread t stamps its own cell c, found in state s (0: a new one), with state n, and with
+ * `where` unless it is 0 (the cell holds the same place): by plain stores under t's bias,
+ * else by exchange.  Returns false when the cell changed meanwhile. */
+static inline bool stamp_own(struct lw_thread *t, struct lw_cell *c, uint64_t s,
+			     uint64_t where, uint64_t n)
+{
+	if (s && biased_store(t, c, s, where, n))
+		return true;
+	if (where)
+		return claim_and_store(c, s, where, n, NULL);
+	return __atomic_compare_exchange_n(&c->state, &s, n, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_RELAXED);
+}
+
 /* One granule of an access: [addr, addr+size) lies inside granule g.  Returns true when the
  * access must be recorded. */
 static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned size,
@@ -554,17 +575,8 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 				return false;
 			/* The same place as the access the cell holds (a loop, epoch after
 			 * epoch): only the state changes, and `where` stays right for it. */
-			uint64_t old = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
-			if (s && (old & ~((uint64_t)LW_WH_MAX_STACK << 52)) == wh) {
-				if (biased_store(t, c, s, 0, own) ||
-				    __atomic_compare_exchange_n(&c->state, &s, own, false,
-								__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-					return false;
-				continue;
-			}
-			uint64_t where = wh | where_stack(t, pc);
-			if ((s && biased_store(t, c, s, where, own)) ||
-			    claim_and_store(c, s, where, own, NULL))
+			if (stamp_own(t, c, s, s && holds_place(c, wh) ? 0 : wh | where_stack(t, pc),
+				      own))
 				return false;
 			continue;
 		}
@@ -698,17 +710,13 @@ static inline __attribute__((always_inline)) bool restamp(struct lw_cell *c, uin
 	const uint64_t who = LW_ST_TAGMASK | LW_ST_TIDMASK;
 	if (s == 0 || (s & (who | LW_ST_SHARED | LW_ST_BUSY | LW_ST_ATOMIC)) != (own & who))
 		return false;
-	uint64_t stack;
-	uint64_t old = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
 	struct lw_thread *t = lw_self;
-	if ((old & ~((uint64_t)LW_WH_MAX_STACK << 52)) == wh)
-		return biased_store(t, c, s, 0, own) ||
-		       __atomic_compare_exchange_n(&c->state, &s, own, false, __ATOMIC_ACQ_REL,
-						   __ATOMIC_RELAXED);
+	uint64_t stack;
+	if (holds_place(c, wh))
+		return stamp_own(t, c, s, 0, own);
 	if (!t || !cached_where_stack(t, pc, &stack))
 		return false;
-	return biased_store(t, c, s, wh | stack, own) ||
-	       claim_and_store(c, s, wh | stack, own, NULL);
+	return stamp_own(t, c, s, wh | stack, own);
 }
 
 /* The medium path of a hook inside one granule that the fast path did not settle, the
