@@ -784,6 +784,19 @@ LW_EXPORT void __lockwatch_cov_atomic_rmw(void *p, uint64_t size)
 		  LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, LW_PC());
 }
 
+/* A copy or clear the compiler may expand into loads and stores no hook sees (a struct copy,
+ * a memcpy of a known size): `lockwatch cc` calls these just before it, with the bytes it
+ * reads and the bytes it writes. */
+LW_EXPORT void __lockwatch_cov_read_range(void *p, uint64_t size)
+{
+	lw_hook_read_range((uintptr_t)p, size, LW_PC());
+}
+
+LW_EXPORT void __lockwatch_cov_write_range(void *p, uint64_t size)
+{
+	lw_hook_write_range((uintptr_t)p, size, LW_PC());
+}
+
 /* Forgets the owners of the cells of [addr, addr+size): a block the allocator just handed
  * out starts with no owner, whoever used the memory before.  A large range's whole pages of
  * cells go back to the kernel instead of being cleared. */
@@ -813,8 +826,46 @@ void lw_hooks_forget(uintptr_t addr, size_t size)
 	}
 }
 
-/* The entry of the other hook interfaces (hooks.h). */
-void lw_hook_access(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc)
+/* A range as aligned pieces of 8, 4, 2 and 1 bytes, each inside one granule, so that each
+ * takes the fast path and its cell holds exactly its bytes.  A range on the thread's stack
+ * costs nothing; before the thread's hooks are set up (or with them off, or inside the shim)
+ * the first piece goes the slow way, and the rest only if that set them up. */
+static inline __attribute__((always_inline)) void hook_range(uintptr_t a, size_t n,
+							      unsigned flags, uintptr_t pc)
 {
-	lw_hook_fast(addr, size, flags, pc, NULL);
+	if (n == 0 || a + n < a ||
+	    (a - lw_hook.stack_lo < lw_hook.stack_span &&
+	     a + n - 1 - lw_hook.stack_lo < lw_hook.stack_span))
+		return;
+	if (LW_UNLIKELY(lw_hook.key == 0)) {
+		lw_hook_slow(a, 1, flags, pc);
+		if (lw_hook.key == 0)
+			return;
+		/* The loop takes that byte again: the fast path settles it. */
+	}
+	while (n) {
+		if (!(a & 7) && n >= 8) {
+			lw_hook_fast(a, 8, flags, pc, LW_HOOK_MEDIUM(8, flags));
+			a += 8, n -= 8;
+		} else if (!(a & 3) && n >= 4) {
+			lw_hook_fast(a, 4, flags, pc, LW_HOOK_MEDIUM(4, flags));
+			a += 4, n -= 4;
+		} else if (!(a & 1) && n >= 2) {
+			lw_hook_fast(a, 2, flags, pc, LW_HOOK_MEDIUM(2, flags));
+			a += 2, n -= 2;
+		} else {
+			lw_hook_fast(a, 1, flags, pc, LW_HOOK_MEDIUM(1, flags));
+			a += 1, n -= 1;
+		}
+	}
+}
+
+void lw_hook_read_range(uintptr_t addr, size_t size, uintptr_t pc)
+{
+	hook_range(addr, size, LW_ACCESS_READ, pc);
+}
+
+void lw_hook_write_range(uintptr_t addr, size_t size, uintptr_t pc)
+{
+	hook_range(addr, size, LW_ACCESS_WRITE, pc);
 }

@@ -5,6 +5,7 @@
 #define LW_HOOKS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "lw_shim.h"
 
@@ -81,8 +82,10 @@ static inline __attribute__((always_inline)) void lw_hook_fast(uintptr_t addr, u
 	lw_hook_slow(addr, size, flags, pc);
 }
 
-/* The same, out of line, for any size. */
-LW_HIDDEN void lw_hook_access(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc);
+/* A plain read or write of size bytes from addr, of any size (memcpy's, say), by the code at
+ * pc.  Same guarantees. */
+LW_HIDDEN void lw_hook_read_range(uintptr_t addr, size_t size, uintptr_t pc);
+LW_HIDDEN void lw_hook_write_range(uintptr_t addr, size_t size, uintptr_t pc);
 
 /* Whether ThreadSanitizer's own runtime is loaded (its __tsan_* entry points and ours cannot
  * both serve the program). */

@@ -43,21 +43,17 @@ static inline __attribute__((always_inline)) void plain(const void *p, unsigned 
 		lw_hook_fast((uintptr_t)p, size, flags, pc, medium);
 }
 
-/* A range, one granule's part at a time, so each part takes the fast path. */
-static void range(const void *p, size_t size, unsigned flags, uintptr_t pc)
+/* A range the program reads or writes (hooks.c), outside __tsan_ignore_thread_begin/_end. */
+static void read_range(const void *p, size_t size, uintptr_t pc)
 {
-	uintptr_t a = (uintptr_t)p;
+	if (ignore_depth == 0)
+		lw_hook_read_range((uintptr_t)p, size, pc);
+}
 
-	if (ignore_depth)
-		return;
-	while (size) {
-		size_t part = 8 - (a & 7);
-		if (part > size)
-			part = size;
-		lw_hook_access(a, (unsigned)part, flags, pc);
-		a += part;
-		size -= part;
-	}
+static void write_range(const void *p, size_t size, uintptr_t pc)
+{
+	if (ignore_depth == 0)
+		lw_hook_write_range((uintptr_t)p, size, pc);
 }
 
 #define LW_TSAN_ACCESS(name, n, flags)                                                       \
@@ -96,12 +92,12 @@ LW_TSAN_UNALIGNED(16)
 
 LW_EXPORT void __tsan_read_range(void *p, unsigned long size)
 {
-	range(p, size, LW_ACCESS_READ, LW_PC());
+	read_range(p, size, LW_PC());
 }
 
 LW_EXPORT void __tsan_write_range(void *p, unsigned long size)
 {
-	range(p, size, LW_ACCESS_WRITE, LW_PC());
+	write_range(p, size, LW_PC());
 }
 
 LW_EXPORT void __tsan_vptr_read(void **p)
@@ -117,21 +113,21 @@ LW_EXPORT void __tsan_vptr_update(void **p, void *value)
 
 LW_EXPORT void *__tsan_memcpy(void *dst, const void *src, size_t n)
 {
-	range(src, n, LW_ACCESS_READ, LW_PC());
-	range(dst, n, LW_ACCESS_WRITE, LW_PC());
+	read_range(src, n, LW_PC());
+	write_range(dst, n, LW_PC());
 	return memcpy(dst, src, n);
 }
 
 LW_EXPORT void *__tsan_memmove(void *dst, const void *src, size_t n)
 {
-	range(src, n, LW_ACCESS_READ, LW_PC());
-	range(dst, n, LW_ACCESS_WRITE, LW_PC());
+	read_range(src, n, LW_PC());
+	write_range(dst, n, LW_PC());
 	return memmove(dst, src, n);
 }
 
 LW_EXPORT void *__tsan_memset(void *dst, int c, size_t n)
 {
-	range(dst, n, LW_ACCESS_WRITE, LW_PC());
+	write_range(dst, n, LW_PC());
 	return memset(dst, c, n);
 }
 
