@@ -63,6 +63,15 @@
 	"--wrap=_ZdlPvmSt11align_val_t,--wrap=_ZdaPvmSt11align_val_t,"                        \
 	"--wrap=_ZdlPvSt11align_val_tRKSt9nothrow_t,--wrap=_ZdaPvSt11align_val_tRKSt9nothrow_t"
 
+/* The memory and string functions whose calls in the program, the compiler's own memcpy and
+ * memset for struct copies and clears among them, the link routes to liblockwatch's __wrap_*
+ * (shim/hooks_mem.c; forwarding stubs in hooks/lw_hooks_mem_stub.c), which record the bytes
+ * each reads and writes. */
+#define LW_CC_WRAP_MEM                                                                        \
+	"-Wl,--wrap=memcpy,--wrap=memmove,--wrap=memset,--wrap=__memcpy_chk,"                 \
+	"--wrap=__memmove_chk,--wrap=__memset_chk,--wrap=memcmp,--wrap=bcmp,--wrap=strlen,"   \
+	"--wrap=strcpy,--wrap=strncpy,--wrap=strcat,--wrap=strcmp,--wrap=strncmp"
+
 static void cc_usage(FILE *out)
 {
 	fputs("usage: lockwatch cc [--tsan-abi] [COMPILER ARGS...]\n\n"
@@ -73,7 +82,8 @@ static void cc_usage(FILE *out)
 	      "load and store to memory shared between threads is seen, not only --watch'ed\n"
 	      "variables.  The program's malloc, calloc, realloc, ..., free calls (and C++'s\n"
 	      "operator new and delete) are linked through lockwatch too (ld --wrap), so that\n"
-	      "a race in a heap block names the place that allocated it.  Exits with the\n"
+	      "a race in a heap block names the place that allocated it; so are its memcpy,\n"
+	      "memset, strcpy, ... calls, whose bytes are recorded.  Exits with the\n"
 	      "compiler's status, 1 if lockwatch itself failed, 2 on a usage error.\n\n"
 	      "--tsan-abi, the default when the compiler is not clang (gcc): compile with\n"
 	      "-fsanitize=thread -g and link without ThreadSanitizer's runtime, against\n"
@@ -202,10 +212,17 @@ static bool is_clang(const char *cc)
  * read-then-write of one location in one basic block, which it leaves out by default (for
  * ThreadSanitizer the write covers it); lockwatch's atomicity analysis needs it, or the
  * check of a check-then-act looks like the load of a read-modify-write.  clang also gets the
- * address ranges table, which elfutils needs to find a clang object's lines.
+ * address ranges table, which elfutils needs to find a clang object's lines.  gcc is told
+ * that the memory and string functions are not built-ins: it would expand some calls inline
+ * (a memset of a known size) without instrumenting them; as calls, they reach lockwatch's
+ * wrappers (LW_CC_WRAP_MEM).  clang turns the built-ins into calls of its own accord.
  */
 static const char *const tsan_gcc_flags[] = {
-	"-fsanitize=thread", "-g", "--param=tsan-instrument-func-entry-exit=0", NULL };
+	"-fsanitize=thread", "-g", "--param=tsan-instrument-func-entry-exit=0",
+	"-fno-builtin-memcpy", "-fno-builtin-memmove", "-fno-builtin-memset",
+	"-fno-builtin-memcmp", "-fno-builtin-bcmp", "-fno-builtin-strlen", "-fno-builtin-strcpy",
+	"-fno-builtin-strncpy", "-fno-builtin-strcat", "-fno-builtin-strcmp",
+	"-fno-builtin-strncmp", NULL };
 static const char *const tsan_clang_flags[] = {
 	"-fsanitize=thread", "-g", "-mllvm", "-tsan-instrument-read-before-write", "-mllvm",
 	"-tsan-instrument-func-entry-exit=0", "-gdwarf-aranges",
@@ -222,7 +239,7 @@ static bool is_dep_option(const char *a)
 
 struct ir_out {
 	LW_VEC(char) text;
-	bool used_load[17], used_store[17], used_rmw, opaque;
+	bool used_load[17], used_store[17], used_rmw, used_range, opaque;
 	unsigned next_value;
 };
 
@@ -353,6 +370,63 @@ static bool rmw_line(struct ir_out *o, const char *line, size_t n)
 	return true;
 }
 
+/* A call of llvm.memcpy, llvm.memmove or llvm.memset (a struct copy or clear, or a call of
+ * memcpy, memset, strcpy... the compiler turned into one), which the code generator may
+ * expand into loads and stores that no hook sees: the range hooks before it, the source's
+ * read and the destination's write, with the intrinsic's own operands (attributes
+ * included, which a call's arguments may carry).  A length that is not an i64, an address
+ * space other than the default, or the .inline forms are left alone. */
+static bool memop_line(struct ir_out *o, const char *line, size_t n)
+{
+	const char *end = line + n, *c = memmem(line, n, "call void @llvm.mem", 19), *p;
+	const char *op[3], *dbg;
+	size_t len[3], dlen;
+	bool set;
+
+	if (!c)
+		return false;
+	c += 19;
+	if (end - c > 4 && (!strncmp(c, "cpy.", 4) || !strncmp(c, "ove.", 4)))
+		set = false;
+	else if (end - c > 4 && !strncmp(c, "set.", 4))
+		set = true;
+	else
+		return false;
+	if (!(p = memchr(c, '(', (size_t)(end - c))) || memmem(c, (size_t)(p - c), ".inline", 7))
+		return false;
+	p++;
+	for (int i = 0; i < 3; i++) {
+		while (p < end && *p == ' ')
+			p++;
+		op[i] = p;
+		len[i] = operand_len(p, end);
+		if (p + len[i] >= end || memmem(op[i], len[i], "addrspace(", 10))
+			return false;
+		p += len[i] + 1;
+	}
+	if (len[2] < 5 || strncmp(op[2], "i64 ", 4))
+		return false;
+	o->opaque |= !strncmp(op[0], "ptr ", 4);
+	dlen = dbg_of(line, n, &dbg);
+	for (int i = set ? 1 : 0; i < 2; i++) {
+		const char *target = i == 0 ? op[1] : op[0];
+		size_t target_len = i == 0 ? len[1] : len[0];
+
+		puts_ir(o, i == 0 ? "  call void @__lockwatch_cov_read_range("
+				  : "  call void @__lockwatch_cov_write_range(");
+		put(o, target, target_len);
+		puts_ir(o, ", ");
+		put(o, op[2], len[2]);
+		puts_ir(o, ")");
+		put(o, dbg, dlen);
+		puts_ir(o, "\n");
+	}
+	put(o, line, n);
+	puts_ir(o, "\n");
+	o->used_range = true;
+	return true;
+}
+
 /* Parses "call void @__sanitizer_cov_loadN(" or storeN: *is_load and *size. */
 static bool sancov_call(const char *line, size_t n, bool *is_load, unsigned *size)
 {
@@ -430,7 +504,7 @@ static char *rewrite_ir(const char *in, size_t len)
 			held_n = n;
 			held_load = is_load;
 			held_size = size;
-		} else if (!rmw_line(&o, line, n)) {
+		} else if (!rmw_line(&o, line, n) && !memop_line(&o, line, n)) {
 			put(&o, line, n);
 			puts_ir(&o, "\n");
 		}
@@ -457,6 +531,11 @@ static char *rewrite_ir(const char *in, size_t len)
 	if (o.used_rmw)
 		puts_ir(&o, o.opaque ? "declare void @__lockwatch_cov_atomic_rmw(ptr, i64)\n"
 				     : "declare void @__lockwatch_cov_atomic_rmw(i8*, i64)\n");
+	if (o.used_range)
+		puts_ir(&o, o.opaque ? "declare void @__lockwatch_cov_read_range(ptr, i64)\n"
+				       "declare void @__lockwatch_cov_write_range(ptr, i64)\n"
+				     : "declare void @__lockwatch_cov_read_range(i8*, i64)\n"
+				       "declare void @__lockwatch_cov_write_range(i8*, i64)\n");
 	lw_vec_push(&o.text, '\0');
 	return o.text.v;
 }
@@ -751,6 +830,9 @@ static int cc_run(int argc, char **argv)
 			/* The program's own allocation calls go through lockwatch, which names
 			 * each heap block after the place that allocated it. */
 			add(&fin, LW_CC_WRAP_ALLOC);
+			/* And its memory and string functions', whose bytes the hooks do not
+			 * see. */
+			add(&fin, LW_CC_WRAP_MEM);
 			free(l);
 			free(r);
 		}

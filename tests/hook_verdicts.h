@@ -132,6 +132,50 @@ static inline void heap_reuse(const char *dir)
 	lw_result_free(&r);
 }
 
+/* The bytes of the memory and string functions (tests/hooks/mem_race): a struct copy and a
+ * memcpy, a memset, and strcpy, strlen and strcmp each race with the other thread's store;
+ * the same under one lock, after a join, or on the threads' own data are not races, and the
+ * program computes the same with and without lockwatch. */
+static inline void mem_race(const char *dir)
+{
+	static const char *const racy[][2] = {
+		{ "copy", "config+72" },    /* copy = config; values[5] is at offset 72 */
+		{ "memset", "buffer+10" },
+		{ "string", "name" },
+	};
+	for (size_t i = 0; i < sizeof racy / sizeof racy[0]; i++) {
+		const char *args[] = { racy[i][0], NULL };
+		struct lw_result r = run_prog(dir, "mem_race", args);
+		json_t *f = assert_races_only_on(&r, racy[i][1]);
+		cr_assert(some_access_at(f, "main", "mem_race.c"), "%s: no access of main: %s",
+			  racy[i][0], finding_list(r.report));
+		lw_result_free(&r);
+	}
+	static const char *const clean[] = { "locked", "joined", "own" };
+	for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++) {
+		const char *args[] = { clean[i], NULL };
+		assert_clean(dir, "mem_race", args);
+	}
+
+	static const char *const own[] = { "own", NULL };
+	struct lw_result r = run_clean(dir, "mem_race", own);
+	char *d = lw_tmpdir(), out[256], prog[256];
+	snprintf(out, sizeof out, "%s/out", d);
+	snprintf(prog, sizeof prog, "%s/mem_race", dir);
+	const char *argv[] = { prog, "own", NULL };
+	const char *env[] = { "LD_PRELOAD=", NULL };
+	cr_assert_eq(lw_spawn(argv, env, out, NULL, HOOK_TIMEOUT_MS), 0);
+	char *text = lw_slurp(out);
+	cr_assert(text && r.stdout_text && strstr(text, "mem_race own ") == text &&
+		  !strcmp(text, r.stdout_text),
+		  "without lockwatch: %s, with: %s", text ? text : "(none)",
+		  r.stdout_text ? r.stdout_text : "(none)");
+	free(text);
+	lw_rmtree(d);
+	free(d);
+	lw_result_free(&r);
+}
+
 /* A free writes its whole block: an unordered read of it races; read, join, free does not. */
 static inline void free_race(const char *dir)
 {

@@ -34,6 +34,11 @@ Test(hooks, a_race_on_array_elements_is_found, .timeout = 30)
 	array_race(DIR);
 }
 
+Test(hooks, races_through_memcpy_memset_and_string_functions_are_found, .timeout = 60)
+{
+	mem_race(DIR);
+}
+
 Test(hooks, a_heap_block_handed_out_again_is_a_new_variable, .timeout = 30)
 {
 	heap_reuse(DIR);

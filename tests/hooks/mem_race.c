@@ -1,0 +1,135 @@
+/* Hook mode: races through the C library's memory and string functions, which the
+ * compiler's hooks do not see (`lockwatch cc` links them through lockwatch).
+ *
+ * usage: mem_race copy|memset|string|locked|joined|own
+ *   copy    one thread stores into a field of `config`; another copies the whole struct (the
+ *           compiler's memcpy) and memcpy's its first bytes: a data race on config;
+ *   memset  one thread clears `buffer` with memset while another reads a byte of it: a
+ *           data race on buffer;
+ *   string  one thread strcpy's into `name` while another takes its strlen and strcmp's it:
+ *           a data race on name;
+ *   locked  all of these, each under one mutex: no race;
+ *   joined  all of these, the second thread's after joining the first: no race;
+ *   own     each thread copies, clears and compares buffers of its own (heap and stack)
+ *           and the strings nobody writes: no race.
+ * Exit status 0, or 2 on a bad argument. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct config {
+	char label[32];
+	long values[60];         /* 512 bytes in all: the copy is a memcpy call */
+};
+
+struct config config;
+char buffer[64];
+char name[32];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int locked;
+static size_t prefix = 16;   /* a length the compiler does not know */
+
+static void writer_side(void)
+{
+	if (locked)
+		pthread_mutex_lock(&lock);
+	config.values[5] = 42;
+	memset(buffer, 0, sizeof buffer);
+	strcpy(name, "writer");
+	if (locked)
+		pthread_mutex_unlock(&lock);
+}
+
+static long reader_side(void)
+{
+	static struct config copy;
+	char head[64];
+	long seen = 0;
+
+	if (locked)
+		pthread_mutex_lock(&lock);
+	copy = config;
+	memcpy(head, &config, prefix);
+	seen += copy.values[5] + head[0];
+	seen += buffer[10];
+	seen += (long)strlen(name) + (strcmp(name, "writer") == 0);
+	if (locked)
+		pthread_mutex_unlock(&lock);
+	return seen;
+}
+
+static void *writer(void *arg)
+{
+	(void)arg;
+	writer_side();
+	return NULL;
+}
+
+/* Buffers and strings of the thread's own, and literals nobody writes. */
+static void *own(void *arg)
+{
+	size_t n = 256 + (size_t)(long)arg;
+	char *a = malloc(n), *b = malloc(n), stack[300];
+	long sum = 0;
+
+	for (int round = 0; round < 100; round++) {
+		memset(a, round, n);
+		memcpy(b, a, n);
+		memmove(b + 1, b, n - 1);
+		memcpy(stack, b, sizeof stack < n ? sizeof stack : n);
+		strcpy(a, "own string");
+		strncpy(b, a, 20);
+		strcat(b, " more");
+		sum += memcmp(a, b, 4) + (long)strlen(b) + strcmp(a, "own string") +
+		       strncmp(b, "own", 3) + stack[7];
+	}
+	free(a);
+	free(b);
+	return (void *)sum;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	pthread_t t, u;
+	long seen = 0;
+
+	if (!strcmp(mode, "own")) {
+		void *r1, *r2;
+		pthread_create(&t, NULL, own, (void *)1L);
+		pthread_create(&u, NULL, own, (void *)2L);
+		pthread_join(t, &r1);
+		pthread_join(u, &r2);
+		printf("mem_race own %ld\n", (long)r1 + (long)r2);
+		return 0;
+	}
+	if (!strcmp(mode, "locked")) {
+		locked = 1;
+	} else if (strcmp(mode, "copy") && strcmp(mode, "memset") && strcmp(mode, "string") &&
+		   strcmp(mode, "joined")) {
+		fprintf(stderr, "usage: mem_race copy|memset|string|locked|joined|own\n");
+		return 2;
+	}
+	pthread_create(&t, NULL, writer, NULL);
+	if (!strcmp(mode, "joined"))
+		pthread_join(t, NULL);
+	/* Each racy mode races on one variable: the reader leaves the others to the joined
+	 * writer's side. */
+	if (!strcmp(mode, "copy")) {
+		static struct config copy;
+		copy = config;
+		memcpy(copy.label, &config, prefix);
+		seen = copy.values[5] + copy.label[0];
+	} else if (!strcmp(mode, "memset")) {
+		seen = buffer[10];
+	} else if (!strcmp(mode, "string")) {
+		seen = (long)strlen(name) + (strcmp(name, "writer") == 0);
+	} else {
+		seen = reader_side();
+	}
+	if (strcmp(mode, "joined"))
+		pthread_join(t, NULL);
+	printf("mem_race %s %ld\n", mode, seen);
+	return 0;
+}
