@@ -7,7 +7,8 @@
  *   memset  one thread clears `buffer` with memset while another reads a byte of it: a
  *           data race on buffer;
  *   string  one thread strcpy's into `name` while another takes its strlen and strcmp's it:
- *           a data race on name;
+ *           a data race on name (and an atomicity violation when the strcpy falls between
+ *           the two reads);
  *   locked  all of these, each under one mutex: no race;
  *   joined  all of these, the second thread's after joining the first: no race;
  *   own     each thread copies, clears and compares buffers of its own (heap and stack)
