@@ -1,5 +1,6 @@
 /* Offline symbolization with elfutils' libdwfl, one Dwfl per traced process. */
 #include "symbolize.h"
+#include "data_members.h"
 #include "hashmap.h"
 #include "model.h"
 #include "util.h"
@@ -25,6 +26,7 @@ struct sym_module {
 	bool              data_loaded;
 	struct data_sym  *data;
 	size_t            n_data;
+	struct lw_data_members *members; /* its variables' types, NULL until first needed */
 };
 
 struct lw_symbolizer {
@@ -138,6 +140,7 @@ void lw_symbolizer_free(struct lw_symbolizer *s)
 		free(s->mods[i].rec.path);
 		free(s->mods[i].rec.build_id);
 		free(s->mods[i].data);
+		lw_data_members_free(s->mods[i].members);
 	}
 	free(s->mods);
 	free(s->frames.v);
@@ -281,8 +284,14 @@ bool lw_symbolize_data(struct lw_symbolizer *s, uint64_t addr, char *buf, size_t
 	char *readable = demangle(best->name);
 	const char *shown = readable ? readable : best->name;
 
+	char member[256];
+
+	if (addr != best->addr && !m->members)
+		m->members = lw_data_members_new(m->dwmod);
 	if (addr == best->addr)
 		snprintf(buf, len, "%s", shown);
+	else if (lw_data_member(m->members, best->addr, addr - best->addr, member, sizeof(member)))
+		snprintf(buf, len, "%s%s", shown, member);
 	else
 		snprintf(buf, len, "%s+%" PRIu64, shown, addr - best->addr);
 	free(readable);

@@ -139,8 +139,8 @@ static inline void heap_reuse(const char *dir)
 static inline void mem_race(const char *dir)
 {
 	static const char *const racy[][2] = {
-		{ "copy", "config+72" },    /* copy = config; values[5] is at offset 72 */
-		{ "memset", "buffer+10" },
+		{ "copy", "config.values[5]" },
+		{ "memset", "buffer[10]" },
 		{ "string", "name" },
 	};
 	for (size_t i = 0; i < sizeof racy / sizeof racy[0]; i++) {

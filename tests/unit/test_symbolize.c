@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <link.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@
 
 pthread_mutex_t test_lock_a = PTHREAD_MUTEX_INITIALIZER;
 struct { long pad; pthread_mutex_t m[4]; } test_accounts;
+struct test_inner { char tag; short code; long vals[3]; };
+struct { int id; struct test_inner in[2]; double grid[2][3]; } test_outer;
 
 __attribute__((noinline)) void test_marker_function(void)
 {
@@ -116,8 +119,27 @@ Test(symbolize, data_symbols)
 	cr_assert_str_eq(buf, "test_lock_a");
 	cr_assert(lw_symbolize_data(s, (uint64_t)(uintptr_t)&test_accounts.m[1], buf, sizeof(buf),
 				    &sym, NULL));
-	cr_assert_str_eq(buf, "test_accounts+48");
+	/* Inside a variable, its member and elements from the DWARF types; a union (the
+	 * mutex) at its start is named as a whole. */
+	cr_assert_str_eq(buf, "test_accounts.m[1]");
 	cr_assert_str_eq(sym, "test_accounts");
+	static const struct {
+		size_t off;
+		const char *name;
+	} inside[] = {
+		{ offsetof(__typeof__(test_outer), in[1].vals[2]), "test_outer.in[1].vals[2]" },
+		{ offsetof(__typeof__(test_outer), in[0].code), "test_outer.in[0].code" },
+		{ offsetof(__typeof__(test_outer), in[1].vals[0]) + 3, "test_outer.in[1].vals[0]+3" },
+		{ offsetof(__typeof__(test_outer), grid[1][2]), "test_outer.grid[1][2]" },
+		/* The padding after in[0].tag: no member holds it. */
+		{ offsetof(__typeof__(test_outer), in[0].tag) + 1, "test_outer.in[0]+1" },
+	};
+	for (size_t i = 0; i < sizeof inside / sizeof inside[0]; i++) {
+		cr_assert(lw_symbolize_data(s, (uint64_t)(uintptr_t)&test_outer + inside[i].off, buf,
+					    sizeof(buf), &sym, NULL));
+		cr_assert_str_eq(buf, inside[i].name);
+		cr_assert_str_eq(sym, "test_outer");
+	}
 	/* A heap address is in no module. */
 	{
 		void *heap = malloc(16);

@@ -1,0 +1,25 @@
+/* Names a byte inside a global variable after its DWARF type (data_members.c). */
+#ifndef LW_DATA_MEMBERS_H
+#define LW_DATA_MEMBERS_H
+
+#include <elfutils/libdwfl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A module's variables with static addresses and their types. */
+struct lw_data_members;
+
+/* Indexes mod's variables (a walk of its DWARF, so only when a name is needed).  Never
+ * fails: without DWARF (or mod NULL) the index is empty and names nothing. */
+struct lw_data_members *lw_data_members_new(Dwfl_Module *mod);
+void lw_data_members_free(struct lw_data_members *dm);
+
+/* The path from the variable at var_addr (in the module's placed addresses) to the byte off
+ * bytes into it, into buf: ".values[5]" for a member's element, "[1].lock", ".x+2" inside a
+ * scalar member.  Returns false, buf unspecified, when the module has no type for a
+ * variable there, when the type says nothing of that byte, or when buf is too small. */
+bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off, char *buf,
+		    size_t len);
+
+#endif
