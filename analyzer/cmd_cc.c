@@ -239,7 +239,7 @@ static bool is_dep_option(const char *a)
 
 struct ir_out {
 	LW_VEC(char) text;
-	bool used_load[17], used_store[17], used_rmw, used_range, opaque;
+	bool used_load[17], used_store[17], used_rmw, used_mem[3], opaque;
 	unsigned next_value;
 };
 
@@ -371,25 +371,31 @@ static bool rmw_line(struct ir_out *o, const char *line, size_t n)
 }
 
 /* A call of llvm.memcpy, llvm.memmove or llvm.memset (a struct copy or clear, or a call of
- * memcpy, memset, strcpy... the compiler turned into one), which the code generator may
- * expand into loads and stores that no hook sees: the range hooks before it, the source's
- * read and the destination's write, with the intrinsic's own operands (attributes
- * included, which a call's arguments may carry).  A length that is not an i64, an address
- * space other than the default, or the .inline forms are left alone. */
+ * memcpy, memset, strcpy... the compiler turned into one), which the code generator would
+ * expand into loads and stores that no hook sees, or lower to a call of the C library's:
+ * becomes a call of lockwatch's __wrap_memcpy, __wrap_memmove or __wrap_memset (the same
+ * the link routes the program's own calls to), with the intrinsic's operands (attributes
+ * included, which a call's arguments may carry; memset's i8 value widened to an int).  So
+ * each copy is recorded once, by the shim, and a program without it copies through the
+ * forwarding stubs.  A length that is not an i64, an address space other than the
+ * default, or the .inline forms (which must not become calls) are left alone. */
 static bool memop_line(struct ir_out *o, const char *line, size_t n)
 {
 	const char *end = line + n, *c = memmem(line, n, "call void @llvm.mem", 19), *p;
-	const char *op[3], *dbg;
+	const char *op[3], *dbg, *fn;
 	size_t len[3], dlen;
-	bool set;
+	char buf[96];
+	bool set, opaque;
 
 	if (!c)
 		return false;
 	c += 19;
-	if (end - c > 4 && (!strncmp(c, "cpy.", 4) || !strncmp(c, "ove.", 4)))
-		set = false;
+	if (end - c > 4 && !strncmp(c, "cpy.", 4))
+		fn = "memcpy", set = false;
+	else if (end - c > 4 && !strncmp(c, "ove.", 4))
+		fn = "memmove", set = false;
 	else if (end - c > 4 && !strncmp(c, "set.", 4))
-		set = true;
+		fn = "memset", set = true;
 	else
 		return false;
 	if (!(p = memchr(c, '(', (size_t)(end - c))) || memmem(c, (size_t)(p - c), ".inline", 7))
@@ -404,26 +410,36 @@ static bool memop_line(struct ir_out *o, const char *line, size_t n)
 			return false;
 		p += len[i] + 1;
 	}
-	if (len[2] < 5 || strncmp(op[2], "i64 ", 4))
+	if (len[2] < 5 || strncmp(op[2], "i64 ", 4) || (set && (len[1] < 4 || strncmp(op[1], "i8 ", 3))))
 		return false;
-	o->opaque |= !strncmp(op[0], "ptr ", 4);
+	opaque = !strncmp(op[0], "ptr ", 4);
+	o->opaque |= opaque;
 	dlen = dbg_of(line, n, &dbg);
-	for (int i = set ? 1 : 0; i < 2; i++) {
-		const char *target = i == 0 ? op[1] : op[0];
-		size_t target_len = i == 0 ? len[1] : len[0];
-
-		puts_ir(o, i == 0 ? "  call void @__lockwatch_cov_read_range("
-				  : "  call void @__lockwatch_cov_write_range(");
-		put(o, target, target_len);
-		puts_ir(o, ", ");
-		put(o, op[2], len[2]);
-		puts_ir(o, ")");
-		put(o, dbg, dlen);
-		puts_ir(o, "\n");
+	unsigned v = o->next_value++;
+	if (set) {
+		/* memset takes its byte as an int. */
+		snprintf(buf, sizeof(buf), "  %%lw.set.%u = zext ", v);
+		puts_ir(o, buf);
+		put(o, op[1], len[1]);
+		puts_ir(o, " to i32\n");
 	}
-	put(o, line, n);
+	snprintf(buf, sizeof(buf), "  %%lw.mem.%u = call %s @__wrap_%s(", v, opaque ? "ptr" : "i8*",
+		 fn);
+	puts_ir(o, buf);
+	put(o, op[0], len[0]);
+	puts_ir(o, ", ");
+	if (set) {
+		snprintf(buf, sizeof(buf), "i32 %%lw.set.%u", v);
+		puts_ir(o, buf);
+	} else {
+		put(o, op[1], len[1]);
+	}
+	puts_ir(o, ", ");
+	put(o, op[2], len[2]);
+	puts_ir(o, ")");
+	put(o, dbg, dlen);
 	puts_ir(o, "\n");
-	o->used_range = true;
+	o->used_mem[set ? 2 : fn[3] == 'c' ? 0 : 1] = true;
 	return true;
 }
 
@@ -531,11 +547,18 @@ static char *rewrite_ir(const char *in, size_t len)
 	if (o.used_rmw)
 		puts_ir(&o, o.opaque ? "declare void @__lockwatch_cov_atomic_rmw(ptr, i64)\n"
 				     : "declare void @__lockwatch_cov_atomic_rmw(i8*, i64)\n");
-	if (o.used_range)
-		puts_ir(&o, o.opaque ? "declare void @__lockwatch_cov_read_range(ptr, i64)\n"
-				       "declare void @__lockwatch_cov_write_range(ptr, i64)\n"
-				     : "declare void @__lockwatch_cov_read_range(i8*, i64)\n"
-				       "declare void @__lockwatch_cov_write_range(i8*, i64)\n");
+	/* memcpy, memmove, memset */
+	static const char *const mem_decl[2][3] = {
+		{ "declare i8* @__wrap_memcpy(i8*, i8*, i64)\n",
+		  "declare i8* @__wrap_memmove(i8*, i8*, i64)\n",
+		  "declare i8* @__wrap_memset(i8*, i32, i64)\n" },
+		{ "declare ptr @__wrap_memcpy(ptr, ptr, i64)\n",
+		  "declare ptr @__wrap_memmove(ptr, ptr, i64)\n",
+		  "declare ptr @__wrap_memset(ptr, i32, i64)\n" },
+	};
+	for (int k = 0; k < 3; k++)
+		if (o.used_mem[k])
+			puts_ir(&o, mem_decl[o.opaque][k]);
 	lw_vec_push(&o.text, '\0');
 	return o.text.v;
 }

@@ -22,15 +22,3 @@ LW_STUB void __lockwatch_cov_atomic_rmw(void *p, uint64_t size)
 	(void)p;
 	(void)size;
 }
-
-LW_STUB void __lockwatch_cov_read_range(void *p, uint64_t size)
-{
-	(void)p;
-	(void)size;
-}
-
-LW_STUB void __lockwatch_cov_write_range(void *p, uint64_t size)
-{
-	(void)p;
-	(void)size;
-}

@@ -784,19 +784,6 @@ LW_EXPORT void __lockwatch_cov_atomic_rmw(void *p, uint64_t size)
 		  LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC, LW_PC());
 }
 
-/* A copy or clear the compiler may expand into loads and stores no hook sees (a struct copy,
- * a memcpy of a known size): `lockwatch cc` calls these just before it, with the bytes it
- * reads and the bytes it writes. */
-LW_EXPORT void __lockwatch_cov_read_range(void *p, uint64_t size)
-{
-	lw_hook_read_range((uintptr_t)p, size, LW_PC());
-}
-
-LW_EXPORT void __lockwatch_cov_write_range(void *p, uint64_t size)
-{
-	lw_hook_write_range((uintptr_t)p, size, LW_PC());
-}
-
 /* Forgets the owners of the cells of [addr, addr+size): a block the allocator just handed
  * out starts with no owner, whoever used the memory before.  A large range's whole pages of
  * cells go back to the kernel instead of being cleared. */
