@@ -493,8 +493,12 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 			/* A thread that waited on a condition or at a barrier between the two
 			 * looked again because it expected a change: `while (!ready)
 			 * pthread_cond_wait(...)` is the fix for check-then-act, not an instance
-			 * of it, and so is a phase that reads what the last phase wrote. */
-			if (!same_section(c, cd.access, ai) && hb->t[ti].waited <= check_seq) {
+			 * of it, and so is a phase that reads what the last phase wrote.  A read
+			 * at the check's own site is the same statement run again, a loop's next
+			 * round (a consumer copying out a shared buffer under its lock, round after
+			 * round), not the act of a check-then-act. */
+			if (!same_section(c, cd.access, ai) && hb->t[ti].waited <= check_seq &&
+			    (wb || site_of(&c->p->accesses.v[cd.access]) != site)) {
 				uint8_t m2 = granule_mask(&c->p->accesses.v[cd.access], gk) | mask;
 				size_t k;
 

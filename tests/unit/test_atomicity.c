@@ -494,7 +494,9 @@ Test(atomicity, a_recheck_after_a_condition_wait_is_clean)
 	cr_assert_eq(count(LW_FIND_ATOMICITY), 0);
 }
 
-/* The same reads without the condition wait in between are a read-write-read interleaving. */
+/* The same reads without the condition wait in between, the second by another statement
+ * (the value the check saw is used again after the lock was let go), are a
+ * read-write-read interleaving. */
 Test(atomicity, a_recheck_without_a_wait_is_a_violation)
 {
 	struct tb b;
@@ -507,11 +509,42 @@ Test(atomicity, a_recheck_without_a_wait_is_a_violation)
 	tb_write(&b, 3, BAL, STORE);
 	tb_unlock(&b, 3, M);
 	tb_lock(&b, 2, M);
-	tb_read(&b, 2, BAL, CHECK);
+	tb_read(&b, 2, BAL, LOAD);
 	tb_unlock(&b, 2, M);
 	analyze(&b);
 	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
 	cr_assert_eq(count(LW_FIND_ATOMICITY), 1);
+}
+
+/* A consumer that reads what a producer wrote, under their lock, round after round, without
+ * waiting when there is something to read: the same statement reading again is the loop's
+ * next round, not the act of a check-then-act.  Unlocked, the reads still race. */
+Test(atomicity, the_same_read_in_the_next_round_of_a_loop_is_not_an_act)
+{
+	struct tb b;
+
+	start(&b);
+	for (int round = 0; round < 3; round++) {
+		tb_lock(&b, 3, M);
+		tb_write(&b, 3, BAL, STORE);
+		tb_unlock(&b, 3, M);
+		tb_lock(&b, 2, M);
+		tb_read(&b, 2, BAL, CHECK);
+		tb_unlock(&b, 2, M);
+	}
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 0);
+	lw_findings_free(&fs);
+
+	start(&b);
+	for (int round = 0; round < 3; round++) {
+		tb_write(&b, 3, BAL, STORE);
+		tb_read(&b, 2, BAL, CHECK);
+	}
+	analyze(&b);
+	cr_assert_gt(count(LW_FIND_DATA_RACE), 0);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 0);
 }
 
 Test(atomicity, a_check_and_an_act_on_other_bytes_of_the_granule_are_not_a_pair)
