@@ -20,7 +20,8 @@
  * pair of consecutive critical sections, such as a locked counter's.
  */
 
-#define MAX_ACCESS_BYTES 64u         /* longer accesses are checked on their first bytes */
+#define MAX_ACCESS_BYTES LW_ACCESS_CHECKED /* longer accesses are checked on their first
+						* bytes */
 #define MAX_HISTORY      256u        /* shadow entries and gaps per granule: beyond it the
 				      * oldest is forgotten, so a hostile trace stays linear */
 
@@ -85,6 +86,9 @@ struct race_ctx {
 	struct lw_map       kidx;    /* (hash, probe) -> index in keys */
 	LW_VEC(char *)      names;
 	struct lw_map       nidx;    /* (addr, 0) -> index in names */
+	/* The pair of accesses last reported as a race, plus one (0: none): two accesses of
+	 * many granules (two memcpys) race once, not once a granule. */
+	uint32_t            last_first, last_second;
 };
 
 static uint64_t site_of(const struct lw_access *a)
@@ -294,6 +298,10 @@ static void set_variable(struct race_ctx *c, struct lw_finding *f, const char *n
 
 static void report_race(struct race_ctx *c, uint32_t first, uint32_t second)
 {
+	if (c->last_first == first + 1 && c->last_second == second + 1)
+		return;
+	c->last_first = first + 1;
+	c->last_second = second + 1;
 	const struct lw_access *a = &c->p->accesses.v[first], *b = &c->p->accesses.v[second];
 	const char *var = a->addr > b->addr ? var_name(c, a->addr, a->seq)
 					    : var_name(c, b->addr, b->seq);

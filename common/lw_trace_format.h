@@ -304,7 +304,10 @@ struct lw_rec_misuse {
 };
 
 /* A memory access.  In the full level the trace order (seq) of accesses and
- * synchronisation is the order in which they happened in the process. */
+ * synchronisation is the order in which they happened in the process.  A reader checks an
+ * access on its first LW_ACCESS_CHECKED bytes (a free on its first LW_ACCESS_FREE_MAX);
+ * hook mode writes a range (a memcpy) as records of at most that many bytes. */
+#define LW_ACCESS_CHECKED 4096u
 #define LW_ACCESS_READ    (1u << 0)
 #define LW_ACCESS_WRITE   (1u << 1)
 #define LW_ACCESS_ATOMIC  (1u << 2)   /* an atomic operation: synchronises, never races */

@@ -296,7 +296,35 @@ static bool join_read(uintptr_t addr, unsigned size, unsigned flags, uintptr_t p
 	return true;
 }
 
-/* Writes the owner's access a cell holds, on the owner's behalf. */
+/* While a range's slow path runs (slow_range), the owners' accesses written on their behalf
+ * gather here: a run of whole granules that one owner accessed the same way, at the same
+ * place, in the same epoch (a memcpy of its own) is one record, as the taker's is.  The
+ * calling thread's: it is under the guard. */
+static __thread struct {
+	bool on;
+	uint32_t tid, stack;
+	uint16_t flags;
+	uintptr_t addr, end, pc;
+	uint64_t seq;
+} prev_run __attribute__((tls_model("initial-exec")));
+
+static void write_owners_access(uint32_t tid, uint16_t flags, uintptr_t addr, uint16_t size,
+				uintptr_t pc, uint32_t stack, uint64_t seq)
+{
+	lw_write_private_sections(tid, seq);
+	write_access(tid, flags, size, addr, pc, stack, seq, 0);
+}
+
+static void flush_prev_run(void)
+{
+	if (prev_run.end > prev_run.addr)
+		write_owners_access(prev_run.tid, prev_run.flags, prev_run.addr,
+				    (uint16_t)(prev_run.end - prev_run.addr), prev_run.pc,
+				    prev_run.stack, prev_run.seq);
+	prev_run.addr = prev_run.end = 0;
+}
+
+/* Writes the owner's access a cell holds, on the owner's behalf (or adds it to prev_run). */
 static void write_previous(uint64_t state, uint64_t where, uint64_t granule)
 {
 	uint32_t tid = (uint32_t)((state & LW_ST_TIDMASK) >> 35);
@@ -305,12 +333,29 @@ static void write_previous(uint64_t state, uint64_t where, uint64_t granule)
 	uint16_t size = (uint16_t)(1u << ((where >> 50) & 3));
 	uint16_t flags = LW_SRC_HOOK | (state & LW_ST_WRITE ? LW_ACCESS_WRITE : LW_ACCESS_READ) |
 			 (state & LW_ST_ATOMIC ? LW_ACCESS_ATOMIC : LW_ACCESS_AFTER);
+	uintptr_t pc = (uintptr_t)(where & LW_WH_PC);
+	uint32_t stack = (uint32_t)(where >> 52);
 	if (!tid)
 		return;
 	uint64_t seq = seq_from_low(state & LW_CELL_SEQ_MASK);
-	lw_write_private_sections(tid, seq);
-	write_access(tid, flags, size, addr, (uintptr_t)(where & LW_WH_PC),
-		     (uint32_t)(where >> 52), seq, 0);
+	if (!prev_run.on || size != 8 || (flags & LW_ACCESS_ATOMIC)) {
+		write_owners_access(tid, flags, addr, size, pc, stack, seq);
+		return;
+	}
+	if (prev_run.end == addr && prev_run.tid == tid && prev_run.flags == flags &&
+	    prev_run.pc == pc && prev_run.stack == stack && prev_run.seq == seq &&
+	    prev_run.end - prev_run.addr < LW_ACCESS_CHECKED) {
+		prev_run.end += 8;
+		return;
+	}
+	flush_prev_run();
+	prev_run.tid = tid;
+	prev_run.flags = flags;
+	prev_run.addr = addr;
+	prev_run.end = addr + 8;
+	prev_run.pc = pc;
+	prev_run.stack = stack;
+	prev_run.seq = seq;
 }
 
 static unsigned log2_size(unsigned n)
@@ -628,6 +673,37 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
 	}
 }
 
+/* Writes the calling thread's access of [addr, addr+size), which on_granule said the trace
+ * needs (aseq: an atomic's own seq, else 0).  A plain access is placed after its thread's
+ * last event, in the order of its sub there, rather than taking a seq of its own from the
+ * counter every thread shares: at the full level one thread's records of one epoch may lie
+ * in the file out of their order (a record written on the owner's behalf sits in another
+ * thread's chunk), and the check of a check-then-act must sort before its act. */
+static void record_access(struct lw_thread *t, uintptr_t addr, unsigned size, unsigned flags,
+			  uintptr_t pc, uint64_t aseq)
+{
+	if (t->n_unwritten)
+		lw_write_unwritten_holds(t);
+	uint16_t f = (uint16_t)(flags | LW_SRC_HOOK);
+	uint64_t seq = aseq;
+	uint32_t sub = 0, stack = lw_access_stack(t, pc);
+	if (!seq && lw_epoch.seq) {
+		if (join_read(addr, size, flags, pc, stack))
+			return;
+		seq = lw_epoch.seq;
+		sub = ++lw_epoch.sub;
+		f |= LW_ACCESS_AFTER;
+	} else if (!seq) {
+		seq = lw_next_seq();
+	}
+	struct lw_rec_access *r = write_access(t->tid, f, (uint16_t)size, addr, pc, stack, seq, sub);
+	bool plain_read = (flags & (LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC |
+				    LW_ACCESS_FREE)) == LW_ACCESS_READ;
+	last_read.r = plain_read && (f & LW_ACCESS_AFTER) ? r : NULL;
+	last_read.seq = seq;
+	last_read.sub = sub;
+}
+
 /* The slow path (hooks.h), also of a free (LW_ACCESS_FREE: a write to the block's first
  * LW_ACCESS_FREE_MAX bytes). */
 void lw_hook_slow(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc)
@@ -656,35 +732,47 @@ void lw_hook_slow(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc)
 		uintptr_t to = (g + 1) << 3 < addr + size ? (g + 1) << 3 : addr + size;
 		record |= on_granule(t, g, from, (unsigned)(to - from), flags, pc, aseq);
 	}
-	/* A plain access is placed after its thread's last event, in the order of its sub
-	 * there, rather than taking a seq of its own from the counter every thread shares: at
-	 * the full level one thread's records of one epoch may lie in the file out of their
-	 * order (a record written on the owner's behalf sits in another thread's chunk), and
-	 * the check of a check-then-act must sort before its act. */
-	if (record) {
-		if (t->n_unwritten)
-			lw_write_unwritten_holds(t);
-		uint16_t f = (uint16_t)(flags | LW_SRC_HOOK);
-		uint64_t seq = aseq;
-		uint32_t sub = 0, stack = lw_access_stack(t, pc);
-		if (!seq && lw_epoch.seq) {
-			if (join_read(addr, size, flags, pc, stack))
-				goto leave;
-			seq = lw_epoch.seq;
-			sub = ++lw_epoch.sub;
-			f |= LW_ACCESS_AFTER;
-		} else if (!seq) {
-			seq = lw_next_seq();
-		}
-		struct lw_rec_access *r =
-			write_access(t->tid, f, (uint16_t)size, addr, pc, stack, seq, sub);
-		bool plain_read = (flags & (LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC |
-					    LW_ACCESS_FREE)) == LW_ACCESS_READ;
-		last_read.r = plain_read && (f & LW_ACCESS_AFTER) ? r : NULL;
-		last_read.seq = seq;
-		last_read.sub = sub;
-	}
+	if (record)
+		record_access(t, addr, size, flags, pc, aseq);
 leave:
+	lw_leave();
+out:
+	errno = saved;
+}
+
+/* The slow path of whole granules [addr, addr+size) of a range (hook_range), off the
+ * thread's stack: each granule takes its way through the filter, and those the trace needs
+ * are written as one record for each run of them (of LW_ACCESS_CHECKED bytes at most)
+ * rather than one a granule, so that a 4 KiB memcpy of shared data is one record, not 512.
+ * Same guarantees. */
+static __attribute__((noinline)) void slow_range(uintptr_t addr, size_t size, unsigned flags,
+						 uintptr_t pc)
+{
+	if (lw_guard || !__atomic_load_n(&hooks_on, __ATOMIC_ACQUIRE))
+		return;
+	int saved = errno;
+	struct lw_thread *t = lw_enter();
+	if (!t)
+		goto out;
+	if (LW_UNLIKELY(lw_hook.key == 0 || lw_hook.tid != t->tid))
+		thread_init(t);
+	uint64_t first = addr >> 3, end = first + (size >> 3), run_lo = 0, run = 0;
+	prev_run.on = true;
+	for (uint64_t g = first; g < end; g++) {
+		bool rec = on_granule(t, g, (uintptr_t)(g << 3), 8, flags, pc, 0);
+		if (rec && run && run < LW_ACCESS_CHECKED / 8) {
+			run++;
+			continue;
+		}
+		if (run)
+			record_access(t, (uintptr_t)(run_lo << 3), (unsigned)(run * 8), flags, pc, 0);
+		run = rec;
+		run_lo = g;
+	}
+	if (run)
+		record_access(t, (uintptr_t)(run_lo << 3), (unsigned)(run * 8), flags, pc, 0);
+	flush_prev_run();
+	prev_run.on = false;
 	lw_leave();
 out:
 	errno = saved;
@@ -865,19 +953,26 @@ static inline __attribute__((always_inline)) void hook_range(uintptr_t a, size_t
 			uint64_t first = (a >> 3) & LW_CELL_MASK;
 			size_t run = n / 8 < LW_CELL_COUNT - first ? n / 8 : LW_CELL_COUNT - first;
 			const struct lw_cell *c = &lw_hook.shadow[first];
-			size_t i = 0;
-#define LW_OFF(k) ((__atomic_load_n(&c[i + (k)].state, __ATOMIC_RELAXED) & ~ignored) ^ mine)
-			while (i + 4 <= run && !(LW_OFF(0) | LW_OFF(1) | LW_OFF(2) | LW_OFF(3)))
+			size_t i = 0, j;
+#define LW_OFF(k) ((__atomic_load_n(&c[(k)].state, __ATOMIC_RELAXED) & ~ignored) ^ mine)
+			while (i + 4 <= run && !(LW_OFF(i) | LW_OFF(i + 1) | LW_OFF(i + 2) | LW_OFF(i + 3)))
 				i += 4;
-			while (i < run && !LW_OFF(0))
+			while (i < run && !LW_OFF(i))
 				i++;
-#undef LW_OFF
 			a += i * 8, n -= i * 8;
-			if (i < run) {
+			if (i == run)
+				continue;
+			/* The granules from i on that the fast path does not settle: one goes
+			 * its medium way, a run of them the slow way together. */
+			for (j = i + 1; j < run && j - i < LW_ACCESS_CHECKED / 8 && LW_OFF(j); j++)
+				;
+#undef LW_OFF
+			if (j - i == 1)
 				LW_HOOK_MEDIUM(8, flags)(a, pc,
 					__atomic_load_n(&c[i].state, __ATOMIC_RELAXED));
-				a += 8, n -= 8;
-			}
+			else
+				slow_range(a, (j - i) * 8, flags, pc);
+			a += (j - i) * 8, n -= (j - i) * 8;
 		}
 	}
 	for (size_t k; n; a += k, n -= k)

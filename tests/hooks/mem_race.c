@@ -1,7 +1,7 @@
 /* Hook mode: races through the C library's memory and string functions, which the
  * compiler's hooks do not see (`lockwatch cc` links them through lockwatch).
  *
- * usage: mem_race copy|memset|string|locked|joined|own
+ * usage: mem_race copy|memset|string|bulk|locked|joined|own
  *   copy    one thread stores into a field of `config`; another copies the whole struct (the
  *           compiler's memcpy) and memcpy's its first bytes: a data race on config;
  *   memset  one thread clears `buffer` with memset while another reads a byte of it: a
@@ -9,6 +9,9 @@
  *   string  one thread strcpy's into `name` while another takes its strlen and strcmp's it:
  *           a data race on name (and an atomicity violation when the strcpy falls between
  *           the two reads);
+ *   bulk    one thread memcpy's 1 KiB into `bulk`, another memcpy's it out: one data race
+ *           on bulk (each copy is one record, not one a granule).  A pipe, which orders
+ *           nothing lockwatch sees, makes the second copy start after the first ended;
  *   locked  all of these, each under one mutex: no race;
  *   joined  all of these, the second thread's after joining the first: no race;
  *   own     each thread copies, clears and compares buffers of its own (heap and stack)
@@ -18,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct config {
 	char label[32];
@@ -27,17 +31,25 @@ struct config {
 struct config config;
 char buffer[64];
 char name[32];
+long bulk[128];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int locked;
 static size_t prefix = 16;   /* a length the compiler does not know */
+static size_t bulk_len = sizeof bulk;
+static int copied[2] = { -1, -1 };   /* bulk: the writer's copy is done */
 
 static void writer_side(void)
 {
 	if (locked)
 		pthread_mutex_lock(&lock);
+	static long from[128] = { 1, 2, 3 };
+
 	config.values[5] = 42;
 	memset(buffer, 0, sizeof buffer);
 	strcpy(name, "writer");
+	memcpy(bulk, from, bulk_len);
+	if (copied[1] >= 0 && write(copied[1], "", 1) != 1)
+		exit(2);
 	if (locked)
 		pthread_mutex_unlock(&lock);
 }
@@ -55,6 +67,8 @@ static long reader_side(void)
 	seen += copy.values[5] + head[0];
 	seen += buffer[10];
 	seen += (long)strlen(name) + (strcmp(name, "writer") == 0);
+	memcpy(copy.values, bulk, bulk_len / 4);
+	seen += copy.values[1];
 	if (locked)
 		pthread_mutex_unlock(&lock);
 	return seen;
@@ -108,10 +122,12 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "locked")) {
 		locked = 1;
 	} else if (strcmp(mode, "copy") && strcmp(mode, "memset") && strcmp(mode, "string") &&
-		   strcmp(mode, "joined")) {
-		fprintf(stderr, "usage: mem_race copy|memset|string|locked|joined|own\n");
+		   strcmp(mode, "bulk") && strcmp(mode, "joined")) {
+		fprintf(stderr, "usage: mem_race copy|memset|string|bulk|locked|joined|own\n");
 		return 2;
 	}
+	if (!strcmp(mode, "bulk") && pipe(copied) != 0)
+		return 2;
 	pthread_create(&t, NULL, writer, NULL);
 	if (!strcmp(mode, "joined"))
 		pthread_join(t, NULL);
@@ -126,6 +142,13 @@ int main(int argc, char **argv)
 		seen = buffer[10];
 	} else if (!strcmp(mode, "string")) {
 		seen = (long)strlen(name) + (strcmp(name, "writer") == 0);
+	} else if (!strcmp(mode, "bulk")) {
+		static long out[128];
+		char c;
+		if (read(copied[0], &c, 1) != 1)
+			return 2;
+		memcpy(out, bulk, bulk_len);
+		seen = out[7];
 	} else {
 		seen = reader_side();
 	}
