@@ -35,8 +35,9 @@ PROGRAMS=(
 	"condvar     50000"
 	"sem         50000"
 	"compute     60000"
+	"handoff     20000"
 )
-BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem compute}
+BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem compute handoff}
 
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD

@@ -51,8 +51,9 @@ PROGRAMS=(
 	"condvar     50000    5000"
 	"sem         50000    5000"
 	"compute     60000    6000"
+	"handoff     20000    2000"
 )
-BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem compute}
+BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem compute handoff}
 
 die() {
 	echo "bench: $*" >&2
