@@ -410,7 +410,8 @@ static bool memop_line(struct ir_out *o, const char *line, size_t n)
 			return false;
 		p += len[i] + 1;
 	}
-	if (len[2] < 5 || strncmp(op[2], "i64 ", 4) || (set && (len[1] < 4 || strncmp(op[1], "i8 ", 3))))
+	if (len[2] < 5 || strncmp(op[2], "i64 ", 4) ||
+	    (set && (len[1] < 4 || strncmp(op[1], "i8 ", 3))))
 		return false;
 	opaque = !strncmp(op[0], "ptr ", 4);
 	o->opaque |= opaque;

@@ -955,7 +955,8 @@ static inline __attribute__((always_inline)) void hook_range(uintptr_t a, size_t
 			const struct lw_cell *c = &lw_hook.shadow[first];
 			size_t i = 0, j;
 #define LW_OFF(k) ((__atomic_load_n(&c[(k)].state, __ATOMIC_RELAXED) & ~ignored) ^ mine)
-			while (i + 4 <= run && !(LW_OFF(i) | LW_OFF(i + 1) | LW_OFF(i + 2) | LW_OFF(i + 3)))
+			while (i + 4 <= run &&
+			       !(LW_OFF(i) | LW_OFF(i + 1) | LW_OFF(i + 2) | LW_OFF(i + 3)))
 				i += 4;
 			while (i < run && !LW_OFF(i))
 				i++;
