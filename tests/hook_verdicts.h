@@ -135,8 +135,9 @@ static inline void heap_reuse(const char *dir)
 /* The bytes of the memory and string functions (tests/hooks/mem_race): a struct copy and a
  * memcpy, a memset, and strcpy, strlen and strcmp each race with the other thread's store,
  * and two memcpys of one buffer with each other;
- * the same under one lock, after a join, or on the threads' own data are not races, and the
- * program computes the same with and without lockwatch. */
+ * the same under one lock, after a join, or on the threads' own data are not races, nor is a
+ * copy out of a slot under its lock, round after round, a check-then-act; and the program
+ * computes the same with and without lockwatch. */
 static inline void mem_race(const char *dir)
 {
 	static const char *const racy[][2] = {
@@ -178,7 +179,7 @@ static inline void mem_race(const char *dir)
 		}
 		lw_result_free(&r);
 	}
-	static const char *const clean[] = { "locked", "joined", "own" };
+	static const char *const clean[] = { "locked", "joined", "own", "loop" };
 	for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++) {
 		const char *args[] = { clean[i], NULL };
 		assert_clean(dir, "mem_race", args);

@@ -1,7 +1,7 @@
 /* Hook mode: races through the C library's memory and string functions, which the
  * compiler's hooks do not see (`lockwatch cc` links them through lockwatch).
  *
- * usage: mem_race copy|memset|string|bulk|locked|joined|own
+ * usage: mem_race copy|memset|string|bulk|locked|joined|own|loop
  *   copy    one thread stores into a field of `config`; another copies the whole struct (the
  *           compiler's memcpy) and memcpy's its first bytes: a data race on config;
  *   memset  one thread clears `buffer` with memset while another reads a byte of it: a
@@ -15,7 +15,10 @@
  *   locked  all of these, each under one mutex: no race;
  *   joined  all of these, the second thread's after joining the first: no race;
  *   own     each thread copies, clears and compares buffers of its own (heap and stack)
- *           and the strings nobody writes: no race.
+ *           and the strings nobody writes: no race;
+ *   loop    one thread copies into `slot`, the other out of it, each under the mutex, 100
+ *           rounds taken in turns (pipes, which lockwatch does not see, alternate them):
+ *           no race, and no check-then-act (a copy out is not the act of the last one).
  * Exit status 0, or 2 on a bad argument. */
 #include <pthread.h>
 #include <stdio.h>
@@ -37,6 +40,25 @@ static int locked;
 static size_t prefix = 16;   /* a length the compiler does not know */
 static size_t bulk_len = sizeof bulk;
 static int copied[2] = { -1, -1 };   /* bulk: the writer's copy is done */
+static long slot[32];
+static int filled[2], emptied[2];    /* loop: the turns */
+
+static void *filler(void *arg)
+{
+	long from[32] = { 0 };
+	char c = 0;
+
+	(void)arg;
+	for (long round = 0; round < 100; round++) {
+		from[round % 32] = round;
+		pthread_mutex_lock(&lock);
+		memcpy(slot, from, sizeof slot);
+		pthread_mutex_unlock(&lock);
+		if (write(filled[1], &c, 1) != 1 || read(emptied[0], &c, 1) != 1)
+			exit(2);
+	}
+	return NULL;
+}
 
 static void writer_side(void)
 {
@@ -110,6 +132,26 @@ int main(int argc, char **argv)
 	pthread_t t, u;
 	long seen = 0;
 
+	if (!strcmp(mode, "loop")) {
+		long out[32], sum = 0;
+		char c = 0;
+		if (pipe(filled) != 0 || pipe(emptied) != 0)
+			return 2;
+		pthread_create(&t, NULL, filler, NULL);
+		for (long round = 0; round < 100; round++) {
+			if (read(filled[0], &c, 1) != 1)
+				return 2;
+			pthread_mutex_lock(&lock);
+			memcpy(out, slot, sizeof out);
+			pthread_mutex_unlock(&lock);
+			sum += out[round % 32];
+			if (write(emptied[1], &c, 1) != 1)
+				return 2;
+		}
+		pthread_join(t, NULL);
+		printf("mem_race loop %ld\n", sum);
+		return 0;
+	}
 	if (!strcmp(mode, "own")) {
 		void *r1, *r2;
 		pthread_create(&t, NULL, own, (void *)1L);
@@ -123,7 +165,7 @@ int main(int argc, char **argv)
 		locked = 1;
 	} else if (strcmp(mode, "copy") && strcmp(mode, "memset") && strcmp(mode, "string") &&
 		   strcmp(mode, "bulk") && strcmp(mode, "joined")) {
-		fprintf(stderr, "usage: mem_race copy|memset|string|bulk|locked|joined|own\n");
+		fprintf(stderr, "usage: mem_race copy|memset|string|bulk|locked|joined|own|loop\n");
 		return 2;
 	}
 	if (!strcmp(mode, "bulk") && pipe(copied) != 0)
