@@ -704,18 +704,26 @@ static void record_access(struct lw_thread *t, uintptr_t addr, unsigned size, un
 	last_read.sub = sub;
 }
 
+/* The slow paths' way in: the calling thread, entered (lw_enter) and with its hooks set up,
+ * or NULL: nothing is recorded before the shim is ready, or inside it. */
+static struct lw_thread *slow_enter(void)
+{
+	if (lw_guard || !__atomic_load_n(&hooks_on, __ATOMIC_ACQUIRE))
+		return NULL;
+	struct lw_thread *t = lw_enter();
+	if (t && LW_UNLIKELY(lw_hook.key == 0 || lw_hook.tid != t->tid))
+		thread_init(t);
+	return t;
+}
+
 /* The slow path (hooks.h), also of a free (LW_ACCESS_FREE: a write to the block's first
  * LW_ACCESS_FREE_MAX bytes). */
 void lw_hook_slow(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc)
 {
-	if (lw_guard || !__atomic_load_n(&hooks_on, __ATOMIC_ACQUIRE))
-		return;
 	int saved = errno;
-	struct lw_thread *t = lw_enter();
+	struct lw_thread *t = slow_enter();
 	if (!t)
 		goto out;
-	if (LW_UNLIKELY(lw_hook.key == 0 || lw_hook.tid != t->tid))
-		thread_init(t);
 	if (addr - lw_hook.stack_lo < lw_hook.stack_span || size == 0)
 		goto leave;
 	/* An atomic's record is its own event, and the analyzer must know what it held. */
@@ -748,14 +756,10 @@ out:
 static __attribute__((noinline)) void slow_range(uintptr_t addr, size_t size, unsigned flags,
 						 uintptr_t pc)
 {
-	if (lw_guard || !__atomic_load_n(&hooks_on, __ATOMIC_ACQUIRE))
-		return;
 	int saved = errno;
-	struct lw_thread *t = lw_enter();
+	struct lw_thread *t = slow_enter();
 	if (!t)
 		goto out;
-	if (LW_UNLIKELY(lw_hook.key == 0 || lw_hook.tid != t->tid))
-		thread_init(t);
 	uint64_t first = addr >> 3, end = first + (size >> 3), run_lo = 0, run = 0;
 	prev_run.on = true;
 	for (uint64_t g = first; g < end; g++) {
