@@ -278,8 +278,9 @@ static __thread struct {
  * next sub, its pc and stack id in the record's value) instead of a second record.  The
  * record is the last one in the thread's chunk of the trace, so nobody has read past it; its
  * value is stored before its flags.  Returns whether the write was joined. */
-static bool join_read(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc,
-		      uint32_t stack)
+static inline __attribute__((always_inline)) bool join_read(uintptr_t addr, unsigned size,
+							     unsigned flags, uintptr_t pc,
+							     uint32_t stack)
 {
 	struct lw_rec_access *r = last_read.r;
 	last_read.r = NULL;
@@ -408,8 +409,9 @@ static uint64_t written_state(uint64_t tag, uint64_t me)
  * this access either way.  Only a run of reads, or of writes, shrinks to its first: a
  * read-modify-write loop keeps every read with its write, since a read whose write was
  * left out would look like the check of a check-then-act. */
-static bool recent_repeat(struct lw_thread *t, uint64_t granule, bool write, uint64_t before,
-			  uint64_t after)
+static inline __attribute__((always_inline)) bool recent_repeat(struct lw_thread *t,
+								 uint64_t granule, bool write,
+								 uint64_t before, uint64_t after)
 {
 	struct lw_hook_recent *r =
 		&t->hook_recent[(granule ^ (granule >> 9)) & (LW_HOOK_RECENT - 1)];
@@ -589,8 +591,10 @@ static inline bool stamp_own(struct lw_thread *t, struct lw_cell *c, uint64_t s,
 
 /* One granule of an access: [addr, addr+size) lies inside granule g.  Returns true when the
  * access must be recorded. */
-static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned size,
-		       unsigned flags, uintptr_t pc, uint64_t aseq)
+static inline __attribute__((always_inline)) bool on_granule(struct lw_thread *t, uint64_t g,
+							      uintptr_t addr, unsigned size,
+							      unsigned flags, uintptr_t pc,
+							      uint64_t aseq)
 {
 	struct lw_cell *c = &shadow[g & LW_CELL_MASK];
 	uint64_t tag = LW_ST_TAG(g << 3), me = LW_ST_TID(t->tid);
@@ -679,8 +683,10 @@ static bool on_granule(struct lw_thread *t, uint64_t g, uintptr_t addr, unsigned
  * counter every thread shares: at the full level one thread's records of one epoch may lie
  * in the file out of their order (a record written on the owner's behalf sits in another
  * thread's chunk), and the check of a check-then-act must sort before its act. */
-static void record_access(struct lw_thread *t, uintptr_t addr, unsigned size, unsigned flags,
-			  uintptr_t pc, uint64_t aseq)
+static inline __attribute__((always_inline)) void record_access(struct lw_thread *t,
+								 uintptr_t addr, unsigned size,
+								 unsigned flags, uintptr_t pc,
+								 uint64_t aseq)
 {
 	if (t->n_unwritten)
 		lw_write_unwritten_holds(t);
@@ -704,12 +710,16 @@ static void record_access(struct lw_thread *t, uintptr_t addr, unsigned size, un
 	last_read.sub = sub;
 }
 
-/* The slow paths' way in: the calling thread, entered (lw_enter) and with its hooks set up,
- * or NULL: nothing is recorded before the shim is ready, or inside it. */
-static struct lw_thread *slow_enter(void)
+/* Whether a slow path may record: not before the shim is ready, nor inside it. */
+static inline bool slow_ok(void)
 {
-	if (lw_guard || !__atomic_load_n(&hooks_on, __ATOMIC_ACQUIRE))
-		return NULL;
+	return !lw_guard && __atomic_load_n(&hooks_on, __ATOMIC_ACQUIRE);
+}
+
+/* The slow paths' way in, once slow_ok: the calling thread, entered (lw_enter) and with its
+ * hooks set up, or NULL. */
+static inline struct lw_thread *slow_enter(void)
+{
 	struct lw_thread *t = lw_enter();
 	if (t && LW_UNLIKELY(lw_hook.key == 0 || lw_hook.tid != t->tid))
 		thread_init(t);
@@ -720,6 +730,8 @@ static struct lw_thread *slow_enter(void)
  * LW_ACCESS_FREE_MAX bytes). */
 void lw_hook_slow(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc)
 {
+	if (!slow_ok())
+		return;
 	int saved = errno;
 	struct lw_thread *t = slow_enter();
 	if (!t)
@@ -756,6 +768,8 @@ out:
 static __attribute__((noinline)) void slow_range(uintptr_t addr, size_t size, unsigned flags,
 						 uintptr_t pc)
 {
+	if (!slow_ok())
+		return;
 	int saved = errno;
 	struct lw_thread *t = slow_enter();
 	if (!t)
