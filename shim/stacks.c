@@ -351,10 +351,19 @@ uint32_t lw_site_stack(uintptr_t site)
 		uintptr_t cur = __atomic_load_n(&sites[i].site, __ATOMIC_ACQUIRE);
 		if (cur == site) {
 			uint32_t id;
-			/* The capturing thread publishes the id after the site: wait briefly. */
-			while ((id = __atomic_load_n(&sites[i].stack, __ATOMIC_ACQUIRE)) == 0 &&
-			       __atomic_load_n(&sites[i].pad, __ATOMIC_ACQUIRE) == 0)
-				;
+			/* The capturing thread publishes the id after the site: wait while it
+			 * unwinds (microseconds), giving the CPU up if it was preempted there (one
+			 * CPU, or more threads than CPUs, or valgrind, where spinning on took the
+			 * thread's whole time slice, each time). */
+			for (unsigned spins = 0;
+			     (id = __atomic_load_n(&sites[i].stack, __ATOMIC_ACQUIRE)) == 0 &&
+			     __atomic_load_n(&sites[i].pad, __ATOMIC_ACQUIRE) == 0;
+			     spins++) {
+				if (spins > 64)
+					sched_yield();
+				else
+					__builtin_ia32_pause();
+			}
 			return id;
 		}
 		if (cur == 0) {
