@@ -70,7 +70,8 @@
 #define LW_CC_WRAP_MEM                                                                        \
 	"-Wl,--wrap=memcpy,--wrap=memmove,--wrap=memset,--wrap=__memcpy_chk,"                 \
 	"--wrap=__memmove_chk,--wrap=__memset_chk,--wrap=memcmp,--wrap=bcmp,--wrap=strlen,"   \
-	"--wrap=strcpy,--wrap=strncpy,--wrap=strcat,--wrap=strcmp,--wrap=strncmp"
+	"--wrap=strnlen,--wrap=memchr,--wrap=strchr,--wrap=strrchr,--wrap=strcpy,"            \
+	"--wrap=strncpy,--wrap=strcat,--wrap=strcmp,--wrap=strncmp"
 
 static void cc_usage(FILE *out)
 {
@@ -220,7 +221,8 @@ static bool is_clang(const char *cc)
 static const char *const tsan_gcc_flags[] = {
 	"-fsanitize=thread", "-g", "--param=tsan-instrument-func-entry-exit=0",
 	"-fno-builtin-memcpy", "-fno-builtin-memmove", "-fno-builtin-memset",
-	"-fno-builtin-memcmp", "-fno-builtin-bcmp", "-fno-builtin-strlen", "-fno-builtin-strcpy",
+	"-fno-builtin-memcmp", "-fno-builtin-bcmp", "-fno-builtin-strlen", "-fno-builtin-strnlen",
+	"-fno-builtin-memchr", "-fno-builtin-strchr", "-fno-builtin-strrchr", "-fno-builtin-strcpy",
 	"-fno-builtin-strncpy", "-fno-builtin-strcat", "-fno-builtin-strcmp",
 	"-fno-builtin-strncmp", NULL };
 static const char *const tsan_clang_flags[] = {

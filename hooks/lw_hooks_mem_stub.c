@@ -29,6 +29,10 @@ LW_STUB void *__wrap___memset_chk(void *d, int c, size_t n, size_t len)
 LW_STUB int __wrap_memcmp(const void *a, const void *b, size_t n) { return memcmp(a, b, n); }
 LW_STUB int __wrap_bcmp(const void *a, const void *b, size_t n) { return bcmp(a, b, n); }
 LW_STUB size_t __wrap_strlen(const char *s) { return strlen(s); }
+LW_STUB size_t __wrap_strnlen(const char *s, size_t n) { return strnlen(s, n); }
+LW_STUB void *__wrap_memchr(const void *s, int c, size_t n) { return memchr(s, c, n); }
+LW_STUB char *__wrap_strchr(const char *s, int c) { return strchr(s, c); }
+LW_STUB char *__wrap_strrchr(const char *s, int c) { return strrchr(s, c); }
 LW_STUB char *__wrap_strcpy(char *d, const char *s) { return strcpy(d, s); }
 LW_STUB char *__wrap_strncpy(char *d, const char *s, size_t n) { return strncpy(d, s, n); }
 LW_STUB char *__wrap_strcat(char *d, const char *s) { return strcat(d, s); }

@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hooks.h"
 #include "watch.h"
 
 /*
@@ -108,8 +109,10 @@ LW_EXPORT void __wrap_free(void *p)
 	free(p);
 }
 
+/* strdup and strndup also read the string they copy. */
 LW_EXPORT char *__wrap_strdup(const char *s)
 {
+	lw_hook_read_range((uintptr_t)s, strlen(s) + 1, LW_PC());
 	char *p = strdup(s);
 	if (p)
 		lw_hooks_allocated(p, strlen(p) + 1, LW_ALLOC_STRDUP, LW_PC());
@@ -118,6 +121,8 @@ LW_EXPORT char *__wrap_strdup(const char *s)
 
 LW_EXPORT char *__wrap_strndup(const char *s, size_t n)
 {
+	size_t len = strnlen(s, n);
+	lw_hook_read_range((uintptr_t)s, len < n ? len + 1 : n, LW_PC());
 	char *p = strndup(s, n);
 	if (p)
 		lw_hooks_allocated(p, strlen(p) + 1, LW_ALLOC_STRDUP, LW_PC());

@@ -99,6 +99,34 @@ LW_EXPORT size_t __wrap_strlen(const char *s)
 	return n;
 }
 
+LW_EXPORT size_t __wrap_strnlen(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	reads(s, n < max ? n + 1 : max, LW_PC());
+	return n;
+}
+
+/* A search reads through what it found, or all it searched. */
+LW_EXPORT void *__wrap_memchr(const void *s, int c, size_t n)
+{
+	void *p = memchr(s, c, n);
+	reads(s, p ? (size_t)((const char *)p - (const char *)s) + 1 : n, LW_PC());
+	return p;
+}
+
+LW_EXPORT char *__wrap_strchr(const char *s, int c)
+{
+	char *p = strchr(s, c);
+	reads(s, p ? (size_t)(p - s) + 1 : strlen(s) + 1, LW_PC());
+	return p;
+}
+
+LW_EXPORT char *__wrap_strrchr(const char *s, int c)
+{
+	reads(s, strlen(s) + 1, LW_PC());
+	return strrchr(s, c);
+}
+
 LW_EXPORT char *__wrap_strcpy(char *dst, const char *src)
 {
 	size_t n = strlen(src) + 1;

@@ -144,6 +144,8 @@ static inline void mem_race(const char *dir)
 		{ "copy", "config.values[5]" },
 		{ "memset", "buffer[10]" },
 		{ "string", "name" },
+		{ "search", "name" },       /* strchr, strrchr, memchr, strnlen */
+		{ "dup", "name" },          /* strdup, strndup */
 		{ "bulk", "bulk" },
 	};
 	for (size_t i = 0; i < sizeof racy / sizeof racy[0]; i++) {

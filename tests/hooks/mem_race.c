@@ -1,7 +1,7 @@
 /* Hook mode: races through the C library's memory and string functions, which the
  * compiler's hooks do not see (`lockwatch cc` links them through lockwatch).
  *
- * usage: mem_race copy|memset|string|bulk|locked|joined|own|loop
+ * usage: mem_race copy|memset|string|search|dup|bulk|locked|joined|own|loop
  *   copy    one thread stores into a field of `config`; another copies the whole struct (the
  *           compiler's memcpy) and memcpy's its first bytes: a data race on config;
  *   memset  one thread clears `buffer` with memset while another reads a byte of it: a
@@ -9,6 +9,10 @@
  *   string  one thread strcpy's into `name` while another takes its strlen and strcmp's it:
  *           a data race on name (and an atomicity violation when the strcpy falls between
  *           the two reads);
+ *   search  the same strcpy while the other thread searches `name` (strchr, strrchr,
+ *           memchr, strnlen): a data race on name;
+ *   dup     the same strcpy while the other thread copies `name` with strdup and strndup:
+ *           a data race on name;
  *   bulk    one thread memcpy's 1 KiB into `bulk`, another memcpy's it out: one data race
  *           on bulk (each copy is one record, not one a granule).  A pipe, which orders
  *           nothing lockwatch sees, makes the second copy start after the first ended;
@@ -164,8 +168,10 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "locked")) {
 		locked = 1;
 	} else if (strcmp(mode, "copy") && strcmp(mode, "memset") && strcmp(mode, "string") &&
-		   strcmp(mode, "bulk") && strcmp(mode, "joined")) {
-		fprintf(stderr, "usage: mem_race copy|memset|string|bulk|locked|joined|own|loop\n");
+		   strcmp(mode, "search") && strcmp(mode, "dup") && strcmp(mode, "bulk") &&
+		   strcmp(mode, "joined")) {
+		fprintf(stderr, "usage: mem_race copy|memset|string|search|dup|bulk|locked|joined|"
+				"own|loop\n");
 		return 2;
 	}
 	if (!strcmp(mode, "bulk") && pipe(copied) != 0)
@@ -184,6 +190,15 @@ int main(int argc, char **argv)
 		seen = buffer[10];
 	} else if (!strcmp(mode, "string")) {
 		seen = (long)strlen(name) + (strcmp(name, "writer") == 0);
+	} else if (!strcmp(mode, "search")) {
+		const char *p = strchr(name, 'i'), *q = strrchr(name, 'r');
+		seen = (p ? 1 : 0) + (q ? 2 : 0) + (memchr(name, 't', 8) ? 4 : 0) +
+		       (long)strnlen(name, 3);
+	} else if (!strcmp(mode, "dup")) {
+		char *a = strdup(name), *b = strndup(name, 4);
+		seen = a && b ? (long)strlen(a) + (long)strlen(b) : 0;
+		free(a);
+		free(b);
 	} else if (!strcmp(mode, "bulk")) {
 		static long out[128];
 		char c;
