@@ -265,8 +265,10 @@ bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off,
 				goto done;
 			for (int k = 0; k < n_dims; k++) {
 				stride = esize;
+				/* A damaged file's bounds may overflow the stride. */
 				for (int j = k + 1; j < n_dims; j++)
-					stride *= dims[j];
+					if (__builtin_mul_overflow(stride, dims[j], &stride))
+						goto done;
 				if (!append(buf, len, &used, "[%" PRIu64 "]", off / stride))
 					return false;
 				off %= stride;
