@@ -200,12 +200,8 @@ static bool owner_unbiased(struct lw_thread *t, uint32_t tid)
 	 * blocks: then, after a while, the taker goes on, at the risk of one access of the
 	 * owner's left out of the trace, rather than hang the program. */
 	for (unsigned spins = 0; __atomic_load_n(&o->hook_restamping, __ATOMIC_ACQUIRE) &&
-				 spins < LW_UNBIAS_SPINS; spins++) {
-		if (spins > 64)
-			sched_yield();
-		else
-			__builtin_ia32_pause();
-	}
+				 spins < LW_UNBIAS_SPINS; spins++)
+		lw_spin_wait(spins);
 	return true;
 }
 
@@ -611,10 +607,7 @@ static inline __attribute__((always_inline)) bool on_granule(struct lw_thread *t
 		if (s & LW_ST_BUSY) {
 			/* Another thread is between claiming the cell and publishing it: a few
 			 * instructions, unless it was preempted there. */
-			if (spins > 64)
-				sched_yield();
-			else
-				__builtin_ia32_pause();
+			lw_spin_wait(spins);
 			continue;
 		}
 		if (s == 0 || (s & (LW_ST_TAGMASK | LW_ST_TIDMASK | LW_ST_SHARED)) == (tag | me)) {

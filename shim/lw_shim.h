@@ -3,6 +3,7 @@
 #define LW_SHIM_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdint.h>
 #include <stddef.h>
@@ -129,6 +130,16 @@ typedef struct { int v; } lw_spin_t;
 LW_HIDDEN void lw_spin_lock(lw_spin_t *s);
 LW_HIDDEN bool lw_spin_trylock(lw_spin_t *s);
 LW_HIDDEN void lw_spin_unlock(lw_spin_t *s);
+
+/* Step `spins` (from 0) of a busy wait for another thread that is a few instructions from
+ * done: a pause, then, past 64 steps (it was preempted there), the CPU given up. */
+static inline void lw_spin_wait(unsigned spins)
+{
+	if (spins > 64)
+		sched_yield();
+	else
+		__builtin_ia32_pause();
+}
 
 /* ---- trace writer (trace_writer.c) ---- */
 /* Creates this process's trace file.  Returns 0, or a negative errno (recording off). */

@@ -358,12 +358,8 @@ uint32_t lw_site_stack(uintptr_t site)
 			for (unsigned spins = 0;
 			     (id = __atomic_load_n(&sites[i].stack, __ATOMIC_ACQUIRE)) == 0 &&
 			     __atomic_load_n(&sites[i].pad, __ATOMIC_ACQUIRE) == 0;
-			     spins++) {
-				if (spins > 64)
-					sched_yield();
-				else
-					__builtin_ia32_pause();
-			}
+			     spins++)
+				lw_spin_wait(spins);
 			return id;
 		}
 		if (cur == 0) {
