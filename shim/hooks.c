@@ -293,17 +293,15 @@ static inline __attribute__((always_inline)) bool join_read(uintptr_t addr, unsi
 	return true;
 }
 
-/* While a range's slow path runs (slow_range), the owners' accesses written on their behalf
- * gather here: a run of whole granules that one owner accessed the same way, at the same
- * place, in the same epoch (a memcpy of its own) is one record, as the taker's is.  The
- * calling thread's: it is under the guard. */
-static __thread struct {
-	bool on;
+/* The owners' accesses a range's slow path (slow_range) writes on their behalf, gathered: a
+ * run of whole granules that one owner accessed the same way, at the same place, in the same
+ * epoch (a memcpy of its own) is one record, as the taker's is.  Empty when end == addr. */
+struct owner_run {
 	uint32_t tid, stack;
 	uint16_t flags;
 	uintptr_t addr, end, pc;
 	uint64_t seq;
-} prev_run __attribute__((tls_model("initial-exec")));
+};
 
 static void write_owners_access(uint32_t tid, uint16_t flags, uintptr_t addr, uint16_t size,
 				uintptr_t pc, uint32_t stack, uint64_t seq)
@@ -312,17 +310,18 @@ static void write_owners_access(uint32_t tid, uint16_t flags, uintptr_t addr, ui
 	write_access(tid, flags, size, addr, pc, stack, seq, 0);
 }
 
-static void flush_prev_run(void)
+static void flush_owner_run(struct owner_run *r)
 {
-	if (prev_run.end > prev_run.addr)
-		write_owners_access(prev_run.tid, prev_run.flags, prev_run.addr,
-				    (uint16_t)(prev_run.end - prev_run.addr), prev_run.pc,
-				    prev_run.stack, prev_run.seq);
-	prev_run.addr = prev_run.end = 0;
+	if (r->end > r->addr)
+		write_owners_access(r->tid, r->flags, r->addr, (uint16_t)(r->end - r->addr), r->pc,
+				    r->stack, r->seq);
+	r->addr = r->end = 0;
 }
 
-/* Writes the owner's access a cell holds, on the owner's behalf (or adds it to prev_run). */
-static void write_previous(uint64_t state, uint64_t where, uint64_t granule)
+/* Writes the owner's access a cell holds, on the owner's behalf, or adds it to run (when
+ * not NULL). */
+static void write_previous(uint64_t state, uint64_t where, uint64_t granule,
+			   struct owner_run *run)
 {
 	uint32_t tid = (uint32_t)((state & LW_ST_TIDMASK) >> 35);
 	uintptr_t addr = (uintptr_t)(((state & LW_ST_TAGMASK) >> 51) << LW_TAG_SHIFT |
@@ -335,24 +334,17 @@ static void write_previous(uint64_t state, uint64_t where, uint64_t granule)
 	if (!tid)
 		return;
 	uint64_t seq = seq_from_low(state & LW_CELL_SEQ_MASK);
-	if (!prev_run.on || size != 8 || (flags & LW_ACCESS_ATOMIC)) {
+	if (!run || size != 8 || (flags & LW_ACCESS_ATOMIC)) {
 		write_owners_access(tid, flags, addr, size, pc, stack, seq);
 		return;
 	}
-	if (prev_run.end == addr && prev_run.tid == tid && prev_run.flags == flags &&
-	    prev_run.pc == pc && prev_run.stack == stack && prev_run.seq == seq &&
-	    prev_run.end - prev_run.addr < LW_ACCESS_CHECKED) {
-		prev_run.end += 8;
+	if (run->end == addr && run->tid == tid && run->flags == flags && run->pc == pc &&
+	    run->stack == stack && run->seq == seq && run->end - run->addr < LW_ACCESS_CHECKED) {
+		run->end += 8;
 		return;
 	}
-	flush_prev_run();
-	prev_run.tid = tid;
-	prev_run.flags = flags;
-	prev_run.addr = addr;
-	prev_run.end = addr + 8;
-	prev_run.pc = pc;
-	prev_run.stack = stack;
-	prev_run.seq = seq;
+	flush_owner_run(run);
+	*run = (struct owner_run){ tid, stack, flags, addr, addr + 8, pc, seq };
 }
 
 static unsigned log2_size(unsigned n)
@@ -590,7 +582,7 @@ static inline bool stamp_own(struct lw_thread *t, struct lw_cell *c, uint64_t s,
 static inline __attribute__((always_inline)) bool on_granule(struct lw_thread *t, uint64_t g,
 							      uintptr_t addr, unsigned size,
 							      unsigned flags, uintptr_t pc,
-							      uint64_t aseq)
+							      uint64_t aseq, struct owner_run *run)
 {
 	struct lw_cell *c = &shadow[g & LW_CELL_MASK];
 	uint64_t tag = LW_ST_TAG(g << 3), me = LW_ST_TID(t->tid);
@@ -651,7 +643,7 @@ static inline __attribute__((always_inline)) bool on_granule(struct lw_thread *t
 			 * access goes into the trace for the threads created earlier. */
 			if (!claim_and_store(c, s, wh | where_stack(t, pc), own, &where))
 				continue;
-			write_previous(s, where, g);
+			write_previous(s, where, g, run);
 			return false;
 		}
 		/* Another thread's granule, or another granule's cell: both become shared, and
@@ -663,7 +655,7 @@ static inline __attribute__((always_inline)) bool on_granule(struct lw_thread *t
 		/* The owner published `where` before the state this exchange took. */
 		where = __atomic_load_n(&c->where, __ATOMIC_RELAXED);
 		if (!(s & LW_ST_SHARED))
-			write_previous(s, where, g);
+			write_previous(s, where, g, run);
 		if (!at)
 			recent_repeat(t, g, w, n, n);
 		return true;
@@ -743,7 +735,7 @@ void lw_hook_slow(uintptr_t addr, unsigned size, unsigned flags, uintptr_t pc)
 		/* The bytes of the access in this granule: [from, to). */
 		uintptr_t from = g == first ? addr : g << 3;
 		uintptr_t to = (g + 1) << 3 < addr + size ? (g + 1) << 3 : addr + size;
-		record |= on_granule(t, g, from, (unsigned)(to - from), flags, pc, aseq);
+		record |= on_granule(t, g, from, (unsigned)(to - from), flags, pc, aseq, NULL);
 	}
 	if (record)
 		record_access(t, addr, size, flags, pc, aseq);
@@ -756,8 +748,8 @@ out:
 /* The slow path of whole granules [addr, addr+size) of a range (hook_range), off the
  * thread's stack: each granule takes its way through the filter, and those the trace needs
  * are written as one record for each run of them (of LW_ACCESS_CHECKED bytes at most)
- * rather than one a granule, so that a 4 KiB memcpy of shared data is one record, not 512.
- * Same guarantees. */
+ * rather than one a granule, so that a 4 KiB memcpy of shared data is one record, not 512;
+ * so are the owners' accesses it takes (struct owner_run).  Same guarantees. */
 static __attribute__((noinline)) void slow_range(uintptr_t addr, size_t size, unsigned flags,
 						 uintptr_t pc)
 {
@@ -768,9 +760,9 @@ static __attribute__((noinline)) void slow_range(uintptr_t addr, size_t size, un
 	if (!t)
 		goto out;
 	uint64_t first = addr >> 3, end = first + (size >> 3), run_lo = 0, run = 0;
-	prev_run.on = true;
+	struct owner_run owners = { 0 };
 	for (uint64_t g = first; g < end; g++) {
-		bool rec = on_granule(t, g, (uintptr_t)(g << 3), 8, flags, pc, 0);
+		bool rec = on_granule(t, g, (uintptr_t)(g << 3), 8, flags, pc, 0, &owners);
 		if (rec && run && run < LW_ACCESS_CHECKED / 8) {
 			run++;
 			continue;
@@ -782,8 +774,7 @@ static __attribute__((noinline)) void slow_range(uintptr_t addr, size_t size, un
 	}
 	if (run)
 		record_access(t, (uintptr_t)(run_lo << 3), (unsigned)(run * 8), flags, pc, 0);
-	flush_prev_run();
-	prev_run.on = false;
+	flush_owner_run(&owners);
 	lw_leave();
 out:
 	errno = saved;
