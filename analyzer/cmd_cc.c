@@ -241,7 +241,8 @@ static bool is_dep_option(const char *a)
 
 struct ir_out {
 	LW_VEC(char) text;
-	bool used_load[17], used_store[17], used_rmw, used_mem[3], opaque;
+	bool used_load[17], used_store[17], used_rmw, opaque;
+	bool used_mem[3];            /* __wrap_memcpy, __wrap_memmove, __wrap_memset */
 	unsigned next_value;
 };
 
@@ -384,22 +385,25 @@ static bool rmw_line(struct ir_out *o, const char *line, size_t n)
 static bool memop_line(struct ir_out *o, const char *line, size_t n)
 {
 	const char *end = line + n, *c = memmem(line, n, "call void @llvm.mem", 19), *p;
-	const char *op[3], *dbg, *fn;
+	static const char *const fns[] = { "memcpy", "memmove", "memset" };
+	const char *op[3], *dbg;
 	size_t len[3], dlen;
 	char buf[96];
 	bool set, opaque;
+	int k;
 
 	if (!c)
 		return false;
 	c += 19;
 	if (end - c > 4 && !strncmp(c, "cpy.", 4))
-		fn = "memcpy", set = false;
+		k = 0;
 	else if (end - c > 4 && !strncmp(c, "ove.", 4))
-		fn = "memmove", set = false;
+		k = 1;
 	else if (end - c > 4 && !strncmp(c, "set.", 4))
-		fn = "memset", set = true;
+		k = 2;
 	else
 		return false;
+	set = k == 2;
 	if (!(p = memchr(c, '(', (size_t)(end - c))) || memmem(c, (size_t)(p - c), ".inline", 7))
 		return false;
 	p++;
@@ -427,7 +431,7 @@ static bool memop_line(struct ir_out *o, const char *line, size_t n)
 		puts_ir(o, " to i32\n");
 	}
 	snprintf(buf, sizeof(buf), "  %%lw.mem.%u = call %s @__wrap_%s(", v, opaque ? "ptr" : "i8*",
-		 fn);
+		 fns[k]);
 	puts_ir(o, buf);
 	put(o, op[0], len[0]);
 	puts_ir(o, ", ");
@@ -442,7 +446,7 @@ static bool memop_line(struct ir_out *o, const char *line, size_t n)
 	puts_ir(o, ")");
 	put(o, dbg, dlen);
 	puts_ir(o, "\n");
-	o->used_mem[set ? 2 : fn[3] == 'c' ? 0 : 1] = true;
+	o->used_mem[k] = true;
 	return true;
 }
 
