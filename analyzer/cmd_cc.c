@@ -66,12 +66,12 @@
 /* The memory and string functions whose calls in the program, the compiler's own memcpy and
  * memset for struct copies and clears among them, the link routes to liblockwatch's __wrap_*
  * (shim/hooks_mem.c; forwarding stubs in hooks/lw_hooks_mem_stub.c), which record the bytes
- * each reads and writes. */
-#define LW_CC_WRAP_MEM                                                                        \
-	"-Wl,--wrap=memcpy,--wrap=memmove,--wrap=memset,--wrap=__memcpy_chk,"                 \
-	"--wrap=__memmove_chk,--wrap=__memset_chk,--wrap=memcmp,--wrap=bcmp,--wrap=strlen,"   \
-	"--wrap=strnlen,--wrap=memchr,--wrap=strchr,--wrap=strrchr,--wrap=strcpy,"            \
-	"--wrap=strncpy,--wrap=strcat,--wrap=strcmp,--wrap=strncmp"
+ * each reads and writes: the C library's built-ins, then their fortified forms. */
+static const char *const mem_fns[] = {
+	"memcpy", "memmove", "memset", "memcmp", "bcmp", "strlen", "strnlen", "memchr", "strchr",
+	"strrchr", "strcpy", "strncpy", "strcat", "strcmp", "strncmp", NULL };
+static const char *const mem_chk_fns[] = { "__memcpy_chk", "__memmove_chk", "__memset_chk",
+					   NULL };
 
 static void cc_usage(FILE *out)
 {
@@ -216,15 +216,11 @@ static bool is_clang(const char *cc)
  * address ranges table, which elfutils needs to find a clang object's lines.  gcc is told
  * that the memory and string functions are not built-ins: it would expand some calls inline
  * (a memset of a known size) without instrumenting them; as calls, they reach lockwatch's
- * wrappers (LW_CC_WRAP_MEM).  clang turns the built-ins into calls of its own accord.
+ * wrappers (mem_fns, add_tsan_flags).  clang turns the built-ins into calls of its own
+ * accord.
  */
 static const char *const tsan_gcc_flags[] = {
-	"-fsanitize=thread", "-g", "--param=tsan-instrument-func-entry-exit=0",
-	"-fno-builtin-memcpy", "-fno-builtin-memmove", "-fno-builtin-memset",
-	"-fno-builtin-memcmp", "-fno-builtin-bcmp", "-fno-builtin-strlen", "-fno-builtin-strnlen",
-	"-fno-builtin-memchr", "-fno-builtin-strchr", "-fno-builtin-strrchr", "-fno-builtin-strcpy",
-	"-fno-builtin-strncpy", "-fno-builtin-strcat", "-fno-builtin-strcmp",
-	"-fno-builtin-strncmp", NULL };
+	"-fsanitize=thread", "-g", "--param=tsan-instrument-func-entry-exit=0", NULL };
 static const char *const tsan_clang_flags[] = {
 	"-fsanitize=thread", "-g", "-mllvm", "-tsan-instrument-read-before-write", "-mllvm",
 	"-tsan-instrument-func-entry-exit=0", "-gdwarf-aranges",
@@ -611,6 +607,34 @@ static void add(struct argv_vec *a, const char *s)
 	lw_vec_push(a, s ? lw_xstrdup(s) : NULL);
 }
 
+/* The TSan ABI's compile flags for clang or gcc (see tsan_gcc_flags). */
+static void add_tsan_flags(struct argv_vec *a, bool clang)
+{
+	for (const char *const *f = clang ? tsan_clang_flags : tsan_gcc_flags; *f; f++)
+		add(a, *f);
+	for (const char *const *f = mem_fns; !clang && *f; f++) {
+		char *flag = lw_xasprintf("-fno-builtin-%s", *f);
+		add(a, flag);
+		free(flag);
+	}
+}
+
+/* -Wl,--wrap=memcpy,... for every function of mem_fns and mem_chk_fns. */
+static void add_mem_wraps(struct argv_vec *a)
+{
+	static const char *const *const lists[] = { mem_fns, mem_chk_fns };
+	char *w = lw_xstrdup("-Wl");
+
+	for (size_t l = 0; l < 2; l++)
+		for (const char *const *f = lists[l]; *f; f++) {
+			char *longer = lw_xasprintf("%s,--wrap=%s", w, *f);
+			free(w);
+			w = longer;
+		}
+	add(a, w);
+	free(w);
+}
+
 static void argv_free(struct argv_vec *a)
 {
 	for (size_t i = 0; i < a->n; i++)
@@ -682,8 +706,7 @@ static int compile_tsan(const char *cc, bool clang, int argc, char **argv, int i
 		}
 	}
 	add(&c, "-c");
-	for (const char *const *f = clang ? tsan_clang_flags : tsan_gcc_flags; *f; f++)
-		add(&c, *f);
+	add_tsan_flags(&c, clang);
 	add(&c, "-o");
 	add(&c, obj);
 	add(&c, src);
@@ -838,8 +861,7 @@ static int cc_run(int argc, char **argv)
 	}
 	if (rc == LW_EXIT_OK) {
 		if (passthrough && tsan) {
-			for (const char *const *f = clang ? tsan_clang_flags : tsan_gcc_flags; *f; f++)
-				add(&fin, *f);
+			add_tsan_flags(&fin, clang);
 		} else if (passthrough) {
 			add(&fin, hook_flags[0]);
 			add(&fin, "-g");
@@ -862,7 +884,7 @@ static int cc_run(int argc, char **argv)
 			add(&fin, LW_CC_WRAP_ALLOC);
 			/* And its memory and string functions', whose bytes the hooks do not
 			 * see. */
-			add(&fin, LW_CC_WRAP_MEM);
+			add_mem_wraps(&fin);
 			free(l);
 			free(r);
 		}
