@@ -162,6 +162,12 @@ $(B)/tests/programs/static_%: tests/programs/static_%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O0 -g -static -o $@ $<
 
+# GLib's locks and threads (shim/wrap_glib.c): built against GLib, found by pkg-config.
+$(B)/tests/programs/glib_%: tests/programs/glib_%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O0 -g -Wall -pthread $$(pkg-config --cflags glib-2.0) -o $@ $< \
+		$$(pkg-config --libs glib-2.0)
+
 $(B)/tests/programs/lib%.so: tests/programs/lib%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O0 -g -fPIC -shared -pthread -o $@ $<
