@@ -75,7 +75,7 @@ $(B)/lib/liblockwatch-hooks.so: $(wildcard hooks/*.c) $(wildcard hooks/*.h)
 # (clang).
 HOOK_SAMPLES := bank_withdraw bank_withdraw_split bank_withdraw_fixed race_counter \
                 locked_counter atomic_counter
-HOOK_TEST_PROGRAMS := lock_handover
+HOOK_TEST_PROGRAMS := lock_handover tsan_futex_lock
 HOOK_PROGS   := $(patsubst %,$(B)/hooks/%,$(HOOK_SAMPLES) $(HOOK_TEST_PROGRAMS)) \
                 $(patsubst tests/hooks/%.c,$(B)/hooks/%,$(wildcard tests/hooks/*.c))
 $(B)/hooks/%: samples/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so

@@ -1,6 +1,7 @@
 /* Issue 18: locks and threads that are not pthread calls.  C11 <threads.h>, GLib's GMutex,
- * GRecMutex, GRWLock, GCond and GThread: their cycles, deadlocks and clean runs come out
- * as a pthread program's do. */
+ * GRecMutex, GRWLock, GCond and GThread, and a program's own futex lock taught by
+ * ThreadSanitizer's __tsan_mutex_* annotations: their cycles, deadlocks and clean runs come
+ * out as a pthread program's do. */
 #include <criterion/criterion.h>
 #include "lw_test.h"
 
@@ -158,4 +159,36 @@ Test(glib, a_program_without_glib_does_not_load_it, .timeout = 30)
 	free(text);
 	lw_rmtree(dir);
 	free(dir);
+}
+
+Test(tsan_mutex, an_annotated_futex_lock_inversion_is_a_cycle, .timeout = 30)
+{
+	expect_cycle("build/tests/programs", "tsan_futex_lock");
+}
+
+Test(tsan_mutex, annotated_futex_locks_deadlocked_end_with_a_report, .timeout = 30)
+{
+	expect_deadlock("tsan_futex_lock", "deadlock", 2, "lock_a", "transfer");
+}
+
+/* Built by `lockwatch cc --tsan-abi` (clang) and by `lockwatch cc` with gcc's
+ * -fsanitize=thread: the program links, and the annotations still teach the shim. */
+Test(tsan_mutex, the_annotations_work_in_tsan_abi_builds, .timeout = 60)
+{
+	expect_cycle("build/hooks-tsan-clang", "tsan_futex_lock");
+	expect_cycle("build/hooks-tsan", "tsan_futex_lock");
+}
+
+/* The LW_MUTEX_* macros of <lockwatch.h> on a spin lock of the program's own. */
+Test(lockwatch_h, an_annotated_spinlock_inversion_is_a_cycle, .timeout = 30)
+{
+	expect_cycle("build/tests/programs", "annotated_spinlock");
+}
+
+Test(lockwatch_h, a_relocked_annotated_spinlock_ends_with_a_report, .timeout = 30)
+{
+	expect_deadlock("annotated_spinlock", "self", 1, "lock_a", "relock");
+	struct lw_result r = run("annotated_spinlock", "self", 66);
+	cr_assert_eq(lw_count(r.report, "misuse", "error"), 1);
+	lw_result_free(&r);
 }
