@@ -18,7 +18,7 @@
 
 /* A lock operation between its pre and post annotations; they nest (a lock whose slow path
  * diverts to take another lock) up to LW_TSAN_PENDING deep, deeper ones are not recorded. */
-#define LW_TSAN_PENDING 8
+#define LW_TSAN_PENDING 4
 struct pending {
 	uintptr_t addr;
 	struct lw_acq acq;
