@@ -75,7 +75,7 @@ $(B)/lib/liblockwatch-hooks.so: $(wildcard hooks/*.c) $(wildcard hooks/*.h)
 # (clang).
 HOOK_SAMPLES := bank_withdraw bank_withdraw_split bank_withdraw_fixed race_counter \
                 locked_counter atomic_counter
-HOOK_TEST_PROGRAMS := lock_handover
+HOOK_TEST_PROGRAMS := lock_handover tsan_futex_lock
 HOOK_PROGS   := $(patsubst %,$(B)/hooks/%,$(HOOK_SAMPLES) $(HOOK_TEST_PROGRAMS)) \
                 $(patsubst tests/hooks/%.c,$(B)/hooks/%,$(wildcard tests/hooks/*.c))
 $(B)/hooks/%: samples/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
@@ -161,6 +161,12 @@ $(B)/tests/test_%: tests/integration/test_%.c $(wildcard tests/*.h common/*.h)
 $(B)/tests/programs/static_%: tests/programs/static_%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O0 -g -static -o $@ $<
+
+# GLib's locks and threads (shim/wrap_glib.c): built against GLib, found by pkg-config.
+$(B)/tests/programs/glib_%: tests/programs/glib_%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O0 -g -Wall -pthread $$(pkg-config --cflags glib-2.0) -o $@ $< \
+		$$(pkg-config --libs glib-2.0)
 
 $(B)/tests/programs/lib%.so: tests/programs/lib%.c
 	@mkdir -p $(dir $@)

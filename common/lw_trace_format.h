@@ -105,6 +105,12 @@ enum lw_lock_kind {
 #define LW_LOCKF_ERRORCHECK (1u << 2)
 #define LW_LOCKF_PSHARED    (1u << 3)
 #define LW_LOCKF_NAMED_SEM  (1u << 4)  /* from sem_open */
+/* Bits 7-8: the API of the lock, where it is not pthreads' (shim/wrap_c11.c, wrap_glib.c,
+ * annotate_tsan_mutex.c).  Only the pthread and C11 objects have glibc's pthread layout. */
+#define LW_LOCKF_API_MASK      (3u << 7)
+#define LW_LOCKF_API_C11       (1u << 7)  /* C11 <threads.h>: mtx_t, cnd_t */
+#define LW_LOCKF_API_GLIB      (2u << 7)  /* GLib: GMutex, GRecMutex, GRWLock, GCond */
+#define LW_LOCKF_API_ANNOTATED (3u << 7)  /* the program's own, taught by __tsan_mutex_* */
 
 /* Acquisition modes. */
 enum lw_mode {

@@ -85,3 +85,29 @@ LW_STUB void *__tsan_memset(void *dst, int c, size_t n)
 {
 	return memset(dst, c, n);
 }
+
+/* ThreadSanitizer's mutex annotations, which a library built with -fsanitize=thread calls
+ * around its own locks (shim/annotate_tsan_mutex.c records them). */
+#define LW_TSAN_MUTEX_NOP(name) LW_STUB void name(void *addr, unsigned flags) { (void)addr; (void)flags; }
+LW_TSAN_MUTEX_NOP(__tsan_mutex_create)
+LW_TSAN_MUTEX_NOP(__tsan_mutex_destroy)
+LW_TSAN_MUTEX_NOP(__tsan_mutex_pre_lock)
+LW_TSAN_MUTEX_NOP(__tsan_mutex_post_unlock)
+LW_TSAN_MUTEX_NOP(__tsan_mutex_pre_signal)
+LW_TSAN_MUTEX_NOP(__tsan_mutex_post_signal)
+LW_TSAN_MUTEX_NOP(__tsan_mutex_pre_divert)
+LW_TSAN_MUTEX_NOP(__tsan_mutex_post_divert)
+
+LW_STUB void __tsan_mutex_post_lock(void *addr, unsigned flags, int recursion)
+{
+	(void)addr;
+	(void)flags;
+	(void)recursion;
+}
+
+LW_STUB int __tsan_mutex_pre_unlock(void *addr, unsigned flags)
+{
+	(void)addr;
+	(void)flags;
+	return 0;
+}

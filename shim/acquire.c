@@ -576,7 +576,8 @@ void lw_check_destroy(struct lw_thread *t, const void *addr, uint16_t kind, uint
 			e = mine;
 		/* Another thread's books lag its real unlock a little (they are kept after
 		 * it): believe them only if the lock itself says it is taken. */
-		if (o && o != t && !lock_word_taken(addr, kind))
+		if (o && o != t && LW_PTHREAD_LAYOUT(l ? l->flags : lw_lock_api) &&
+		    !lock_word_taken(addr, kind))
 			o = NULL;
 		if (o)
 			lw_misuse(t, LW_MISUSE_DESTROY_LOCKED, kind, (uintptr_t)addr, gen,

@@ -67,6 +67,8 @@ static void announce(struct lw_lock *l, uint16_t kind, uint16_t flags, uint32_t 
 	lw_trace_commit(r, LW_REC_LOCK_INIT, sizeof *r);
 }
 
+__thread uint16_t lw_lock_api __attribute__((tls_model("initial-exec")));
+
 struct lw_lock *lw_lock_get_slow(const void *addr, uint16_t kind, uintptr_t site)
 {
 	bool inserted;
@@ -86,12 +88,13 @@ struct lw_lock *lw_lock_get_slow(const void *addr, uint16_t kind, uintptr_t site
 			 * not). */
 			if ((l->flags & LW_LOCKF_DESTROYED) && lw_self &&
 			    ((l->kind == LW_LOCK_SEM && kind == LW_LOCK_SEM) ||
-			     (kind == LW_LOCK_MUTEX && ((const pthread_mutex_t *)addr)->__data.__kind == -1)))
+			     (kind == LW_LOCK_MUTEX && LW_PTHREAD_LAYOUT(lw_lock_api) &&
+			      ((const pthread_mutex_t *)addr)->__data.__kind == -1)))
 				lw_misuse(lw_self, LW_MISUSE_USE_AFTER_DESTROY, kind, l->addr,
 					  l->gen, lw_site_stack(site), 0, 0, 0);
 			if (kind)
 				l->kind = kind;
-			l->flags = LW_LOCKF_STATIC;
+			l->flags = LW_LOCKF_STATIC | lw_lock_api;
 			l->init_stack = lw_site_stack(site);
 		}
 		announce(l, l->kind, l->flags, l->init_stack);

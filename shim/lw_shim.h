@@ -384,6 +384,12 @@ struct lw_thread {
 
 LW_HIDDEN extern __thread struct lw_thread *lw_self __attribute__((tls_model("initial-exec")));
 LW_HIDDEN extern __thread int lw_guard __attribute__((tls_model("initial-exec")));
+/* The LW_LOCKF_API_* of the lock the calling wrapper serves (0: pthreads): a lock first seen
+ * in use is registered with it, and a lock not of glibc's pthread layout is not read as one
+ * (wrap_c11.c, wrap_glib.c, annotate_tsan_mutex.c set it for their calls into the shim). */
+LW_HIDDEN extern __thread uint16_t lw_lock_api __attribute__((tls_model("initial-exec")));
+/* Whether flags (LW_LOCKF_*) name a lock whose memory is laid out as glibc's pthread one. */
+#define LW_PTHREAD_LAYOUT(flags) (((flags) & LW_LOCKF_API_MASK) <= LW_LOCKF_API_C11)
 
 /* Process-wide state. */
 enum lw_run_state { LW_UNINIT = 0, LW_INITIALIZING = 1, LW_READY = 2, LW_OFF = 3 };

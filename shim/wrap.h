@@ -113,4 +113,53 @@ static inline void lw_note_destroy(const void *addr, uint16_t kind, uintptr_t si
 	}
 }
 
+/* ---- shared by the pthread, C11 and GLib wrappers (wrap_cond.c, wrap_thread.c) ---- */
+/* A condition wait in progress: the mutex leaves the held set for the wait. */
+struct lw_cond_wait {
+	struct lw_thread *t;         /* NULL: not recorded */
+	const void *c, *m;
+	uintptr_t site;
+	bool held;                   /* the thread held the mutex, as it must */
+	uint32_t count;              /* its recursion count */
+};
+/* Before the real wait on condition c with mutex m: takes m out of the held set, checks it
+ * (misuse records), publishes the wait (a timed one cannot hang).  Keeps errno. */
+LW_HIDDEN void lw_cond_wait_begin(struct lw_cond_wait *w, const void *c, const void *m,
+				  bool timed, uintptr_t site);
+/* After it, however it ended: m is held again.  Keeps errno. */
+LW_HIDDEN void lw_cond_wait_end(struct lw_cond_wait *w, const void *c, const void *m,
+				uintptr_t site);
+/* The same as a pthread cleanup handler (arg: the struct lw_cond_wait), for a cancelled wait. */
+LW_HIDDEN void lw_cond_wait_cancelled(void *arg);
+
+/* A thread created through another API than pthread_create's own (thrd_create): the parent
+ * calls lw_create_begin, passes the real create function the start it returns (NULL: create
+ * the thread unrecorded) and, unless NULL, calls lw_create_end with the result; the new thread calls
+ * lw_thread_begin first thing and runs its function inside
+ * pthread_cleanup_push(lw_thread_cleanup, the thread returned). */
+struct lw_start;
+LW_HIDDEN struct lw_start *lw_create_begin(void *(*fn)(void *), void *arg, bool detached,
+					   uintptr_t site, struct lw_thread **child);
+/* child: what lw_create_begin set (s itself may be gone: the child frees it). */
+LW_HIDDEN void lw_create_end(struct lw_start *s, struct lw_thread *child, bool detached,
+			     bool created, pthread_t handle);
+/* In the new thread: copies out its function and argument, registers it, frees s. */
+LW_HIDDEN struct lw_thread *lw_thread_begin(struct lw_start *s, void *(**fn)(void *), void **arg);
+LW_HIDDEN void lw_thread_cleanup(void *t);
+/* A join through another API (thrd_join): lw_join_begin before the real join, lw_join_end
+ * after it with whether it joined.  lw_detached after a successful detach. */
+struct lw_join {
+	struct lw_thread *t, *j;
+	pthread_t th;
+	uintptr_t site;
+};
+LW_HIDDEN void lw_join_begin(struct lw_join *w, pthread_t th, uintptr_t site);
+LW_HIDDEN void lw_join_end(struct lw_join *w, bool joined);
+LW_HIDDEN void lw_detached(pthread_t th);
+/* A call site (and start routine) that an API built on pthread_create and pthread_join
+ * (g_thread_new) sets for the duration of its real call, so those wrappers name the
+ * program's call and function, not the library's; 0 for none. */
+LW_HIDDEN extern __thread uintptr_t lw_api_site __attribute__((tls_model("initial-exec")));
+LW_HIDDEN extern __thread uintptr_t lw_api_start __attribute__((tls_model("initial-exec")));
+
 #endif

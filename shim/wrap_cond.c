@@ -2,18 +2,9 @@
  * untimed wait is published for the watchdog, and the mutex is checked. */
 #include "wrap.h"
 
-struct cond_wait {
-	struct lw_thread *t;
-	pthread_cond_t *c;
-	pthread_mutex_t *m;
-	uintptr_t site;
-	bool held;                   /* the thread held the mutex, as it must */
-	uint32_t count;              /* its recursion count */
-};
-
 /* Whether another thread waits on c right now with a mutex other than m. */
-static struct lw_thread *other_mutex_waiter(struct lw_thread *self, pthread_cond_t *c,
-					    pthread_mutex_t *m)
+static struct lw_thread *other_mutex_waiter(struct lw_thread *self, const void *c,
+					    const void *m)
 {
 	for (struct lw_thread *o = lw_registry_head(); o; o = o->next) {
 		if (o == self || __atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_LIVE)
@@ -26,9 +17,8 @@ static struct lw_thread *other_mutex_waiter(struct lw_thread *self, pthread_cond
 	return NULL;
 }
 
-/* Takes the mutex out of the held set for the wait, checks it, publishes the wait. */
-static void wait_begin(struct cond_wait *w, pthread_cond_t *c, pthread_mutex_t *m, bool timed,
-		       uintptr_t site)
+void lw_cond_wait_begin(struct lw_cond_wait *w, const void *c, const void *m, bool timed,
+			uintptr_t site)
 {
 	int e = errno;
 	w->c = c;
@@ -61,7 +51,7 @@ static void wait_begin(struct cond_wait *w, pthread_cond_t *c, pthread_mutex_t *
 	errno = e;
 }
 
-static void wait_end(struct cond_wait *w, pthread_cond_t *c, pthread_mutex_t *m, uintptr_t site)
+void lw_cond_wait_end(struct lw_cond_wait *w, const void *c, const void *m, uintptr_t site)
 {
 	if (!w->t)
 		return;
@@ -86,20 +76,20 @@ static void wait_end(struct cond_wait *w, pthread_cond_t *c, pthread_mutex_t *m,
 
 /* A wait is a cancellation point: cancelled, the thread holds the mutex again when its
  * cleanup handlers run (and typically unlock it), so the held set must have it back. */
-static void wait_cancelled(void *arg)
+void lw_cond_wait_cancelled(void *arg)
 {
-	struct cond_wait *w = arg;
-	wait_end(w, w->c, w->m, w->site);
+	struct lw_cond_wait *w = arg;
+	lw_cond_wait_end(w, w->c, w->m, w->site);
 }
 
 #define COND_WAIT(timed, call) do { \
-		struct cond_wait w; \
+		struct lw_cond_wait w; \
 		int rc; \
-		wait_begin(&w, c, m, timed, LW_SITE()); \
-		pthread_cleanup_push(wait_cancelled, &w); \
+		lw_cond_wait_begin(&w, c, m, timed, LW_SITE()); \
+		pthread_cleanup_push(lw_cond_wait_cancelled, &w); \
 		rc = (call); \
 		pthread_cleanup_pop(0); \
-		wait_end(&w, c, m, LW_SITE()); \
+		lw_cond_wait_end(&w, c, m, LW_SITE()); \
 		return rc; \
 	} while (0)
 

@@ -11,8 +11,19 @@ struct lw_start {
 	struct lw_thread *state;     /* claimed by the parent, so a join finds it at once */
 	uint32_t tid, parent, create_stack;
 	uint64_t seq;               /* taken in the parent, before the thread can run */
+	uintptr_t named;             /* the start routine the trace names */
 	struct lw_start *next;
 };
+
+__thread uintptr_t lw_api_site __attribute__((tls_model("initial-exec")));
+__thread uintptr_t lw_api_start __attribute__((tls_model("initial-exec")));
+
+/* The call site to record: the program's call into an API built on these (lw_api_site),
+ * else the caller of the wrapper. */
+static inline uintptr_t api_site(uintptr_t own)
+{
+	return lw_api_site ? lw_api_site : own;
+}
 
 static struct lw_start *free_starts;
 static lw_spin_t starts_lock;
@@ -35,7 +46,7 @@ static void start_free(struct lw_start *s)
 	lw_spin_unlock(&starts_lock);
 }
 
-static void thread_cleanup(void *arg)
+void lw_thread_cleanup(void *arg)
 {
 	/* From here to the thread's very end (TLS destructors included) the shim passes
 	 * everything through: this thread's record is closed. */
@@ -44,61 +55,88 @@ static void thread_cleanup(void *arg)
 		lw_thread_ended(arg);
 }
 
-static void *trampoline(void *arg)
+struct lw_thread *lw_thread_begin(struct lw_start *arg, void *(**fn)(void *), void **farg)
 {
-	struct lw_start s = *(struct lw_start *)arg;
+	struct lw_start s = *arg;
 	start_free(arg);
 	lw_guard = 1;
 	struct lw_thread *t = s.state;
 	if (t) {
 		t->os_tid = (pid_t)syscall(SYS_gettid);
 		t->handle = pthread_self();
-		lw_thread_started(t, s.parent, s.create_stack, (uintptr_t)s.fn, s.seq);
+		lw_thread_started(t, s.parent, s.create_stack, s.named, s.seq);
 	}
 	lw_guard = 0;
-	void *ret;
-	pthread_cleanup_push(thread_cleanup, t);
-	ret = s.fn(s.arg);
+	*fn = s.fn;
+	*farg = s.arg;
+	return t;
+}
+
+static void *trampoline(void *arg)
+{
+	void *(*fn)(void *);
+	void *farg, *ret;
+	struct lw_thread *t = lw_thread_begin(arg, &fn, &farg);
+	pthread_cleanup_push(lw_thread_cleanup, t);
+	ret = fn(farg);
 	pthread_cleanup_pop(1);
 	return ret;
+}
+
+struct lw_start *lw_create_begin(void *(*fn)(void *), void *arg, bool detached, uintptr_t site,
+				 struct lw_thread **childp)
+{
+	struct lw_thread *t = lw_enter();
+	if (!t)
+		return NULL;
+	struct lw_start *s = start_alloc();
+	if (!s) {
+		lw_leave();
+		return NULL;
+	}
+	s->fn = fn;
+	s->arg = arg;
+	s->named = lw_api_start ? lw_api_start : (uintptr_t)fn;
+	s->parent = t->tid;
+	s->tid = lw_thread_new_tid();
+	s->create_stack = lw_site_stack(site);
+	s->seq = lw_next_seq();
+	struct lw_thread *child = lw_thread_claim(s->tid);
+	s->state = child;
+	if (child && detached)
+		child->detached = 1;
+	*childp = child;
+	lw_leave();
+	return s;
+}
+
+void lw_create_end(struct lw_start *s, struct lw_thread *child, bool detached, bool created,
+		   pthread_t handle)
+{
+	if (!created) {
+		if (child)
+			__atomic_store_n(&child->state, LW_TS_FREE, __ATOMIC_RELEASE);
+		start_free(s);
+	} else if (child && !detached) {
+		/* A joinable child's state stays its own until it is joined, which needs this
+		 * handle: nobody can have freed it yet. */
+		child->handle = handle;
+	}
 }
 
 LW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 			     void *arg)
 {
-	struct lw_thread *t = lw_enter();
-	if (!t)
-		return REAL(create)(th, attr, fn, arg);
-	struct lw_start *s = start_alloc();
-	if (!s) {
-		lw_leave();
-		return REAL(create)(th, attr, fn, arg);
-	}
-	s->fn = fn;
-	s->arg = arg;
-	s->parent = t->tid;
-	s->tid = lw_thread_new_tid();
-	s->create_stack = lw_site_stack(LW_SITE());
-	s->seq = lw_next_seq();
 	int detach = PTHREAD_CREATE_JOINABLE;
 	if (attr)
 		pthread_attr_getdetachstate(attr, &detach);
-	/* The child frees s as soon as it starts: keep what the parent needs in locals. */
-	struct lw_thread *child = lw_thread_claim(s->tid);
-	s->state = child;
-	if (child && detach == PTHREAD_CREATE_DETACHED)
-		child->detached = 1;
-	lw_leave();
+	bool detached = detach == PTHREAD_CREATE_DETACHED;
+	struct lw_thread *child;
+	struct lw_start *s = lw_create_begin(fn, arg, detached, api_site(LW_SITE()), &child);
+	if (!s)
+		return REAL(create)(th, attr, fn, arg);
 	int rc = REAL(create)(th, attr, trampoline, s);
-	if (rc != 0) {
-		if (child)
-			__atomic_store_n(&child->state, LW_TS_FREE, __ATOMIC_RELEASE);
-		start_free(s);
-	} else if (child && detach != PTHREAD_CREATE_DETACHED) {
-		/* A joinable child's state stays its own until it is joined, which needs this
-		 * handle: nobody can have freed it yet. */
-		child->handle = *th;
-	}
+	lw_create_end(s, child, detached, rc == 0, rc == 0 ? *th : 0);
 	return rc;
 }
 
@@ -138,56 +176,68 @@ static void check_join(struct lw_thread *t, pthread_t th, struct lw_thread *j, u
 	}
 }
 
-LW_EXPORT int pthread_join(pthread_t th, void **ret)
+void lw_join_begin(struct lw_join *w, pthread_t th, uintptr_t site)
 {
 	/* The joined thread is looked up before the real join: once it returns, glibc may
 	 * hand the same handle to a new thread.  The wait is published for the watchdog: a
 	 * join that can never return is part of a hang. */
-	struct lw_thread *j = NULL;
-	struct lw_thread *t = lw_enter();
-	if (t) {
-		j = lw_thread_by_handle(th);
-		uint32_t stack = lw_site_stack(LW_SITE());
-		check_join(t, th, j, stack);
-		if (j) {
-			/* Marked before the real join: once that returns, glibc may give the
-			 * handle to a new thread, and a lookup for the new one must not find
-			 * this state, however long we take to release it. */
-			__atomic_store_n(&j->joined, 1, __ATOMIC_RELEASE);
-			lw_wait_begin(t, j->tid, 0, LW_WAIT_JOIN, 0, stack);
-		}
-		lw_leave();
+	w->j = NULL;
+	w->th = th;
+	w->site = site;
+	w->t = lw_enter();
+	if (!w->t)
+		return;
+	struct lw_thread *t = w->t, *j;
+	j = w->j = lw_thread_by_handle(th);
+	uint32_t stack = lw_site_stack(site);
+	check_join(t, th, j, stack);
+	if (j) {
+		/* Marked before the real join: once that returns, glibc may give the handle to
+		 * a new thread, and a lookup for the new one must not find this state, however
+		 * long we take to release it. */
+		__atomic_store_n(&j->joined, 1, __ATOMIC_RELEASE);
+		lw_wait_begin(t, j->tid, 0, LW_WAIT_JOIN, 0, stack);
 	}
-	int rc = REAL(join)(th, ret);
+	lw_leave();
+}
+
+void lw_join_end(struct lw_join *w, bool joined)
+{
+	struct lw_thread *t = w->t, *j = w->j;
 	if (t)
 		lw_wait_end(t);
-	if (rc != 0 && j)
+	if (!joined && j)
 		__atomic_store_n(&j->joined, 0, __ATOMIC_RELEASE);
-	if (rc != 0 || !j)
-		return rc;
+	if (!joined || !j)
+		return;
 	int saved = errno;
 	if (lw_enter()) {
 		struct lw_rec_join *r = lw_trace_reserve(sizeof *r);
 		if (r) {
 			r->joiner = t->tid;
 			r->joined = j->tid;
-			r->stack = lw_site_stack(LW_SITE());
+			r->stack = lw_site_stack(w->site);
 			r->seq = lw_next_seq();
 			lw_trace_commit(r, LW_REC_JOIN, sizeof *r);
 		}
-		remember_gone(th, j->tid, false);
+		remember_gone(w->th, j->tid, false);
 		lw_thread_release(j);
 		lw_leave();
 	}
 	errno = saved;
+}
+
+LW_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+	struct lw_join w;
+	lw_join_begin(&w, th, api_site(LW_SITE()));
+	int rc = REAL(join)(th, ret);
+	lw_join_end(&w, rc == 0);
 	return rc;
 }
 
-LW_EXPORT int pthread_detach(pthread_t th)
+void lw_detached(pthread_t th)
 {
-	int rc = REAL(detach)(th);
-	if (rc != 0)
-		return rc;
 	int saved = errno;
 	if (lw_enter()) {
 		struct lw_thread *j = lw_thread_by_handle(th);
@@ -201,6 +251,13 @@ LW_EXPORT int pthread_detach(pthread_t th)
 		lw_leave();
 	}
 	errno = saved;
+}
+
+LW_EXPORT int pthread_detach(pthread_t th)
+{
+	int rc = REAL(detach)(th);
+	if (rc == 0)
+		lw_detached(th);
 	return rc;
 }
 
