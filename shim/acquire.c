@@ -326,7 +326,7 @@ bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr, 
 	a->l = l;
 	a->addr = (uintptr_t)addr;
 	a->gen = __atomic_load_n(&l->gen, __ATOMIC_ACQUIRE);
-	a->foreign = __atomic_load_n(&l->foreign, __ATOMIC_RELAXED);
+	a->foreign = __atomic_load_n(&l->foreign, __ATOMIC_ACQUIRE);
 	a->stack = site_stack(t, site);
 	a->kind = kind;
 	a->mode = mode;
@@ -345,12 +345,13 @@ void lw_held_purge(struct lw_thread *t)
 		purge_foreign(t);
 }
 
+/* Async-signal-safe (sem_post calls it): it reads the lock table, never adds to it. */
 static void purge_foreign(struct lw_thread *t)
 {
 	t->foreign_seen = __atomic_load_n(&lw_foreign_unlocks, __ATOMIC_ACQUIRE);
 	for (uint32_t i = t->n_held; i-- > 0;) {
 		struct lw_held_ent *e = &t->held[i];
-		struct lw_lock *l = lw_lock_get((const void *)e->addr, e->kind, 0);
+		struct lw_lock *l = e->lock;
 		if (l && __atomic_load_n(&l->foreign, __ATOMIC_ACQUIRE) != e->foreign)
 			held_remove(t, e);
 	}
@@ -380,6 +381,10 @@ void lw_acq_commit(const struct lw_acq *a)
 	} else if (t->n_held > 0 && first_of_tuple(t, a)) {
 		write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
 	}
+	/* A semaphore that signals is held by nobody ("Semaphores that signal"). */
+	if (LW_UNLIKELY(a->kind == LW_LOCK_SEM) &&
+	    (__atomic_load_n(&a->l->flags, __ATOMIC_ACQUIRE) & LW_LOCKF_SEM_SIGNALS))
+		return;
 	if (LW_UNLIKELY(t->n_held == t->cap_held) && !held_grow(t))
 		return;
 	struct lw_held_ent *e = &t->held[t->n_held++];
@@ -482,15 +487,41 @@ static void sem_note(struct lw_thread *t, uint16_t kind, uintptr_t addr, uint32_
 	}
 }
 
+/*
+ * Semaphores that signal.
+ *
+ * A thread's sem_wait puts the semaphore in its held set, and its own sem_post takes it out:
+ * a semaphore used as a lock.  A post by a thread that had not waited on it is a signal
+ * (LW_REC_SEM_SIGNAL), and from then on the analyzer takes that generation for a lock in no
+ * thread.  So the shim holds it in no held set either: the post marks the generation
+ * LW_LOCKF_SEM_SIGNALS and counts a foreign unlock of it, so that every waiter that holds
+ * it drops it at its next acquisition or post (lw_held_purge: all holders of a counting
+ * semaphore, bounded rather than exact), and a wait on it from then on enters no held set.
+ * A destroy ends every held entry of the semaphore the same way.
+ *
+ * Without this a completion semaphore per request (init 0, wait, another thread's post,
+ * destroy), or CPython's Condition (each waiter blocks on its own lock, a sem_t, that the
+ * notifier releases), left one held entry per request, and every later acquisition's
+ * record carried them all.  For the same programs, at the dependencies level, a semaphore
+ * that signalled and is initialised again at the same address from the same site goes on
+ * in its generation (lw_sem_destroyed_keep_gen, lw_lock_new_gen), so that its init, its
+ * signal notes and the acquisitions under it are written once, not once per request.
+ */
 void lw_sem_posted(struct lw_thread *t, const void *addr)
 {
+	lw_held_purge(t);
 	struct lw_held_ent *e = lw_held_find(t, addr);
 	if (!e) {
 		/* Posting a semaphore this thread did not wait on: signalling.  Said once per
 		 * thread and generation, so that the analyzer never takes it for a lock. */
-		const struct lw_lock *l = lw_lock_find((uintptr_t)addr);
+		struct lw_lock *l = (struct lw_lock *)lw_lock_find((uintptr_t)addr);
 		sem_note(t, LW_REC_SEM_SIGNAL, (uintptr_t)addr,
 			 l ? __atomic_load_n(&l->gen, __ATOMIC_RELAXED) : 0, false);
+		if (l && !(__atomic_fetch_or(&l->flags, LW_LOCKF_SEM_SIGNALS, __ATOMIC_ACQ_REL) &
+			   LW_LOCKF_SEM_SIGNALS)) {
+			__atomic_add_fetch(&l->foreign, 1, __ATOMIC_RELEASE);
+			__atomic_add_fetch(&lw_foreign_unlocks, 1, __ATOMIC_RELEASE);
+		}
 		return;
 	}
 	sem_note(t, LW_REC_SEM_LOCKLIKE, e->addr, e->gen, lw_opt.level == LW_LEVEL_FULL);
@@ -498,6 +529,22 @@ void lw_sem_posted(struct lw_thread *t, const void *addr)
 		release_full(t, e);
 	if (--e->count == 0)
 		held_remove(t, e);
+}
+
+void lw_sem_destroying(struct lw_thread *t, const void *addr, uintptr_t site)
+{
+	lw_check_destroy(t, addr, LW_LOCK_SEM, site);
+	struct lw_lock *l = (struct lw_lock *)lw_lock_find((uintptr_t)addr);
+	if (l) {
+		__atomic_add_fetch(&l->foreign, 1, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&lw_foreign_unlocks, 1, __ATOMIC_RELEASE);
+		lw_held_purge(t);
+	}
+	if (l && lw_opt.level != LW_LEVEL_FULL &&
+	    (__atomic_load_n(&l->flags, __ATOMIC_ACQUIRE) & LW_LOCKF_SEM_SIGNALS))
+		lw_sem_destroyed_keep_gen(addr, site);
+	else
+		lw_lock_destroyed(addr, site);
 }
 
 /* The live thread other than self that holds addr, and its entry. */
