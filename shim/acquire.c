@@ -1,5 +1,6 @@
 /* What a thread holds, and the acquisition records: one per distinct (thread, held set,
  * lock, mode, site) in the dependencies level, one per operation in the full level. */
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "lw_shim.h"
@@ -412,11 +413,33 @@ void lw_acq_blocking(const struct lw_acq *a)
 	lw_guard = 1;
 	struct lw_held_ent *e = t->n_held ? lw_held_find(t, (const void *)a->addr) : NULL;
 	if (e && e->gen == a->gen && a->kind != LW_LOCK_SEM &&
-	    (a->mode == LW_MODE_WRITE || e->mode == LW_MODE_WRITE))
+	    (a->mode == LW_MODE_WRITE || e->mode == LW_MODE_WRITE)) {
 		/* Busy, and held by this very thread: a relock of a lock that is not
-		 * recursive.  It returns EDEADLK (error-checking) or never returns. */
+		 * recursive.  An error-checking mutex refuses it with EDEADLK at once, which
+		 * is defined (lw_acq_refused says so after the call); any other never
+		 * returns. */
+		if (a->kind == LW_LOCK_MUTEX && lw_mutex_errorcheck((const void *)a->addr)) {
+			lw_guard = 0;
+			return;
+		}
 		lw_misuse(t, LW_MISUSE_RELOCK, a->kind, a->addr, a->gen, a->stack, t->tid, e->stack, 0);
+	}
 	lw_wait_begin(t, a->addr, a->gen, a->kind, a->mode, a->stack);
+	lw_guard = 0;
+}
+
+void lw_acq_refused(const struct lw_acq *a, int rc)
+{
+	struct lw_thread *t = a->t;
+	if (a->kind != LW_LOCK_MUTEX || rc != EDEADLK || LW_UNLIKELY(lw_guard) || t != lw_self ||
+	    !lw_mutex_errorcheck((const void *)a->addr))
+		return;
+	lw_guard = 1;
+	int saved = errno;
+	struct lw_held_ent *e = t->n_held ? lw_held_find(t, (const void *)a->addr) : NULL;
+	lw_misuse(t, LW_MISUSE_RELOCK_REFUSED, a->kind, a->addr, a->gen, a->stack, t->tid,
+		  e ? e->stack : 0, (uint64_t)rc);
+	errno = saved;
 	lw_guard = 0;
 }
 
@@ -589,6 +612,16 @@ void lw_release_checked(struct lw_thread *t, const void *addr, uintptr_t site)
 	} else {
 		lw_misuse(t, LW_MISUSE_UNLOCK_NOT_LOCKED, kind, (uintptr_t)addr, gen, stack, 0, 0, 0);
 	}
+}
+
+void lw_unlock_refused(struct lw_thread *t, const void *addr, int rc, uintptr_t site)
+{
+	struct lw_lock *l = lw_lock_get(addr, LW_LOCK_MUTEX, site);
+	struct lw_held_ent *e = NULL;
+	struct lw_thread *o = holder_of(t, (uintptr_t)addr, &e);
+	/* The owner still holds it: its held set stays as it is. */
+	lw_misuse(t, LW_MISUSE_UNLOCK_REFUSED, LW_LOCK_MUTEX, (uintptr_t)addr, l ? l->gen : 0,
+		  lw_site_stack(site), o ? o->tid : 0, o ? e->stack : 0, (uint64_t)rc);
 }
 
 /* Whether glibc's own lock word says the lock is taken (the fields are in the public

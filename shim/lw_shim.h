@@ -474,6 +474,30 @@ LW_HIDDEN bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const vo
 LW_HIDDEN void lw_acq_commit(const struct lw_acq *a);
 /* The lock was busy: notes a relock by its owner and publishes the wait. */
 LW_HIDDEN void lw_acq_blocking(const struct lw_acq *a);
+/* The acquisition failed with rc: notes an error-checking mutex's refused relock (EDEADLK),
+ * a warning.  Keeps errno. */
+LW_HIDDEN void lw_acq_refused(const struct lw_acq *a, int rc);
+/* A mutex unlock that the mutex refused with rc (a non-owner's, or of an unlocked mutex, on a
+ * mutex that checks): a warning, and no change to anyone's held set. */
+LW_HIDDEN void lw_unlock_refused(struct lw_thread *t, const void *addr, int rc, uintptr_t site);
+/* Whether glibc's mutex type (in the public <bits/struct_mutex.h>, kept also by a static
+ * initialiser) is error-checking: its owner's relock fails with EDEADLK. */
+static inline bool lw_mutex_errorcheck(const void *addr)
+{
+	int k = __atomic_load_n(&((const pthread_mutex_t *)addr)->__data.__kind, __ATOMIC_RELAXED);
+	return k >= 0 && (k & 3) == PTHREAD_MUTEX_ERRORCHECK;
+}
+/* Whether glibc refuses an unlock of the mutex by a thread that does not own it (EPERM):
+ * error-checking, recursive, robust and priority-inheritance mutexes (glibc's pthreadP.h:
+ * the kind's bit 16 is robust, 32 priority inheritance). */
+#define LW_GLIBC_MUTEX_ROBUST 16
+#define LW_GLIBC_MUTEX_PI     32
+static inline bool lw_mutex_checks_owner(const void *addr)
+{
+	int k = __atomic_load_n(&((const pthread_mutex_t *)addr)->__data.__kind, __ATOMIC_RELAXED);
+	return k >= 0 && ((k & 3) == PTHREAD_MUTEX_ERRORCHECK || (k & 3) == PTHREAD_MUTEX_RECURSIVE ||
+			  (k & (LW_GLIBC_MUTEX_ROBUST | LW_GLIBC_MUTEX_PI)));
+}
 /* Records that t now holds lock (after the real call succeeded). */
 LW_HIDDEN void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind, uint16_t mode,
 			   uint16_t flags, uintptr_t site);

@@ -40,6 +40,8 @@ static inline void lw_acq_end(const struct lw_acq *a)
 		int rc_ = (call); \
 		if (rec_ && LW_ACQUIRED(rc_)) \
 			lw_acq_end(&a_); \
+		else if (rec_ && rc_ == EDEADLK) \
+			lw_acq_refused(&a_, rc_); \
 		return rc_; \
 	} while (0)
 
@@ -57,6 +59,8 @@ static inline void lw_acq_end(const struct lw_acq *a)
 		} \
 		if (LW_ACQUIRED(rc_)) \
 			lw_acq_end(&a_); \
+		else if (rc_ == EDEADLK) \
+			lw_acq_refused(&a_, rc_); \
 		return rc_; \
 	} while (0)
 
