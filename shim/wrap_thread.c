@@ -138,6 +138,24 @@ static void check_join(struct lw_thread *t, pthread_t th, struct lw_thread *j, u
 	}
 }
 
+/* A join cancelled while it waits joined nothing: the thread stays joinable (POSIX), so
+ * its state must not stay marked joined, or the join that follows would not find it. */
+static void join_cancelled(void *arg)
+{
+	struct lw_thread *j = arg;
+	if (j)
+		__atomic_store_n(&j->joined, 0, __ATOMIC_RELEASE);
+}
+
+static int real_join(pthread_t th, void **ret, struct lw_thread *j)
+{
+	int rc;
+	pthread_cleanup_push(join_cancelled, j);
+	rc = REAL(join)(th, ret);
+	pthread_cleanup_pop(0);
+	return rc;
+}
+
 LW_EXPORT int pthread_join(pthread_t th, void **ret)
 {
 	/* The joined thread is looked up before the real join: once it returns, glibc may
@@ -158,7 +176,7 @@ LW_EXPORT int pthread_join(pthread_t th, void **ret)
 		}
 		lw_leave();
 	}
-	int rc = REAL(join)(th, ret);
+	int rc = real_join(th, ret, j);
 	if (t)
 		lw_wait_end(t);
 	if (rc != 0 && j)
