@@ -2,6 +2,7 @@
 #include "findings.h"
 #include "lock_names.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,10 +85,28 @@ void lw_detect_deadlocks(struct lw_model *m, struct lw_findings *fs)
 	}
 }
 
+/* The name of an error code a refused call returned ("EDEADLK"), or its number. */
+static const char *refusal_name(uint64_t code, char *buf, size_t size)
+{
+	switch (code) {
+	case EPERM: return "EPERM";
+	case EDEADLK: return "EDEADLK";
+	case EINVAL: return "EINVAL";
+	case EBUSY: return "EBUSY";
+	case EAGAIN: return "EAGAIN";
+	case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
+	default:
+		snprintf(buf, size, "error %" PRIu64, code);
+		return buf;
+	}
+}
+
 /* Returns the message of a misuse; name is the object's full description ("mutex lock_a",
  * "mutex 0x1000"), other the other mutex for LW_MISUSE_COND_TWO_MUTEXES. */
 static char *misuse_message(const struct lw_misuse *u, const char *name, const char *other)
 {
+	char code[32];
+
 	switch (u->what) {
 	case LW_MISUSE_UNLOCK_NOT_LOCKED:
 		return lw_xasprintf("thread T%" PRIu32 " unlocked %s, which was not locked", u->tid,
@@ -122,6 +141,20 @@ static char *misuse_message(const struct lw_misuse *u, const char *name, const c
 	case LW_MISUSE_JOIN_DETACHED:
 		return lw_xasprintf("thread T%" PRIu32 " joined detached thread T%" PRIu64, u->tid,
 				    u->value);
+	case LW_MISUSE_RELOCK_REFUSED:
+		return lw_xasprintf("thread T%" PRIu32 " tried to lock error-checking %s again "
+				    "while holding it; the call failed with %s and the mutex stayed "
+				    "locked once", u->tid, name,
+				    refusal_name(u->value, code, sizeof(code)));
+	case LW_MISUSE_UNLOCK_REFUSED:
+		if (u->other_tid)
+			return lw_xasprintf("thread T%" PRIu32 " tried to unlock %s, which is held "
+					    "by thread T%" PRIu32 "; the call failed with %s and "
+					    "the mutex stayed locked", u->tid, name, u->other_tid,
+					    refusal_name(u->value, code, sizeof(code)));
+		return lw_xasprintf("thread T%" PRIu32 " tried to unlock %s, which it does not "
+				    "hold; the call failed with %s", u->tid, name,
+				    refusal_name(u->value, code, sizeof(code)));
 	default:
 		return lw_xasprintf("thread T%" PRIu32 " misused %s (unknown misuse code %u)", u->tid,
 				    name, u->what);
@@ -132,8 +165,13 @@ void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs)
 {
 	for (size_t i = 0; i < m->misuses.n; i++) {
 		const struct lw_misuse *u = &m->misuses.v[i];
-		enum lw_severity sev = u->what == LW_MISUSE_EXIT_HOLDING ? LW_SEV_WARNING
-									 : LW_SEV_ERROR;
+		/* A thread that ends holding a lock may mean it; a call the mutex refused is
+		 * defined behaviour the program may rely on. */
+		enum lw_severity sev = u->what == LW_MISUSE_EXIT_HOLDING ||
+					       u->what == LW_MISUSE_RELOCK_REFUSED ||
+					       u->what == LW_MISUSE_UNLOCK_REFUSED
+					       ? LW_SEV_WARNING
+					       : LW_SEV_ERROR;
 		struct lw_finding *f = lw_finding_new(fs, LW_FIND_MISUSE, sev, m, u->proc);
 		struct lw_fthread *ft;
 		char name[600], other[600] = "";
@@ -165,8 +203,10 @@ void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs)
 			/* The other side: the owner, or where the other mutex was used. */
 			struct lw_fthread ot = { .tid = u->other_tid };
 
-			ot.role = lw_xstrdup(u->what == LW_MISUSE_UNLOCK_OTHER_OWNER ? "owner"
-										   : "earlier");
+			ot.role = lw_xstrdup(u->what == LW_MISUSE_UNLOCK_OTHER_OWNER ||
+						     u->what == LW_MISUSE_UNLOCK_REFUSED
+					     ? "owner"
+					     : "earlier");
 			ot.stack = lw_finding_stack(m, u->proc, u->other_stack);
 			lw_vec_push(&f->threads, ot);
 		}

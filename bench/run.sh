@@ -20,6 +20,10 @@
 # that, `lockwatch report` timed on each (median of REPS), records per second at each size
 # and the ratio of the two times (2.00 is linear).
 #
+# A program bench/NAME.py (py_queue) runs under CPython (the interpreter itself, found through
+# `python3`, not a wrapper script in PATH) instead of build/bench/NAME; tsan and helgrind
+# skip it.
+#
 # Environment: REPS (default 5), SCALE (default 1: multiplies every iteration count),
 # BENCH_PROGRAMS (default: all, see PROGRAMS below), ANALYZER_ITERATIONS (default 1000000),
 # LOCKWATCH_SHIM (default build/lib/liblockwatch.so), SKIP (modes to leave out, e.g.
@@ -52,8 +56,10 @@ PROGRAMS=(
 	"sem         50000    5000"
 	"compute     60000    6000"
 	"handoff     20000    2000"
+	"sem_completion 50000 5000"
+	"py_queue    200000   20000"
 )
-BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem compute handoff}
+BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem compute handoff sem_completion py_queue}
 
 die() {
 	echo "bench: $*" >&2
@@ -209,10 +215,18 @@ for prog in $BENCH_PROGRAMS; do
 	hg_args=${hg_args:-$small}
 	hg_args=${hg_args//,/ }
 	bin=$ROOT/build/bench/$prog
-	[ -x "$bin" ] || die "$bin is missing: run make first"
+	cmd=("$bin")
+	prog_tsan=$HAVE_TSAN prog_helgrind=$HAVE_HELGRIND
+	if [ -f "bench/$prog.py" ]; then
+		py=$(python3 -c 'import sys; print(sys.executable)') || die "python3 is missing"
+		cmd=("$py" "$ROOT/bench/$prog.py")
+		prog_tsan=0 prog_helgrind=0
+	else
+		[ -x "$bin" ] || die "$bin is missing: run make first"
+	fi
 	echo "bench: $prog ($big iterations; helgrind with arguments $hg_args)" >&2
 
-	if [ "$HAVE_TSAN" = 1 ]; then
+	if [ "$prog_tsan" = 1 ]; then
 		tsan_bin=$TMP/$prog.tsan
 		clang -fsanitize=thread -O2 -g -pthread -o "$tsan_bin" "bench/$prog.c" \
 			2>"$TMP/clang.err" || { cat "$TMP/clang.err" >&2; die "clang -fsanitize=thread failed"; }
@@ -220,18 +234,18 @@ for prog in $BENCH_PROGRAMS; do
 
 	nat=() dfl=() ful=() ts=() nat_kb=() dfl_kb=() ful_kb=() ts_kb=()
 	for ((r = 1; r <= REPS; r++)); do
-		run_timed native "$bin" "$big"
+		run_timed native "${cmd[@]}" "$big"
 		nat+=("$LAST_S") nat_kb+=("$LAST_KB")
 		want=$LAST_SUM
-		shim_run default "$TMP/default-$prog" dependencies "$bin" "$big"
+		shim_run default "$TMP/default-$prog" dependencies "${cmd[@]}" "$big"
 		dfl+=("$LAST_S") dfl_kb+=("$LAST_KB")
 		[ "$LAST_SUM" = "$want" ] || die "$prog under lockwatch printed '$LAST_SUM', native '$want'"
-		shim_run full "$TMP/full-$prog" full "$bin" "$big"
+		shim_run full "$TMP/full-$prog" full "${cmd[@]}" "$big"
 		ful+=("$LAST_S") ful_kb+=("$LAST_KB")
 		[ "$LAST_SUM" = "$want" ] || die "$prog under level=full printed '$LAST_SUM', native '$want'"
 		full_bytes=$(trace_bytes "$TMP/full-$prog") || exit 1
 		rm -rf "$TMP/full-$prog"        # full traces are large: keep one at a time
-		if [ "$HAVE_TSAN" = 1 ]; then
+		if [ "$prog_tsan" = 1 ]; then
 			run_timed tsan "$tsan_bin" "$big"
 			ts+=("$LAST_S") ts_kb+=("$LAST_KB")
 			[ "$LAST_SUM" = "$want" ] || die "$prog under tsan printed '$LAST_SUM', native '$want'"
@@ -246,9 +260,9 @@ for prog in $BENCH_PROGRAMS; do
 
 	# Reduced count: native and helgrind interleaved; one default-level run for the size.
 	sn=() hg=() hg_kb=()
-	shim_run default-small "$TMP/small-$prog" dependencies "$bin" "$small"
+	shim_run default-small "$TMP/small-$prog" dependencies "${cmd[@]}" "$small"
 	small_bytes=$(trace_bytes "$TMP/small-$prog") || exit 1
-	if [ "$HAVE_HELGRIND" = 1 ]; then
+	if [ "$prog_helgrind" = 1 ]; then
 		for ((r = 1; r <= REPS; r++)); do
 			# shellcheck disable=SC2086 # hg_args is a list of arguments
 			run_timed native-small "$bin" $hg_args

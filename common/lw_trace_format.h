@@ -293,6 +293,11 @@ enum lw_misuse_what {
 	LW_MISUSE_SEM_OVERFLOW        = 10, /* sem_post past SEM_VALUE_MAX */
 	LW_MISUSE_JOIN_TWICE          = 11,
 	LW_MISUSE_JOIN_DETACHED       = 12,
+	/* Warnings: a call the mutex refused, as it must (defined behaviour).  value: the
+	 * error code the call returned. */
+	LW_MISUSE_RELOCK_REFUSED      = 20, /* an error-checking mutex relocked by its owner */
+	LW_MISUSE_UNLOCK_REFUSED      = 21, /* unlock by a non-owner, or of an unlocked mutex,
+					     * of a mutex that checks (other_tid: the owner) */
 };
 
 struct lw_rec_misuse {

@@ -1,5 +1,6 @@
 /* What a thread holds, and the acquisition records: one per distinct (thread, held set,
  * lock, mode, site) in the dependencies level, one per operation in the full level. */
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "lw_shim.h"
@@ -326,7 +327,7 @@ bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr, 
 	a->l = l;
 	a->addr = (uintptr_t)addr;
 	a->gen = __atomic_load_n(&l->gen, __ATOMIC_ACQUIRE);
-	a->foreign = __atomic_load_n(&l->foreign, __ATOMIC_RELAXED);
+	a->foreign = __atomic_load_n(&l->foreign, __ATOMIC_ACQUIRE);
 	a->stack = site_stack(t, site);
 	a->kind = kind;
 	a->mode = mode;
@@ -345,12 +346,13 @@ void lw_held_purge(struct lw_thread *t)
 		purge_foreign(t);
 }
 
+/* Async-signal-safe (sem_post calls it): it reads the lock table, never adds to it. */
 static void purge_foreign(struct lw_thread *t)
 {
 	t->foreign_seen = __atomic_load_n(&lw_foreign_unlocks, __ATOMIC_ACQUIRE);
 	for (uint32_t i = t->n_held; i-- > 0;) {
 		struct lw_held_ent *e = &t->held[i];
-		struct lw_lock *l = lw_lock_get((const void *)e->addr, e->kind, 0);
+		struct lw_lock *l = e->lock;
 		if (l && __atomic_load_n(&l->foreign, __ATOMIC_ACQUIRE) != e->foreign)
 			held_remove(t, e);
 	}
@@ -380,6 +382,10 @@ void lw_acq_commit(const struct lw_acq *a)
 	} else if (t->n_held > 0 && first_of_tuple(t, a)) {
 		write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
 	}
+	/* A semaphore that signals is held by nobody ("Semaphores that signal"). */
+	if (LW_UNLIKELY(a->kind == LW_LOCK_SEM) &&
+	    (__atomic_load_n(&a->l->flags, __ATOMIC_ACQUIRE) & LW_LOCKF_SEM_SIGNALS))
+		return;
 	if (LW_UNLIKELY(t->n_held == t->cap_held) && !held_grow(t))
 		return;
 	struct lw_held_ent *e = &t->held[t->n_held++];
@@ -407,11 +413,33 @@ void lw_acq_blocking(const struct lw_acq *a)
 	lw_guard = 1;
 	struct lw_held_ent *e = t->n_held ? lw_held_find(t, (const void *)a->addr) : NULL;
 	if (e && e->gen == a->gen && a->kind != LW_LOCK_SEM &&
-	    (a->mode == LW_MODE_WRITE || e->mode == LW_MODE_WRITE))
+	    (a->mode == LW_MODE_WRITE || e->mode == LW_MODE_WRITE)) {
 		/* Busy, and held by this very thread: a relock of a lock that is not
-		 * recursive.  It returns EDEADLK (error-checking) or never returns. */
+		 * recursive.  An error-checking mutex refuses it with EDEADLK at once, which
+		 * is defined (lw_acq_refused says so after the call); any other never
+		 * returns. */
+		if (a->kind == LW_LOCK_MUTEX && lw_mutex_errorcheck((const void *)a->addr)) {
+			lw_guard = 0;
+			return;
+		}
 		lw_misuse(t, LW_MISUSE_RELOCK, a->kind, a->addr, a->gen, a->stack, t->tid, e->stack, 0);
+	}
 	lw_wait_begin(t, a->addr, a->gen, a->kind, a->mode, a->stack);
+	lw_guard = 0;
+}
+
+void lw_acq_refused(const struct lw_acq *a, int rc)
+{
+	struct lw_thread *t = a->t;
+	if (a->kind != LW_LOCK_MUTEX || rc != EDEADLK || LW_UNLIKELY(lw_guard) || t != lw_self ||
+	    !lw_mutex_errorcheck((const void *)a->addr))
+		return;
+	lw_guard = 1;
+	int saved = errno;
+	struct lw_held_ent *e = t->n_held ? lw_held_find(t, (const void *)a->addr) : NULL;
+	lw_misuse(t, LW_MISUSE_RELOCK_REFUSED, a->kind, a->addr, a->gen, a->stack, t->tid,
+		  e ? e->stack : 0, (uint64_t)rc);
+	errno = saved;
 	lw_guard = 0;
 }
 
@@ -482,15 +510,41 @@ static void sem_note(struct lw_thread *t, uint16_t kind, uintptr_t addr, uint32_
 	}
 }
 
+/*
+ * Semaphores that signal.
+ *
+ * A thread's sem_wait puts the semaphore in its held set, and its own sem_post takes it out:
+ * a semaphore used as a lock.  A post by a thread that had not waited on it is a signal
+ * (LW_REC_SEM_SIGNAL), and from then on the analyzer takes that generation for a lock in no
+ * thread.  So the shim holds it in no held set either: the post marks the generation
+ * LW_LOCKF_SEM_SIGNALS and counts a foreign unlock of it, so that every waiter that holds
+ * it drops it at its next acquisition or post (lw_held_purge: all holders of a counting
+ * semaphore, bounded rather than exact), and a wait on it from then on enters no held set.
+ * A destroy ends every held entry of the semaphore the same way.
+ *
+ * Without this a completion semaphore per request (init 0, wait, another thread's post,
+ * destroy), or CPython's Condition (each waiter blocks on its own lock, a sem_t, that the
+ * notifier releases), left one held entry per request, and every later acquisition's
+ * record carried them all.  For the same programs, at the dependencies level, a semaphore
+ * that signalled and is initialised again at the same address from the same site goes on
+ * in its generation (lw_sem_destroyed_keep_gen, lw_lock_new_gen), so that its init, its
+ * signal notes and the acquisitions under it are written once, not once per request.
+ */
 void lw_sem_posted(struct lw_thread *t, const void *addr)
 {
+	lw_held_purge(t);
 	struct lw_held_ent *e = lw_held_find(t, addr);
 	if (!e) {
 		/* Posting a semaphore this thread did not wait on: signalling.  Said once per
 		 * thread and generation, so that the analyzer never takes it for a lock. */
-		const struct lw_lock *l = lw_lock_find((uintptr_t)addr);
+		struct lw_lock *l = (struct lw_lock *)lw_lock_find((uintptr_t)addr);
 		sem_note(t, LW_REC_SEM_SIGNAL, (uintptr_t)addr,
 			 l ? __atomic_load_n(&l->gen, __ATOMIC_RELAXED) : 0, false);
+		if (l && !(__atomic_fetch_or(&l->flags, LW_LOCKF_SEM_SIGNALS, __ATOMIC_ACQ_REL) &
+			   LW_LOCKF_SEM_SIGNALS)) {
+			__atomic_add_fetch(&l->foreign, 1, __ATOMIC_RELEASE);
+			__atomic_add_fetch(&lw_foreign_unlocks, 1, __ATOMIC_RELEASE);
+		}
 		return;
 	}
 	sem_note(t, LW_REC_SEM_LOCKLIKE, e->addr, e->gen, lw_opt.level == LW_LEVEL_FULL);
@@ -498,6 +552,22 @@ void lw_sem_posted(struct lw_thread *t, const void *addr)
 		release_full(t, e);
 	if (--e->count == 0)
 		held_remove(t, e);
+}
+
+void lw_sem_destroying(struct lw_thread *t, const void *addr, uintptr_t site)
+{
+	lw_check_destroy(t, addr, LW_LOCK_SEM, site);
+	struct lw_lock *l = (struct lw_lock *)lw_lock_find((uintptr_t)addr);
+	if (l) {
+		__atomic_add_fetch(&l->foreign, 1, __ATOMIC_RELEASE);
+		__atomic_add_fetch(&lw_foreign_unlocks, 1, __ATOMIC_RELEASE);
+		lw_held_purge(t);
+	}
+	if (l && lw_opt.level != LW_LEVEL_FULL &&
+	    (__atomic_load_n(&l->flags, __ATOMIC_ACQUIRE) & LW_LOCKF_SEM_SIGNALS))
+		lw_sem_destroyed_keep_gen(addr, site);
+	else
+		lw_lock_destroyed(addr, site);
 }
 
 /* The live thread other than self that holds addr, and its entry. */
@@ -542,6 +612,16 @@ void lw_release_checked(struct lw_thread *t, const void *addr, uintptr_t site)
 	} else {
 		lw_misuse(t, LW_MISUSE_UNLOCK_NOT_LOCKED, kind, (uintptr_t)addr, gen, stack, 0, 0, 0);
 	}
+}
+
+void lw_unlock_refused(struct lw_thread *t, const void *addr, int rc, uintptr_t site)
+{
+	struct lw_lock *l = lw_lock_get(addr, LW_LOCK_MUTEX, site);
+	struct lw_held_ent *e = NULL;
+	struct lw_thread *o = holder_of(t, (uintptr_t)addr, &e);
+	/* The owner still holds it: its held set stays as it is. */
+	lw_misuse(t, LW_MISUSE_UNLOCK_REFUSED, LW_LOCK_MUTEX, (uintptr_t)addr, l ? l->gen : 0,
+		  lw_site_stack(site), o ? o->tid : 0, o ? e->stack : 0, (uint64_t)rc);
 }
 
 /* Whether glibc's own lock word says the lock is taken (the fields are in the public

@@ -60,7 +60,7 @@ static void announce(struct lw_lock *l, uint16_t kind, uint16_t flags, uint32_t 
 	r->addr = l->addr;
 	r->gen = l->gen;
 	r->lock_kind = kind;
-	r->flags = flags & (uint16_t)~LW_LOCKF_DESTROYED;
+	r->flags = flags & (uint16_t)~LW_LOCKF_SHIM_ONLY;
 	r->stack = stack;
 	r->tid = lw_self ? lw_self->tid : 0;
 	r->seq = lw_next_seq();
@@ -92,6 +92,9 @@ struct lw_lock *lw_lock_get_slow(const void *addr, uint16_t kind, uintptr_t site
 			      ((const pthread_mutex_t *)addr)->__data.__kind == -1)))
 				lw_misuse(lw_self, LW_MISUSE_USE_AFTER_DESTROY, kind, l->addr,
 					  l->gen, lw_site_stack(site), 0, 0, 0);
+			/* A semaphore's generation kept at its destroy ends here. */
+			if (l->flags & LW_LOCKF_SEM_GEN_KEPT)
+				__atomic_add_fetch(&l->gen, 1, __ATOMIC_ACQ_REL);
 			if (kind)
 				l->kind = kind;
 			l->flags = LW_LOCKF_STATIC | lw_lock_api;
@@ -108,21 +111,32 @@ void lw_lock_new_gen(const void *addr, uint16_t kind, uint16_t flags, uintptr_t 
 	struct lw_lock *l = find_or_insert((uintptr_t)addr, &inserted);
 	if (!l)
 		return;
+	uint32_t stack = lw_site_stack(site);
+	if (!inserted && (l->flags & LW_LOCKF_SEM_GEN_KEPT)) {
+		/* A semaphore that signalled, destroyed and now initialised again at the same
+		 * address, from the same site, in the same trace: it goes on in its generation,
+		 * and the trace gets nothing (a completion semaphore per request).  The
+		 * generation still signals. */
+		if (kind == LW_LOCK_SEM && l->kind == LW_LOCK_SEM && l->init_stack == stack &&
+		    (l->flags & LW_LOCKF_PSHARED) == (flags & LW_LOCKF_PSHARED) &&
+		    __atomic_load_n(&l->announced, __ATOMIC_ACQUIRE) ==
+			    (lw_trace_epoch | LW_ANNOUNCED_KEPT)) {
+			l->flags = (uint16_t)(flags | LW_LOCKF_SEM_SIGNALS);
+			__atomic_store_n(&l->announced, lw_trace_epoch, __ATOMIC_RELEASE);
+			return;
+		}
+	}
 	__atomic_add_fetch(&l->gen, 1, __ATOMIC_ACQ_REL);
 	lock_forget_user(l);
 	l->kind = kind;
 	l->flags = flags;
-	l->init_stack = lw_site_stack(site);
+	l->init_stack = stack;
 	__atomic_store_n(&l->announced, lw_trace_epoch, __ATOMIC_RELEASE);
 	announce(l, kind, flags, l->init_stack);
 }
 
-void lw_lock_destroyed(const void *addr, uintptr_t site)
+static void write_destroy(const struct lw_lock *l, uintptr_t site)
 {
-	bool inserted;
-	struct lw_lock *l = find_or_insert((uintptr_t)addr, &inserted);
-	if (!l)
-		return;
 	struct lw_rec_lock_destroy *r = lw_trace_reserve(sizeof *r);
 	if (r) {
 		r->addr = l->addr;
@@ -132,6 +146,34 @@ void lw_lock_destroyed(const void *addr, uintptr_t site)
 		r->seq = lw_next_seq();
 		lw_trace_commit(r, LW_REC_LOCK_DESTROY, sizeof *r);
 	}
+}
+
+void lw_sem_destroyed_keep_gen(const void *addr, uintptr_t site)
+{
+	bool inserted;
+	struct lw_lock *l = find_or_insert((uintptr_t)addr, &inserted);
+	if (!l)
+		return;
+	uint32_t ep = __atomic_load_n(&l->announced, __ATOMIC_ACQUIRE);
+	if (inserted || ep != lw_trace_epoch || l->kind != LW_LOCK_SEM) {
+		lw_lock_destroyed(addr, site);
+		return;
+	}
+	if (lw_dedup_insert(lw_mix64(((uint64_t)l->gen << 32 | 0xde57) ^ l->addr ^
+				     ((uint64_t)lw_trace_epoch << 56))))
+		write_destroy(l, site);
+	l->flags |= LW_LOCKF_DESTROYED | LW_LOCKF_SEM_GEN_KEPT;
+	/* Not this epoch: a use without sem_init takes the slow path, which says so. */
+	__atomic_store_n(&l->announced, lw_trace_epoch | LW_ANNOUNCED_KEPT, __ATOMIC_RELEASE);
+}
+
+void lw_lock_destroyed(const void *addr, uintptr_t site)
+{
+	bool inserted;
+	struct lw_lock *l = find_or_insert((uintptr_t)addr, &inserted);
+	if (!l)
+		return;
+	write_destroy(l, site);
 	/* A later use without *_init (memory reused with a static initialiser) is a new lock. */
 	__atomic_add_fetch(&l->gen, 1, __ATOMIC_ACQ_REL);
 	lock_forget_user(l);

@@ -227,8 +227,16 @@ struct lw_lock {
 
 #define LW_USER_SHARED UINT32_MAX
 
-/* Shim-internal lock flag (never written to the trace). */
+/* Shim-internal lock flags (never written to the trace). */
 #define LW_LOCKF_DESTROYED (1u << 15)
+/* Semaphores (acquire.c, "Semaphores that signal"): this generation was posted by a thread
+ * that had not waited on it, so it enters no held set; and, at the dependencies level, it
+ * was destroyed with its generation kept for a sem_init at the same address and site. */
+#define LW_LOCKF_SEM_SIGNALS  (1u << 14)
+#define LW_LOCKF_SEM_GEN_KEPT (1u << 13)
+#define LW_LOCKF_SHIM_ONLY (LW_LOCKF_DESTROYED | LW_LOCKF_SEM_SIGNALS | LW_LOCKF_SEM_GEN_KEPT)
+/* lw_lock.announced of a generation kept at its destroy: the epoch with this bit. */
+#define LW_ANNOUNCED_KEPT 0x80000000u
 /* Open addressing on the address.  The hash keeps nearby addresses in nearby slots (so
  * 100k mutexes in one array touch few pages) and folds the high bits in (so locks at the
  * same offset of different thread stacks do not collide).  Its unit is 32 bytes, less than
@@ -260,6 +268,10 @@ static inline struct lw_lock *lw_lock_get(const void *addr, uint16_t kind, uintp
 /* Starts a new generation at addr (an *_init or sem_open). */
 LW_HIDDEN void lw_lock_new_gen(const void *addr, uint16_t kind, uint16_t flags, uintptr_t site);
 LW_HIDDEN void lw_lock_destroyed(const void *addr, uintptr_t site);
+/* A semaphore that signals is destroyed at the dependencies level: its LOCK_DESTROY is
+ * written once per generation, and the generation is kept for a sem_init at the same
+ * address and site (acquire.c, "Semaphores that signal"). */
+LW_HIDDEN void lw_sem_destroyed_keep_gen(const void *addr, uintptr_t site);
 /* The LW_LOCKF_* flags of a known lock, 0 if unknown.  Never inserts. */
 LW_HIDDEN uint16_t lw_lock_flags(uintptr_t addr);
 /* The known lock at addr, or NULL.  Never inserts. */
@@ -468,6 +480,30 @@ LW_HIDDEN bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const vo
 LW_HIDDEN void lw_acq_commit(const struct lw_acq *a);
 /* The lock was busy: notes a relock by its owner and publishes the wait. */
 LW_HIDDEN void lw_acq_blocking(const struct lw_acq *a);
+/* The acquisition failed with rc: notes an error-checking mutex's refused relock (EDEADLK),
+ * a warning.  Keeps errno. */
+LW_HIDDEN void lw_acq_refused(const struct lw_acq *a, int rc);
+/* A mutex unlock that the mutex refused with rc (a non-owner's, or of an unlocked mutex, on a
+ * mutex that checks): a warning, and no change to anyone's held set. */
+LW_HIDDEN void lw_unlock_refused(struct lw_thread *t, const void *addr, int rc, uintptr_t site);
+/* Whether glibc's mutex type (in the public <bits/struct_mutex.h>, kept also by a static
+ * initialiser) is error-checking: its owner's relock fails with EDEADLK. */
+static inline bool lw_mutex_errorcheck(const void *addr)
+{
+	int k = __atomic_load_n(&((const pthread_mutex_t *)addr)->__data.__kind, __ATOMIC_RELAXED);
+	return k >= 0 && (k & 3) == PTHREAD_MUTEX_ERRORCHECK;
+}
+/* Whether glibc refuses an unlock of the mutex by a thread that does not own it (EPERM):
+ * error-checking, recursive, robust and priority-inheritance mutexes (glibc's pthreadP.h:
+ * the kind's bit 16 is robust, 32 priority inheritance). */
+#define LW_GLIBC_MUTEX_ROBUST 16
+#define LW_GLIBC_MUTEX_PI     32
+static inline bool lw_mutex_checks_owner(const void *addr)
+{
+	int k = __atomic_load_n(&((const pthread_mutex_t *)addr)->__data.__kind, __ATOMIC_RELAXED);
+	return k >= 0 && ((k & 3) == PTHREAD_MUTEX_ERRORCHECK || (k & 3) == PTHREAD_MUTEX_RECURSIVE ||
+			  (k & (LW_GLIBC_MUTEX_ROBUST | LW_GLIBC_MUTEX_PI)));
+}
 /* Records that t now holds lock (after the real call succeeded). */
 LW_HIDDEN void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind, uint16_t mode,
 			   uint16_t flags, uintptr_t site);
@@ -486,6 +522,9 @@ LW_HIDDEN void lw_write_private_sections(uint32_t tid, uint64_t seq);
 /* Finds a held entry, or NULL. */
 LW_HIDDEN struct lw_held_ent *lw_held_find(struct lw_thread *t, const void *addr);
 LW_HIDDEN void lw_sem_posted(struct lw_thread *t, const void *addr);
+/* Before the real sem_destroy: every held entry of the semaphore ends, and its generation
+ * ends (or is kept, see lw_sem_destroyed_keep_gen). */
+LW_HIDDEN void lw_sem_destroying(struct lw_thread *t, const void *addr, uintptr_t site);
 
 /* ---- misuse of the API (misuse.c) ---- */
 /* Writes a MISUSE record.  other_*: the thread and stack that set up the conflicting state. */

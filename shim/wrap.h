@@ -40,6 +40,8 @@ static inline void lw_acq_end(const struct lw_acq *a)
 		int rc_ = (call); \
 		if (rec_ && LW_ACQUIRED(rc_)) \
 			lw_acq_end(&a_); \
+		else if (rec_ && rc_ == EDEADLK) \
+			lw_acq_refused(&a_, rc_); \
 		return rc_; \
 	} while (0)
 
@@ -57,6 +59,8 @@ static inline void lw_acq_end(const struct lw_acq *a)
 		} \
 		if (LW_ACQUIRED(rc_)) \
 			lw_acq_end(&a_); \
+		else if (rc_ == EDEADLK) \
+			lw_acq_refused(&a_, rc_); \
 		return rc_; \
 	} while (0)
 
@@ -155,6 +159,9 @@ struct lw_join {
 };
 LW_HIDDEN void lw_join_begin(struct lw_join *w, pthread_t th, uintptr_t site);
 LW_HIDDEN void lw_join_end(struct lw_join *w, bool joined);
+/* A cleanup handler (pthread_cleanup_push) around the real join: a cancelled join joined
+ * nothing. */
+LW_HIDDEN void lw_join_cancelled(void *w);
 LW_HIDDEN void lw_detached(pthread_t th);
 /* A call site (and start routine) that an API built on pthread_create and pthread_join
  * (g_thread_new) sets for the duration of its real call, so those wrappers name the

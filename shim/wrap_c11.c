@@ -184,8 +184,11 @@ LW_EXPORT int thrd_create(thrd_t *thr, thrd_start_t fn, void *arg)
 LW_EXPORT int thrd_join(thrd_t thr, int *res)
 {
 	struct lw_join w;
+	int rc;
 	lw_join_begin(&w, thr, LW_SITE());
-	int rc = C11(thrd_join)(thr, res);
+	pthread_cleanup_push(lw_join_cancelled, &w);
+	rc = C11(thrd_join)(thr, res);
+	pthread_cleanup_pop(0);
 	lw_join_end(&w, rc == thrd_success);
 	return rc;
 }

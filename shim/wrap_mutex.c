@@ -71,7 +71,31 @@ LW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const s
 		   LW_ACQF_TIMED);
 }
 
+/* An unlock by a thread that does not own a mutex that checks its owner: the real call
+ * first, then either the refusal it returned (a warning: the program may rely on it) or,
+ * should it have succeeded after all, the usual release bookkeeping. */
+static int unlock_not_owner(pthread_mutex_t *m, uintptr_t site)
+{
+	int rc = REAL(mutex_unlock)(m);
+	int saved = errno;
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		if (rc != 0)
+			lw_unlock_refused(t, m, rc, site);
+		else
+			lw_release_checked(t, m, site);
+		lw_leave();
+	}
+	errno = saved;
+	return rc;
+}
+
 LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
+	struct lw_thread *self = lw_self;
+	if (LW_UNLIKELY(self != NULL && !lw_guard &&
+			__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) != self->os_tid) &&
+	    lw_mutex_checks_owner(m))
+		return unlock_not_owner(m, LW_SITE());
 	LW_RELEASE(REAL(mutex_unlock)(m), m);
 }

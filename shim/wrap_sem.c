@@ -16,7 +16,11 @@ LW_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 
 LW_EXPORT int sem_destroy(sem_t *s)
 {
-	lw_note_destroy(s, LW_LOCK_SEM, LW_SITE());
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		lw_sem_destroying(t, s, LW_SITE());
+		lw_leave();
+	}
 	return REAL(sem_destroy)(s);
 }
 

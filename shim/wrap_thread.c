@@ -227,11 +227,21 @@ void lw_join_end(struct lw_join *w, bool joined)
 	errno = saved;
 }
 
+/* A join cancelled while it waits joined nothing: the thread stays joinable (POSIX), so its
+ * state must not stay marked joined, or the join that follows would not find it. */
+void lw_join_cancelled(void *w)
+{
+	lw_join_end(w, false);
+}
+
 LW_EXPORT int pthread_join(pthread_t th, void **ret)
 {
 	struct lw_join w;
+	int rc;
 	lw_join_begin(&w, th, api_site(LW_SITE()));
-	int rc = REAL(join)(th, ret);
+	pthread_cleanup_push(lw_join_cancelled, &w);
+	rc = REAL(join)(th, ret);
+	pthread_cleanup_pop(0);
 	lw_join_end(&w, rc == 0);
 	return rc;
 }

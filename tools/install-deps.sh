@@ -15,6 +15,8 @@ sarif_validator() {
 		2>/dev/null || true
 }
 pkgs="gcc g++ make libunwind-dev libdw-dev libelf-dev libcriterion-dev libjansson-dev jq mandoc clang libclang-rt-14-dev graphviz libglib2.0-dev pkg-config"
+# python3: tests/integration/test_sem_signals.c and bench/run.sh run a CPython queue.Queue hand-off.
+pkgs="$pkgs python3"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
