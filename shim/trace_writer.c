@@ -286,6 +286,10 @@ void *lw_trace_reserve_shared(uint32_t size)
 {
 	if (LW_UNLIKELY(W.map == NULL))
 		return NULL;
+	/* Once the trace is closed (at exit, while other threads may still lock for a moment)
+	 * a record is not dropped: the run it would describe is over. */
+	if (LW_UNLIKELY(__atomic_load_n(&W.closed, __ATOMIC_RELAXED)))
+		return NULL;
 	/* Once full, a drop touches nothing the other threads write: the thread counts its
 	 * drops and adds them to the header's count a batch at a time. */
 	if (LW_UNLIKELY(__atomic_load_n(&W.full, __ATOMIC_RELAXED))) {
@@ -298,7 +302,8 @@ void *lw_trace_reserve_shared(uint32_t size)
 	}
 	uint64_t off;
 	if (LW_UNLIKELY(!take(size, true, &off))) {
-		__atomic_add_fetch(&header()->dropped, 1, __ATOMIC_RELAXED);
+		if (!__atomic_load_n(&W.closed, __ATOMIC_RELAXED))
+			__atomic_add_fetch(&header()->dropped, 1, __ATOMIC_RELAXED);
 		return NULL;
 	}
 	return W.map + off;
