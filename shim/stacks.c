@@ -8,6 +8,7 @@
 #include <link.h>
 #include <libunwind.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -31,6 +32,49 @@ static bool pc_known(uintptr_t pc)
 		if (pc >= modules[i].lo && pc < modules[i].hi)
 			return true;
 	return false;
+}
+
+/* The path of the file mapped at addr, from /proc/self/maps, into buf (len bytes).  Returns
+ * whether it found one.  No malloc: it may run in a signal handler (a watchpoint's). */
+static bool mapped_path(uintptr_t addr, char *buf, size_t len)
+{
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char chunk[4096];
+	size_t have = 0;
+	bool found = false, eof = false;
+	while (!found) {
+		char *nl = memchr(chunk, '\n', have);
+		if (!nl) {
+			if (eof || have == sizeof chunk)
+				break;       /* the end, or a line longer than the chunk */
+			ssize_t n = read(fd, chunk + have, sizeof chunk - have);
+			if (n <= 0)
+				eof = true;
+			else
+				have += (size_t)n;
+			continue;
+		}
+		*nl = '\0';
+		/* "lo-hi perms offset dev inode   path" */
+		char *p = chunk, *end;
+		uintptr_t a = (uintptr_t)strtoull(p, &end, 16);
+		uintptr_t b = *end == '-' ? (uintptr_t)strtoull(end + 1, &end, 16) : 0;
+		char *path = strchr(end, '/');
+		if (addr >= a && addr < b && path) {
+			size_t n = strlen(path);
+			if (n < len) {
+				memcpy(buf, path, n + 1);
+				found = true;
+			}
+		}
+		size_t used = (size_t)(nl + 1 - chunk);
+		memmove(chunk, nl + 1, have - used);
+		have -= used;
+	}
+	close(fd);
+	return found;
 }
 
 static void write_module(struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi)
@@ -61,6 +105,10 @@ static void write_module(struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi)
 	if (!path || !*path) {
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 		exe[n > 0 ? n : 0] = '\0';
+		path = exe;
+	} else if (path[0] != '/' && mapped_path(lo, exe, sizeof exe)) {
+		/* dlopen("./lib.so") names it relative to a directory the program may leave,
+		 * and the analyzer runs elsewhere: the kernel knows the file. */
 		path = exe;
 	}
 	size_t path_len = strlen(path);
