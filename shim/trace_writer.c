@@ -206,6 +206,12 @@ static bool grow(uint64_t need, bool ahead)
 			continue;
 		}
 		uint64_t size = __atomic_load_n(&W.size, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&W.closed, __ATOMIC_RELAXED)) {
+			/* The end is set (lw_trace_close): a record past it must stay unwritten. */
+			lw_spin_unlock(&W.grow_lock);
+			errno = saved;
+			return false;
+		}
 		if (size < need) {
 			uint64_t want = (need + LW_GROW_STEP - 1) / LW_GROW_STEP * LW_GROW_STEP;
 			/* At least a step of LW_TRACE_WINDOW, or the size itself while smaller:
@@ -550,8 +556,14 @@ static void lw_trace_close_(bool only_thread)
 {
 	if (!W.map || __atomic_exchange_n(&W.closed, 1, __ATOMIC_ACQ_REL))
 		return;
+	/* Under the grow lock, so that no record's room appears past the end afterwards: a
+	 * thread whose reservation crossed the file's size and that grows it later finds the
+	 * trace closed (grow) and leaves its record unwritten, zeros below the end at most. */
+	while (!lw_spin_trylock(&W.grow_lock))
+		sched_yield();
 	uint64_t end = __atomic_load_n(&W.tail, __ATOMIC_ACQUIRE);
 	uint64_t size = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
+	lw_spin_unlock(&W.grow_lock);
 	if (end > size)
 		end = size;
 	struct lw_trace_header *h = header();
