@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -428,22 +429,43 @@ int lw_trace_open(bool forked_child)
 /* Makes lw_opt.trace_dir absolute, from the working directory at the first open: a
  * program that changes directory and then forks must not scatter its children's traces
  * (nor write them into a directory it chdir'd to).  Leaves it as is when it cannot. */
-static void absolute_trace_dir(void)
+static bool absolute_trace_dir(void)
 {
 	char cwd[sizeof lw_opt.trace_dir];
 	if (lw_opt.trace_dir[0] == '/' || !getcwd(cwd, sizeof cwd))
-		return;
+		return false;
 	size_t c = strlen(cwd), d = strlen(lw_opt.trace_dir);
 	if (c + 1 + d >= sizeof lw_opt.trace_dir)
-		return;
+		return false;
 	memmove(lw_opt.trace_dir + c + 1, lw_opt.trace_dir, d + 1);
 	memcpy(lw_opt.trace_dir, cwd, c);
 	lw_opt.trace_dir[c] = '/';
+	return true;
+}
+
+/* Hands the absolute trace directory on to the programs this one runs: LOCKWATCH_OPTIONS
+ * gets trace_dir=DIR appended (the last one counts), so that a child that starts after a
+ * chdir (make -C, a daemon's workers) writes where the first program started.  Done once,
+ * at start-up; putenv on a variable that exists replaces one pointer of the environment. */
+static void export_trace_dir(void)
+{
+	static char env[sizeof "LOCKWATCH_OPTIONS=" + 4096 + sizeof lw_opt.trace_dir + 16];
+	const char *old = getenv("LOCKWATCH_OPTIONS");
+	const char *dir = lw_opt.trace_dir;
+	char q = strchr(dir, '\'') ? '"' : '\'';
+	if (strchr(dir, '\'') && strchr(dir, '"'))
+		return;
+	int n = snprintf(env, sizeof env, "LOCKWATCH_OPTIONS=%s%strace_dir=%c%s%c", old ? old : "",
+			 old && *old ? ":" : "", q, dir, q);
+	if (n < 0 || (size_t)n >= sizeof env)
+		return;
+	putenv(env);
 }
 
 static int trace_open(bool forked_child)
 {
-	absolute_trace_dir();
+	if (absolute_trace_dir() && !forked_child)
+		export_trace_dir();
 	int err = make_dirs(lw_opt.trace_dir);
 	if (err) {
 		lw_msg("cannot create trace directory %s: %s; not recording", lw_opt.trace_dir,

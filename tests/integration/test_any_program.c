@@ -2,6 +2,7 @@
  * other threads lock, descriptors closed or counted, dlopen by a relative path, a chdir
  * before exec, lock wrappers in libraries, arrays of locks, many file names checked. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include "lw_test.h"
 
 #define PROG(name) "build/tests/programs/" name
@@ -43,4 +44,60 @@ Test(any_program, a_library_dlopened_by_a_relative_path_keeps_its_names, .timeou
 		  "the library's locks are not named: %s", r.stderr_text);
 	cr_assert(lw_has_frame(f, "dl_first_then_second", "libdlock.c"));
 	lw_result_free(&r);
+}
+
+/* Number of *.trace files in dir (0 if it does not exist). */
+static int count_traces(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	if (!d)
+		return 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += strstr(e->d_name, ".trace") != NULL;
+	closedir(d);
+	return n;
+}
+
+/* Runs argv (a program of the build) under the shim, plain LD_PRELOAD, in directory cwd with
+ * LOCKWATCH_OPTIONS=opts.  Returns its exit status. */
+static int run_preloaded_in(const char *cwd, const char *prog, const char *arg, const char *opts)
+{
+	char shim[4200], opt[4200], exe[4200];
+	abs_path(shim, sizeof shim, LW_SHIM);
+	abs_path(exe, sizeof exe, prog);
+	char preload[4300];
+	snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shim);
+	snprintf(opt, sizeof opt, "LOCKWATCH_OPTIONS=%s", opts);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (chdir(cwd) != 0)
+			_exit(126);
+		const char *argv[] = { exe, arg, NULL };
+		const char *env[] = { preload, opt, NULL };
+		_exit(lw_spawn(argv, env, NULL, NULL, 20000) & 0xff);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* A relative trace_dir is resolved once, where the first program started: a program it
+ * runs after a chdir writes there too. */
+Test(any_program, a_relative_trace_dir_holds_for_programs_run_after_a_chdir, .timeout = 30)
+{
+	char *dir = lw_tmpdir();
+	char start[128], elsewhere[128], traces[256], stray[256];
+	snprintf(start, sizeof start, "%s/start", dir);
+	snprintf(elsewhere, sizeof elsewhere, "%s/elsewhere", dir);
+	snprintf(traces, sizeof traces, "%s/rel", start);
+	snprintf(stray, sizeof stray, "%s/rel", elsewhere);
+	mkdir(start, 0700);
+	mkdir(elsewhere, 0700);
+	cr_assert_eq(run_preloaded_in(start, PROG("chdir_exec"), elsewhere, "trace_dir=rel"), 0);
+	cr_assert_eq(count_traces(traces), 3, "%d traces in %s (parent, fork child, exec'd child)",
+		     count_traces(traces), traces);
+	cr_assert_eq(count_traces(stray), 0, "%d traces after the chdir", count_traces(stray));
+	lw_rmtree(dir);
+	free(dir);
 }
