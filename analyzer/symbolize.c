@@ -284,14 +284,20 @@ bool lw_symbolize_data(struct lw_symbolizer *s, uint64_t addr, char *buf, size_t
 	char *readable = demangle(best->name);
 	const char *shown = readable ? readable : best->name;
 
-	char member[256];
+	char member[256], scoped[512];
 
-	if (addr != best->addr && !m->members)
+	if (!m->members)
 		m->members = lw_data_members_new(m->dwmod);
-	if (addr == best->addr)
-		snprintf(buf, len, "%s", shown);
-	else if (lw_data_member(m->members, best->addr, addr - best->addr, member, sizeof(member)))
+	/* A C function's static is "func::name", not the symbol table's "name.0" (a C++ one
+	 * demangles to that already). */
+	if (!readable && lw_data_static_name(m->members, best->addr, scoped, sizeof(scoped)))
+		shown = scoped;
+	if (lw_data_member(m->members, best->addr, addr - best->addr, member, sizeof(member)) &&
+	    (addr != best->addr || member[0] == '['))
+		/* Element 0 of an array is "L[0]", as element 1 is "L[1]". */
 		snprintf(buf, len, "%s%s", shown, member);
+	else if (addr == best->addr)
+		snprintf(buf, len, "%s", shown);
 	else
 		snprintf(buf, len, "%s+%" PRIu64, shown, addr - best->addr);
 	free(readable);

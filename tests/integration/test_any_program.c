@@ -101,3 +101,28 @@ Test(any_program, a_relative_trace_dir_holds_for_programs_run_after_a_chdir, .ti
 	lw_rmtree(dir);
 	free(dir);
 }
+
+/* Whether report has a lock-order cycle naming both locks. */
+static bool has_cycle_of(json_t *report, const char *a, const char *b)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(report, "findings"), i, f) {
+		const char *k = json_string_value(json_object_get(f, "kind"));
+		if (k && !strcmp(k, "lock-order-cycle") && lw_has_lock(f, a) && lw_has_lock(f, b))
+			return true;
+	}
+	return false;
+}
+
+/* Element 0 of a mutex array is L[0] (it was L: "L -> L[1] -> L"), and a function's static
+ * mutex is func::s (it was s.0). */
+Test(any_program, array_elements_and_function_statics_are_named_plainly, .timeout = 30)
+{
+	struct lw_result r = lw_run_json(PROG("lock_array"), NULL, NULL, 20000);
+	cr_assert_eq(lw_count(r.report, "lock-order-cycle", NULL), 2, "stderr: %s", r.stderr_text);
+	cr_assert(has_cycle_of(r.report, "L[0]", "L[1]"), "no cycle L[0] -> L[1]");
+	cr_assert(has_cycle_of(r.report, "take_with_static::s", "L[2]"),
+		  "no cycle take_with_static::s -> L[2]");
+	lw_result_free(&r);
+}
