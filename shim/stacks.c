@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "lw_shim.h"
 
@@ -106,7 +107,7 @@ static void write_module(struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi)
 		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 		exe[n > 0 ? n : 0] = '\0';
 		path = exe;
-	} else if (path[0] != '/' && mapped_path(lo, exe, sizeof exe)) {
+	} else if (path[0] != '/' && strchr(path, '/') && mapped_path(lo, exe, sizeof exe)) {
 		/* dlopen("./lib.so") names it relative to a directory the program may leave,
 		 * and the analyzer runs elsewhere: the kernel knows the file. */
 		path = exe;
@@ -193,21 +194,62 @@ static int fork_pending;                 /* atomic */
 static int stacks_off;                   /* set in a child forked mid-unwind */
 
 /*
- * libunwind checks addresses by writing them into a pipe that it opens once (on its first
- * unwind) and then keeps by descriptor number.  A program that closes every descriptor
- * (closefrom, close_range) and opens files again can be given those numbers: libunwind
- * would then read a byte from, write a byte to, and close the program's own file.  So the
- * shim notes which descriptors the pipe got on the first unwind, and before every later
- * unwind checks that they are still that pipe; when they are not, it stops capturing
- * stacks (one warning) rather than let libunwind touch the program's files.
+ * Memory checks without a pipe.  libunwind (1.6) checks an address before it reads it by
+ * writing a byte from it into a pipe that it opens at its first unwind and then keeps by
+ * number: two descriptors at the bottom of the program's range (its first open() returned
+ * 5, not 3), which a daemon that closes every descriptor, or dup2s over low ones, took
+ * from it (every stack was lost from then on, or libunwind read, wrote and closed the
+ * program's own file).  So the shim gives libunwind's local address space its own
+ * memory reader (the accessors are the public unw_get_accessors()), which checks an
+ * address with a system call that reads 8 bytes from it and fails with EFAULT when it
+ * cannot (rt_sigprocmask with an invalid `how`: the kernel copies the set before it looks
+ * at `how`, and changes nothing), and closes the pipe libunwind opened at its start-up,
+ * which nothing uses any more.
  */
-enum { UNW_PIPE_UNKNOWN, UNW_PIPE_PROBING, UNW_PIPE_KNOWN, UNW_PIPE_UNGUARDED, UNW_PIPE_LOST };
-static struct {
-	int state;                           /* atomic */
-	int fd[2];
-	dev_t dev;
-	ino_t ino;
-} unw_pipe = { .fd = { -1, -1 } };
+enum { UNWINDER_UNSET, UNWINDER_SETTING, UNWINDER_READY };
+static int unwinder_state;               /* atomic */
+
+#define LW_PAGE_CACHE 8
+/* The pages checked in the calling thread's current unwind (the stack's, mostly).  Only
+ * while the shim unwinds: a page may be unmapped afterwards. */
+static __thread struct {
+	bool on;
+	unsigned n;
+	uintptr_t page[LW_PAGE_CACHE];
+} checked __attribute__((tls_model("initial-exec")));
+
+/* Whether the 8 bytes at addr can be read (addr 8-aligned: one page). */
+static bool readable8(uintptr_t addr)
+{
+	uintptr_t page = addr & ~(uintptr_t)4095;
+	if (page == 0)
+		return false;
+	if (checked.on)
+		for (unsigned i = 0; i < checked.n && i < LW_PAGE_CACHE; i++)
+			if (checked.page[i] == page)
+				return true;
+	int saved = errno;
+	long rc = syscall(SYS_rt_sigprocmask, ~0, (void *)addr, NULL, (size_t)8);
+	bool ok = !(rc < 0 && errno == EFAULT);
+	errno = saved;
+	if (ok && checked.on)
+		checked.page[checked.n++ % LW_PAGE_CACHE] = page;
+	return ok;
+}
+
+static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
+		      void *arg)
+{
+	if (write) {
+		*(unw_word_t *)addr = *val;
+		return 0;
+	}
+	uintptr_t a = (uintptr_t)addr;
+	if (!readable8(a & ~(uintptr_t)7) || ((a & 7) && !readable8((a + 7) & ~(uintptr_t)7)))
+		return -UNW_EINVAL;
+	memcpy(val, (const void *)a, sizeof *val);
+	return 0;
+}
 
 /* Returns the lowest free descriptor number at or above `from`, or -1. */
 static int lowest_free_fd(int from)
@@ -226,16 +268,55 @@ static int lowest_free_fd(int from)
 	return fd;
 }
 
-/* Whether descriptor fd is an end of the pipe (dev, ino). */
-static bool is_pipe(int fd, dev_t dev, ino_t ino)
+/* Whether descriptors a and b are the two ends of one pipe, both close-on-exec (as
+ * libunwind's pipe2 makes them). */
+static bool one_pipe(int a, int b)
 {
-	struct stat st;
-	return fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+	struct stat sa, sb;
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && S_ISFIFO(sa.st_mode) &&
+	       S_ISFIFO(sb.st_mode) && sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev &&
+	       (fcntl(a, F_GETFD) & FD_CLOEXEC) && (fcntl(b, F_GETFD) & FD_CLOEXEC);
 }
 
-static bool is_closed(int fd)
+/* Sets libunwind up (its start-up opens the pipe, in the two lowest free descriptors),
+ * gives it the shim's memory reader and closes that pipe. */
+static void unwinder_setup(void)
 {
-	return fcntl(fd, F_GETFD) < 0 && errno == EBADF;
+	int a = lowest_free_fd(0);
+	int b = a >= 0 ? lowest_free_fd(a + 1) : -1;
+	if (a >= 0)
+		close(a);
+	if (b >= 0)
+		close(b);
+	unw_accessors_t *acc = unw_get_accessors(unw_local_addr_space);
+	if (acc)
+		__atomic_store_n(&acc->access_mem, access_mem, __ATOMIC_RELEASE);
+	/* Two free descriptors that are now one new pipe are libunwind's (when it had
+	 * started before the shim, its pipe is elsewhere and stays: it is not used). */
+	if (acc && a >= 0 && b >= 0 && one_pipe(a, b)) {
+		close(a);
+		close(b);
+	}
+}
+
+/* Makes sure the unwinder is set up; waits while another thread does it. */
+static void unwinder_ready(void)
+{
+	int state = __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE);
+	if (LW_LIKELY(state == UNWINDER_READY))
+		return;
+	if (state == UNWINDER_UNSET &&
+	    __atomic_compare_exchange_n(&unwinder_state, &state, UNWINDER_SETTING, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		int saved = errno;
+		unwinder_setup();
+		errno = saved;
+		__atomic_store_n(&unwinder_state, UNWINDER_READY, __ATOMIC_RELEASE);
+		return;
+	}
+	for (unsigned spins = 0;
+	     __atomic_load_n(&unwinder_state, __ATOMIC_ACQUIRE) != UNWINDER_READY; spins++)
+		lw_spin_wait(spins);
 }
 
 /* Like unw_backtrace(): the return addresses of the calling frames, the first in the caller
@@ -248,88 +329,27 @@ static __attribute__((noinline)) int backtrace_by_steps(void **pcs, int want)
 	unw_context_t uc;
 	unw_cursor_t cursor;
 	int n = 0;
-	if (unw_getcontext(&uc) < 0 || unw_init_local(&cursor, &uc) < 0)
+	unwinder_ready();
+	checked.n = 0;
+	checked.on = true;
+	if (unw_getcontext(&uc) < 0 || unw_init_local(&cursor, &uc) < 0) {
+		checked.on = false;
 		return 0;
+	}
 	while (n < want && unw_step(&cursor) > 0) {
 		unw_word_t ip;
 		if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0)
 			break;
 		pcs[n++] = (void *)(uintptr_t)ip;
 	}
+	checked.on = false;
 	return n;
 }
 
-/* Unwinds while watching which descriptors libunwind's pipe2() takes (the two lowest
- * free numbers); notes them when a new pipe appeared there.  Returns the depth. */
-static int unwind_and_locate(void **pcs, int want)
-{
-	int a = lowest_free_fd(0);
-	int b = a >= 0 ? lowest_free_fd(a + 1) : -1;
-	if (a >= 0)
-		close(a);
-	if (b >= 0)
-		close(b);
-	int n = backtrace_by_steps(pcs, want);
-	struct stat sa, sb;
-	if (a >= 0 && b >= 0 && fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
-	    S_ISFIFO(sa.st_mode) && S_ISFIFO(sb.st_mode) && sa.st_ino == sb.st_ino &&
-	    sa.st_dev == sb.st_dev && (fcntl(a, F_GETFD) & FD_CLOEXEC) &&
-	    (fcntl(b, F_GETFD) & FD_CLOEXEC)) {
-		unw_pipe.fd[0] = a;
-		unw_pipe.fd[1] = b;
-		unw_pipe.dev = sa.st_dev;
-		unw_pipe.ino = sa.st_ino;
-	}
-	return n;
-}
-
-/* Unwinds the calling thread into pcs.  Returns the depth, or 0 when the stack must not
- * be taken because libunwind's pipe descriptors now belong to the program. */
-static int unwind(void **pcs, int want)
-{
-	int state;
-	while ((state = __atomic_load_n(&unw_pipe.state, __ATOMIC_ACQUIRE)) == UNW_PIPE_PROBING)
-		sched_yield();               /* a few system calls in another thread */
-	if (state == UNW_PIPE_UNGUARDED)
-		return backtrace_by_steps(pcs, want);
-	if (state == UNW_PIPE_LOST)
-		return 0;
-	if (LW_LIKELY(state == UNW_PIPE_KNOWN) &&
-	    is_pipe(unw_pipe.fd[0], unw_pipe.dev, unw_pipe.ino) &&
-	    is_pipe(unw_pipe.fd[1], unw_pipe.dev, unw_pipe.ino))
-		return backtrace_by_steps(pcs, want);
-	if (!__atomic_compare_exchange_n(&unw_pipe.state, &state, UNW_PIPE_PROBING, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return unwind(pcs, want);
-	int n = 0, next;
-	if (state == UNW_PIPE_UNKNOWN) {
-		/* libunwind's first unwind opens the pipe. */
-		n = unwind_and_locate(pcs, want);
-		next = unw_pipe.fd[0] >= 0 ? UNW_PIPE_KNOWN : UNW_PIPE_UNGUARDED;
-	} else if (is_closed(unw_pipe.fd[0]) && is_closed(unw_pipe.fd[1])) {
-		/* The program closed both and reused neither number: libunwind's read fails
-		 * harmlessly and it opens a new pipe, perhaps during this unwind. */
-		n = unwind_and_locate(pcs, want);
-		next = UNW_PIPE_KNOWN;
-	} else {
-		lw_msg("the program reused the descriptors of the stack unwinder's pipe; call "
-		       "stacks are no longer recorded");
-		next = UNW_PIPE_LOST;
-	}
-	__atomic_store_n(&unw_pipe.state, next, __ATOMIC_RELEASE);
-	return n;
-}
-
-/* Lets libunwind open its pipe now, while the shim can see which descriptors it gets
- * (at start-up, usually before the program has other threads). */
+/* Sets the unwinder up now, at start-up, before the program opens files. */
 static void unwind_probe(void)
 {
-	if (__atomic_load_n(&unw_pipe.state, __ATOMIC_ACQUIRE) != UNW_PIPE_UNKNOWN)
-		return;
-	void *pcs[4];
-	int saved = errno;
-	unwind(pcs, 4);
-	errno = saved;
+	unwinder_ready();
 }
 
 uint32_t lw_stack_capture(void)
@@ -346,7 +366,7 @@ uint32_t lw_stack_capture(void)
 	if (want > (int)(sizeof pcs / sizeof pcs[0]))
 		want = sizeof pcs / sizeof pcs[0];
 	int saved = errno;
-	int n = unwind(pcs, want);
+	int n = backtrace_by_steps(pcs, want);
 	errno = saved;
 	__atomic_sub_fetch(&unwinding, 1, __ATOMIC_SEQ_CST);
 

@@ -126,3 +126,32 @@ Test(any_program, array_elements_and_function_statics_are_named_plainly, .timeou
 		  "no cycle take_with_static::s -> L[2]");
 	lw_result_free(&r);
 }
+
+/* The shim keeps no descriptor in the program's low range: its first open() gets 3 (the
+ * unwinder's pipe took 3 and 4). */
+Test(any_program, the_first_open_gets_descriptor_3, .timeout = 30)
+{
+	struct lw_result r = lw_run_json(PROG("first_fd"), NULL, NULL, 20000);
+	cr_assert_eq(r.status, 0, "status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert(r.stdout_text && strstr(r.stdout_text, "first fd 3\n"), "%s", r.stdout_text);
+	lw_result_free(&r);
+}
+
+/* After close_range(3, ~0) and new files in the low numbers, stacks are still taken: the
+ * inversion made afterwards shows its functions (it was "no stack recorded"). */
+Test(any_program, stacks_survive_a_program_that_closes_every_descriptor, .timeout = 60)
+{
+	char *dir = lw_tmpdir();
+	const char *args[] = { dir, NULL };
+	struct lw_result r = lw_run_json(PROG("close_fds"), args, NULL, 40000);
+	cr_assert_eq(r.status, 66, "status %d, stderr: %s", r.status, r.stderr_text);
+	json_t *f = lw_find(r.report, "lock-order-cycle", "error");
+	cr_assert_not_null(f);
+	cr_assert(lw_has_frame(f, "first_then_second", "close_fds.c") &&
+		  lw_has_frame(f, "second_then_first", "close_fds.c"),
+		  "the stacks after close_range are lost: %s", r.stderr_text);
+	cr_assert(!strstr(r.stderr_text, "no longer recorded"), "%s", r.stderr_text);
+	lw_result_free(&r);
+	lw_rmtree(dir);
+	free(dir);
+}
