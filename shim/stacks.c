@@ -1,4 +1,4 @@
-/* Call stacks (libunwind), captured once per call site, and the module map that lets the
+/* Call stacks (libunwind), captured once per call path to a site, and the module map that lets the
  * analyzer symbolise them offline. */
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
@@ -6,6 +6,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
 #include <libunwind.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -184,7 +185,7 @@ void lw_modules_init(void)
 /* ---- stacks ---- */
 
 #define LW_SITE_SLOTS (1u << 16)
-struct lw_site { uintptr_t site; uint32_t stack; uint32_t pad; };
+struct lw_site { uintptr_t site; uint32_t stack; uint32_t pad; uint32_t paths; uint32_t pad2; };
 static struct lw_site *sites;            /* open addressing, never deleted */
 static uint32_t next_stack_id;           /* atomic */
 /* Forking while another thread is inside libunwind would leave its locks held in the
@@ -324,7 +325,7 @@ static void unwinder_ready(void)
  * path gives every thread that unwinds a 256 KiB frame cache, written whole when it is made:
  * in a program of a few threads that would be most of the shim's memory.  A stack is taken
  * once per call site, so the slower walk is rarely paid for.  Returns the depth. */
-static __attribute__((noinline)) int backtrace_by_steps(void **pcs, int want)
+static __attribute__((noinline)) int backtrace_by_steps(void **pcs, uintptr_t *locs, int want)
 {
 	unw_context_t uc;
 	unw_cursor_t cursor;
@@ -337,9 +338,19 @@ static __attribute__((noinline)) int backtrace_by_steps(void **pcs, int want)
 		return 0;
 	}
 	while (n < want && unw_step(&cursor) > 0) {
-		unw_word_t ip;
+		unw_word_t ip, sp;
 		if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0)
 			break;
+		/* Where the return address was read from: just below the caller's stack
+		 * pointer after the return.  Not for a frame a signal interrupted (its pc
+		 * came from the signal frame), nor for any frame above one. */
+		if (locs) {
+			bool ok = n == 0 || locs[n - 1] != 0;
+			locs[n] = ok && !unw_is_signal_frame(&cursor) &&
+					  unw_get_reg(&cursor, UNW_REG_SP, &sp) == 0
+				  ? (uintptr_t)sp - 8
+				  : 0;
+		}
 		pcs[n++] = (void *)(uintptr_t)ip;
 	}
 	checked.on = false;
@@ -352,34 +363,59 @@ static void unwind_probe(void)
 	unwinder_ready();
 }
 
-uint32_t lw_stack_capture(void)
-{
-	if (stacks_off)
-		return 0;
-	__atomic_add_fetch(&unwinding, 1, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&fork_pending, __ATOMIC_SEQ_CST)) {
-		__atomic_sub_fetch(&unwinding, 1, __ATOMIC_SEQ_CST);
-		return 0;
-	}
-	void *pcs[64 + 16];
-	int want = lw_opt.stack_depth + 16;
-	if (want > (int)(sizeof pcs / sizeof pcs[0]))
-		want = sizeof pcs / sizeof pcs[0];
-	int saved = errno;
-	int n = backtrace_by_steps(pcs, want);
-	errno = saved;
-	__atomic_sub_fetch(&unwinding, 1, __ATOMIC_SEQ_CST);
+/* ---- stack ids: one per distinct stack ---- */
 
-	/* Drop the shim's own frames (the wrappers, the thread trampoline). */
-	int depth = 0;
-	for (int i = 0; i < n && depth < lw_opt.stack_depth; i++) {
-		uintptr_t pc = (uintptr_t)pcs[i];
-		if (pc >= self_lo && pc < self_hi)
-			continue;
-		pcs[depth++] = pcs[i];
+#define LW_CONTENT_SLOTS (1u << 15)
+struct lw_content { uint64_t hash; uint32_t id; uint32_t pad; };
+static struct lw_content *contents;      /* open addressing, never deleted */
+
+/* Maps n anonymous zeroed slots of size bytes into *table once.  Returns it, or NULL. */
+static void *table_get(void **table, size_t bytes)
+{
+	void *t = __atomic_load_n(table, __ATOMIC_ACQUIRE);
+	if (LW_LIKELY(t != NULL))
+		return t;
+	void *m = lw_map_anon(bytes);
+	if (!m)
+		return NULL;
+	void *expected = NULL;
+	if (!__atomic_compare_exchange_n(table, &expected, m, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		munmap(m, bytes);
+		return expected;
 	}
-	if (depth == 0)
-		return 0;
+	return m;
+}
+
+/* The id of the stack pcs[0..depth), writing its STACK record when it is new.  Returns 0
+ * when it cannot be written. */
+static uint32_t stack_id(void *const *pcs, int depth)
+{
+	uint64_t h = (uint64_t)depth;
+	for (int i = 0; i < depth; i++)
+		h = lw_mix64(h ^ (uintptr_t)pcs[i]);
+	h |= 1;                              /* 0 marks a free slot */
+	struct lw_content *c = table_get((void **)&contents, LW_CONTENT_SLOTS * sizeof *c);
+	struct lw_content *slot = NULL;
+	if (c) {
+		uint32_t mask = LW_CONTENT_SLOTS - 1, i = (uint32_t)(h >> 17) & mask;
+		for (uint32_t probes = 0; probes < 32; probes++, i = (i + 1) & mask) {
+			uint64_t cur = __atomic_load_n(&c[i].hash, __ATOMIC_ACQUIRE);
+			if (cur == h) {
+				uint32_t id = __atomic_load_n(&c[i].id, __ATOMIC_ACQUIRE);
+				if (id)
+					return id;
+				break;       /* being written by another thread: write it too */
+			}
+			uint64_t expected = 0;
+			if (cur == 0 && __atomic_compare_exchange_n(&c[i].hash, &expected, h, false,
+								    __ATOMIC_ACQ_REL,
+								    __ATOMIC_ACQUIRE)) {
+				slot = &c[i];
+				break;
+			}
+		}
+	}
 	for (int i = 0; i < depth; i++) {
 		if (!pc_known((uintptr_t)pcs[i])) {
 			modules_scan();
@@ -397,22 +433,110 @@ uint32_t lw_stack_capture(void)
 	for (int i = 0; i < depth; i++)
 		pc[i] = (uintptr_t)pcs[i];
 	lw_trace_commit(r, LW_REC_STACK, size);
+	if (slot)
+		__atomic_store_n(&slot->id, id, __ATOMIC_RELEASE);
 	return id;
 }
 
-uint32_t lw_site_stack(uintptr_t site)
+/* ---- stacks per call path ---- */
+
+/*
+ * A call site's stack differs with the path that reached it: a helper called first from
+ * main and then from worker threads.  So a stack is kept per call path, found without
+ * unwinding: the first unwind at a site notes where on the stack (bytes above the stack
+ * pointer) the return addresses of its first LW_VERIFY frames were, and a later call at
+ * the same site, the same depth below its thread's stack top, and the same return
+ * addresses in those places took the same path.  Only the thread's own stack is read, below
+ * its top.  A site reached by more than LW_SITE_PATHS paths (recursion, alloca) gets its
+ * first stack for the rest, so a program never unwinds at every call.
+ */
+#define LW_PATH_SLOTS (1u << 16)
+#define LW_VERIFY 6
+#define LW_SITE_PATHS 32
+struct lw_path {
+	uint64_t key;                        /* atomic: site and depth mixed; 0: free */
+	uint32_t stack;                      /* atomic */
+	uint32_t ready;                      /* atomic: the rest is written */
+	uint32_t n;                          /* return addresses to check */
+	uint32_t off[LW_VERIFY];
+	uintptr_t ret[LW_VERIFY];
+};
+static struct lw_path *paths;
+
+extern void *__libc_stack_end;
+
+/* The top of the calling thread's stack above sp (a thread's descriptor sits at the top of
+ * its stack; the main thread's top is __libc_stack_end), or 0 when it is not known. */
+static uintptr_t stack_top(uintptr_t sp)
 {
-	if (site == 0)
-		return 0;            /* no call site: and 0 marks a free slot below */
-	if (LW_UNLIKELY(!sites)) {
-		struct lw_site *s = lw_map_anon(LW_SITE_SLOTS * sizeof *s);
-		if (!s)
-			return 0;
-		struct lw_site *expected = NULL;
-		if (!__atomic_compare_exchange_n(&sites, &expected, s, false, __ATOMIC_ACQ_REL,
-						 __ATOMIC_ACQUIRE))
-			munmap(s, LW_SITE_SLOTS * sizeof *s);
+	uintptr_t self = (uintptr_t)__builtin_thread_pointer();
+	if (self > sp && self - sp < (1u << 30))
+		return self;
+	uintptr_t end = (uintptr_t)__libc_stack_end;
+	if (end > sp && end - sp < (1u << 30))
+		return end;
+	return 0;
+}
+
+/* Unwinds the calling thread: its stack id, and into p (when not NULL) where its first
+ * return addresses are, as offsets above sp below top. */
+static uint32_t capture(struct lw_path *p, uintptr_t sp, uintptr_t top)
+{
+	if (stacks_off)
+		return 0;
+	__atomic_add_fetch(&unwinding, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&fork_pending, __ATOMIC_SEQ_CST)) {
+		__atomic_sub_fetch(&unwinding, 1, __ATOMIC_SEQ_CST);
+		return 0;
 	}
+	void *pcs[64 + 16];
+	uintptr_t locs[64 + 16];
+	int want = lw_opt.stack_depth + 16;
+	if (want > (int)(sizeof pcs / sizeof pcs[0]))
+		want = sizeof pcs / sizeof pcs[0];
+	int saved = errno;
+	int n = backtrace_by_steps(pcs, locs, want);
+	errno = saved;
+	__atomic_sub_fetch(&unwinding, 1, __ATOMIC_SEQ_CST);
+
+	/* Drop the shim's own frames (the wrappers, the thread trampoline). */
+	int depth = 0;
+	for (int i = 0; i < n && depth < lw_opt.stack_depth; i++) {
+		uintptr_t pc = (uintptr_t)pcs[i];
+		if (pc >= self_lo && pc < self_hi)
+			continue;
+		if (p && depth == (int)p->n && p->n < LW_VERIFY && locs[i] > sp &&
+		    locs[i] + 8 <= top) {
+			p->off[p->n] = (uint32_t)(locs[i] - sp);
+			p->ret[p->n++] = pc;
+		}
+		pcs[depth++] = pcs[i];
+	}
+	return depth ? stack_id(pcs, depth) : 0;
+}
+
+uint32_t lw_stack_capture(void)
+{
+	return capture(NULL, 0, 0);
+}
+
+/* Whether the stack above sp holds p's return addresses in p's places. */
+static inline bool same_path(const struct lw_path *p, uintptr_t sp)
+{
+	for (uint32_t i = 0; i < p->n; i++)
+		if (*(const uintptr_t *)(sp + p->off[i]) != p->ret[i])
+			return false;
+	return true;
+}
+
+/* The first stack taken at a site (the stack of every call there, before stacks were
+ * kept per path), and in *paths_seen how many paths were taken there before this call. */
+static uint32_t site_first_stack(uintptr_t site, struct lw_path *p, uintptr_t sp, uintptr_t top,
+				 uint32_t *paths_seen)
+{
+	*paths_seen = 0;
+	if (!table_get((void **)&sites, LW_SITE_SLOTS * sizeof *sites))
+		return 0;
 	uint32_t mask = LW_SITE_SLOTS - 1;
 	uint32_t i = (uint32_t)lw_mix64(site) & mask;
 	for (uint32_t probes = 0; probes < 64; probes++, i = (i + 1) & mask) {
@@ -428,13 +552,15 @@ uint32_t lw_site_stack(uintptr_t site)
 			     __atomic_load_n(&sites[i].pad, __ATOMIC_ACQUIRE) == 0;
 			     spins++)
 				lw_spin_wait(spins);
+			*paths_seen = __atomic_fetch_add(&sites[i].paths, 1, __ATOMIC_RELAXED);
 			return id;
 		}
 		if (cur == 0) {
 			uintptr_t expected = 0;
 			if (__atomic_compare_exchange_n(&sites[i].site, &expected, site, false,
 							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-				uint32_t id = lw_stack_capture();
+				uint32_t id = capture(p, sp, top);
+				__atomic_store_n(&sites[i].paths, 1, __ATOMIC_RELAXED);
 				__atomic_store_n(&sites[i].stack, id, __ATOMIC_RELEASE);
 				__atomic_store_n(&sites[i].pad, 1, __ATOMIC_RELEASE);
 				return id;
@@ -445,7 +571,58 @@ uint32_t lw_site_stack(uintptr_t site)
 			}
 		}
 	}
-	return lw_stack_capture();           /* table crowded: capture without caching */
+	*paths_seen = UINT32_MAX;            /* table crowded */
+	return capture(p, sp, top);
+}
+
+/* Fills path p (claimed for this call) and returns its stack. */
+static uint32_t path_fill(struct lw_path *p, uintptr_t site, uintptr_t sp, uintptr_t top)
+{
+	uint32_t seen;
+	p->n = 0;
+	uint32_t id = site_first_stack(site, p, sp, top, &seen);
+	if (seen > 0 && seen < LW_SITE_PATHS)
+		id = capture(p, sp, top);    /* another path to a known site */
+	/* else: the site's first call (p filled by its unwind), or one of too many paths (p
+	 * checks nothing: the first stack stands for them). */
+	__atomic_store_n(&p->stack, id, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->ready, 1, __ATOMIC_RELEASE);
+	return id;
+}
+
+__attribute__((noinline)) uint32_t lw_site_stack(uintptr_t site)
+{
+	if (site == 0)
+		return 0;            /* no call site: and 0 marks a free slot below */
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t top = stack_top(sp);
+	uint32_t seen;
+	if (!top || !table_get((void **)&paths, LW_PATH_SLOTS * sizeof *paths))
+		return site_first_stack(site, NULL, 0, 0, &seen);
+	uint64_t key = (lw_mix64(site) + (uint64_t)(top - sp) * 0x9e3779b97f4a7c15ull) | 1;
+	uint32_t mask = LW_PATH_SLOTS - 1;
+	uint32_t i = (uint32_t)(key >> 11) & mask;
+	for (uint32_t probes = 0; probes < 64; probes++, i = (i + 1) & mask) {
+		struct lw_path *p = &paths[i];
+		uint64_t cur = __atomic_load_n(&p->key, __ATOMIC_ACQUIRE);
+		if (cur == key) {
+			for (unsigned spins = 0; !__atomic_load_n(&p->ready, __ATOMIC_ACQUIRE);
+			     spins++)
+				lw_spin_wait(spins);
+			if (same_path(p, sp))
+				return __atomic_load_n(&p->stack, __ATOMIC_RELAXED);
+			continue;            /* the same depth by another path */
+		}
+		if (cur == 0) {
+			uint64_t expected = 0;
+			if (__atomic_compare_exchange_n(&p->key, &expected, key, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				return path_fill(p, site, sp, top);
+			if (expected == key)
+				i = (i - 1) & mask;     /* look at this slot again */
+		}
+	}
+	return site_first_stack(site, NULL, 0, 0, &seen); /* table crowded */
 }
 
 void lw_stacks_reset_after_fork(void)
@@ -475,5 +652,11 @@ void lw_fork_child(void)
 	stacks_off = __atomic_load_n(&unwinding, __ATOMIC_SEQ_CST) != 0;
 	unwinding = 0;
 	fork_pending = 0;
+	/* The child's trace has none of the parent's stacks: its paths and stack contents
+	 * are found again. */
+	if (paths)
+		memset(paths, 0, LW_PATH_SLOTS * sizeof *paths);
+	if (contents)
+		memset(contents, 0, LW_CONTENT_SLOTS * sizeof *contents);
 	lw_stacks_reset_after_fork();
 }

@@ -155,3 +155,16 @@ Test(any_program, stacks_survive_a_program_that_closes_every_descriptor, .timeou
 	lw_rmtree(dir);
 	free(dir);
 }
+
+/* A helper called first from main, then from a thread: the thread's acquisitions show the
+ * thread's path (the stack was taken once per call site, so they showed main). */
+Test(any_program, a_helper_called_from_main_then_a_thread_shows_the_threads_path, .timeout = 30)
+{
+	struct lw_result r = lw_run_json(PROG("helper_paths"), NULL, NULL, 20000);
+	cr_assert_eq(r.status, 66, "status %d, stderr: %s", r.status, r.stderr_text);
+	json_t *f = lw_find(r.report, "lock-order-cycle", "error");
+	cr_assert_not_null(f);
+	cr_assert(lw_has_frame(f, "forward", "helper_paths.c"),
+		  "the forward thread's acquisitions show another path: %s", r.stderr_text);
+	lw_result_free(&r);
+}
