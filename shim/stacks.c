@@ -1,4 +1,4 @@
-/* Call stacks (libunwind), captured once per call path to a site, and the module map that lets the
+/* Call stacks (libunwind), one per call path to a site, and the module map that lets the
  * analyzer symbolise them offline. */
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
