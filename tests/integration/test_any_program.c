@@ -168,3 +168,27 @@ Test(any_program, a_helper_called_from_main_then_a_thread_shows_the_threads_path
 		  "the forward thread's acquisitions show another path: %s", r.stderr_text);
 	lw_result_free(&r);
 }
+
+/* Locks made through one library's wrapper (libwraplock.so's wrap_lock_new, as OpenSSL's
+ * CRYPTO_THREAD_lock_new) are classed by the wrapper's caller: account locks always taken
+ * before log locks are no class inversion (they were one class, "nested in both address
+ * orders"), and a log lock taken before an account lock is one. */
+Test(any_program, lock_classes_of_a_wrapper_follow_its_caller, .timeout = 30)
+{
+	char lib[4200];
+	abs_path(lib, sizeof lib, PROG("libwraplock.so"));
+	const char *consistent[] = { lib, "consistent", NULL };
+	struct lw_result r = lw_run_json(PROG("wrapper_classes"), consistent, NULL, 20000);
+	cr_assert_eq(r.status, 0, "status %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert_eq(lw_count(r.report, NULL, NULL), 0, "findings: %s", r.stderr_text);
+	lw_result_free(&r);
+
+	const char *inverted[] = { lib, "inverted", NULL };
+	r = lw_run_json(PROG("wrapper_classes"), inverted, NULL, 20000);
+	cr_assert_eq(r.status, 0, "status %d, stderr: %s", r.status, r.stderr_text);
+	json_t *f = lw_find(r.report, "lock-order-cycle", "warning");
+	cr_assert_not_null(f, "the class inversion through the wrapper is lost: %s", r.stderr_text);
+	const char *msg = json_string_value(json_object_get(f, "message"));
+	cr_assert(msg && strstr(msg, "new_account_lock") && strstr(msg, "new_log_lock"), "%s", msg);
+	lw_result_free(&r);
+}
