@@ -192,3 +192,37 @@ Test(any_program, lock_classes_of_a_wrapper_follow_its_caller, .timeout = 30)
 	cr_assert(msg && strstr(msg, "new_account_lock") && strstr(msg, "new_log_lock"), "%s", msg);
 	lw_result_free(&r);
 }
+
+/* Path records in the traces of a run of path_many checking n paths. */
+static int path_records_of(int n, const char *mode, struct lw_result *out)
+{
+	char *dir = lw_tmpdir(), count[16];
+	snprintf(count, sizeof count, "%d", n);
+	const char *args[] = { dir, count, mode, NULL };
+	*out = lw_run_json(PROG("path_many"), args, NULL, 60000);
+	cr_assert_eq(out->status, mode ? 66 : 0, "status %d, stderr: %s", out->status,
+		     out->stderr_text);
+	int records = lw_count_records(out, "path");
+	lw_rmtree(dir);
+	free(dir);
+	return records;
+}
+
+/* The default-level trace does not grow with the number of distinct paths a program only
+ * checks (it grew by about 110 bytes a path), and a check-then-act after many checks at the
+ * same call site is still found. */
+Test(any_program, checks_of_many_paths_do_not_grow_the_trace, .timeout = 120)
+{
+	struct lw_result r;
+	int few = path_records_of(100, NULL, &r);
+	lw_result_free(&r);
+	int many = path_records_of(3000, NULL, &r);
+	lw_result_free(&r);
+	cr_assert_leq(few, 100);
+	cr_assert_eq(many, few, "%d path records for 3000 paths, %d for 100", many, few);
+
+	path_records_of(3000, "race", &r);
+	json_t *f = lw_find(r.report, "atomicity-violation", "error");
+	cr_assert_not_null(f, "the check-then-act after many checks is lost: %s", r.stderr_text);
+	lw_result_free(&r);
+}
