@@ -98,7 +98,7 @@ static void name_lock(struct lw_model *m, uint32_t li)
 	struct lw_sym_frame f;
 	char *key;
 
-	if (lw_symbolize_data(s, l->addr, buf, sizeof(buf), &sym, &mod)) {
+	if (lw_symbolize_data_ex(s, l->addr, true, buf, sizeof(buf), &sym, &mod)) {
 		l->name = lw_xstrdup(buf);
 		l->global = true;
 		key = lw_xasprintf("g\x1f%s\x1f%s", mod, sym);
