@@ -6,7 +6,6 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
-#include <pthread.h>
 #include <libunwind.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -520,11 +519,11 @@ uint32_t lw_stack_capture(void)
 	return capture(NULL, 0, 0);
 }
 
-/* Whether the stack above sp holds p's return addresses in p's places. */
-static inline bool same_path(const struct lw_path *p, uintptr_t sp)
+/* Whether the stack above sp, below top, holds p's return addresses in p's places. */
+static inline bool same_path(const struct lw_path *p, uintptr_t sp, uintptr_t top)
 {
 	for (uint32_t i = 0; i < p->n; i++)
-		if (*(const uintptr_t *)(sp + p->off[i]) != p->ret[i])
+		if (p->off[i] + 8 > top - sp || *(const uintptr_t *)(sp + p->off[i]) != p->ret[i])
 			return false;
 	return true;
 }
@@ -609,7 +608,7 @@ __attribute__((noinline)) uint32_t lw_site_stack(uintptr_t site)
 			for (unsigned spins = 0; !__atomic_load_n(&p->ready, __ATOMIC_ACQUIRE);
 			     spins++)
 				lw_spin_wait(spins);
-			if (same_path(p, sp))
+			if (same_path(p, sp, top))
 				return __atomic_load_n(&p->stack, __ATOMIC_RELAXED);
 			continue;            /* the same depth by another path */
 		}
