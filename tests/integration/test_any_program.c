@@ -150,7 +150,8 @@ Test(any_program, stacks_survive_a_program_that_closes_every_descriptor, .timeou
 	cr_assert(lw_has_frame(f, "first_then_second", "close_fds.c") &&
 		  lw_has_frame(f, "second_then_first", "close_fds.c"),
 		  "the stacks after close_range are lost: %s", r.stderr_text);
-	cr_assert(!strstr(r.stderr_text, "no longer recorded"), "%s", r.stderr_text);
+	cr_assert(!r.stderr_text || !strstr(r.stderr_text, "no longer recorded"), "%s",
+		  r.stderr_text);
 	lw_result_free(&r);
 	lw_rmtree(dir);
 	free(dir);
