@@ -14,6 +14,8 @@
 struct var_ent {
 	uint64_t  addr;
 	Dwarf_Off type;              /* the type DIE's offset in its file's .debug_info */
+	const char *name;            /* its DW_AT_name, NULL if none (the Dwarf's strings) */
+	const char *func;            /* the function it is a static of, or NULL */
 };
 
 typedef LW_VEC(struct var_ent) var_vec;
@@ -57,7 +59,9 @@ static bool type_of(Dwarf_Die *die, Dwarf_Die *type)
 	return dwarf_attr_integrate(die, DW_AT_type, &a) && dwarf_formref_die(&a, type);
 }
 
-static void collect(struct lw_data_members *dm, Dwarf_Die *scope, int depth, var_vec *out)
+/* func: the function whose body scope is in, or NULL. */
+static void collect(struct lw_data_members *dm, Dwarf_Die *scope, int depth, const char *func,
+		    var_vec *out)
 {
 	Dwarf_Die d;
 
@@ -71,12 +75,17 @@ static void collect(struct lw_data_members *dm, Dwarf_Die *scope, int depth, var
 		case DW_TAG_variable:
 			if (var_addr(&d, &addr) && type_of(&d, &type))
 				lw_vec_push(out, ((struct var_ent){ addr + dm->bias,
-								    dwarf_dieoffset(&type) }));
+								    dwarf_dieoffset(&type),
+								    dwarf_diename(&d), func }));
 			break;
 		case DW_TAG_subprogram:
+			collect(dm, &d, depth + 1, dwarf_diename(&d), out);
+			break;
 		case DW_TAG_lexical_block:
+			collect(dm, &d, depth + 1, func, out);
+			break;
 		case DW_TAG_namespace:
-			collect(dm, &d, depth + 1, out);
+			collect(dm, &d, depth + 1, NULL, out);
 			break;
 		default:
 			break;
@@ -104,7 +113,7 @@ struct lw_data_members *lw_data_members_new(Dwfl_Module *mod)
 		Dwarf_Die cu;
 
 		if (dwarf_offdie(dm->dw, off + hsize, &cu))
-			collect(dm, &cu, 0, &dm->vars);
+			collect(dm, &cu, 0, NULL, &dm->vars);
 		off = next;
 	}
 	if (dm->vars.n)
@@ -201,14 +210,13 @@ static bool array_layout(Dwarf_Die *type, Dwarf_Die *elem, uint64_t *dims, int *
 	return *n_dims > 0;
 }
 
-bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off, char *buf,
-		    size_t len)
+/* The variable at var_addr, or NULL. */
+static const struct var_ent *var_at(const struct lw_data_members *dm, uint64_t var_addr)
 {
-	size_t lo = 0, hi, used = 0;
-	Dwarf_Die type;
+	size_t lo = 0, hi;
 
-	if (!dm || !dm->vars.n || len == 0)
-		return false;
+	if (!dm || !dm->vars.n)
+		return NULL;
 	hi = dm->vars.n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -218,8 +226,27 @@ bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off,
 		else
 			hi = mid;
 	}
-	if (lo == dm->vars.n || dm->vars.v[lo].addr != var_addr ||
-	    !dwarf_offdie(dm->dw, dm->vars.v[lo].type, &type))
+	return lo < dm->vars.n && dm->vars.v[lo].addr == var_addr ? &dm->vars.v[lo] : NULL;
+}
+
+bool lw_data_static_name(struct lw_data_members *dm, uint64_t var_addr, char *buf, size_t len)
+{
+	const struct var_ent *v = var_at(dm, var_addr);
+
+	if (!v || !v->func || !v->name || len == 0)
+		return false;
+	int n = snprintf(buf, len, "%s::%s", v->func, v->name);
+	return n > 0 && (size_t)n < len;
+}
+
+bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off, char *buf,
+		    size_t len)
+{
+	size_t used = 0;
+	Dwarf_Die type;
+	const struct var_ent *v = var_at(dm, var_addr);
+
+	if (!v || len == 0 || !dwarf_offdie(dm->dw, v->type, &type))
 		return false;
 	buf[0] = '\0';
 	for (int depth = 0; depth < LW_TYPE_DEPTH; depth++) {

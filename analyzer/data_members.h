@@ -21,5 +21,9 @@ void lw_data_members_free(struct lw_data_members *dm);
  * variable there, when the type says nothing of that byte, or when buf is too small. */
 bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off, char *buf,
 		    size_t len);
+/* The name of the static variable of a function at var_addr, "func::name", into buf (the
+ * symbol table calls it "name.0").  Returns false, buf unspecified, when the variable there
+ * is not a function's static (or has no DWARF), or when buf is too small. */
+bool lw_data_static_name(struct lw_data_members *dm, uint64_t var_addr, char *buf, size_t len);
 
 #endif

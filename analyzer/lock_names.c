@@ -62,17 +62,43 @@ static uint32_t class_for(struct lw_model *m, const char *key, const char *name,
 	return i;
 }
 
+/* For a lock made by a library's wrapper (CRYPTO_THREAD_lock_new, PyThread_allocate_lock:
+ * its init site f is in a shared object, not the program), into out: the first frame of the
+ * init stack outside that object, the wrapper's caller.  False for the program's own init
+ * sites, and when the stack never leaves the object. */
+static bool wrapper_caller(struct lw_model *m, const struct lw_lock *l,
+			   const struct lw_sym_frame *f, struct lw_sym_frame *out)
+{
+	const struct lw_stack *st = lw_model_stack(m, l->proc, l->init_stack);
+	const char *exe = m->procs.v[l->proc].hdr.exe, *base = strrchr(exe, '/');
+	struct lw_symbolizer *s = lw_model_symbolizer(m, l->proc);
+	bool past = false;
+
+	if (!st || !f->module || strcmp(f->module, base ? base + 1 : exe) == 0)
+		return false;
+	for (uint32_t i = 0; i < st->depth; i++) {
+		if (!past) {
+			past = st->pc[i] == f->pc;
+			continue;
+		}
+		lw_symbolize_pc(s, st->pc[i], true, out);
+		if (!out->module || strcmp(out->module, f->module) != 0)
+			return true;
+	}
+	return false;
+}
+
 static void name_lock(struct lw_model *m, uint32_t li)
 {
 	struct lw_lock *l = &m->locks.v[li];
 	struct lw_symbolizer *s = lw_model_symbolizer(m, l->proc);
 	const char *kind = lw_lock_kind_name(l->kind);
 	const char *sym, *mod;
-	char buf[512], where[400];
+	char buf[1024], where[400];
 	struct lw_sym_frame f;
 	char *key;
 
-	if (lw_symbolize_data(s, l->addr, buf, sizeof(buf), &sym, &mod)) {
+	if (lw_symbolize_data_ex(s, l->addr, true, buf, sizeof(buf), &sym, &mod)) {
 		l->name = lw_xstrdup(buf);
 		l->global = true;
 		key = lw_xasprintf("g\x1f%s\x1f%s", mod, sym);
@@ -81,14 +107,32 @@ static void name_lock(struct lw_model *m, uint32_t li)
 		return;
 	}
 	if (l->has_init && lw_stack_site(m, l->proc, l->init_stack, &f)) {
+		struct lw_sym_frame caller;
+		char from[400];
+
 		lw_frame_format(&f, where, sizeof(where));
-		snprintf(buf, sizeof(buf), "%s %s at %s", kind,
-			 (l->flags & LW_LOCKF_STATIC) ? "first used" : "initialised", where);
-		l->name = lw_xstrdup(buf);
 		if (f.module)
 			key = lw_xasprintf("s\x1f%s\x1f%" PRIx64, f.module, f.module_offset);
 		else
 			key = lw_xasprintf("s\x1f%" PRIu32 "\x1f%" PRIx64, l->proc, f.pc);
+		/* A library's lock wrapper is not one class for every lock made through it:
+		 * its caller is part of the class. */
+		if (wrapper_caller(m, l, &f, &caller)) {
+			char *k = caller.module
+					  ? lw_xasprintf("%s\x1f%s\x1f%" PRIx64, key, caller.module,
+							 caller.module_offset)
+					  : lw_xasprintf("%s\x1f\x1f%" PRIx64, key, caller.pc);
+			free(key);
+			key = k;
+			lw_frame_format(&caller, from, sizeof(from));
+			snprintf(buf, sizeof(buf), "%s %s at %s from %s", kind,
+				 (l->flags & LW_LOCKF_STATIC) ? "first used" : "initialised", where,
+				 from);
+		} else {
+			snprintf(buf, sizeof(buf), "%s %s at %s", kind,
+				 (l->flags & LW_LOCKF_STATIC) ? "first used" : "initialised", where);
+		}
+		l->name = lw_xstrdup(buf);
 		l->cls = class_for(m, key, buf, li);
 		free(key);
 		return;

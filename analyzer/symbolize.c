@@ -253,6 +253,12 @@ static void load_data_symbols(struct sym_module *m)
 bool lw_symbolize_data(struct lw_symbolizer *s, uint64_t addr, char *buf, size_t len,
 		       const char **symbol, const char **module)
 {
+	return lw_symbolize_data_ex(s, addr, false, buf, len, symbol, module);
+}
+
+bool lw_symbolize_data_ex(struct lw_symbolizer *s, uint64_t addr, bool element0, char *buf,
+			  size_t len, const char **symbol, const char **module)
+{
 	struct sym_module *m = find_module(s, addr);
 	const struct data_sym *best = NULL;
 	size_t lo = 0, hi;
@@ -284,14 +290,19 @@ bool lw_symbolize_data(struct lw_symbolizer *s, uint64_t addr, char *buf, size_t
 	char *readable = demangle(best->name);
 	const char *shown = readable ? readable : best->name;
 
-	char member[256];
+	char member[256], scoped[512];
 
-	if (addr != best->addr && !m->members)
+	if (!m->members)
 		m->members = lw_data_members_new(m->dwmod);
-	if (addr == best->addr)
-		snprintf(buf, len, "%s", shown);
-	else if (lw_data_member(m->members, best->addr, addr - best->addr, member, sizeof(member)))
+	/* A C function's static is "func::name", not the symbol table's "name.0" (a C++ one
+	 * demangles to that already). */
+	if (!readable && lw_data_static_name(m->members, best->addr, scoped, sizeof(scoped)))
+		shown = scoped;
+	if (lw_data_member(m->members, best->addr, addr - best->addr, member, sizeof(member)) &&
+	    (addr != best->addr || (element0 && member[0] == '[')))
 		snprintf(buf, len, "%s%s", shown, member);
+	else if (addr == best->addr)
+		snprintf(buf, len, "%s", shown);
 	else
 		snprintf(buf, len, "%s+%" PRIu64, shown, addr - best->addr);
 	free(readable);

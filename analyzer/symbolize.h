@@ -35,6 +35,10 @@ void lw_symbolize_pc(struct lw_symbolizer *s, uint64_t pc, bool return_address,
  * module are not NULL they receive the bare symbol and the module path (owned by s). */
 bool lw_symbolize_data(struct lw_symbolizer *s, uint64_t addr, char *buf, size_t len,
 		       const char **symbol, const char **module);
+/* The same; with element0, the start of an array is named as its element 0 ("L[0]", as the
+ * next is "L[1]": a lock in an array of locks), not after the array. */
+bool lw_symbolize_data_ex(struct lw_symbolizer *s, uint64_t addr, bool element0, char *buf,
+			  size_t len, const char **symbol, const char **module);
 
 /* True if the frame lies in libc's or libpthread's pthread_/sem_ functions. */
 bool lw_frame_is_libc_sync(const struct lw_sym_frame *f);

@@ -305,14 +305,18 @@ static bool first_of_tuple(struct lw_thread *t, const struct lw_acq *a)
 	return first;
 }
 
-/* Returns the stack id of a call site, from the thread's own cache when it can. */
+/* Returns the stack id of a call site, from the thread's own cache when it can.  The cache
+ * is keyed by the site and the depth of the stack there (below the thread's descriptor, at
+ * its stack's top): a site that other paths reach has a stack for each (lw_site_stack). */
 static inline uint32_t site_stack(struct lw_thread *t, uintptr_t site)
 {
-	struct lw_site_cache_ent *c = &t->sites[(site ^ (site >> 7)) & (LW_SITE_CACHE - 1)];
-	if (LW_LIKELY(c->site == site))
+	uintptr_t depth = (uintptr_t)__builtin_thread_pointer() - (uintptr_t)__builtin_frame_address(0);
+	uintptr_t key = site + depth * 0x9e3779b97f4a7c15ull;
+	struct lw_site_cache_ent *c = &t->sites[(key ^ (key >> 7)) & (LW_SITE_CACHE - 1)];
+	if (LW_LIKELY(c->site == key))
 		return c->stack;
 	uint32_t stack = lw_site_stack(site);
-	c->site = site;
+	c->site = key;
 	c->stack = stack;
 	return stack;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -206,6 +207,12 @@ static bool grow(uint64_t need, bool ahead)
 			continue;
 		}
 		uint64_t size = __atomic_load_n(&W.size, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&W.closed, __ATOMIC_RELAXED)) {
+			/* The end is set (lw_trace_close): a record past it must stay unwritten. */
+			lw_spin_unlock(&W.grow_lock);
+			errno = saved;
+			return false;
+		}
 		if (size < need) {
 			uint64_t want = (need + LW_GROW_STEP - 1) / LW_GROW_STEP * LW_GROW_STEP;
 			/* At least a step of LW_TRACE_WINDOW, or the size itself while smaller:
@@ -286,6 +293,10 @@ void *lw_trace_reserve_shared(uint32_t size)
 {
 	if (LW_UNLIKELY(W.map == NULL))
 		return NULL;
+	/* Once the trace is closed (at exit, while other threads may still lock for a moment)
+	 * a record is not dropped: the run it would describe is over. */
+	if (LW_UNLIKELY(__atomic_load_n(&W.closed, __ATOMIC_RELAXED)))
+		return NULL;
 	/* Once full, a drop touches nothing the other threads write: the thread counts its
 	 * drops and adds them to the header's count a batch at a time. */
 	if (LW_UNLIKELY(__atomic_load_n(&W.full, __ATOMIC_RELAXED))) {
@@ -298,7 +309,8 @@ void *lw_trace_reserve_shared(uint32_t size)
 	}
 	uint64_t off;
 	if (LW_UNLIKELY(!take(size, true, &off))) {
-		__atomic_add_fetch(&header()->dropped, 1, __ATOMIC_RELAXED);
+		if (!__atomic_load_n(&W.closed, __ATOMIC_RELAXED))
+			__atomic_add_fetch(&header()->dropped, 1, __ATOMIC_RELAXED);
 		return NULL;
 	}
 	return W.map + off;
@@ -417,22 +429,43 @@ int lw_trace_open(bool forked_child)
 /* Makes lw_opt.trace_dir absolute, from the working directory at the first open: a
  * program that changes directory and then forks must not scatter its children's traces
  * (nor write them into a directory it chdir'd to).  Leaves it as is when it cannot. */
-static void absolute_trace_dir(void)
+static bool absolute_trace_dir(void)
 {
 	char cwd[sizeof lw_opt.trace_dir];
 	if (lw_opt.trace_dir[0] == '/' || !getcwd(cwd, sizeof cwd))
-		return;
+		return false;
 	size_t c = strlen(cwd), d = strlen(lw_opt.trace_dir);
 	if (c + 1 + d >= sizeof lw_opt.trace_dir)
-		return;
+		return false;
 	memmove(lw_opt.trace_dir + c + 1, lw_opt.trace_dir, d + 1);
 	memcpy(lw_opt.trace_dir, cwd, c);
 	lw_opt.trace_dir[c] = '/';
+	return true;
+}
+
+/* Hands the absolute trace directory on to the programs this one runs: LOCKWATCH_OPTIONS
+ * gets trace_dir=DIR appended (the last one counts), so that a child that starts after a
+ * chdir (make -C, a daemon's workers) writes where the first program started.  Done once,
+ * at start-up; putenv on a variable that exists replaces one pointer of the environment. */
+static void export_trace_dir(void)
+{
+	static char env[sizeof "LOCKWATCH_OPTIONS=" + 4096 + sizeof lw_opt.trace_dir + 16];
+	const char *old = getenv("LOCKWATCH_OPTIONS");
+	const char *dir = lw_opt.trace_dir;
+	char q = strchr(dir, '\'') ? '"' : '\'';
+	if (strchr(dir, '\'') && strchr(dir, '"'))
+		return;
+	int n = snprintf(env, sizeof env, "LOCKWATCH_OPTIONS=%s%strace_dir=%c%s%c", old ? old : "",
+			 old && *old ? ":" : "", q, dir, q);
+	if (n < 0 || (size_t)n >= sizeof env)
+		return;
+	putenv(env);
 }
 
 static int trace_open(bool forked_child)
 {
-	absolute_trace_dir();
+	if (absolute_trace_dir() && !forked_child)
+		export_trace_dir();
 	int err = make_dirs(lw_opt.trace_dir);
 	if (err) {
 		lw_msg("cannot create trace directory %s: %s; not recording", lw_opt.trace_dir,
@@ -545,8 +578,14 @@ static void lw_trace_close_(bool only_thread)
 {
 	if (!W.map || __atomic_exchange_n(&W.closed, 1, __ATOMIC_ACQ_REL))
 		return;
+	/* Under the grow lock, so that no record's room appears past the end afterwards: a
+	 * thread whose reservation crossed the file's size and that grows it later finds the
+	 * trace closed (grow) and leaves its record unwritten, zeros below the end at most. */
+	while (!lw_spin_trylock(&W.grow_lock))
+		sched_yield();
 	uint64_t end = __atomic_load_n(&W.tail, __ATOMIC_ACQUIRE);
 	uint64_t size = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
+	lw_spin_unlock(&W.grow_lock);
 	if (end > size)
 		end = size;
 	struct lw_trace_header *h = header();

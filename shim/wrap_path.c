@@ -67,11 +67,8 @@ static size_t base_dir(int dirfd, char *dir, size_t cap)
 	return (size_t)n;
 }
 
-/* In the dependencies level a path call is written the first time this thread makes it on
- * this path from this site with this outcome, like an acquisition: a program that stats a
- * file in a loop does not grow its trace. */
-static bool first_path_call(struct lw_thread *t, const char *dir, const char *path, uint16_t op,
-			    bool ok, uintptr_t site)
+/* The hash of the path as recorded (dir, then path). */
+static uint64_t path_hash(const char *dir, const char *path)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	for (const char *p = dir; *p; p++)
@@ -79,9 +76,102 @@ static bool first_path_call(struct lw_thread *t, const char *dir, const char *pa
 	h = (h ^ '/') * 0x100000001b3ULL;
 	for (const char *p = path; *p; p++)
 		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	return h;
+}
+
+/* In the dependencies level a path call is written the first time this thread makes it on
+ * this path from this site with this outcome, like an acquisition: a program that stats a
+ * file in a loop does not grow its trace. */
+static bool first_path_call(struct lw_thread *t, uint64_t h, uint16_t op, bool ok, uintptr_t site)
+{
 	return lw_dedup_insert(lw_mix64(h ^ ((uint64_t)t->tid << 40) ^ ((uint64_t)op << 32) ^
 					((uint64_t)ok << 31) ^ (site * 0x9e3779b97f4a7c15ULL) ^
 					((uint64_t)lw_trace_epoch << 56)));
+}
+
+/*
+ * Checks of many paths.  A program that stats every file of a tree wrote a record (about
+ * 110 bytes) per file.  But a check matters only when its thread then creates the path (the
+ * window of a check-then-act, detect_path_races.c), or as a call of another thread inside
+ * such a window, where a mere check cannot break anything.  So in the dependencies level a
+ * call site writes its checks of LW_PATH_CHECK_SITE_PATHS distinct paths as before; past
+ * that its checks are kept back, the last LW_PATH_PENDING of each thread, and one is written
+ * (with the seq it took, so in its place) only when the thread next calls something else on
+ * the same path.  The trace then grows with the paths a program acts on, not with those it
+ * only looks at.
+ */
+#define LW_PATH_CHECK_SITE_PATHS 64
+#define LW_PATH_CHECK_SITES 1024
+#define LW_PATH_PENDING 16
+
+/* Distinct paths written per checking call site (open addressing; a full table counts as
+ * every site being past its share). */
+static struct { uintptr_t site; uint32_t paths; uint32_t pad; } check_sites[LW_PATH_CHECK_SITES];
+
+/* Whether site has written its share of distinct paths' checks; else counts one more
+ * (the caller is about to write a new one). */
+static bool site_checks_full(uintptr_t site, bool counting)
+{
+	uint32_t i = (uint32_t)lw_mix64(site) & (LW_PATH_CHECK_SITES - 1);
+	for (uint32_t probes = 0; probes < 32; probes++, i = (i + 1) & (LW_PATH_CHECK_SITES - 1)) {
+		uintptr_t cur = __atomic_load_n(&check_sites[i].site, __ATOMIC_ACQUIRE);
+		if (cur == 0) {
+			uintptr_t expected = 0;
+			if (!__atomic_compare_exchange_n(&check_sites[i].site, &expected, site, false,
+							 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				if (expected != site)
+					continue;
+			}
+			cur = site;
+		}
+		if (cur != site)
+			continue;
+		if (__atomic_load_n(&check_sites[i].paths, __ATOMIC_RELAXED) >= LW_PATH_CHECK_SITE_PATHS)
+			return true;
+		if (counting)
+			__atomic_add_fetch(&check_sites[i].paths, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	return true;
+}
+
+/* A check kept back (see above). */
+struct lw_pending_check {
+	uint64_t hash;               /* of the path; 0: none */
+	uint64_t seq;
+	uint64_t trace_epoch;        /* lw_trace_epoch then: a fork child's is not its parent's */
+	int32_t result, err;
+	uint32_t stack;
+};
+static __thread struct {
+	struct lw_pending_check v[LW_PATH_PENDING];
+	uint32_t next;
+} pending __attribute__((tls_model("initial-exec")));
+
+/* Writes a PATH record of thread t. */
+static void write_path(struct lw_thread *t, const char *dir, size_t dlen, const char *path,
+		       size_t len, uint16_t op, int result, int err, uint32_t stack, uint64_t seq)
+{
+	size_t sep = dlen && dir[dlen - 1] != '/';
+	uint32_t size = LW_REC_ALIGN((uint32_t)(sizeof(struct lw_rec_path) + len));
+	struct lw_rec_path *r = lw_trace_reserve(size);
+	if (!r)
+		return;
+	char *p = (char *)(r + 1);
+	r->tid = t->tid;
+	r->op = op;
+	r->path_len = (uint16_t)len;
+	r->result = result;
+	r->err = result < 0 ? err : 0;
+	r->stack = stack;
+	r->pad = 0;
+	r->seq = seq ? seq : lw_next_seq();
+	memcpy(p, dir, dlen);
+	if (sep)
+		p[dlen] = '/';
+	memcpy(p + dlen + sep, path, len - dlen - sep);
+	memset(p + len, 0, size - sizeof(*r) - len);
+	lw_trace_commit(r, LW_REC_PATH, size);
 }
 
 /* Records op on path (relative to dirfd) with the call's result; err is the call's errno.
@@ -103,31 +193,39 @@ static void note_path(int dirfd, const char *path, uint16_t op, int result, uint
 	size_t len = dlen + sep + plen;
 	if (len > UINT16_MAX)
 		len = UINT16_MAX;       /* cut: the path cannot be resolved anyway */
-	if (lw_opt.level == LW_LEVEL_DEPENDENCIES && !first_path_call(t, dlen ? dir : "", path, op,
-								       result >= 0, site)) {
-		lw_leave();
-		errno = err;
-		return;
+	if (lw_opt.level == LW_LEVEL_DEPENDENCIES) {
+		uint64_t h = path_hash(dlen ? dir : "", path) | 1;
+		if (op == LW_PATH_CHECK && site_checks_full(site, false)) {
+			/* Kept back: written if the thread acts on the path next. */
+			struct lw_pending_check *c = &pending.v[pending.next++ % LW_PATH_PENDING];
+			c->hash = h;
+			c->result = result;
+			c->err = err;
+			c->stack = lw_site_stack(site);
+			c->trace_epoch = lw_trace_epoch;
+			c->seq = lw_next_seq();
+			lw_leave();
+			errno = err;
+			return;
+		}
+		for (uint32_t i = 0; op != LW_PATH_CHECK && i < LW_PATH_PENDING; i++) {
+			struct lw_pending_check *c = &pending.v[i];
+			if (c->hash != h)
+				continue;
+			if (c->trace_epoch == lw_trace_epoch)
+				write_path(t, dir, dlen, path, len, LW_PATH_CHECK, c->result, c->err,
+					   c->stack, c->seq);
+			c->hash = 0;
+		}
+		if (!first_path_call(t, h, op, result >= 0, site)) {
+			lw_leave();
+			errno = err;
+			return;
+		}
+		if (op == LW_PATH_CHECK)
+			site_checks_full(site, true);
 	}
-	uint32_t size = LW_REC_ALIGN((uint32_t)(sizeof(struct lw_rec_path) + len));
-	struct lw_rec_path *r = lw_trace_reserve(size);
-	if (r) {
-		char *p = (char *)(r + 1);
-		r->tid = t->tid;
-		r->op = op;
-		r->path_len = (uint16_t)len;
-		r->result = result;
-		r->err = result < 0 ? err : 0;
-		r->stack = lw_site_stack(site);
-		r->pad = 0;
-		r->seq = lw_next_seq();
-		memcpy(p, dir, dlen);
-		if (sep)
-			p[dlen] = '/';
-		memcpy(p + dlen + sep, path, len - dlen - sep);
-		memset(p + len, 0, size - sizeof(*r) - len);
-		lw_trace_commit(r, LW_REC_PATH, size);
-	}
+	write_path(t, dir, dlen, path, len, op, result, err, lw_site_stack(site), 0);
 	lw_leave();
 	errno = err;
 }
