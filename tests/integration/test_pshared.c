@@ -85,6 +85,19 @@ Test(pshared, an_inversion_through_a_file_mapped_at_two_addresses_is_a_cycle, .t
 	free(d);
 }
 
+/* Two threads of one process deadlocked on process-shared mutexes in shared memory: each
+ * lock's owner field names the other thread, so the watchdog still ends it. */
+Test(pshared, a_deadlock_inside_one_process_on_shared_mutexes_is_ended, .timeout = 40)
+{
+	const char *args[] = { "deadlock", NULL };
+	struct lw_result r = lw_run_json(PROG, args, short_limits, 30000);
+	cr_assert_eq(r.status, 66, "exit %d, stderr: %s", r.status, r.stderr_text);
+	json_t *f = lw_find(r.report, "deadlock", "error");
+	cr_assert_not_null(f, "no deadlock finding");
+	cr_assert_eq(json_array_size(json_object_get(f, "threads")), 2);
+	lw_result_free(&r);
+}
+
 /* Every stack id a record of the trace uses is defined by a STACK record before it (the shim
  * writes a stack before handing its id out), in `lockwatch dump`'s text.  Returns the first
  * bad line, or NULL. */

@@ -10,7 +10,9 @@
  *           cannot see) the parent takes lock_a then lock_b: never a deadlock in this run,
  *           but the two halves of one;
  *   abba_file  the same with the locks in a file (argv[3]) that the child maps again, at
- *           another address, as an unrelated process would.
+ *           another address, as an unrelated process would;
+ *   deadlock  no fork: two threads of the parent take lock_a and lock_b in opposite orders
+ *           and deadlock for real (the watchdog must still end it).
  * Each process prints one line of its own and the program exits 0 when the child did. */
 #include <fcntl.h>
 #include <pthread.h>
@@ -44,6 +46,17 @@ static void take_both(pthread_mutex_t *first, pthread_mutex_t *second)
 	pthread_mutex_lock(second);
 	pthread_mutex_unlock(second);
 	pthread_mutex_unlock(first);
+}
+
+static struct shared *g_shared;
+static pthread_barrier_t both_hold;
+
+static void *b_then_a(void *arg)
+{
+	pthread_mutex_lock(&g_shared->lock_b);
+	pthread_barrier_wait(&both_hold);
+	pthread_mutex_lock(&g_shared->lock_a);
+	return arg;
 }
 
 int main(int argc, char **argv)
@@ -80,6 +93,17 @@ int main(int argc, char **argv)
 	if (pipe(go) != 0 || pipe(back) != 0)
 		return 2;
 	char c = 0;
+	if (!strcmp(mode, "deadlock")) {
+		pthread_t t;
+		g_shared = s;
+		pthread_barrier_init(&both_hold, NULL, 2);
+		pthread_create(&t, NULL, b_then_a, NULL);
+		pthread_mutex_lock(&s->lock_a);
+		pthread_barrier_wait(&both_hold);
+		pthread_mutex_lock(&s->lock_b);
+		pthread_join(t, NULL);
+		return 0;            /* never reached */
+	}
 
 	int held = !strcmp(mode, "held");
 	if (held)
