@@ -263,7 +263,13 @@ struct lw_lock *lw_lock_get_slow(const void *addr, uint16_t kind, uintptr_t site
 				l->kind = kind;
 			/* Initialised elsewhere (another process, or statically): its memory
 			 * says whether it is process-shared. */
-			l->flags = LW_LOCKF_STATIC | lw_pshared_in_memory(addr, l->kind);
+			uint16_t pshared = lw_pshared_in_memory(addr, l->kind);
+			/* A spinlock is one int, and has no static initialiser: one first seen
+			 * in use in shared memory was initialised by another process. */
+			struct lw_lock_init_shared id;
+			if (l->kind == LW_LOCK_SPIN && lw_shared_mapping((uintptr_t)addr, &id) == 1)
+				pshared = LW_LOCKF_PSHARED;
+			l->flags = LW_LOCKF_STATIC | pshared;
 			l->init_stack = lw_site_stack(site);
 		} else if (ep != 0 && ep != lw_trace_epoch) {
 			/* Known from an earlier trace (a fork() child's lock, inherited from its

@@ -45,6 +45,24 @@ Test(pshared, a_child_waits_for_a_condition_its_parent_signals, .timeout = 40)
 	expect_clean("cond");
 }
 
+/* A spinlock another process initialised and holds, first seen in use at another address:
+ * its shared mapping says it is process-shared.  The child spins for 1 s (one CPU). */
+Test(pshared, a_child_spins_for_a_spinlock_its_parent_holds_in_a_file, .timeout = 40)
+{
+	char *d = lw_tmpdir();
+	char file[128];
+	snprintf(file, sizeof file, "%s/shared", d);
+	const char *args[] = { "spin_file", "1000", file, NULL };
+	struct lw_result r = lw_run_json(PROG, args, short_limits, 30000);
+	cr_assert_eq(r.status, 0, "exit %d, stderr: %s", r.status, r.stderr_text);
+	cr_assert(r.stdout_text && strstr(r.stdout_text, "child: done\n") &&
+		  strstr(r.stdout_text, "parent: child exited 0\n"), "%s", r.stdout_text);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 0);
+	lw_result_free(&r);
+	lw_rmtree(d);
+	free(d);
+}
+
 /* The two halves of a cycle, one in each process, found and called an error. */
 static void expect_cross_process_cycle(const char *const args[])
 {

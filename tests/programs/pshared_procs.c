@@ -11,6 +11,8 @@
  *           but the two halves of one;
  *   abba_file  the same with the locks in a file (argv[3]) that the child maps again, at
  *           another address, as an unrelated process would;
+ *   spin_file  the parent locks a process-shared spinlock in a file (argv[3]) and forks;
+ *           the child maps the file again and spins for it until the parent unlocks it;
  *   deadlock  no fork: two threads of the parent take lock_a and lock_b in opposite orders
  *           and deadlock for real (the watchdog must still end it).
  * Each process prints one line of its own and the program exits 0 when the child did. */
@@ -31,6 +33,7 @@ struct shared {
 	pthread_cond_t cond;
 	sem_t sem;
 	int ready;
+	pthread_spinlock_t spin;
 };
 
 static void sleep_ms(int ms)
@@ -63,13 +66,14 @@ int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "held";
 	int wait_ms = argc > 2 ? atoi(argv[2]) : 1500;
-	int file = !strcmp(mode, "abba_file");
+	int spin = !strcmp(mode, "spin_file");
+	int file = !strcmp(mode, "abba_file") || spin;
 	int fd = -1;
 	if (file) {
 		if (argc < 4 || (fd = open(argv[3], O_RDWR | O_CREAT | O_TRUNC, 0600)) < 0 ||
 		    ftruncate(fd, 8192) != 0)
 			return 2;
-		mode = "abba";
+		mode = spin ? "spin" : "abba";
 	}
 	/* In a file: at an offset other than 0, so that the offset counts. */
 	struct shared *s = file ? mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
@@ -89,6 +93,7 @@ int main(int argc, char **argv)
 	pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED);
 	pthread_cond_init(&s->cond, &ca);
 	sem_init(&s->sem, 1, 0);
+	pthread_spin_init(&s->spin, PTHREAD_PROCESS_SHARED);
 	int go[2], back[2];
 	if (pipe(go) != 0 || pipe(back) != 0)
 		return 2;
@@ -108,6 +113,8 @@ int main(int argc, char **argv)
 	int held = !strcmp(mode, "held");
 	if (held)
 		pthread_mutex_lock(&s->lock_a);
+	if (spin)
+		pthread_spin_lock(&s->spin);
 	pid_t pid = fork();
 	if (pid < 0)
 		return 2;
@@ -124,13 +131,20 @@ int main(int argc, char **argv)
 			pthread_mutex_unlock(&s->lock_a);
 		} else if (!strcmp(mode, "sem")) {
 			sem_wait(&s->sem);
-		} else if (!strcmp(mode, "abba")) {
+		} else if (!strcmp(mode, "abba") || spin) {
 			if (file) {
 				/* Another mapping of the file, at another address. */
 				char *again = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 				if (again == MAP_FAILED || again + 4096 == (char *)s)
 					_exit(3);
 				s = (struct shared *)(again + 4096);
+			}
+			if (spin) {
+				pthread_spin_lock(&s->spin);
+				pthread_spin_unlock(&s->spin);
+				printf("child: done\n");
+				fflush(stdout);
+				_exit(0);
 			}
 			take_both(&s->lock_b, &s->lock_a);
 			if (write(back[1], "x", 1) != 1)
@@ -158,6 +172,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "sem")) {
 		sleep_ms(wait_ms);
 		sem_post(&s->sem);
+	} else if (spin) {
+		sleep_ms(wait_ms);
+		pthread_spin_unlock(&s->spin);
 	} else if (!strcmp(mode, "abba")) {
 		if (read(back[0], &c, 1) != 1)       /* the child's half is done */
 			return 2;
