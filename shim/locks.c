@@ -4,6 +4,7 @@
 #include <semaphore.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -106,7 +107,8 @@ uint16_t lw_pshared_in_memory(const void *obj, uint16_t kind)
 /* Parses the head of one line of /proc/self/maps ("lo-hi perms offset maj:min inode ...").
  * Returns 1 when the mapping holds addr and is MAP_SHARED (*id filled), 0 when it holds addr
  * and is private, -1 when it does not hold addr (or the line does not parse). */
-static int maps_line(const char *p, const char *end, uintptr_t addr, struct lw_lock_init_shared *id)
+static int maps_line(const char *p, const char *end, uintptr_t addr, struct lw_lock_init_shared *id,
+		     uint64_t *range)
 {
 	uint64_t v[3] = { 0, 0, 0 };          /* lo, hi, offset */
 	char perms[4];
@@ -151,11 +153,80 @@ static int maps_line(const char *p, const char *end, uintptr_t addr, struct lw_l
 	id->dev = makedev(maj, min);
 	id->ino = ino;
 	id->offset = v[2] + (addr - v[0]);
+	memcpy(range, v, sizeof v);
 	return 1;
+}
+
+/*
+ * The last shared mapping found, so that a program that initialises many locks in one
+ * shared region reads /proc/self/maps once (about 100 us), not once a lock.  A hit is
+ * checked with a stat of /proc/self/map_files/LO-HI, which exists only while a mapping has
+ * exactly that range, and names its object: the cache is never believed about another
+ * mapping.  A seqlock (version odd while written, writers take it by CAS and skip when
+ * busy): no lock, so a signal handler's sem_post cannot deadlock with its own thread.
+ */
+static struct {
+	uint32_t version;            /* atomic */
+	uint64_t lo, hi, pgoff, dev, ino;
+} maps_cache;
+
+static bool cache_lookup(uintptr_t addr, struct lw_lock_init_shared *id)
+{
+	uint32_t v = __atomic_load_n(&maps_cache.version, __ATOMIC_ACQUIRE);
+	if (v & 1)
+		return false;
+	uint64_t lo = __atomic_load_n(&maps_cache.lo, __ATOMIC_RELAXED);
+	uint64_t hi = __atomic_load_n(&maps_cache.hi, __ATOMIC_RELAXED);
+	uint64_t pgoff = __atomic_load_n(&maps_cache.pgoff, __ATOMIC_RELAXED);
+	uint64_t dev = __atomic_load_n(&maps_cache.dev, __ATOMIC_RELAXED);
+	uint64_t ino = __atomic_load_n(&maps_cache.ino, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&maps_cache.version, __ATOMIC_RELAXED) != v || addr < lo || addr >= hi)
+		return false;
+	char path[64] = "/proc/self/map_files/";
+	char *p = path + strlen(path);
+	for (int half = 0; half < 2; half++) {
+		uint64_t x = half ? hi : lo;
+		char digits[16];
+		int n = 0;
+		do
+			digits[n++] = "0123456789abcdef"[x & 15];
+		while ((x >>= 4) && n < 16);
+		while (n)
+			*p++ = digits[--n];
+		*p++ = half ? '\0' : '-';
+	}
+	struct stat st;
+	int saved = errno;
+	bool same = stat(path, &st) == 0 && (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
+	errno = saved;
+	if (!same)
+		return false;
+	id->dev = dev;
+	id->ino = ino;
+	id->offset = pgoff + (addr - lo);
+	return true;
+}
+
+static void cache_store(const uint64_t *range, const struct lw_lock_init_shared *id)
+{
+	uint32_t v = __atomic_load_n(&maps_cache.version, __ATOMIC_RELAXED);
+	if ((v & 1) || !__atomic_compare_exchange_n(&maps_cache.version, &v, v + 1, false,
+						    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&maps_cache.lo, range[0], __ATOMIC_RELAXED);
+	__atomic_store_n(&maps_cache.hi, range[1], __ATOMIC_RELAXED);
+	__atomic_store_n(&maps_cache.pgoff, range[2], __ATOMIC_RELAXED);
+	__atomic_store_n(&maps_cache.dev, id->dev, __ATOMIC_RELAXED);
+	__atomic_store_n(&maps_cache.ino, id->ino, __ATOMIC_RELAXED);
+	__atomic_store_n(&maps_cache.version, v + 2, __ATOMIC_RELEASE);
 }
 
 int lw_shared_mapping(uintptr_t addr, struct lw_lock_init_shared *id)
 {
+	if (cache_lookup(addr, id))
+		return 1;
+	uint64_t range[3];
 	int saved = errno;
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -179,7 +250,7 @@ int lw_shared_mapping(uintptr_t addr, struct lw_lock_init_shared *id)
 		for (char *nl; found == -1 && (nl = memchr(line, '\n', (size_t)(end - line)));
 		     line = nl + 1) {
 			if (!skip) {
-				int r = maps_line(line, nl, addr, id);
+				int r = maps_line(line, nl, addr, id, range);
 				if (r >= 0)
 					found = r;
 			}
@@ -191,7 +262,7 @@ int lw_shared_mapping(uintptr_t addr, struct lw_lock_init_shared *id)
 		if (rest == sizeof buf || (eof && rest)) {
 			/* Its head, which is all that matters, is here. */
 			if (!skip) {
-				int r = maps_line(line, end, addr, id);
+				int r = maps_line(line, end, addr, id, range);
 				if (r >= 0)
 					found = r;
 			}
@@ -203,6 +274,8 @@ int lw_shared_mapping(uintptr_t addr, struct lw_lock_init_shared *id)
 	}
 	close(fd);
 	errno = saved;
+	if (found == 1)
+		cache_store(range, id);
 	/* No line held addr: unmapped, or a maps file cut short; say unknown. */
 	return found;
 }
