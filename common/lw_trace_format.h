@@ -100,7 +100,9 @@ enum lw_lock_kind {
 };
 
 /* LW_REC_LOCK_INIT flags. */
-#define LW_LOCKF_STATIC     (1u << 0)  /* never initialised through *_init: first seen in use */
+#define LW_LOCKF_STATIC     (1u << 0)  /* never initialised through *_init: first seen in use
+					* (or, in a fork child's trace, inherited from its
+					* parent and announced at its first use there) */
 #define LW_LOCKF_RECURSIVE  (1u << 1)
 #define LW_LOCKF_ERRORCHECK (1u << 2)
 #define LW_LOCKF_PSHARED    (1u << 3)
