@@ -235,7 +235,6 @@ static bool all_blocked(int live, uint64_t now, uint64_t min_ns)
 			return false;
 		if (snaps[i].kind == LW_WAIT_JOIN && !thread_live((uint32_t)snaps[i].addr))
 			return false;
-
 		if (snaps[i].kind == LW_LOCK_SEM) {
 			sem_wait_seen = true;
 			if (lw_lock_flags(snaps[i].addr) & (LW_LOCKF_PSHARED | LW_LOCKF_NAMED_SEM))
