@@ -121,6 +121,13 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 		fprintf(out, " lock 0x%" PRIx64 "/%" PRIu32 " kind %s flags 0x%x%s stack %" PRIu32
 			" tid %" PRIu32 " seq %" PRIu64, x.addr, x.gen, lw_lock_kind_name(x.lock_kind),
 			x.flags, x.flags & LW_LOCKF_STATIC ? " (static)" : "", x.stack, x.tid, x.seq);
+		if (x.flags & LW_LOCKF_SHARED_MAP) {
+			struct lw_lock_init_shared sh;
+
+			memcpy(&sh, r + sizeof(x), sizeof(sh));
+			fprintf(out, " shared dev 0x%" PRIx64 " ino %" PRIu64 " offset 0x%" PRIx64,
+				sh.dev, sh.ino, sh.offset);
+		}
 		break;
 	}
 	case LW_REC_LOCK_DESTROY: {

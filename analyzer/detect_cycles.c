@@ -686,11 +686,18 @@ static const struct lw_acq *class_edge_acq(const struct cycles *c, uint32_t ce)
 	return &c->m->acqs.v[e->obs.v[0].acq];
 }
 
+/* Whether a class names the same lock in every process: a global (by symbol), or a
+ * process-shared lock in shared memory (by mapped object and offset, issue 18). */
+static bool same_in_every_process(const struct lw_class *cl)
+{
+	return strncmp(cl->key, "g\x1f", 2) == 0 || strncmp(cl->key, "m\x1f", 2) == 0;
+}
+
 /*
- * A class cycle over global locks only, whose edges were seen in different processes (two
- * runs of one program, or two processes sharing a library): a global is the same lock in
- * every process of the program, so these are the two halves of one instance cycle that were
- * never seen in the same run.  Judges it as far as separate processes allow (blocking, gate
+ * A class cycle over global or process-shared locks only, whose edges were seen in different
+ * processes (two runs of one program, two processes sharing a library, or processes sharing
+ * memory): each is the same lock in every process of the program, so these are the two halves
+ * of one instance cycle that were never seen in the same process.  Judges it as far as separate processes allow (blocking, gate
  * lock; whether the threads can overlap is unknown across processes, and taken as yes).
  * Returns true and sets f's severity and reason when it applies.
  */
@@ -704,7 +711,7 @@ static bool judge_cross_process(struct cycles *c, const uint32_t *cyc, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		const struct lw_class *cl = &m->classes.v[c->cedges.v[cyc[i]].from];
 
-		if (strncmp(cl->key, "g\x1f", 2) != 0)
+		if (!same_in_every_process(cl))
 			return false;
 		several |= class_edge_acq(c, cyc[i])->proc != proc0;
 	}
@@ -729,7 +736,7 @@ static bool judge_cross_process(struct cycles *c, const uint32_t *cyc, size_t n,
 
 		for (uint32_t k = 0; k < a0->n_held; k++) {
 			uint32_t g = m->locks.v[a0->held[k].lock].cls;
-			bool all = strncmp(m->classes.v[g].key, "g\x1f", 2) == 0;
+			bool all = same_in_every_process(&m->classes.v[g]);
 
 			for (size_t i = 0; i < n && all; i++)
 				all = c->cedges.v[cyc[i]].from != g;

@@ -98,6 +98,24 @@ static void name_lock(struct lw_model *m, uint32_t li)
 	struct lw_sym_frame f;
 	char *key;
 
+	if (l->has_init && (l->flags & LW_LOCKF_SHARED_MAP)) {
+		/* A process-shared lock in shared memory: the mapped object and offset name it in
+		 * every process, at whatever address each maps it (issue 18). */
+		if (lw_stack_site(m, l->proc, l->init_stack, &f)) {
+			lw_frame_format(&f, where, sizeof(where));
+			snprintf(buf, sizeof(buf), "process-shared %s %s at %s", kind,
+				 (l->flags & LW_LOCKF_STATIC) ? "first used" : "initialised", where);
+		} else {
+			snprintf(buf, sizeof(buf), "process-shared %s 0x%" PRIx64, kind, l->addr);
+			l->name_has_addr = true;
+		}
+		l->name = lw_xstrdup(buf);
+		key = lw_xasprintf("m\x1f%" PRIx64 "\x1f%" PRIu64 "\x1f%" PRIx64, l->shared.dev,
+				   l->shared.ino, l->shared.offset);
+		l->cls = class_for(m, key, buf, li);
+		free(key);
+		return;
+	}
 	if (lw_symbolize_data_ex(s, l->addr, true, buf, sizeof(buf), &sym, &mod)) {
 		l->name = lw_xstrdup(buf);
 		l->global = true;

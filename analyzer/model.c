@@ -479,6 +479,9 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 			l->flags = rec.flags;
 			l->init_stack = rec.stack;
 			l->init_tid = rec.tid;
+			/* The reader checked that the record is long enough for it. */
+			if (rec.flags & LW_LOCKF_SHARED_MAP)
+				memcpy(&l->shared, r + sizeof(rec), sizeof(l->shared));
 		}
 		break;
 	}

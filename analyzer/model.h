@@ -151,6 +151,9 @@ struct lw_lock {
 	uint32_t init_stack;
 	uint32_t init_tid;
 	bool     has_init;
+	/* Issue 18: with LW_LOCKF_SHARED_MAP, the mapped object it lives in, which names it in
+	 * every process (lock_names.c makes it the lock's class). */
+	struct lw_lock_init_shared shared;
 	uint32_t cls;                /* lock class, set by lw_lock_classes */
 	bool     global;             /* named after an ELF data symbol */
 	bool     name_has_addr;      /* name already shows the address */

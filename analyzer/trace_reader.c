@@ -111,6 +111,18 @@ static const char *check_body(const unsigned char *p, uint32_t kind, uint32_t si
 			return "stack record with id 0";
 		return NULL;
 	}
+	case LW_REC_LOCK_INIT: {
+		struct lw_rec_lock_init r;
+
+		memcpy(&r, p, sizeof(r));
+		if ((r.flags & LW_LOCKF_SHARED_MAP) &&
+		    size < sizeof(r) + sizeof(struct lw_lock_init_shared)) {
+			snprintf(buf, buflen, "lock-init record of %" PRIu32 " bytes is too short "
+				 "for the shared mapping its flags announce", size);
+			return buf;
+		}
+		return NULL;
+	}
 	case LW_REC_ACQUIRE: {
 		struct lw_rec_acquire r;
 

@@ -100,11 +100,18 @@ enum lw_lock_kind {
 };
 
 /* LW_REC_LOCK_INIT flags. */
-#define LW_LOCKF_STATIC     (1u << 0)  /* never initialised through *_init: first seen in use */
+#define LW_LOCKF_STATIC     (1u << 0)  /* never initialised through *_init: first seen in use
+					* (or, in a fork child's trace, inherited from its
+					* parent and announced at its first use there) */
 #define LW_LOCKF_RECURSIVE  (1u << 1)
 #define LW_LOCKF_ERRORCHECK (1u << 2)
 #define LW_LOCKF_PSHARED    (1u << 3)
 #define LW_LOCKF_NAMED_SEM  (1u << 4)  /* from sem_open */
+/* Issue 18 (process-shared locks): the lock is process-shared (LW_LOCKF_PSHARED or
+ * LW_LOCKF_NAMED_SEM) and lives in a MAP_SHARED mapping; its LOCK_INIT record is then
+ * followed by a struct lw_lock_init_shared naming the mapped object, which is the same lock
+ * in every process that maps it, at whatever address. */
+#define LW_LOCKF_SHARED_MAP (1u << 5)
 /* Bits 7-8: the API of the lock, where it is not pthreads' (shim/wrap_c11.c, wrap_glib.c,
  * annotate_tsan_mutex.c).  Only the pthread and C11 objects have glibc's pthread layout. */
 #define LW_LOCKF_API_MASK      (3u << 7)
@@ -184,6 +191,16 @@ struct lw_rec_lock_init {
 	uint32_t stack;              /* init site, or first-use site for LW_LOCKF_STATIC */
 	uint32_t tid;
 	uint64_t seq;
+};
+
+/* After a LOCK_INIT record with LW_LOCKF_SHARED_MAP (its size includes it; older readers
+ * skip it): the object the lock lives in, as /proc/PID/maps names it: the device and inode of
+ * the mapped file (shared anonymous memory, System V and POSIX shared memory included), and
+ * the lock's byte offset in it.  Two processes' locks with the same triple are one lock. */
+struct lw_lock_init_shared {
+	uint64_t dev;                /* makedev(major, minor) */
+	uint64_t ino;
+	uint64_t offset;
 };
 
 struct lw_rec_lock_destroy {

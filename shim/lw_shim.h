@@ -234,7 +234,12 @@ struct lw_lock {
  * was destroyed with its generation kept for a sem_init at the same address and site. */
 #define LW_LOCKF_SEM_SIGNALS  (1u << 14)
 #define LW_LOCKF_SEM_GEN_KEPT (1u << 13)
-#define LW_LOCKF_SHIM_ONLY (LW_LOCKF_DESTROYED | LW_LOCKF_SEM_SIGNALS | LW_LOCKF_SEM_GEN_KEPT)
+/* Issue 18, shim-internal: another process may hold, unlock, post or signal the lock (it is
+ * process-shared and lives in a MAP_SHARED mapping, or where it lives is unknown).  Set when
+ * its LOCK_INIT is written (locks.c). */
+#define LW_LOCKF_XPROC     (1u << 12)
+#define LW_LOCKF_SHIM_ONLY (LW_LOCKF_DESTROYED | LW_LOCKF_SEM_SIGNALS | LW_LOCKF_SEM_GEN_KEPT | \
+			    LW_LOCKF_XPROC)
 /* lw_lock.announced of a generation kept at its destroy: the epoch with this bit. */
 #define LW_ANNOUNCED_KEPT 0x80000000u
 /* Open addressing on the address.  The hash keeps nearby addresses in nearby slots (so
@@ -277,6 +282,21 @@ LW_HIDDEN uint16_t lw_lock_flags(uintptr_t addr);
 /* The known lock at addr, or NULL.  Never inserts. */
 LW_HIDDEN const struct lw_lock *lw_lock_find(uintptr_t addr);
 LW_HIDDEN void lw_locks_reset_after_fork(void);
+/* Issue 18: process-shared objects (locks.c). */
+struct lw_thread;
+/* In a fork() child: drops from t's held set the locks another process may hold (a
+ * process-shared lock in shared memory stays its parent's).  Writes nothing. */
+LW_HIDDEN void lw_locks_fork_child_held(struct lw_thread *t);
+/* Whether another process may hold, unlock, post or signal the object of that kind at addr.
+ * Never faults; says true when it cannot tell (the object is gone). */
+LW_HIDDEN bool lw_lock_cross_process(uintptr_t addr, uint16_t kind);
+/* LW_LOCKF_PSHARED when the glibc object at obj (readable) says it is process-shared. */
+LW_HIDDEN uint16_t lw_pshared_in_memory(const void *obj, uint16_t kind);
+/* Finds addr in /proc/self/maps without malloc: 1 and *id filled when its mapping is
+ * MAP_SHARED, 0 when it is private, -1 when unknown. */
+LW_HIDDEN int lw_shared_mapping(uintptr_t addr, struct lw_lock_init_shared *id);
+/* Copies len bytes at addr into buf; false, never a fault, when they are not mapped. */
+LW_HIDDEN bool lw_mem_read(uintptr_t addr, void *buf, size_t len);
 
 /* ---- dedup set (dedup.c) ---- */
 /* Adds key; returns true when it was new.  On overflow returns true (write again). */

@@ -628,6 +628,10 @@ void lw_stacks_reset_after_fork(void)
 {
 	if (sites)
 		memset(sites, 0, LW_SITE_SLOTS * sizeof *sites);
+	/* The forking thread's own cache of sites holds the parent trace's stack ids, which in
+	 * the child's trace would name other stacks, or none. */
+	if (lw_self)
+		memset(lw_self->sites, 0, sizeof lw_self->sites);
 	next_stack_id = 0;
 	n_modules = 0;
 	modules_lock.v = 0;

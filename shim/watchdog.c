@@ -33,6 +33,8 @@ struct snap {
 	uint16_t kind, mode;
 	uint64_t since;
 	int next;                    /* index of the thread it waits for, in a cycle */
+	int8_t xproc;                /* another process may end the wait (issue 18); -1: not
+				      * asked yet (snap_xproc) */
 };
 
 static struct snap snaps[LW_MAX_SNAP];
@@ -85,8 +87,43 @@ static int snapshot(void)
 		s->since = t->wait_since;
 		s->seq = __atomic_load_n(&t->wait_seq, __ATOMIC_ACQUIRE);
 		s->next = -1;
+		s->xproc = -1;
 	}
 	return live;
+}
+
+/* Whether another process may end s's wait: asked once per snapshot, and only when it
+ * matters, since it may read the object's memory and the process's mappings. */
+static bool snap_xproc(struct snap *s)
+{
+	if (s->xproc < 0)
+		s->xproc = s->kind != LW_WAIT_JOIN &&
+			   lw_lock_cross_process(s->addr, s->kind == LW_WAIT_COND ? LW_LOCK_COND
+								 : s->kind);
+	return s->xproc;
+}
+
+/* Whether h, which the held sets say holds the lock s waits for, really does: a lock another
+ * process can use may have been unlocked there, or taken by a thread of another process
+ * (issue 18), so a mutex's owner field, or a write-locked rwlock's writer, must name h. */
+static bool owner_confirmed(struct snap *s, const struct lw_thread *h)
+{
+	if (!snap_xproc(s))
+		return true;
+	pid_t tid = h->os_tid;
+	if (s->kind == LW_LOCK_MUTEX) {
+		pthread_mutex_t m;
+		return lw_mem_read(s->addr, &m, sizeof m) &&
+		       (m.__data.__owner & 0x3fffffff) == tid;    /* FUTEX_TID_MASK */
+	}
+	if (s->kind == LW_LOCK_RWLOCK) {
+		pthread_rwlock_t rw;
+		if (!lw_mem_read(s->addr, &rw, sizeof rw))
+			return false;
+		/* A reader is not named anywhere; a writer is. */
+		return rw.__data.__cur_writer == 0 || rw.__data.__cur_writer == tid;
+	}
+	return true;
 }
 
 /* Whether thread t (as snapshotted) waited the same wait in the previous scan too. */
@@ -111,7 +148,7 @@ static int find_cycle(uint64_t now, uint64_t min_ns, int *cycle)
 			continue;
 		for (int j = 0; j < n_snaps; j++) {
 			if (is_lock_kind(snaps[j].kind) && now - snaps[j].since >= min_ns &&
-			    holds_against(snaps[j].t, s)) {
+			    holds_against(snaps[j].t, s) && owner_confirmed(s, snaps[j].t)) {
 				s->next = j;
 				if (j != i)
 					break;
@@ -184,8 +221,8 @@ static bool thread_live(uint32_t tid)
 }
 
 /* Every live thread waits, none with a timeout, and nothing the shim cannot see could wake
- * them: not a signal handler (sem_post is async-signal-safe), not another process (a
- * process-shared semaphore or condition), not a thread the shim does not know, and not the
+ * them: not a signal handler (sem_post is async-signal-safe), not another process (any
+ * process-shared object in shared memory), not a thread the shim does not know, and not the
  * end of a thread being joined (its joiner returns as soon as it runs again, which on a
  * loaded machine can take longer than hang_ms). */
 static bool all_blocked(int live, uint64_t now, uint64_t min_ns)
@@ -204,6 +241,9 @@ static bool all_blocked(int live, uint64_t now, uint64_t min_ns)
 				return false;
 		}
 	}
+	for (int i = 0; i < n_snaps; i++)
+		if (snap_xproc(&snaps[i]))
+			return false;
 	if (sem_wait_seen && handler_installed())
 		return false;
 	int os = os_threads();

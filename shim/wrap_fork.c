@@ -15,6 +15,7 @@ LW_EXPORT pid_t fork(void)
 		lw_dedup_reset();
 		lw_locks_reset_after_fork();
 		lw_threads_reset_after_fork(t);
+		lw_locks_fork_child_held(t);   /* issue 18: process-shared locks stay the parent's */
 		lw_watchdog_after_fork();
 		lw_hooks_after_fork();
 		if (lw_trace_open(true) == 0) {

@@ -154,6 +154,26 @@ static inline void tb_lock_init(struct tb *b, uint64_t addr, uint32_t gen, uint1
 	TB_FIXED(b, LW_REC_LOCK_INIT, r);
 }
 
+/* Issue 18: a process-shared lock's LOCK_INIT with LW_LOCKF_SHARED_MAP and the mapped
+ * object (dev, ino, offset) after it; size: the record's, to build a short one on purpose. */
+static inline void tb_lock_init_shared(struct tb *b, uint64_t addr, uint16_t flags,
+				       uint32_t stack, uint64_t ino, uint64_t offset, size_t size)
+{
+	struct lw_rec_lock_init r;
+	struct lw_lock_init_shared sh = { 0xfe00, ino, offset };
+
+	memset(&r, 0, sizeof(r));
+	r.head = tb_head(LW_REC_LOCK_INIT, size);
+	r.addr = addr;
+	r.lock_kind = LW_LOCK_MUTEX;
+	r.flags = (uint16_t)(flags | LW_LOCKF_PSHARED | LW_LOCKF_SHARED_MAP);
+	r.stack = stack;
+	r.tid = 1;
+	r.seq = b->seq++;
+	tb_raw(b, &r, sizeof(r));
+	tb_raw(b, &sh, size - sizeof(r));
+}
+
 /* A held lock for tb_acquire: write mode, no flags, no stack. */
 static inline struct lw_held tb_held(uint64_t addr, uint32_t gen, uint16_t mode)
 {

@@ -221,3 +221,53 @@ Test(merge, one_run_with_one_half_finds_nothing)
 	report_both();
 	cr_assert_eq(fs.v.n, 0);
 }
+
+/* Issue 18: two processes that share memory map a page of process-shared locks at different
+ * addresses; each took the two locks in another order.  The mapped object and offset are one
+ * lock in both: the halves make a cycle, an error as for globals. */
+Test(merge, shared_memory_locks_at_two_addresses_are_one_lock)
+{
+	struct tb b;
+	const size_t full = sizeof(struct lw_rec_lock_init) + sizeof(struct lw_lock_init_shared);
+	const struct lw_finding *f;
+
+	make_dirs();
+	start_process(&b, 700);
+	tb_lock_init_shared(&b, 0x7f0000001000, 0, 0, 99, 0x1000, full);
+	tb_lock_init_shared(&b, 0x7f0000001028, 0, 0, 99, 0x1028, full);
+	tb_edge(&b, 2, 0x7f0000001000, 0x7f0000001028);
+	write_trace(&b, dirs[0]);
+	start_process(&b, 800);
+	tb_lock_init_shared(&b, 0x7e0000005000, LW_LOCKF_STATIC, 0, 99, 0x1000, full);
+	tb_lock_init_shared(&b, 0x7e0000005028, LW_LOCKF_STATIC, 0, 99, 0x1028, full);
+	tb_edge(&b, 2, 0x7e0000005028, 0x7e0000005000);
+	write_trace(&b, dirs[1]);
+	report_both();
+	f = the_cycle();
+	cr_assert(names(f, "process-shared mutex"), "%s", f->locks.v[0].name);
+	cr_assert_eq(f->severity, LW_SEV_ERROR, "severity %d: %s", f->severity,
+		     f->reason_text ? f->reason_text : "");
+	cr_assert(strstr(f->message, "pid 700") && strstr(f->message, "pid 800"), "%s", f->message);
+}
+
+/* The same addresses in two processes, but other objects (another inode, or another offset):
+ * other locks, and no cycle. */
+Test(merge, other_shared_objects_are_other_locks)
+{
+	struct tb b;
+	const size_t full = sizeof(struct lw_rec_lock_init) + sizeof(struct lw_lock_init_shared);
+
+	make_dirs();
+	start_process(&b, 900);
+	tb_lock_init_shared(&b, 0x7f0000001000, 0, 0, 99, 0x1000, full);
+	tb_lock_init_shared(&b, 0x7f0000001028, 0, 0, 99, 0x1028, full);
+	tb_edge(&b, 2, 0x7f0000001000, 0x7f0000001028);
+	write_trace(&b, dirs[0]);
+	start_process(&b, 1000);
+	tb_lock_init_shared(&b, 0x7f0000001000, 0, 0, 98, 0x1000, full);
+	tb_lock_init_shared(&b, 0x7f0000001028, 0, 0, 99, 0x2028, full);
+	tb_edge(&b, 2, 0x7f0000001028, 0x7f0000001000);
+	write_trace(&b, dirs[1]);
+	report_both();
+	cr_assert_eq(fs.v.n, 0);
+}

@@ -103,6 +103,21 @@ Test(trace_reader, a_version_1_trace_is_still_read)
 	cr_assert_eq(t.n_recs, 4);
 }
 
+/* Issue 18: a LOCK_INIT that announces a shared mapping carries it, or is corrupt; older
+ * readers skip the extra bytes, so the format's version stays. */
+Test(trace_reader, a_lock_init_with_a_shared_mapping_carries_it)
+{
+	sample(&b);
+	tb_lock_init_shared(&b, 0x3000, 0, 0, 7, 0x28,
+			    sizeof(struct lw_rec_lock_init) + sizeof(struct lw_lock_init_shared));
+	cr_assert_eq(parse(), 0, "%s", err.what);
+	cr_assert_eq(t.n_recs, 5);
+	lw_trace_close(&t);
+	tb_lock_init_shared(&b, 0x4000, 0, 0, 7, 0x50, sizeof(struct lw_rec_lock_init) + 8);
+	cr_assert_eq(parse(), -EINVAL);
+	cr_assert(strstr(err.what, "shared mapping"), "%s", err.what);
+}
+
 Test(trace_reader, bad_header_size)
 {
 	tb_header(&b)->header_size = 12;
