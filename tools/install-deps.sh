@@ -14,7 +14,7 @@ sarif_validator() {
 	chmod a+x tools/sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool \
 		2>/dev/null || true
 }
-pkgs="gcc g++ make libunwind-dev libdw-dev libelf-dev libcriterion-dev libjansson-dev jq mandoc clang libclang-rt-14-dev graphviz"
+pkgs="gcc g++ make libunwind-dev libdw-dev libelf-dev libcriterion-dev libjansson-dev jq mandoc clang libclang-rt-14-dev graphviz sqlite3"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
