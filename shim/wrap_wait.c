@@ -62,6 +62,16 @@ REAL_WAIT(waitid_fn, waitid)
 REAL_WAIT(spawn_fn, posix_spawn)
 REAL_WAIT(spawn_fn, posix_spawnp)
 
+/* Resolved at start-up too: a SIGCHLD handler may make the first wait call, and dlsym is
+ * not async-signal-safe. */
+__attribute__((constructor)) static void resolve_wait_fns(void)
+{
+	real_wait4();
+	real_waitid();
+	real_posix_spawn();
+	real_posix_spawnp();
+}
+
 /* After a wait call returned pid with status st: records the reap if it was one. */
 static void reaped(pid_t pid, int st)
 {
