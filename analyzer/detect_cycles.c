@@ -13,9 +13,9 @@
 /* At most this many cycles are enumerated and judged per strongly connected component;
  * past it, only cycles that can deadlock are searched for (deadlock_search). */
 #define MAX_CYCLES_PER_SCC 1000
-/* Steps of that search, over all the truncated components. */
+/* Steps of that search (a step along an edge, or a choice the judge tries on a cycle it
+ * found, with a tenth of CHOICE_BUDGET per cycle), over all the truncated components. */
 #define DEADLOCK_SEARCH_BUDGET 20000000u
-#define JUDGE_COST 1000u            /* steps a cycle found costs that search */
 /* Choices of observations tried per cycle, in each of the two searches. */
 #define CHOICE_BUDGET 1000000u      /* choices tried to show a cycle can deadlock */
 #define EXPLAIN_BUDGET 20000u       /* choices tried to explain why one cannot */
@@ -57,6 +57,7 @@ struct cycles {
 	unsigned            n_warn_cycles;  /* warning-level cycles listed so far */
 	struct lw_map       judged;         /* (hash, length) of each instance cycle judged */
 	bool                errors_only;    /* deadlock_search: keep only cycles that can deadlock */
+	uint64_t            judge_used;     /* choices the judge tried, in all */
 	uint32_t           *scc;            /* per lock: its component */
 	uint32_t           *scc_cycles;     /* per component: cycles enumerated */
 };
@@ -159,6 +160,7 @@ struct judge {
 	unsigned           best_score;
 	unsigned           best_v[V_COUNT];
 	uint32_t           gate;        /* of the best choice, LW_NONE if none */
+	unsigned           used;        /* choices tried, over every search */
 };
 
 static const struct lw_acq *obs_acq(const struct judge *j, size_t i, uint32_t o)
@@ -263,6 +265,7 @@ static unsigned step_violations(struct judge *j, size_t i, uint32_t o, unsigned 
  */
 static bool search(struct judge *j, unsigned limit, unsigned budget)
 {
+	const unsigned start = budget;
 	size_t n = j->n, depth = 0;
 	uint32_t *cursor = lw_xcalloc(n, sizeof(uint32_t));
 	unsigned *score = lw_xcalloc(n + 1, sizeof(unsigned));
@@ -314,6 +317,7 @@ static bool search(struct judge *j, unsigned limit, unsigned budget)
 			}
 		}
 	}
+	j->used += start - budget;
 	free(cursor);
 	free(score);
 	free(v);
@@ -604,7 +608,8 @@ static int on_instance_cycle(void *arg, const uint32_t *found, size_t n)
 		j.best_score = 1;
 		j.best_v[V_SINGLE_THREAD] = 1;
 	} else {
-		feasible = search(&j, 0, CHOICE_BUDGET);
+		feasible = search(&j, 0, c->errors_only ? CHOICE_BUDGET / 10 : CHOICE_BUDGET);
+		c->judge_used += j.used;
 		if (!feasible && !c->errors_only) {
 			j.best_score = ~0u;
 			search(&j, ~0u - 1, EXPLAIN_BUDGET);
@@ -703,10 +708,13 @@ static uint32_t deadlock_search(struct cycles *c, const struct lw_digraph *g, co
 					continue;
 				if (w == s) {
 					if (d + 1 == k) {
-						/* Judging a cycle costs more than a step. */
+						/* Each choice the judge tries costs a step. */
+						uint64_t before = c->judge_used, cost;
+
 						pedge[d] = g->edge_id[x];
 						fn(c, pedge, k);
-						*budget -= *budget < JUDGE_COST ? *budget : JUDGE_COST;
+						cost = c->judge_used - before;
+						*budget -= *budget < cost ? *budget : (unsigned)cost;
 					}
 					continue;
 				}
