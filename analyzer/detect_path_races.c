@@ -178,9 +178,15 @@ static void report(struct lw_model *m, struct lw_findings *fs, const char *path,
 	who(m, o, a, other, sizeof(other));
 	f->path = lw_xstrdup(path);
 	f->count = count;
-	f->message = lw_xasprintf("thread T%" PRIu32 " checks %s and later creates it without "
-				  "O_EXCL; thread %s can %s it in between", a->tid, path, other,
-				  op_verb(o->op));
+	if (c->result < 0)
+		f->message = lw_xasprintf("thread T%" PRIu32 " checks %s and later creates it "
+					  "without O_EXCL; thread %s can %s it in between", a->tid,
+					  path, other, op_verb(o->op));
+	else
+		f->message = lw_xasprintf("thread T%" PRIu32 " finds %s and later opens it with "
+					  "O_CREAT; thread %s can %s it in between, and the open "
+					  "then makes a new file", a->tid, path, other,
+					  op_verb(o->op));
 	add_role(f, m, c, "check");
 	add_role(f, m, a, "create");
 	add_role(f, m, o, "interferer");

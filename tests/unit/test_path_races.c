@@ -200,6 +200,7 @@ Test(path_races, concurrent_unlink)
 	add(m, &b);
 	cr_assert_eq(detect(m, &fs), 1);
 	cr_assert(strstr(fs.v.v[0]->message, "remove"));
+	cr_assert(strstr(fs.v.v[0]->message, "finds /tmp/x"), "%s", fs.v.v[0]->message);
 	lw_findings_free(&fs);
 	lw_model_free(m);
 }
