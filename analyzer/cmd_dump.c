@@ -212,7 +212,7 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 		static const char *const ops[] = { "?", "sem-post", "cond-signal", "cond-broadcast",
 						   "cond-wake", "barrier-arrive", "barrier-depart",
 						   "atomic-begin", "atomic-end", "fork",
-						   "wait-child" };
+						   "wait-child", "system-begin", "system-end" };
 
 		memcpy(&x, r, sizeof(x));
 		fprintf(out, " tid %" PRIu32 " op %s addr 0x%" PRIx64 " value 0x%" PRIx64 " stack %"

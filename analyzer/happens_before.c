@@ -232,6 +232,51 @@ struct lw_proc_order *lw_proc_order_new(struct lw_model *m)
 			}
 		}
 	}
+	/* Children of system(): the first images, with no FORK record in their parent, that
+	 * started while one of the parent's system() calls ran (LW_SYNC_SYSTEM_BEGIN and _END
+	 * of one thread, the times in their values). */
+	{
+		bool *forked = lw_xcalloc(n ? n : 1, sizeof(bool));
+
+		for (size_t e = 0; e < o->edges.n; e++)
+			if (o->edges.v[e].to_tid == LW_NONE)
+				forked[o->edges.v[e].to_proc] = true;
+		for (size_t pi = 0; pi < n; pi++) {
+			const struct lw_process *p = &m->procs.v[pi];
+
+			for (size_t k = 0; k < p->syncs.n; k++) {
+				const struct lw_sync *b = &p->syncs.v[k], *e = NULL;
+
+				if (b->op != LW_SYNC_SYSTEM_BEGIN)
+					continue;
+				for (size_t x = k + 1; x < p->syncs.n && !e; x++)
+					if (p->syncs.v[x].tid == b->tid &&
+					    p->syncs.v[x].op == LW_SYNC_SYSTEM_END)
+						e = &p->syncs.v[x];
+				if (!e)
+					continue;
+				for (size_t i = 0; i < n; i++) {
+					const struct po_key *c = &keys[i];
+
+					if ((i && keys[i - 1].session == c->session &&
+					     keys[i - 1].pid == c->pid && keys[i - 1].ppid == c->ppid) ||
+					    c->session != p->hdr.session || c->ppid != p->hdr.pid ||
+					    forked[c->proc] || c->start_ns < b->value ||
+					    c->start_ns > e->value)
+						continue;
+					lw_vec_push(&o->edges, ((struct po_edge){ b->tid, b->seq, c->proc,
+										  LW_NONE, 0 }));
+					lw_vec_push(&from, (uint32_t)pi);
+					for (uint32_t im = c->proc; im != LW_NONE; im = o->next_image[im]) {
+						lw_vec_push(&o->edges, ((struct po_edge){ LW_NONE, 0,
+							(uint32_t)pi, e->tid, e->seq }));
+						lw_vec_push(&from, im);
+					}
+				}
+			}
+		}
+		free(forked);
+	}
 	/* Group the edges by from-process (a counting sort), then by thread within each. */
 	{
 		struct po_edge *sorted = lw_xmalloc((o->edges.n ? o->edges.n : 1) * sizeof(*sorted));

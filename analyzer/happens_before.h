@@ -32,7 +32,8 @@ bool lw_hb_ordered(struct lw_model *m, uint32_t proc, uint32_t a, uint32_t b, ui
  * the fork (LW_SYNC_FORK: fork, vfork, posix_spawn), every image a process exec's into starts
  * after the previous image's events (images of one pid, same parent and session, in order of
  * start), and a process's whole life ends before its parent's events after the wait that
- * reaped it (LW_SYNC_WAIT_CHILD).  Built once for a model; lw_proc_order_new cannot fail.
+ * reaped it (LW_SYNC_WAIT_CHILD); a child of system() lies between the call's
+ * LW_SYNC_SYSTEM_BEGIN and _END.  Built once for a model; lw_proc_order_new cannot fail.
  */
 struct lw_proc_order;
 struct lw_proc_order *lw_proc_order_new(struct lw_model *m);

@@ -1,4 +1,4 @@
-/* wait, waitpid, wait3, wait4, waitid, vfork, posix_spawn: where a process starts and reaps its
+/* wait, waitpid, wait3, wait4, waitid, vfork, posix_spawn, system: where a process starts and reaps its
  * children, so the analyzer can order the processes of a run as it orders threads. */
 #include <dlfcn.h>
 #include <signal.h>
@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include "wrap.h"
 
 /*
@@ -20,11 +21,17 @@
  *                       end, and WNOWAIT leaves the child to be reaped again): the child's
  *                       whole life happens before the parent's events after this one.
  *
+ * system() starts and reaps its shell inside the C library, where no wrapper sees it: it is
+ * bracketed by LW_SYNC_SYSTEM_BEGIN and LW_SYNC_SYSTEM_END, whose value is the time
+ * (CLOCK_REALTIME, the clock of the trace header's start_ns), so that the analyzer can tell
+ * the shell's trace, started between the two, as that call's child.
+ *
  * The real functions are looked up here, once, rather than in real.c: nothing else in the
- * shim calls them.  system() is not wrapped: glibc spawns and reaps its shell internally.
+ * shim calls them.
  */
 
-void lw_record_child(struct lw_thread *t, uint16_t op, pid_t pid)
+/* Writes a SYNC record of op with value, at every level. */
+static void record_value(struct lw_thread *t, uint16_t op, uint64_t value)
 {
 	struct lw_rec_sync *r = lw_trace_reserve(sizeof *r);
 	if (!r)
@@ -32,10 +39,15 @@ void lw_record_child(struct lw_thread *t, uint16_t op, pid_t pid)
 	r->tid = t->tid;
 	r->op = op;
 	r->addr = 0;
-	r->value = (uint64_t)pid;
+	r->value = value;
 	r->stack = 0;
 	r->seq = lw_next_seq();
 	lw_trace_commit(r, LW_REC_SYNC, sizeof *r);
+}
+
+void lw_record_child(struct lw_thread *t, uint16_t op, pid_t pid)
+{
+	record_value(t, op, (uint64_t)pid);
 }
 
 /* Resolves a real function once; NULL only if the C library lacks it. */
@@ -55,12 +67,14 @@ static void *real_fn(void **slot, const char *name)
 
 typedef pid_t (*wait4_fn)(pid_t, int *, int, struct rusage *);
 typedef int (*waitid_fn)(idtype_t, id_t, siginfo_t *, int);
+typedef int (*system_fn)(const char *);
 typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
 			const posix_spawnattr_t *, char *const[], char *const[]);
 REAL_WAIT(wait4_fn, wait4)
 REAL_WAIT(waitid_fn, waitid)
 REAL_WAIT(spawn_fn, posix_spawn)
 REAL_WAIT(spawn_fn, posix_spawnp)
+REAL_WAIT(system_fn, system)
 
 /* Resolved at start-up too: a SIGCHLD handler may make the first wait call, and dlsym is
  * not async-signal-safe. */
@@ -70,6 +84,7 @@ __attribute__((constructor)) static void resolve_wait_fns(void)
 	real_waitid();
 	real_posix_spawn();
 	real_posix_spawnp();
+	real_system();
 }
 
 /* After a wait call returned pid with status st: records the reap if it was one. */
@@ -178,6 +193,38 @@ LW_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	return spawn_common(real_posix_spawnp(), pid, file, fa, attr, argv, envp);
+}
+
+/* Records op with the time now. */
+static void system_mark(uint16_t op)
+{
+	int saved = errno;
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		record_value(t, op, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+		lw_leave();
+	}
+	errno = saved;
+}
+
+LW_EXPORT int system(const char *command)
+{
+	system_fn f = real_system();
+	int rc;
+
+	if (!f) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!command)
+		return f(command);      /* only asks whether a shell exists */
+	system_mark(LW_SYNC_SYSTEM_BEGIN);
+	rc = f(command);
+	system_mark(LW_SYNC_SYSTEM_END);
+	return rc;
 }
 
 /*

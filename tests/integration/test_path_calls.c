@@ -156,9 +156,9 @@ Test(path_calls, a_loop_of_stats_is_written_once_in_the_dependencies_level, .tim
 }
 
 /*
- * Processes are ordered by fork, vfork, posix_spawn, exec and wait, as threads are by create
- * and join: a child that checks and creates a file before its parent does the same is no
- * check-then-act race when the parent reaped it first, and is one when nothing the shim
+ * Processes are ordered by fork, vfork, posix_spawn, system, exec and wait, as threads are by
+ * create and join: a child that checks and creates a file before its parent does the same is
+ * no check-then-act race when the parent reaped it first, and is one when nothing the shim
  * sees orders the two (tests/programs/fork_check_create.c).
  */
 static int path_errors(const char *mode, const char *prog_path)
@@ -183,6 +183,7 @@ Test(path_calls, processes_ordered_by_fork_exec_and_wait, .timeout = 120)
 	cr_assert_eq(path_errors("wait", prog), 0);
 	cr_assert_eq(path_errors("spawn", prog), 0);
 	cr_assert_eq(path_errors("vfork", prog), 0);
+	cr_assert_eq(path_errors("system", prog), 0);
 	cr_assert_eq(path_errors("pipe", prog), 1);
 }
 

@@ -5,10 +5,11 @@
  *   wait    the parent forks, then waitpid()s the child: ordered, clean
  *   spawn   the parent posix_spawn()s itself as the child, then waitpid()s it: ordered, clean
  *   vfork   the parent vfork()s a child that execs itself as the child, then wait()s: clean
+ *   system  the parent runs itself as the child through system() (a shell): clean
  *   pipe    the parent forks, then reads a pipe until the child has exited (EOF): the shim
  *           cannot see that order, so the two windows could overlap: an error
  *
- * Usage: fork_check_create wait|spawn|vfork|pipe PATH   (or: child PATH)
+ * Usage: fork_check_create wait|spawn|vfork|system|pipe PATH   (or: child PATH)
  * Every mode leaves the same calls in the same order on the file system.
  */
 #include <fcntl.h>
@@ -64,6 +65,12 @@ int main(int argc, char **argv)
 			_exit(127);
 		}
 		if (pid < 0 || wait(&st) != pid)
+			return 3;
+	} else if (!strcmp(mode, "system")) {
+		char cmd[4096];
+		snprintf(cmd, sizeof(cmd), "'%s' child '%s'", argv[0], path);
+		st = system(cmd);
+		if (st == -1)
 			return 3;
 	} else if (!strcmp(mode, "pipe")) {
 		if (pipe(fds) != 0)

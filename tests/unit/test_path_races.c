@@ -304,17 +304,23 @@ Test(path_races, ordered_between_by_create_and_join_is_clean)
 	lw_model_free(m);
 }
 
-/* A SYNC record of op (LW_SYNC_FORK, LW_SYNC_WAIT_CHILD) about child pid. */
-static void tb_child(struct tb *b, uint32_t tid, uint16_t op, int32_t pid)
+/* A SYNC record of op with value. */
+static void tb_sync_value(struct tb *b, uint32_t tid, uint16_t op, uint64_t value)
 {
 	struct lw_rec_sync r;
 
 	memset(&r, 0, sizeof(r));
 	r.tid = tid;
 	r.op = op;
-	r.value = (uint64_t)pid;
+	r.value = value;
 	r.seq = b->seq++;
 	TB_FIXED(b, LW_REC_SYNC, r);
+}
+
+/* A SYNC record of op (LW_SYNC_FORK, LW_SYNC_WAIT_CHILD) about child pid. */
+static void tb_child(struct tb *b, uint32_t tid, uint16_t op, int32_t pid)
+{
+	tb_sync_value(b, tid, op, (uint64_t)pid);
 }
 
 /* A process pid (child of ppid, started at start_ns) whose main thread checks the path
@@ -409,4 +415,34 @@ Test(path_races, child_ordered_after_the_fork)
 {
 	cr_assert_eq(parent_and_child(false), 0);
 	cr_assert_eq(parent_and_child(true), 1);
+}
+
+/* A process runs system() (between times 100 and 300), then checks and creates the file; the
+ * shell's trace, with no fork record for it, started at child_start and did the same. */
+static size_t after_system(uint64_t child_start)
+{
+	struct tb b;
+	struct lw_model *m = lw_model_new();
+	struct lw_findings fs;
+	size_t n;
+
+	tb_init(&b, 10);
+	tb_header(&b)->start_ns = 50;
+	tb_thread(&b, 1, 0);
+	tb_sync_value(&b, 1, LW_SYNC_SYSTEM_BEGIN, 100);
+	tb_sync_value(&b, 1, LW_SYNC_SYSTEM_END, 300);
+	tb_path_found(&b, 1, LW_PATH_CHECK, "/tmp/x.db", false);
+	tb_path(&b, 1, LW_PATH_CREATE, "/tmp/x.db");
+	add(m, &b);
+	checker_process(m, 11, 10, child_start, true);
+	n = detect(m, &fs);
+	lw_findings_free(&fs);
+	lw_model_free(m);
+	return n;
+}
+
+Test(path_races, a_child_of_system_ends_before_it_returns)
+{
+	cr_assert_eq(after_system(200), 0);
+	cr_assert_eq(after_system(400), 1);
 }
