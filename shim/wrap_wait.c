@@ -101,20 +101,19 @@ static void reaped(pid_t pid, int st)
 	errno = saved;
 }
 
-/* wait, waitpid, wait3 and wait4 all come here; the status is read through a local copy, so a
- * caller that passes NULL still has its reaps told from its stop reports. */
+/* wait, waitpid, wait3 and wait4 all come here; a caller that passes no status gets a local
+ * one, so that its reaps are still told from its stop reports. */
 static pid_t wait_common(pid_t who, int *status, int options, struct rusage *ru)
 {
 	wait4_fn f = real_wait4();
-	int st = 0;
+	int st = 0, *sp = status ? status : &st;
 	pid_t pid;
 
 	if (!f)
 		return (pid_t)syscall(SYS_wait4, who, status, options, ru);
-	pid = f(who, &st, options, ru);
-	if (pid > 0 && status)
-		*status = st;
-	reaped(pid, st);
+	pid = f(who, sp, options, ru);
+	if (pid > 0)
+		reaped(pid, *sp);
 	return pid;
 }
 
