@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,14 +295,31 @@ int lw_report(struct lw_model *m, struct lw_report_opts *o)
 		}
 		new_errors += f->severity == LW_SEV_ERROR && !f->baseline;
 	}
-	if (fs.unlisted_warn_cycles)
-		lw_msg_warning("%zu more lock-order cycle%s that cannot deadlock not listed (the "
-			       "first 20 are)", fs.unlisted_warn_cycles,
-			       fs.unlisted_warn_cycles == 1 ? "" : "s");
-	if (fs.truncated_sccs)
-		lw_msg_warning("%zu group%s of locks had too many cycles to list: only the first "
-			       "1000 per group are reported", fs.truncated_sccs,
+	if (fs.unlisted_warn_cycles) {
+		/* Listed cycles through the same code were merged into one finding above. */
+		size_t shown = 0;
+
+		for (size_t i = 0; i < fs.v.n; i++)
+			shown += fs.v.v[i]->kind == LW_FIND_LOCK_ORDER_CYCLE &&
+				 fs.v.v[i]->severity == LW_SEV_WARNING &&
+				 fs.v.v[i]->reason != LW_REASON_LOCK_CLASS;
+		lw_msg_warning("%zu more lock-order cycle%s that cannot deadlock not listed (%zu "
+			       "%s, as %zu finding%s)", fs.unlisted_warn_cycles,
+			       fs.unlisted_warn_cycles == 1 ? "" : "s", fs.listed_warn_cycles,
+			       fs.listed_warn_cycles == 1 ? "is" : "are", shown,
+			       shown == 1 ? "" : "s");
+	}
+	if (fs.truncated_sccs && !fs.deadlock_search_stopped)
+		lw_msg_warning("%zu group%s of locks or lock classes had more than 1000 cycles: "
+			       "past the first 1000, only cycles that can deadlock were looked for, "
+			       "and all of them are reported", fs.truncated_sccs,
 			       fs.truncated_sccs == 1 ? "" : "s");
+	else if (fs.truncated_sccs)
+		lw_msg_warning("%zu group%s of locks or lock classes had more than 1000 cycles: "
+			       "past the first 1000, cycles that can deadlock were looked for up to "
+			       "%" PRIu32 " locks long, and longer ones may be missing",
+			       fs.truncated_sccs,
+			       fs.truncated_sccs == 1 ? "" : "s", fs.deadlock_search_len);
 	if (out_path) {
 		out = fopen(out_path, "w");
 		out_name = out_path;

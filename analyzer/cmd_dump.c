@@ -218,11 +218,13 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 		struct lw_rec_sync x;
 		static const char *const ops[] = { "?", "sem-post", "cond-signal", "cond-broadcast",
 						   "cond-wake", "barrier-arrive", "barrier-depart",
-						   "atomic-begin", "atomic-end", "fork" };
+						   "atomic-begin", "atomic-end", "fork",
+						   "wait-child", "system-begin", "system-end" };
 
 		memcpy(&x, r, sizeof(x));
 		fprintf(out, " tid %" PRIu32 " op %s addr 0x%" PRIx64 " value 0x%" PRIx64 " stack %"
-			PRIu32 " seq %" PRIu64, x.tid, x.op < 10 ? ops[x.op] : "?", x.addr, x.value,
+			PRIu32 " seq %" PRIu64, x.tid,
+			x.op < sizeof(ops) / sizeof(ops[0]) ? ops[x.op] : "?", x.addr, x.value,
 			x.stack, x.seq);
 		break;
 	}

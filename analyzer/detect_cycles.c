@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* At most this many cycles are reported per strongly connected component. */
+/* At most this many cycles are enumerated and judged per strongly connected component;
+ * past it, only cycles that can deadlock are searched for (deadlock_search). */
 #define MAX_CYCLES_PER_SCC 1000
+/* Steps of that search (a step along an edge, or a choice the judge tries on a cycle it
+ * found, with a tenth of CHOICE_BUDGET per cycle), over all the truncated components. */
+#define DEADLOCK_SEARCH_BUDGET 20000000u
 /* Choices of observations tried per cycle, in each of the two searches. */
 #define CHOICE_BUDGET 1000000u      /* choices tried to show a cycle can deadlock */
 #define EXPLAIN_BUDGET 20000u       /* choices tried to explain why one cannot */
@@ -51,6 +55,11 @@ struct cycles {
 	struct lw_map       cedge_ids;
 	uint32_t           *self_dir[2];    /* per class: an instance edge low->high, high->low, +1 */
 	unsigned            n_warn_cycles;  /* warning-level cycles listed so far */
+	struct lw_map       judged;         /* (hash, length) of each instance cycle judged */
+	bool                errors_only;    /* deadlock_search: keep only cycles that can deadlock */
+	uint64_t            judge_used;     /* choices the judge tried, in all */
+	uint32_t           *scc;            /* per lock: its component */
+	uint32_t           *scc_cycles;     /* per component: cycles enumerated */
 };
 
 /* ---- building the lock graph ---- */
@@ -151,6 +160,7 @@ struct judge {
 	unsigned           best_score;
 	unsigned           best_v[V_COUNT];
 	uint32_t           gate;        /* of the best choice, LW_NONE if none */
+	unsigned           used;        /* choices tried, over every search */
 };
 
 static const struct lw_acq *obs_acq(const struct judge *j, size_t i, uint32_t o)
@@ -255,6 +265,7 @@ static unsigned step_violations(struct judge *j, size_t i, uint32_t o, unsigned 
  */
 static bool search(struct judge *j, unsigned limit, unsigned budget)
 {
+	const unsigned start = budget;
 	size_t n = j->n, depth = 0;
 	uint32_t *cursor = lw_xcalloc(n, sizeof(uint32_t));
 	unsigned *score = lw_xcalloc(n + 1, sizeof(unsigned));
@@ -306,6 +317,7 @@ static bool search(struct judge *j, unsigned limit, unsigned budget)
 			}
 		}
 	}
+	j->used += start - budget;
 	free(cursor);
 	free(score);
 	free(v);
@@ -534,16 +546,43 @@ static bool one_thread(const struct cycles *c, const uint32_t *cyc, size_t n)
 	return true;
 }
 
+/* A cycle's identity: a hash of its edges from the least edge id on, and its length. */
+static uint64_t cycle_hash(const uint32_t *edges, size_t n)
+{
+	size_t least = 0;
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 1; i < n; i++)
+		if (edges[i] < edges[least])
+			least = i;
+	for (size_t i = 0; i < n; i++) {
+		h ^= edges[(least + i) % n];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
 static int on_instance_cycle(void *arg, const uint32_t *found, size_t n)
 {
 	struct cycles *c = arg;
 	struct lw_model *m = c->m;
-	uint32_t *cyc = lw_xmalloc(n * sizeof(uint32_t));
-	struct judge j = { .c = c, .cyc = cyc, .n = n, .best_score = ~0u, .gate = LW_NONE };
+	uint32_t *cyc;
+	struct judge j = { .c = c, .n = n, .best_score = ~0u, .gate = LW_NONE };
 	struct lw_finding *f;
 	size_t first = 0;
-	uint64_t first_seq = UINT64_MAX;
+	uint64_t first_seq = UINT64_MAX, h = cycle_hash(found, n);
+	uint32_t seen;
 	bool feasible;
+
+	if (c->errors_only) {
+		if (lw_map_get(&c->judged, h, n, &seen))
+			return 0;
+	} else {
+		lw_map_put(&c->judged, h, n, 1);
+		c->scc_cycles[c->scc[c->edges.v[found[0]].from]]++;
+	}
+	cyc = lw_xmalloc(n * sizeof(uint32_t));
+	j.cyc = cyc;
 
 	/* Tell the story from the edge seen first. */
 	for (size_t i = 0; i < n; i++) {
@@ -569,14 +608,17 @@ static int on_instance_cycle(void *arg, const uint32_t *found, size_t n)
 		j.best_score = 1;
 		j.best_v[V_SINGLE_THREAD] = 1;
 	} else {
-		feasible = search(&j, 0, CHOICE_BUDGET);
-		if (!feasible) {
+		feasible = search(&j, 0, c->errors_only ? CHOICE_BUDGET / 10 : CHOICE_BUDGET);
+		c->judge_used += j.used;
+		if (!feasible && !c->errors_only) {
 			j.best_score = ~0u;
 			search(&j, ~0u - 1, EXPLAIN_BUDGET);
 		}
 	}
-	if (!feasible && c->n_warn_cycles >= MAX_WARN_CYCLES) {
-		c->fs->unlisted_warn_cycles++;
+	if (!feasible && (c->errors_only || c->n_warn_cycles >= MAX_WARN_CYCLES)) {
+		/* The deadlock search's cycles that cannot deadlock are neither listed nor
+		 * counted: the enumeration it continues did not reach them. */
+		c->fs->unlisted_warn_cycles += !c->errors_only;
 		for (size_t i = 0; i < n; i++)
 			c->in_cycle[c->edges.v[cyc[i]].from] = false;
 		remember_classes(c, cyc, n);
@@ -602,6 +644,173 @@ static int on_instance_cycle(void *arg, const uint32_t *found, size_t n)
 	free(j.best);
 	free(cyc);
 	return 0;
+}
+
+/* ---- cycles that can deadlock, past the enumeration's cap ---- */
+
+/*
+ * A component with more cycles than MAX_CYCLES_PER_SCC may hide, among the many it did not
+ * enumerate, one that can deadlock (two threads that lock 8 stripes in opposite orders have
+ * thousands of long cycles, and only the short ones between neighbouring stripes can
+ * deadlock).  A cycle that can deadlock takes each of its edges from a different thread, so
+ * it is no longer than the number of threads with edges in the component: the search goes
+ * through the cycles of the component shortest first, from length 2 up to that number, and
+ * reports those the judge finds can deadlock (and that the enumeration had not judged).
+ * When it gets through every length, no cycle that can deadlock was left out.  Returns the
+ * length reached when the budget ran out, or 0 when the search was complete.
+ */
+static uint32_t deadlock_search(struct cycles *c, const struct lw_digraph *g, const uint32_t *scc,
+				uint32_t comp, uint32_t k_max, lw_cycle_fn fn, unsigned *budget)
+{
+	uint32_t n = g->n, nv = 0;
+	uint32_t *verts, *path, *pedge, *cursor;
+	bool *on_path;
+	uint32_t stopped = 0;
+
+	verts = lw_xmalloc(((size_t)n + 1) * sizeof(uint32_t));
+	for (uint32_t v = 0; v < n; v++)
+		if (scc[v] == comp)
+			verts[nv++] = v;
+	if (k_max > nv)
+		k_max = nv;
+	path = lw_xmalloc(((size_t)k_max + 1) * sizeof(uint32_t));
+	pedge = lw_xmalloc(((size_t)k_max + 1) * sizeof(uint32_t));
+	cursor = lw_xmalloc(((size_t)k_max + 1) * sizeof(uint32_t));
+	on_path = lw_xcalloc(n, sizeof(bool));
+	for (uint32_t k = 2; k <= k_max && !stopped; k++) {
+		for (uint32_t si = 0; si < nv && !stopped; si++) {
+			uint32_t s = verts[si], d = 0;
+
+			/* Elementary paths s -> ... of vertices above s, closed back to s at length k. */
+			path[0] = s;
+			cursor[0] = g->first[s];
+			on_path[s] = true;
+			for (;;) {
+				uint32_t v = path[d];
+
+				if (cursor[d] >= g->first[v + 1]) {
+					on_path[v] = false;
+					if (d == 0)
+						break;
+					d--;
+					continue;
+				}
+				if (!*budget) {
+					stopped = k;
+					for (uint32_t i = 0; i <= d; i++)
+						on_path[path[i]] = false;
+					break;
+				}
+				(*budget)--;
+				uint32_t x = cursor[d]++, w = g->adj[x];
+
+				if (scc[w] != comp)
+					continue;
+				if (w == s) {
+					if (d + 1 == k) {
+						/* Each choice the judge tries costs a step. */
+						uint64_t before = c->judge_used, cost;
+
+						pedge[d] = g->edge_id[x];
+						fn(c, pedge, k);
+						cost = c->judge_used - before;
+						*budget -= *budget < cost ? *budget : (unsigned)cost;
+					}
+					continue;
+				}
+				if (w < s || on_path[w] || d + 1 >= k)
+					continue;
+				pedge[d] = g->edge_id[x];
+				path[++d] = w;
+				cursor[d] = g->first[w];
+				on_path[w] = true;
+			}
+		}
+	}
+	free(verts);
+	free(path);
+	free(pedge);
+	free(cursor);
+	free(on_path);
+	return stopped;
+}
+
+/* The number of threads with an edge inside instance component comp: no cycle that can
+ * deadlock there is longer. */
+static uint32_t component_threads(const struct cycles *c, uint32_t comp)
+{
+	struct lw_map tids = { 0 };
+	uint32_t n = 0, dummy;
+
+	for (size_t e = 0; e < c->edges.n; e++) {
+		const struct edge *ed = &c->edges.v[e];
+
+		if (c->scc[ed->from] != comp || c->scc[ed->to] != comp)
+			continue;
+		for (size_t o = 0; o < ed->obs.n; o++) {
+			uint32_t t = c->m->acqs.v[ed->obs.v[o].acq].tid;
+
+			if (!lw_map_get(&tids, t, 0, &dummy)) {
+				lw_map_put(&tids, t, 0, 1);
+				n++;
+			}
+		}
+	}
+	lw_map_free(&tids);
+	return n;
+}
+
+static const struct lw_acq *class_edge_acq(const struct cycles *c, uint32_t ce);
+
+/* Runs deadlock_search on every component of g that the enumeration cut short (cycles[k]
+ * reached MAX_CYCLES_PER_SCC) and tells fs what it covered.  Instance graph: threads bound
+ * the length of a cycle that can deadlock within one process.  Class graph: only a cycle of
+ * global classes whose edges were seen in more than one process can be an error
+ * (judge_cross_process), so the search keeps to global classes, skips a component seen in
+ * one process, and has no bound but the number of classes. */
+static void search_truncated(struct cycles *c, const struct lw_digraph *g, const uint32_t *scc,
+			     const uint32_t *cycles, uint32_t n_scc, bool classes,
+			     lw_cycle_fn fn, unsigned *budget)
+{
+	uint32_t *keep = lw_xmalloc(((size_t)g->n + 1) * sizeof(uint32_t));
+
+	for (uint32_t v = 0; v < g->n; v++)
+		keep[v] = !classes || strncmp(c->m->classes.v[v].key, "g\x1f", 2) == 0 ? scc[v] :
+			  UINT32_MAX;
+	for (uint32_t k = 0; k < n_scc; k++) {
+		uint32_t len, k_max = g->n;
+
+		if (cycles[k] < MAX_CYCLES_PER_SCC)
+			continue;
+		if (classes) {
+			uint32_t proc = LW_NONE;
+			bool several = false;
+
+			for (size_t e = 0; e < c->cedges.n && !several; e++) {
+				const struct class_edge *ce = &c->cedges.v[e];
+				uint32_t p;
+
+				if (keep[ce->from] != k || keep[ce->to] != k)
+					continue;
+				p = class_edge_acq(c, (uint32_t)e)->proc;
+				several = proc != LW_NONE && p != proc;
+				proc = p;
+			}
+			if (!several)
+				continue;
+		} else {
+			k_max = component_threads(c, k);
+		}
+		c->errors_only = true;
+		len = deadlock_search(c, g, keep, k, k_max, fn, budget);
+		c->errors_only = false;
+		if (len) {
+			c->fs->deadlock_search_stopped++;
+			if (!c->fs->deadlock_search_len || len - 1 < c->fs->deadlock_search_len)
+				c->fs->deadlock_search_len = len - 1;
+		}
+	}
+	free(keep);
 }
 
 /* ---- lock classes ---- */
@@ -790,9 +999,20 @@ static int on_class_cycle(void *arg, const uint32_t *cyc, size_t n)
 {
 	struct cycles *c = arg;
 	struct lw_model *m = c->m;
-	uint32_t *seq = lw_xmalloc(n * sizeof(uint32_t)), *rot = lw_xmalloc(n * sizeof(uint32_t));
+	uint32_t *seq, *rot, seen;
 	size_t least = 0;
 	struct lw_finding *f;
+	uint64_t h = cycle_hash(cyc, n);
+
+	if (c->errors_only) {
+		if (lw_map_get(&c->judged, h, n, &seen))
+			return 0;
+	} else {
+		lw_map_put(&c->judged, h, n, 1);
+		c->scc_cycles[c->scc[c->cedges.v[cyc[0]].from]]++;
+	}
+	seq = lw_xmalloc(n * sizeof(uint32_t));
+	rot = lw_xmalloc(n * sizeof(uint32_t));
 
 	for (size_t i = 0; i < n; i++)
 		seq[i] = c->cedges.v[cyc[i]].from;
@@ -815,6 +1035,14 @@ static int on_class_cycle(void *arg, const uint32_t *cyc, size_t n)
 			f->reason_text = lw_xstrdup("locks of these classes were taken in both orders, "
 						    "but the instances involved never met in this "
 						    "run; other instances can deadlock");
+		if (c->errors_only && f->severity != LW_SEV_ERROR) {
+			/* The search past the cap keeps only what can deadlock. */
+			struct lw_findings drop = { 0 };
+
+			c->fs->v.n--;
+			lw_vec_push(&drop.v, f);
+			lw_findings_free(&drop);
+		}
 	}
 	free(seq);
 	free(rot);
@@ -848,7 +1076,8 @@ void lw_detect_cycles(struct lw_model *m, struct lw_findings *fs)
 {
 	struct cycles c = { .m = m, .fs = fs };
 	struct lw_digraph g;
-	uint32_t *from, *to;
+	uint32_t *from, *to, n_scc;
+	unsigned budget = DEADLOCK_SEARCH_BUDGET;
 	int r;
 
 	build_edges(&c);
@@ -860,9 +1089,16 @@ void lw_detect_cycles(struct lw_model *m, struct lw_findings *fs)
 		to[i] = c.edges.v[i].to;
 	}
 	lw_digraph_build(&g, (uint32_t)m->locks.n, from, to, c.edges.n);
+	c.scc = lw_xmalloc((m->locks.n ? m->locks.n : 1) * sizeof(uint32_t));
+	n_scc = lw_digraph_scc(&g, NULL, c.scc);
+	c.scc_cycles = lw_xcalloc(n_scc ? n_scc : 1, sizeof(uint32_t));
 	r = lw_digraph_cycles(&g, MAX_CYCLES_PER_SCC, on_instance_cycle, &c);
-	if (r > 0)
+	if (r > 0) {
 		fs->truncated_sccs += (size_t)r;
+		search_truncated(&c, &g, c.scc, c.scc_cycles, n_scc, false, on_instance_cycle,
+				 &budget);
+	}
+	fs->listed_warn_cycles += c.n_warn_cycles;
 	lw_digraph_free(&g);
 	free(from);
 	free(to);
@@ -875,9 +1111,18 @@ void lw_detect_cycles(struct lw_model *m, struct lw_findings *fs)
 		to[i] = c.cedges.v[i].to;
 	}
 	lw_digraph_build(&g, (uint32_t)m->classes.n, from, to, c.cedges.n);
+	free(c.scc);
+	free(c.scc_cycles);
+	c.scc = lw_xmalloc((m->classes.n ? m->classes.n : 1) * sizeof(uint32_t));
+	n_scc = lw_digraph_scc(&g, NULL, c.scc);
+	c.scc_cycles = lw_xcalloc(n_scc ? n_scc : 1, sizeof(uint32_t));
+	lw_map_free(&c.judged);
+	memset(&c.judged, 0, sizeof(c.judged));
 	r = lw_digraph_cycles(&g, MAX_CYCLES_PER_SCC, on_class_cycle, &c);
-	if (r > 0)
+	if (r > 0) {
 		fs->truncated_sccs += (size_t)r;
+		search_truncated(&c, &g, c.scc, c.scc_cycles, n_scc, true, on_class_cycle, &budget);
+	}
 	lw_digraph_free(&g);
 	free(from);
 	free(to);
@@ -896,4 +1141,7 @@ void lw_detect_cycles(struct lw_model *m, struct lw_findings *fs)
 	lw_map_free(&c.cedge_ids);
 	free(c.self_dir[0]);
 	free(c.self_dir[1]);
+	lw_map_free(&c.judged);
+	free(c.scc);
+	free(c.scc_cycles);
 }

@@ -1,6 +1,7 @@
 /* Check-then-act on files: a thread checks a path, later creates it without O_EXCL, and
  * another thread or process can touch the same path in between. */
 #include "findings.h"
+#include "happens_before.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,17 +13,18 @@
  * folded, symbolic links not followed), a *window* is a CHECK (access, stat, ...) by a thread
  * followed by a CREATE (open/creat with O_CREAT, without O_EXCL) of that path by the same
  * thread, with no other call of that thread on the path in between.  The window is an
- * atomicity violation when another thread (or process) calls anything on the path that can
- * run between the two ends of the window:
+ * atomicity violation when another thread (or process) makes a call on the path that
+ * changes what the create does (interferes(): a create when the check found nothing, a
+ * removal or replacement when it found the path) and that can run between the two ends of
+ * the window:
  *
- *   - Threads of one process: the other call is concurrent unless it happens before the
- *     check or after the create through thread creation and join (an event-level walk over
- *     create and join edges; locks are not taken into account: a lock around both the check
- *     and the create would make them atomic, but the default recording level does not keep
- *     releases, and a lock that serialises file creation is rare next to O_EXCL).
- *   - Processes of one run (same session): always concurrent.  The default recording level
- *     keeps no fork position in the parent and waitpid is not interposed, so no order between
- *     processes is known.  Traces of different runs are never concurrent.
+ *   - The other call is concurrent unless it happens before the check, after the create, or
+ *     between the two in every run (lw_hb_event_before: program order, thread create and join, and between processes
+ *     fork/vfork/posix_spawn, exec and the wait that reaped a child).  Locks are not taken
+ *     into account: a lock around both the check and the create would make them atomic, but
+ *     the default recording level does not keep releases, and a lock that serialises file
+ *     creation is rare next to O_EXCL.
+ *   - Traces of different runs (sessions) are never concurrent.
  *
  * One finding per path, with the first window found and its interfering call; count says
  * how many windows were racy.  O_CREAT|O_EXCL (LW_PATH_CREATE_EXCL) never opens a window:
@@ -97,68 +99,40 @@ static int ev_cmp(const void *a, const void *b)
 	return x->e->seq < y->e->seq ? -1 : x->e->seq > y->e->seq;
 }
 
-/*
- * True if event (a, sa) happens before (b, sb) in one process through program order,
- * thread creation and join: from a's position, walk to the threads created later by the
- * same thread (and, transitively, their creations), and to whoever joins a thread reached.
- */
-static bool hb_event(struct lw_model *m, uint32_t proc, uint32_t a, uint64_t sa, uint32_t b,
-		     uint64_t sb)
+/* True if the order of event o against the window of check c and create a (same thread)
+ * can differ from run to run: o does not happen before the check, nor after the create, nor
+ * between the two in every run (after the check and before the create through create, join,
+ * fork or wait: then the program itself puts it there, and the check's outcome is no
+ * accident of scheduling). */
+static bool concurrent(struct lw_model *m, const struct lw_proc_order *po,
+		       const struct lw_path_event *c, const struct lw_path_event *a,
+		       const struct lw_path_event *o)
 {
-	const struct lw_process *p = &m->procs.v[proc];
-	struct item { uint32_t tid; uint64_t from; };
-	LW_VEC(struct item) work = { 0 };
-	uint64_t *best = lw_xcalloc(p->threads.n, sizeof(*best)); /* from + 1 seen, 0: none */
-	bool found = false;
-
-	lw_vec_push(&work, ((struct item){ a, sa }));
-	while (work.n && !found) {
-		struct item it = work.v[--work.n];
-		uint32_t ti;
-
-		if (it.tid == b && it.from <= sb) {
-			found = true;
-			break;
-		}
-		if (!lw_map_get(&p->tids, it.tid, 0, &ti))
-			continue;
-		if (best[ti] && best[ti] - 1 <= it.from)
-			continue;
-		best[ti] = it.from + 1;
-		for (size_t k = 0; k < p->threads.n; k++) {
-			const struct lw_thread *c = &p->threads.v[k];
-
-			if (c->known && c->parent == it.tid && c->seq >= it.from)
-				lw_vec_push(&work, ((struct item){ c->tid, c->seq }));
-		}
-		for (size_t k = 0; k < p->joins.n; k++) {
-			const struct lw_join *j = &p->joins.v[k];
-
-			if (j->joined == it.tid)
-				lw_vec_push(&work, ((struct item){ j->joiner, j->seq }));
-		}
-	}
-	free(work.v);
-	free(best);
-	return found;
-}
-
-/* True if event o can run between the check c and the create a (same thread) of a window. */
-static bool concurrent(struct lw_model *m, const struct lw_path_event *c,
-		       const struct lw_path_event *a, const struct lw_path_event *o)
-{
-	if (o->proc != a->proc)
-		return m->procs.v[o->proc].hdr.session == m->procs.v[a->proc].hdr.session;
-	if (o->tid == a->tid)
+	if (m->procs.v[o->proc].hdr.session != m->procs.v[a->proc].hdr.session)
 		return false;
-	return !hb_event(m, o->proc, o->tid, o->seq, c->tid, c->seq) &&
-	       !hb_event(m, a->proc, a->tid, a->seq, o->tid, o->seq);
+	if (o->proc == a->proc && o->tid == a->tid)
+		return false;
+	if (lw_hb_event_before(m, po, o->proc, o->tid, o->seq, c->proc, c->tid, c->seq) ||
+	    lw_hb_event_before(m, po, a->proc, a->tid, a->seq, o->proc, o->tid, o->seq))
+		return false;
+	return !(lw_hb_event_before(m, po, c->proc, c->tid, c->seq, o->proc, o->tid, o->seq) &&
+		 lw_hb_event_before(m, po, o->proc, o->tid, o->seq, a->proc, a->tid, a->seq));
 }
 
-/* How much an interfering call says: a change of the path beats a mere check. */
-static int weight(uint16_t op)
+/* Whether call o, landing between check c and a create without O_EXCL, changes what that
+ * create does.  A check that found nothing expects to make a new file: a create or a rename
+ * onto the path in between makes the create open (and with O_TRUNC, clobber) someone else's
+ * file.  A check that found the path expects an existing file, so the create is a plain
+ * open: only a removal or replacement in between (unlink, a rename away or onto) makes it
+ * create a new empty file or open another one.  A mere check changes nothing.  Whether o
+ * failed in this run does not matter: in another interleaving it can succeed. */
+static bool interferes(const struct lw_path_event *c, const struct lw_path_event *o)
 {
-	return op == LW_PATH_CHECK ? 1 : 2;
+	if (c->result < 0)
+		return o->op == LW_PATH_CREATE || o->op == LW_PATH_CREATE_EXCL ||
+		       o->op == LW_PATH_RENAME_TO;
+	return o->op == LW_PATH_UNLINK || o->op == LW_PATH_RENAME_FROM ||
+	       o->op == LW_PATH_RENAME_TO;
 }
 
 static const char *op_verb(uint16_t op)
@@ -204,9 +178,15 @@ static void report(struct lw_model *m, struct lw_findings *fs, const char *path,
 	who(m, o, a, other, sizeof(other));
 	f->path = lw_xstrdup(path);
 	f->count = count;
-	f->message = lw_xasprintf("thread T%" PRIu32 " checks %s and later creates it without "
-				  "O_EXCL; thread %s can %s it in between", a->tid, path, other,
-				  op_verb(o->op));
+	if (c->result < 0)
+		f->message = lw_xasprintf("thread T%" PRIu32 " checks %s and later creates it "
+					  "without O_EXCL; thread %s can %s it in between", a->tid,
+					  path, other, op_verb(o->op));
+	else
+		f->message = lw_xasprintf("thread T%" PRIu32 " finds %s and later opens it with "
+					  "O_CREAT; thread %s can %s it in between, and the open "
+					  "then makes a new file", a->tid, path, other,
+					  op_verb(o->op));
 	add_role(f, m, c, "check");
 	add_role(f, m, a, "create");
 	add_role(f, m, o, "interferer");
@@ -216,6 +196,7 @@ void lw_detect_path_races(struct lw_model *m, struct lw_findings *fs)
 {
 	size_t n = m->paths.n;
 	struct path_ev *ev;
+	struct lw_proc_order *po = NULL;
 
 	if (!n)
 		return;
@@ -232,6 +213,8 @@ void lw_detect_path_races(struct lw_model *m, struct lw_findings *fs)
 
 		for (hi = lo; hi < n && strcmp(ev[hi].norm, ev[lo].norm) == 0; hi++)
 			;
+		if (!po)
+			po = lw_proc_order_new(m);
 		/* Windows: a CREATE whose previous call by the same thread is a CHECK. */
 		for (size_t i = lo + 1; i < hi; i++) {
 			const struct lw_path_event *a = ev[i].e, *c = ev[i - 1].e, *best = NULL;
@@ -241,19 +224,16 @@ void lw_detect_path_races(struct lw_model *m, struct lw_findings *fs)
 				continue;
 			if (++windows > LW_PATH_WINDOWS_MAX)
 				break;          /* count is then a lower bound */
-			for (size_t k = lo; k < hi; k++) {
+			for (size_t k = lo; k < hi && !best; k++) {
 				const struct lw_path_event *o = ev[k].e;
 
-				if ((o->proc != a->proc || o->tid != a->tid) &&
-				    (!best || weight(o->op) > weight(best->op)) && concurrent(m, c, a, o))
+				if (interferes(c, o) && concurrent(m, po, c, a, o))
 					best = o;
-				if (best && weight(best->op) == 2)
-					break;
 			}
 			if (!best)
 				continue;
 			count++;
-			if (!fo || weight(best->op) > weight(fo->op)) {
+			if (!fo) {
 				fc = c;
 				fa = a;
 				fo = best;
@@ -265,4 +245,5 @@ void lw_detect_path_races(struct lw_model *m, struct lw_findings *fs)
 	for (size_t i = 0; i < n; i++)
 		free(ev[i].norm);
 	free(ev);
+	lw_proc_order_free(po);
 }

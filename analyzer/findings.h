@@ -139,6 +139,12 @@ struct lw_findings {
 	size_t n_processes;
 	size_t truncated_sccs;       /* components whose cycles were not all enumerated */
 	size_t unlisted_warn_cycles;   /* warning-level cycles beyond the listed ones */
+	/* detect_cycles.c's search for cycles that can deadlock in the truncated components:
+	 * warning-level instance cycles listed, components where the search stopped at its
+	 * budget, and the longest cycle length it had covered in all of them by then. */
+	size_t listed_warn_cycles;
+	size_t deadlock_search_stopped;
+	uint32_t deadlock_search_len;
 	size_t n_suppressed;         /* findings dropped by --suppressions */
 };
 

@@ -388,7 +388,12 @@ enum lw_sync_op {
 	LW_SYNC_BARRIER_DEPART  = 6,
 	LW_SYNC_ATOMIC_BEGIN    = 7,  /* LW_ATOMIC_BEGIN(): the thread means this to be atomic */
 	LW_SYNC_ATOMIC_END      = 8,
-	LW_SYNC_FORK            = 9,  /* value: child pid */
+	LW_SYNC_FORK            = 9,  /* value: child pid (fork, vfork, posix_spawn); any level */
+	/* Process order (shim/wrap_wait.c), written at every level: */
+	LW_SYNC_WAIT_CHILD      = 10, /* a wait call reaped the child whose pid is value */
+	LW_SYNC_SYSTEM_BEGIN    = 11, /* system() called; value: CLOCK_REALTIME ns */
+	LW_SYNC_SYSTEM_END      = 12, /* ... returned: its children (started within these times,
+				       * with no FORK record) all ended; value: as BEGIN */
 };
 
 struct lw_rec_sync {

@@ -493,6 +493,9 @@ LW_HIDDEN void lw_release_checked(struct lw_thread *t, const void *addr, uintptr
 /* Threads holding or waiting on addr, for destroy checks. */
 LW_HIDDEN void lw_check_destroy(struct lw_thread *t, const void *addr, uint16_t kind, uintptr_t site);
 /* Full level: a happens-before operation other than acquire/release. */
+/* Process order (wrap_wait.c): a SYNC record of op LW_SYNC_FORK or LW_SYNC_WAIT_CHILD for the
+ * child pid, written at every level. */
+LW_HIDDEN void lw_record_child(struct lw_thread *t, uint16_t op, pid_t pid);
 LW_HIDDEN void lw_sync(struct lw_thread *t, uint16_t op, uintptr_t addr, uint64_t value,
 		       uintptr_t site);
 LW_HIDDEN bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr,

@@ -28,7 +28,7 @@ LW_EXPORT pid_t fork(void)
 	} else {
 		lw_fork_parent();
 		if (pid > 0)
-			lw_sync(t, LW_SYNC_FORK, 0, (uint64_t)pid, 0);
+			lw_record_child(t, LW_SYNC_FORK, pid); /* every level: process order */
 	}
 	lw_leave();
 	errno = saved;

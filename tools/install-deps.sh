@@ -14,7 +14,7 @@ sarif_validator() {
 	chmod a+x tools/sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool \
 		2>/dev/null || true
 }
-pkgs="gcc g++ make libunwind-dev libdw-dev libelf-dev libcriterion-dev libjansson-dev jq mandoc clang libclang-rt-14-dev graphviz libglib2.0-dev pkg-config python3-lmdb"
+pkgs="gcc g++ make libunwind-dev libdw-dev libelf-dev libcriterion-dev libjansson-dev jq mandoc clang libclang-rt-14-dev graphviz libglib2.0-dev pkg-config python3-lmdb sqlite3"
 # python3: tests/integration/test_sem_signals.c and bench/run.sh run a CPython queue.Queue hand-off.
 pkgs="$pkgs python3"
 missing=""

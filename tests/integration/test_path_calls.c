@@ -154,3 +154,54 @@ Test(path_calls, a_loop_of_stats_is_written_once_in_the_dependencies_level, .tim
 	cr_assert_eq(path_records("dependencies"), 2);
 	cr_assert_eq(path_records("full"), 1001);
 }
+
+/*
+ * Processes are ordered by fork, vfork, posix_spawn, system, exec and wait, as threads are by
+ * create and join: a child that checks and creates a file before its parent does the same is
+ * no check-then-act race when the parent reaped it first, and is one when nothing the shim
+ * sees orders the two (tests/programs/fork_check_create.c).
+ */
+static int path_errors(const char *mode, const char *prog_path)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/tmp/lockwatch-fcc-%d-%s", (int)getpid(), mode);
+	const char *args[] = { mode, path, NULL };
+	struct lw_result r = lw_run_json(prog_path, args, NULL, 30000);
+	cr_assert_not_null(r.report, "%s: no report: %s", mode, r.stderr_text);
+	cr_assert(r.stdout_text && strstr(r.stdout_text, "done"), "%s: %s", mode, r.stderr_text);
+	int n = lw_count(r.report, "atomicity-violation", "error");
+	cr_assert_eq(r.status, n ? 66 : 0, "%s: status %d", mode, r.status);
+	lw_result_free(&r);
+	unlink(path);
+	return n;
+}
+
+Test(path_calls, processes_ordered_by_fork_exec_and_wait, .timeout = 120)
+{
+	char prog[PATH_MAX];
+	cr_assert_not_null(realpath("build/tests/programs/fork_check_create", prog));
+	cr_assert_eq(path_errors("wait", prog), 0);
+	cr_assert_eq(path_errors("spawn", prog), 0);
+	cr_assert_eq(path_errors("vfork", prog), 0);
+	cr_assert_eq(path_errors("system", prog), 0);
+	cr_assert_eq(path_errors("pipe", prog), 1);
+}
+
+/* Two sqlite3 commands one after the other: each opens the database and its journal with
+ * O_CREAT and serialises with fcntl locks; the shell vforks, execs and waits for each. */
+Test(path_calls, sqlite3_commands_one_after_the_other_are_clean, .timeout = 120)
+{
+	char *dir = lw_tmpdir(), script[1024];
+	snprintf(script, sizeof(script),
+		 "sqlite3 %s/x.db 'create table t(a); insert into t values(1);' && "
+		 "sqlite3 %s/x.db 'select * from t;'", dir, dir);
+	const char *args[] = { "-c", script, NULL };
+	struct lw_result r = lw_run_json("/bin/sh", args, NULL, 60000);
+	cr_assert_not_null(r.report, "no report: %s", r.stderr_text);
+	cr_assert(r.stdout_text && !strcmp(r.stdout_text, "1\n"), "output: %s", r.stdout_text);
+	cr_assert_eq(lw_count(r.report, NULL, "error"), 0, "%s", r.stderr_text);
+	cr_assert_eq(r.status, 0);
+	lw_result_free(&r);
+	lw_rmtree(dir);
+	free(dir);
+}

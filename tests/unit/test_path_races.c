@@ -10,7 +10,15 @@
 TestSuite(path_races, .timeout = 10);
 
 /* Appends a PATH record: tid does op on path. */
+static void tb_path_found(struct tb *b, uint32_t tid, uint16_t op, const char *path, bool found);
+
 static void tb_path(struct tb *b, uint32_t tid, uint16_t op, const char *path)
+{
+	tb_path_found(b, tid, op, path, op != LW_PATH_CHECK);
+}
+
+/* The same, with the call's outcome: for a check, found says whether the path existed. */
+static void tb_path_found(struct tb *b, uint32_t tid, uint16_t op, const char *path, bool found)
 {
 	struct lw_rec_path r;
 	size_t n = strlen(path), size = (sizeof(r) + n + 7) & ~(size_t)7;
@@ -20,8 +28,8 @@ static void tb_path(struct tb *b, uint32_t tid, uint16_t op, const char *path)
 	r.tid = tid;
 	r.op = op;
 	r.path_len = (uint16_t)n;
-	r.result = op == LW_PATH_CHECK ? -1 : 3;
-	r.err = op == LW_PATH_CHECK ? 2 : 0;
+	r.result = found ? (op == LW_PATH_CHECK ? 0 : 3) : -1;
+	r.err = found ? 0 : 2;
 	r.seq = b->seq++;
 	tb_raw(b, &r, sizeof(r));
 	tb_raw(b, path, n);
@@ -174,7 +182,8 @@ Test(path_races, ordered_by_join_is_clean)
 	lw_model_free(m);
 }
 
-/* A concurrent unlink by another thread is interference too. */
+/* A check that found the path makes the create a plain open, unless another thread can
+ * remove the path in between: a concurrent unlink interferes. */
 Test(path_races, concurrent_unlink)
 {
 	struct tb b;
@@ -184,13 +193,14 @@ Test(path_races, concurrent_unlink)
 	tb_init(&b, 10);
 	tb_thread(&b, 1, 0);
 	tb_thread(&b, 2, 1);
-	tb_path(&b, 2, LW_PATH_CHECK, "/tmp/x");
+	tb_path_found(&b, 2, LW_PATH_CHECK, "/tmp/x", true);
 	tb_path(&b, 1, LW_PATH_UNLINK, "/tmp/x");
 	tb_path(&b, 2, LW_PATH_CREATE, "/tmp/x");
 	tb_join(&b, 1, 2);
 	add(m, &b);
 	cr_assert_eq(detect(m, &fs), 1);
 	cr_assert(strstr(fs.v.v[0]->message, "remove"));
+	cr_assert(strstr(fs.v.v[0]->message, "finds /tmp/x"), "%s", fs.v.v[0]->message);
 	lw_findings_free(&fs);
 	lw_model_free(m);
 }
@@ -226,4 +236,213 @@ Test(path_races, processes_of_one_run)
 {
 	cr_assert_eq(two_processes(0x1234), 1);
 	cr_assert_eq(two_processes(0x9999), 0);
+}
+
+/* Both threads find the file and open it with O_CREAT: plain opens, nobody removes it. */
+Test(path_races, check_found_then_create_is_a_plain_open)
+{
+	struct tb b;
+	struct lw_model *m = lw_model_new();
+	struct lw_findings fs;
+
+	tb_init(&b, 10);
+	tb_thread(&b, 1, 0);
+	tb_thread(&b, 2, 1);
+	tb_thread(&b, 3, 1);
+	tb_path_found(&b, 2, LW_PATH_CHECK, "/tmp/x.db", true);
+	tb_path_found(&b, 3, LW_PATH_CHECK, "/tmp/x.db", true);
+	tb_path(&b, 2, LW_PATH_CREATE, "/tmp/x.db");
+	tb_path(&b, 3, LW_PATH_CREATE, "/tmp/x.db");
+	tb_join(&b, 1, 2);
+	tb_join(&b, 1, 3);
+	add(m, &b);
+	cr_assert_eq(detect(m, &fs), 0);
+	lw_findings_free(&fs);
+	lw_model_free(m);
+}
+
+/* A check that found nothing is not fooled by a concurrent unlink or check: only a create
+ * of the path in between changes what its create does. */
+Test(path_races, check_not_found_ignores_unlink_and_checks)
+{
+	struct tb b;
+	struct lw_model *m = lw_model_new();
+	struct lw_findings fs;
+
+	tb_init(&b, 10);
+	tb_thread(&b, 1, 0);
+	tb_thread(&b, 2, 1);
+	tb_path_found(&b, 2, LW_PATH_CHECK, "/tmp/x", false);
+	tb_path_found(&b, 1, LW_PATH_CHECK, "/tmp/x", false);
+	tb_path(&b, 1, LW_PATH_UNLINK, "/tmp/x");
+	tb_path(&b, 2, LW_PATH_CREATE, "/tmp/x");
+	tb_join(&b, 1, 2);
+	add(m, &b);
+	cr_assert_eq(detect(m, &fs), 0);
+	lw_findings_free(&fs);
+	lw_model_free(m);
+}
+
+/* T1 checks, starts T2, which creates the path, joins T2, then creates: the program puts
+ * T2's create between the check and the create in every run, so nothing is left to chance. */
+Test(path_races, ordered_between_by_create_and_join_is_clean)
+{
+	struct tb b;
+	struct lw_model *m = lw_model_new();
+	struct lw_findings fs;
+
+	tb_init(&b, 10);
+	tb_thread(&b, 1, 0);
+	tb_path_found(&b, 1, LW_PATH_CHECK, "/tmp/x", false);
+	tb_thread(&b, 2, 1);
+	tb_path(&b, 2, LW_PATH_CREATE, "/tmp/x");
+	tb_join(&b, 1, 2);
+	tb_path(&b, 1, LW_PATH_CREATE, "/tmp/x");
+	add(m, &b);
+	cr_assert_eq(detect(m, &fs), 0);
+	lw_findings_free(&fs);
+	lw_model_free(m);
+}
+
+/* A SYNC record of op with value. */
+static void tb_sync_value(struct tb *b, uint32_t tid, uint16_t op, uint64_t value)
+{
+	struct lw_rec_sync r;
+
+	memset(&r, 0, sizeof(r));
+	r.tid = tid;
+	r.op = op;
+	r.value = value;
+	r.seq = b->seq++;
+	TB_FIXED(b, LW_REC_SYNC, r);
+}
+
+/* A SYNC record of op (LW_SYNC_FORK, LW_SYNC_WAIT_CHILD) about child pid. */
+static void tb_child(struct tb *b, uint32_t tid, uint16_t op, int32_t pid)
+{
+	tb_sync_value(b, tid, op, (uint64_t)pid);
+}
+
+/* A process pid (child of ppid, started at start_ns) whose main thread checks the path
+ * (found nothing) and creates it. */
+static void checker_process(struct lw_model *m, int32_t pid, int32_t ppid, uint64_t start_ns,
+			    bool with_check)
+{
+	struct tb b;
+
+	tb_init(&b, pid);
+	tb_header(&b)->ppid = ppid;
+	tb_header(&b)->start_ns = start_ns;
+	tb_thread(&b, 1, 0);
+	if (with_check) {
+		tb_path_found(&b, 1, LW_PATH_CHECK, "/tmp/x.db", false);
+		tb_path(&b, 1, LW_PATH_CREATE, "/tmp/x.db");
+	}
+	add(m, &b);
+}
+
+/*
+ * A shell runs two commands one after the other: it starts pid 11, reaps it, starts pid 12,
+ * reaps it.  Each command checks and creates the same file.  With reap == false the shell's
+ * wait records are missing: the two commands could overlap.  With exec == true each command
+ * first leaves an image with no path calls (a fork child before its exec).
+ */
+static size_t shell_runs_two(bool reap, bool exec)
+{
+	struct tb b;
+	struct lw_model *m = lw_model_new();
+	struct lw_findings fs;
+	size_t n;
+
+	tb_init(&b, 10);
+	tb_header(&b)->start_ns = 100;
+	tb_thread(&b, 1, 0);
+	tb_child(&b, 1, LW_SYNC_FORK, 11);
+	if (reap)
+		tb_child(&b, 1, LW_SYNC_WAIT_CHILD, 11);
+	tb_child(&b, 1, LW_SYNC_FORK, 12);
+	if (reap)
+		tb_child(&b, 1, LW_SYNC_WAIT_CHILD, 12);
+	add(m, &b);
+	if (exec) {
+		checker_process(m, 12, 10, 300, false);
+		checker_process(m, 11, 10, 200, false);
+	}
+	checker_process(m, 12, 10, 310, true);
+	checker_process(m, 11, 10, 210, true);
+	n = detect(m, &fs);
+	if (n)
+		cr_assert(strstr(fs.v.v[0]->message, "of process"));
+	lw_findings_free(&fs);
+	lw_model_free(m);
+	return n;
+}
+
+Test(path_races, processes_ordered_by_fork_and_wait)
+{
+	cr_assert_eq(shell_runs_two(true, false), 0);
+	cr_assert_eq(shell_runs_two(true, true), 0);
+	cr_assert_eq(shell_runs_two(false, false), 1);
+	cr_assert_eq(shell_runs_two(false, true), 1);
+}
+
+/* A child started after the parent's check and create is ordered after them; one started
+ * before the parent's check is not. */
+static size_t parent_and_child(bool fork_first)
+{
+	struct tb b;
+	struct lw_model *m = lw_model_new();
+	struct lw_findings fs;
+	size_t n;
+
+	tb_init(&b, 10);
+	tb_thread(&b, 1, 0);
+	if (fork_first)
+		tb_child(&b, 1, LW_SYNC_FORK, 11);
+	tb_path_found(&b, 1, LW_PATH_CHECK, "/tmp/x.db", false);
+	tb_path(&b, 1, LW_PATH_CREATE, "/tmp/x.db");
+	if (!fork_first)
+		tb_child(&b, 1, LW_SYNC_FORK, 11);
+	add(m, &b);
+	checker_process(m, 11, 10, 200, true);
+	n = detect(m, &fs);
+	lw_findings_free(&fs);
+	lw_model_free(m);
+	return n;
+}
+
+Test(path_races, child_ordered_after_the_fork)
+{
+	cr_assert_eq(parent_and_child(false), 0);
+	cr_assert_eq(parent_and_child(true), 1);
+}
+
+/* A process runs system() (between times 100 and 300), then checks and creates the file; the
+ * shell's trace, with no fork record for it, started at child_start and did the same. */
+static size_t after_system(uint64_t child_start)
+{
+	struct tb b;
+	struct lw_model *m = lw_model_new();
+	struct lw_findings fs;
+	size_t n;
+
+	tb_init(&b, 10);
+	tb_header(&b)->start_ns = 50;
+	tb_thread(&b, 1, 0);
+	tb_sync_value(&b, 1, LW_SYNC_SYSTEM_BEGIN, 100);
+	tb_sync_value(&b, 1, LW_SYNC_SYSTEM_END, 300);
+	tb_path_found(&b, 1, LW_PATH_CHECK, "/tmp/x.db", false);
+	tb_path(&b, 1, LW_PATH_CREATE, "/tmp/x.db");
+	add(m, &b);
+	checker_process(m, 11, 10, child_start, true);
+	n = detect(m, &fs);
+	lw_findings_free(&fs);
+	lw_model_free(m);
+	return n;
+}
+
+Test(path_races, a_child_of_system_ends_before_it_returns)
+{
+	cr_assert_eq(after_system(200), 0);
+	cr_assert_eq(after_system(400), 1);
 }
