@@ -1,8 +1,8 @@
 /* lockwatch cc: compile and link a program with clang's load/store hooks, or for
  * ThreadSanitizer's interface without its runtime (hook mode). */
-#include "cli.h"
-#include "msg.h"
-#include "util.h"
+#include "cc/cmd_cc.h"
+#include "base/msg.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,13 +43,13 @@
  *   CC ARGS DIR/SRC.o ... -L LIBDIR -llockwatch-hooks -Wl,-rpath,LIBDIR
  *
  * liblockwatch-hooks.so and the shim define that interface (hooks/lw_tsan_atomic.h,
- * shim/hooks_tsan.c).  Nothing is edited: the compiler already tells atomics apart.
+ * shim/access/hooks_tsan.c).  Nothing is edited: the compiler already tells atomics apart.
  */
 
 /* The allocation functions whose calls in the program the link routes to liblockwatch's
- * __wrap_* (shim/hooks_heap.c and hooks_new.c; forwarding stubs in hooks/lw_hooks_heap_stub.c
- * and lw_hooks_new_stub.c): C's, and C++'s operator new and delete (a C program does not
- * refer to those, and the link ignores a --wrap of a name nobody uses). */
+ * __wrap_* (shim/access/hooks_heap.c and hooks_new.c; forwarding stubs in
+ * hooks/lw_hooks_heap_stub.c and lw_hooks_new_stub.c): C's, and C++'s operator new and delete
+ * (a C program does not refer to those, and the link ignores a --wrap of a name nobody uses). */
 #define LW_CC_WRAP_ALLOC                                                                      \
 	"-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=reallocarray,"                 \
 	"--wrap=aligned_alloc,--wrap=memalign,--wrap=posix_memalign,--wrap=strdup,"           \
@@ -65,7 +65,7 @@
 
 /* The memory and string functions whose calls in the program, the compiler's own memcpy and
  * memset for struct copies and clears among them, the link routes to liblockwatch's __wrap_*
- * (shim/hooks_mem.c; forwarding stubs in hooks/lw_hooks_mem_stub.c), which record the bytes
+ * (shim/access/hooks_mem.c; forwarding stubs in hooks/lw_hooks_mem_stub.c), which record the bytes
  * each reads and writes: the C library's built-ins, then their fortified forms. */
 static const char *const mem_fns[] = {
 	"memcpy", "memmove", "memset", "memcmp", "bcmp", "strlen", "strnlen", "memchr", "strchr",

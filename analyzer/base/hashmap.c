@@ -1,6 +1,6 @@
 /* Open-addressing (linear probing) hash map keyed by two 64-bit words. */
-#include "hashmap.h"
-#include "util.h"
+#include "base/hashmap.h"
+#include "base/util.h"
 
 #include <stdlib.h>
 

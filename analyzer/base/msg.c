@@ -1,5 +1,5 @@
 /* User-facing messages: "lockwatch: ..." on stderr, from one place. */
-#include "msg.h"
+#include "base/msg.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* Checked allocation and small string helpers for the analyzer. */
-#include "util.h"
-#include "msg.h"
+#include "base/util.h"
+#include "base/msg.h"
 
 #include <stdarg.h>
 #include <stdio.h>

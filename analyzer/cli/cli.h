@@ -7,29 +7,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "baseline.h"
-#include "color.h"
-#include "findings.h"
-#include "model.h"
-#include "suppressions.h"
+#include "base/command.h"
+#include "report/baseline.h"
+#include "report/color.h"
+#include "detect/findings.h"
+#include "trace/model.h"
+#include "report/suppressions.h"
 
-/* Exit statuses (listed in lockwatch(1)). */
-enum lw_exit {
-	LW_EXIT_OK        = 0,   /* no error-level finding */
-	LW_EXIT_FAILURE   = 1,   /* other failure, e.g. the report could not be written */
-	LW_EXIT_USAGE     = 2,
-	LW_EXIT_BAD_TRACE = 3,   /* unreadable or corrupt trace */
-	LW_EXIT_FOUND     = 66,  /* error-level findings */
-};
-
-struct lw_cmd {
-	const char *name;
-	int       (*run)(int argc, char **argv);   /* argv[0] is the command name */
-	void      (*usage)(FILE *out);
-	const char *summary;
-};
-
-extern const struct lw_cmd lw_cmd_report, lw_cmd_run, lw_cmd_dump, lw_cmd_cc;
+extern const struct lw_cmd lw_cmd_report, lw_cmd_run, lw_cmd_dump;
 
 enum lw_format {
 	LW_FORMAT_TEXT,

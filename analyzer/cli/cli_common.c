@@ -1,10 +1,11 @@
 /* Shared by the subcommands: finding trace files, loading them, writing the report. */
-#include "cli.h"
-#include "env_options.h"
-#include "fingerprint.h"
-#include "msg.h"
-#include "render.h"
-#include "trace_reader.h"
+#include "cli/cli.h"
+#include "detect/analyze.h"
+#include "cli/env_options.h"
+#include "report/fingerprint.h"
+#include "base/msg.h"
+#include "report/render.h"
+#include "trace/trace_reader.h"
 
 #include <dirent.h>
 #include <errno.h>

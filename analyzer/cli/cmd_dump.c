@@ -1,8 +1,8 @@
 /* lockwatch dump: print every record of a trace, one per line. */
-#include "cli.h"
-#include "msg.h"
-#include "model.h"
-#include "trace_reader.h"
+#include "cli/cli.h"
+#include "base/msg.h"
+#include "trace/model.h"
+#include "trace/trace_reader.h"
 
 #include <getopt.h>
 #include <inttypes.h>

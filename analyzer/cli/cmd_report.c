@@ -1,6 +1,6 @@
 /* lockwatch report: analyze trace files and directories of them. */
-#include "cli.h"
-#include "msg.h"
+#include "cli/cli.h"
+#include "base/msg.h"
 
 #include <getopt.h>
 #include <stdlib.h>

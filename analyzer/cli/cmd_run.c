@@ -1,8 +1,8 @@
 /* lockwatch run: run a program under the shim, then report on the traces of its process tree. */
-#include "cli.h"
-#include "env_options.h"
-#include "msg.h"
-#include "trace_reader.h"
+#include "cli/cli.h"
+#include "cli/env_options.h"
+#include "base/msg.h"
+#include "trace/trace_reader.h"
 
 #include <errno.h>
 #include <fcntl.h>

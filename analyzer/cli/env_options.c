@@ -1,6 +1,6 @@
 /* LOCKWATCH_OPTIONS for the CLI: find a key, or drop the keys the shim has no use for. */
-#include "env_options.h"
-#include "util.h"
+#include "cli/env_options.h"
+#include "base/util.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /* lockwatch: finds deadlocks and races in pthread programs from the shim's traces. */
-#include "cli.h"
-#include "msg.h"
+#include "cli/cli.h"
+#include "cc/cmd_cc.h"
+#include "base/msg.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,9 +1,10 @@
 /* Lock-order cycles: the lock graph, its elementary cycles, whether each can deadlock, and
  * the lock-class (lockdep) view of the same graph. */
-#include "digraph.h"
-#include "findings.h"
-#include "happens_before.h"
-#include "msg.h"
+#include "detect/digraph.h"
+#include "detect/detect_cycles.h"
+#include "detect/findings.h"
+#include "detect/happens_before.h"
+#include "base/msg.h"
 
 #include <inttypes.h>
 #include <stdio.h>

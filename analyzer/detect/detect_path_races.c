@@ -1,6 +1,7 @@
 /* Check-then-act on files: a thread checks a path, later creates it without O_EXCL, and
  * another thread or process can touch the same path in between. */
-#include "findings.h"
+#include "detect/detect_path_races.h"
+#include "detect/findings.h"
 
 #include <inttypes.h>
 #include <stdio.h>

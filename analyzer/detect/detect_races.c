@@ -1,7 +1,8 @@
 /* Data races and atomicity violations (check-then-act) over the access records. */
-#include "findings.h"
-#include "hb_replay.h"
-#include "symbolize.h"
+#include "detect/detect_races.h"
+#include "detect/findings.h"
+#include "detect/hb_replay.h"
+#include "trace/symbolize.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /* Findings the shim observed directly: deadlocks that happened and misuse of the API. */
-#include "findings.h"
-#include "lock_names.h"
+#include "detect/detect_records.h"
+#include "detect/findings.h"
+#include "trace/lock_names.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* Tarjan's SCC and Johnson's elementary circuits, both without recursion. */
-#include "digraph.h"
-#include "util.h"
+#include "detect/digraph.h"
+#include "base/util.h"
 
 #include <stdlib.h>
 #include <string.h>

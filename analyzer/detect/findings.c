@@ -1,7 +1,7 @@
-/* Building findings: the structures the renderers print. */
-#include "findings.h"
-#include "lock_names.h"
-#include "symbolize.h"
+/* Building findings: the structures the detectors fill and the renderers print. */
+#include "detect/findings.h"
+#include "trace/lock_names.h"
+#include "trace/symbolize.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -231,15 +231,4 @@ void lw_findings_free(struct lw_findings *fs)
 		free_finding(fs->v.v[i]);
 	free(fs->v.v);
 	memset(fs, 0, sizeof(*fs));
-}
-
-void lw_analyze(struct lw_model *m, struct lw_findings *fs)
-{
-	lw_name_locks(m);
-	fs->n_processes = m->procs.n;
-	lw_detect_deadlocks(m, fs);
-	lw_detect_cycles(m, fs);
-	lw_detect_misuse(m, fs);
-	lw_detect_path_races(m, fs);
-	lw_detect_races(m, fs);
 }

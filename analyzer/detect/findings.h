@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "model.h"
-#include "util.h"
+#include "trace/model.h"
+#include "base/util.h"
 
 enum lw_finding_kind {
 	LW_FIND_LOCK_ORDER_CYCLE,
@@ -162,21 +162,6 @@ const char *lw_faccess_kind(const struct lw_faccess *a);
 void lw_fstack_free(struct lw_fstack *st);
 /* Formats a frame as "func (file:line)", "func (module+0xoff)", "module+0xoff" or "0xpc". */
 void lw_fframe_format(const struct lw_frame *fr, char *buf, size_t len);
-
-/* Detectors. */
-/* Lock-order cycles over lock instances and lock classes (detect_cycles.c). */
-void lw_detect_cycles(struct lw_model *m, struct lw_findings *fs);
-/* Deadlocks the shim saw happen (detect_records.c). */
-void lw_detect_deadlocks(struct lw_model *m, struct lw_findings *fs);
-/* API misuse the shim saw (detect_records.c). */
-void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs);
-/* Check-then-act on file paths: atomicity violations over PATH records (detect_path_races.c). */
-void lw_detect_path_races(struct lw_model *m, struct lw_findings *fs);
-/* Data races and atomicity violations over the access records of full-level traces
- * (detect_races.c). */
-void lw_detect_races(struct lw_model *m, struct lw_findings *fs);
-/* Runs every detector over a finished model: lw_name_locks, then the detectors in order. */
-void lw_analyze(struct lw_model *m, struct lw_findings *fs);
 
 /* Names for the JSON contract: "lock-order-cycle", "error", "gate-lock", ... */
 const char *lw_finding_kind_name(enum lw_finding_kind k);

@@ -1,5 +1,5 @@
 /* Thread-lifetime ordering from THREAD (create) and JOIN records. */
-#include "happens_before.h"
+#include "detect/happens_before.h"
 
 #include <stdlib.h>
 

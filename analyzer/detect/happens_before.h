@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "model.h"
+#include "trace/model.h"
 
 /* Why one thread's life ends before another's starts. */
 struct lw_hb_why {

@@ -1,6 +1,6 @@
 /* Vector-clock replay of a full-level trace (FastTrack's clocks, without its epoch shortcut
  * for reads: the detectors keep their own per-site history). */
-#include "hb_replay.h"
+#include "detect/hb_replay.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "model.h"
+#include "trace/model.h"
 
 /* A lock a thread holds at some point of the replay. */
 struct lw_hb_held {

@@ -1,6 +1,6 @@
 /* Baselines: a small validating JSON reader that collects fingerprints from a report. */
-#include "baseline.h"
-#include "msg.h"
+#include "report/baseline.h"
+#include "base/msg.h"
 
 #include <errno.h>
 #include <stdio.h>

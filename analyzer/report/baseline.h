@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 
-#include "findings.h"
-#include "util.h"
+#include "detect/findings.h"
+#include "base/util.h"
 
 struct lw_baseline {
 	LW_VEC(char *) fingerprints;

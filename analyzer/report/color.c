@@ -1,5 +1,5 @@
 /* Terminal colour for the text report: --color=auto|never|always and NO_COLOR. */
-#include "color.h"
+#include "report/color.h"
 
 #include <stdlib.h>
 #include <string.h>

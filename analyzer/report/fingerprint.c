@@ -1,5 +1,5 @@
 /* Stable finding fingerprints: names and functions only, hashed with FNV-1a. */
-#include "fingerprint.h"
+#include "report/fingerprint.h"
 
 #include <ctype.h>
 #include <inttypes.h>

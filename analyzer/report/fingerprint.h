@@ -2,7 +2,7 @@
 #ifndef LW_FINGERPRINT_H
 #define LW_FINGERPRINT_H
 
-#include "findings.h"
+#include "detect/findings.h"
 
 /* 16 lower-case hex digits and a NUL. */
 #define LW_FINGERPRINT_LEN 17

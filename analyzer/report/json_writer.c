@@ -1,5 +1,5 @@
 /* JSON emitter: structure tracking for commas, and UTF-8-validating string escaping. */
-#include "json_writer.h"
+#include "report/json_writer.h"
 
 #include <inttypes.h>
 

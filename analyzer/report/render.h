@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "findings.h"
+#include "detect/findings.h"
 
 /* Writes findings as text to out, with a one-line summary at the end. */
 void lw_render_text(const struct lw_findings *fs, FILE *out);

@@ -1,8 +1,8 @@
 /* The lock-order graph in Graphviz's DOT language: locks, who took them in which order,
  * and the reported cycles highlighted. */
-#include "digraph.h"
-#include "lock_names.h"
-#include "render.h"
+#include "detect/digraph.h"
+#include "trace/lock_names.h"
+#include "report/render.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

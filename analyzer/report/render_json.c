@@ -1,7 +1,7 @@
 /* The JSON report: the contract later tools depend on. */
-#include "fingerprint.h"
-#include "json_writer.h"
-#include "render.h"
+#include "report/fingerprint.h"
+#include "report/json_writer.h"
+#include "report/render.h"
 
 #ifndef LW_VERSION
 #define LW_VERSION "0.1.0"

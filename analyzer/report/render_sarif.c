@@ -1,7 +1,7 @@
 /* The SARIF 2.1.0 report: for code-scanning services (GitHub, Azure DevOps, IDE viewers). */
-#include "fingerprint.h"
-#include "json_writer.h"
-#include "render.h"
+#include "report/fingerprint.h"
+#include "report/json_writer.h"
+#include "report/render.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* The lock-order graph as SVG: the DOT text piped through Graphviz's dot program. */
-#include "msg.h"
-#include "render.h"
+#include "base/msg.h"
+#include "report/render.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,7 +1,7 @@
 /* The text report: lockdep-like, for people. */
-#include "color.h"
-#include "render.h"
-#include "source_lines.h"
+#include "report/color.h"
+#include "report/render.h"
+#include "report/source_lines.h"
 
 #include <inttypes.h>
 #include <string.h>

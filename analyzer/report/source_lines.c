@@ -1,6 +1,6 @@
 /* Source lines for the text report, read once per file and cached. */
-#include "source_lines.h"
-#include "util.h"
+#include "report/source_lines.h"
+#include "base/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Suppressions: ThreadSanitizer's file syntax, matched against a finding's names and stacks. */
-#include "suppressions.h"
-#include "msg.h"
+#include "report/suppressions.h"
+#include "base/msg.h"
 
 #include <errno.h>
 #include <stdio.h>

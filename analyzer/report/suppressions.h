@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "findings.h"
+#include "detect/findings.h"
 
 enum lw_supp_type {
 	LW_SUPP_DEADLOCK,            /* lock-order cycles and deadlocks */

@@ -1,7 +1,7 @@
 /* Names a byte inside a global variable after its DWARF type: the member and the array
  * elements that hold it ("config" + 72 -> ".values[5]", "accounts" + 48 -> "[1].lock"). */
-#include "data_members.h"
-#include "util.h"
+#include "trace/data_members.h"
+#include "base/util.h"
 
 #include <dwarf.h>
 #include <inttypes.h>

@@ -1,5 +1,5 @@
 /* Lock names (ELF symbol or init site) and lock classes. */
-#include "lock_names.h"
+#include "trace/lock_names.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 
-#include "model.h"
-#include "symbolize.h"
+#include "trace/model.h"
+#include "trace/symbolize.h"
 
 /* Gives every lock a name and a class (lw_lock.name, .global, .cls; lw_model.classes).
  * Globals are named by their ELF symbol ("lock_a", "accounts+64") and classed by symbol;

@@ -1,6 +1,6 @@
 /* Building the model from parsed traces. */
-#include "model.h"
-#include "symbolize.h"
+#include "trace/model.h"
+#include "trace/symbolize.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,9 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hashmap.h"
-#include "trace_reader.h"
-#include "util.h"
+#include "base/hashmap.h"
+#include "trace/trace_reader.h"
+#include "base/util.h"
 
 #define LW_NONE UINT32_MAX           /* "no such index" */
 

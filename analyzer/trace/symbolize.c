@@ -1,9 +1,9 @@
 /* Offline symbolization with elfutils' libdwfl, one Dwfl per traced process. */
-#include "symbolize.h"
-#include "data_members.h"
-#include "hashmap.h"
-#include "model.h"
-#include "util.h"
+#include "trace/symbolize.h"
+#include "trace/data_members.h"
+#include "base/hashmap.h"
+#include "trace/model.h"
+#include "base/util.h"
 
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>

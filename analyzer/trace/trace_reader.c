@@ -1,6 +1,6 @@
 /* Trace reader: validates the header and every record, skips holes left by killed writers. */
-#include "trace_reader.h"
-#include "util.h"
+#include "trace/trace_reader.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,11 @@
 /* The strong definitions behind lockwatch.h's annotations: each writes an ACCESS or SYNC
  * record with the caller's stack. */
 #include <errno.h>
-#include "watch.h"
+#include "access/watch.h"
+#include "core/defs.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
+#include "locks/acquire.h"
 /* Only the flag names: the weak declarations are for programs. */
 #define LOCKWATCH_DISABLE
 #include "lockwatch.h"

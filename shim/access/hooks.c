@@ -8,8 +8,15 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "hooks.h"
-#include "watch.h"
+#include "access/hooks.h"
+#include "access/watch.h"
+#include "core/arena.h"
+#include "core/defs.h"
+#include "core/init.h"
+#include "core/msg.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
+#include "locks/acquire.h"
 
 /*
  * The filter.
@@ -117,8 +124,6 @@
  * an atomicity violation of the pair.  Tids above 65535 share cells' tid field with lower
  * ones.
  */
-
-__thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
 
 static struct lw_cell *shadow;
 static int hooks_on;

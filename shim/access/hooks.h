@@ -7,7 +7,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "lw_shim.h"
+#include "lw_trace_format.h"
+#include "core/defs.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
 
 /* A granule's shadow cell (hooks.c, "The filter", says what it holds):
  *   state: tag:13 | tid:16 | SHARED:1 | WRITE:1 | ATOMIC:1 | BUSY:1 | seq:31
@@ -90,5 +93,23 @@ LW_HIDDEN void lw_hook_write_range(uintptr_t addr, size_t size, uintptr_t pc);
 /* Whether ThreadSanitizer's own runtime is loaded (its __tsan_* entry points and ours cannot
  * both serve the program). */
 LW_HIDDEN bool lw_tsan_runtime_loaded(void);
+
+/* Maps the shadow table when hooks are in use.  Never fails: says why on stderr and leaves
+ * the hooks off. */
+LW_HIDDEN void lw_hooks_init(void);
+/* In a fork() child: forgets every location's owner (the child's threads are new). */
+LW_HIDDEN void lw_hooks_after_fork(void);
+/* Thread t ends (called by t): its reads kept out of the trace go in, and its bias on its
+ * cells ends (hooks.c). */
+LW_HIDDEN void lw_hooks_thread_ended(struct lw_thread *t);
+/* A heap block was handed out at [addr, addr+size): its cells forget their owners. */
+LW_HIDDEN void lw_hooks_forget(uintptr_t addr, size_t size);
+/* The program is freeing the heap block [addr, addr+size) from pc: a write to all of it (its
+ * first LW_ACCESS_FREE_MAX bytes), recorded when another thread touched it.  Keeps errno. */
+LW_HIDDEN void lw_hooks_free(uintptr_t addr, size_t size, uintptr_t pc);
+/* The program's allocator handed the calling thread the block p of size bytes (p may be
+ * NULL) at pc, by fn (enum lw_alloc_fn): its cells forget their owners and an ALLOC record
+ * names it (shim/access/hooks_heap.c).  p must come from the C library's malloc.  Keeps errno. */
+LW_HIDDEN void lw_hooks_allocated(void *p, size_t size, uint16_t fn, uintptr_t pc);
 
 #endif

@@ -4,8 +4,11 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
-#include "hooks.h"
-#include "watch.h"
+#include "access/hooks.h"
+#include "access/watch.h"
+#include "core/defs.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
 
 /*
  * `lockwatch cc` links with -Wl,--wrap=malloc (and calloc, realloc, reallocarray,

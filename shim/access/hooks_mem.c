@@ -2,7 +2,8 @@
  * program's memcpy, memset, strcpy, ... calls to, which record the bytes each reads and
  * writes. */
 #include <string.h>
-#include "hooks.h"
+#include "access/hooks.h"
+#include "core/defs.h"
 
 /*
  * The compiler's hooks see the loads and stores of the program's own code, not those of the

@@ -4,7 +4,10 @@
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
-#include "watch.h"
+#include "access/hooks.h"
+#include "access/watch.h"
+#include "core/defs.h"
+#include "core/threads.h"
 
 /*
  * The program's own calls only (a block libstdc++ allocates inside itself is not seen).

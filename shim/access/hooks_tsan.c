@@ -3,7 +3,8 @@
  * load/store hooks, for programs linked without ThreadSanitizer's runtime. */
 #include <dlfcn.h>
 #include <string.h>
-#include "hooks.h"
+#include "access/hooks.h"
+#include "core/defs.h"
 
 /*
  * gcc 12 and clang 14 call, in an instrumented function:

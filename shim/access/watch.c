@@ -11,8 +11,15 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include "hooks.h"
-#include "watch.h"
+#include "access/watch.h"
+#include "access/hooks.h"
+#include "core/defs.h"
+#include "core/msg.h"
+#include "core/options.h"
+#include "core/stacks.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
+#include "locks/acquire.h"
 
 struct lw_watch lw_watches[LW_WATCH_MAX];
 int lw_n_watches;

@@ -4,7 +4,9 @@
 
 #include <stdint.h>
 #include <stdbool.h>
-#include "lw_shim.h"
+#include "lw_trace_format.h"
+#include "core/defs.h"
+#include "core/threads.h"
 
 /* x86-64 has four debug registers: at most four variables can be watched at once. */
 #define LW_WATCH_MAX   4
@@ -59,5 +61,18 @@ LW_HIDDEN int lw_trap_install(void);
 /* Returns the stack id for an access at pc by the calling thread (thread cache, then the
  * process-wide site table).  The caller holds lw_guard. */
 LW_HIDDEN uint32_t lw_access_stack(struct lw_thread *t, uintptr_t pc);
+
+/* Whether a loaded object calls the compiler hooks; after the options, in lw_access_configure. */
+LW_HIDDEN bool lw_hooks_referenced(void);
+/* Adds the value of a watch= option (names or 0xADDR:SIZE, comma-separated). */
+LW_HIDDEN void lw_watch_set_spec(const char *val);
+/* After the options: forces the full level when a watch is asked for or a loaded object
+ * uses the lockwatch.h annotations. */
+LW_HIDDEN void lw_access_configure(void);
+/* With the trace open, in the only thread: resolves and arms the watchpoints, writes their
+ * WATCH records; says on stderr what it could not watch.  Never fails. */
+LW_HIDDEN void lw_watch_arm(void);
+/* In a fork() child with its own trace: writes the WATCH records again. */
+LW_HIDDEN void lw_watch_after_fork(void);
 
 #endif

@@ -11,7 +11,7 @@
  * the instruction itself overwrote makes the address check fail, and so the fallback too. */
 #include <string.h>
 #include <ucontext.h>
-#include "watch.h"
+#include "access/watch.h"
 
 #define LW_TEXT_MAX 256
 

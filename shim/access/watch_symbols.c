@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "watch.h"
+#include "access/watch.h"
 
 struct lookup {
 	const char *name;

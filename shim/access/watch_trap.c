@@ -8,7 +8,13 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
-#include "watch.h"
+#include "access/watch.h"
+#include "core/arena.h"
+#include "core/defs.h"
+#include "core/init.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
+#include "locks/acquire.h"
 
 #ifndef TRAP_PERF
 #define TRAP_PERF 6

@@ -9,7 +9,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "wrap.h"
+#include "core/defs.h"
+#include "core/options.h"
+#include "core/real.h"
+#include "core/stacks.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
+#include "locks/dedup.h"
+#include "locks/locks.h"
+#include "locks/wrap.h"
 
 /*
  * Each wrapper calls the real function first and returns its result and errno unchanged;

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <sys/mman.h>
-#include "lw_shim.h"
+#include "core/arena.h"
 
 void *lw_map_anon(size_t size)
 {

@@ -6,7 +6,14 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
-#include "lw_shim.h"
+#include "core/init.h"
+#include "core/defs.h"
+#include "core/layers.h"
+#include "core/options.h"
+#include "core/real.h"
+#include "core/stacks.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
 
 int lw_state = LW_UNINIT;
 
@@ -38,13 +45,13 @@ static void init(void)
 	}
 	lw_real_resolve();
 	lw_options_load();
-	lw_access_configure();
+	lw_layers_configure();
 	if (!lw_opt.enabled || lw_trace_open(false) < 0) {
 		__atomic_store_n(&lw_state, LW_OFF, __ATOMIC_RELEASE);
 		return;
 	}
 	lw_modules_init();
-	lw_watch_arm();
+	lw_layers_started();
 	__atomic_store_n(&lw_state, LW_READY, __ATOMIC_RELEASE);
 }
 

@@ -3,7 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
-#include "lw_shim.h"
+#include "core/msg.h"
 
 void lw_msg(const char *fmt, ...)
 {

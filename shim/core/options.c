@@ -1,7 +1,10 @@
 /* LOCKWATCH_OPTIONS: "key=value" pairs separated by ':' or white space; values may be quoted. */
 #include <stdlib.h>
 #include <string.h>
-#include "lw_shim.h"
+#include "lw_trace_format.h"
+#include "core/options.h"
+#include "core/layers.h"
+#include "core/msg.h"
 
 struct lw_options lw_opt;
 
@@ -69,8 +72,8 @@ static void set_option(const char *key, const char *val)
 			lw_opt.deadlock_exitcode = (int)v;
 		else
 			ok = false;
-	} else if (!strcmp(key, "watch")) {
-		lw_watch_set_spec(val);
+	} else if (lw_layers_option(key, val)) {
+		/* watch= (shim/access/layer.c) */
 	} else if (!strcmp(key, "suppressions")) {
 		/* Read by lockwatch report, not by the shim: one LOCKWATCH_OPTIONS serves both. */
 	} else if (!strcmp(key, "enabled")) {

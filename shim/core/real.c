@@ -1,6 +1,6 @@
 /* The real pthread and semaphore functions, found once with dlsym/dlvsym. */
 #include <dlfcn.h>
-#include "lw_shim.h"
+#include "core/real.h"
 
 struct lw_real lw_real;
 

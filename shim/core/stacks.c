@@ -12,7 +12,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "lw_shim.h"
+#include "core/stacks.h"
+#include "core/arena.h"
+#include "core/defs.h"
+#include "core/msg.h"
+#include "core/options.h"
+#include "core/trace_writer.h"
 
 /* ---- module map ---- */
 

@@ -4,7 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/syscall.h>
-#include "lw_shim.h"
+#include "core/threads.h"
+#include "core/arena.h"
+#include "core/layers.h"
+#include "core/trace_writer.h"
 
 __thread struct lw_thread *lw_self __attribute__((tls_model("initial-exec")));
 __thread int lw_guard __attribute__((tls_model("initial-exec")));
@@ -92,15 +95,7 @@ struct lw_thread *lw_thread_adopt(void)
 void lw_thread_ended(struct lw_thread *t)
 {
 	lw_wait_end(t);              /* cancelled in a wait, it waits no more */
-	/* Locks still held when a thread ends stay locked for good (a warning).  Semaphores
-	 * the thread waited on are not held locks, nor are locks another thread unlocked. */
-	lw_held_purge(t);
-	for (uint32_t i = 0; i < t->n_held; i++) {
-		const struct lw_held_ent *e = &t->held[i];
-		if (e->kind != LW_LOCK_SEM)
-			lw_misuse(t, LW_MISUSE_EXIT_HOLDING, e->kind, e->addr, e->gen, e->stack, 0, 0, 0);
-	}
-	lw_hooks_thread_ended(t);
+	lw_layers_thread_ended(t);   /* held locks (locks/layer.c), kept reads (access/) */
 	struct lw_rec_thread_end *r = lw_trace_reserve(sizeof *r);
 	if (r) {
 		r->tid = t->tid;

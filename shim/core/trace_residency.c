@@ -2,7 +2,8 @@
  * written fast and far, and the pages behind its writers must leave the process (they stay in
  * the file and the page cache) for its memory to stay bounded. */
 #include <sys/mman.h>
-#include "lw_shim.h"
+#include "core/trace_residency.h"
+#include "core/threads.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23

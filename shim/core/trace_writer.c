@@ -9,7 +9,13 @@
 #include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "lw_shim.h"
+#include "core/trace_writer.h"
+#include "core/arena.h"
+#include "core/defs.h"
+#include "core/msg.h"
+#include "core/options.h"
+#include "core/threads.h"
+#include "core/trace_residency.h"
 
 #define LW_GROW_STEP (1u << 20)
 
@@ -45,6 +51,7 @@ static struct lw_trace_header *header(void)
 }
 
 __thread struct lw_epoch lw_epoch __attribute__((tls_model("initial-exec")));
+__thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
 
 /* The thread's block of positions for lw_next_private_seq: (next, end].  Any position taken
  * from the counter ends it, so that the thread's positions keep increasing.  The blocks

@@ -2,7 +2,17 @@
  * lock, mode, site) in the dependencies level, one per operation in the full level. */
 #include <string.h>
 #include <sys/mman.h>
-#include "lw_shim.h"
+#include "locks/acquire.h"
+#include "core/arena.h"
+#include "core/defs.h"
+#include "core/options.h"
+#include "core/stacks.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
+#include "locks/dedup.h"
+#include "locks/locks.h"
+#include "locks/misuse.h"
+#include "locks/watchdog.h"
 
 uint32_t lw_foreign_unlocks;
 bool lw_one_user_unwritten, lw_private_sections;

@@ -2,7 +2,8 @@
  * the size of the program's behaviour rather than of its run time. */
 #include <string.h>
 #include <sys/mman.h>
-#include "lw_shim.h"
+#include "locks/dedup.h"
+#include "core/arena.h"
 
 /* Levels of growing open-addressing tables: a level is added when the newest is half full,
  * so lookups stay short without ever moving a key.  Each level doubles the last: keys land

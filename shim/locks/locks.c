@@ -1,7 +1,15 @@
 /* The lock table: every lock the program used, by address, with its generation. */
 #include <string.h>
 #include <sys/mman.h>
-#include "lw_shim.h"
+#include "locks/locks.h"
+#include "core/arena.h"
+#include "core/defs.h"
+#include "core/msg.h"
+#include "core/stacks.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
+#include "locks/acquire.h"
+#include "locks/misuse.h"
 
 #define LW_LOCK_MAX_PROBES 256
 

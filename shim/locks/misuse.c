@@ -1,6 +1,8 @@
 /* Misuse of the pthread API: the shim writes what it saw; the program's call goes through
  * unchanged. */
-#include "lw_shim.h"
+#include "locks/misuse.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
 
 void lw_misuse(struct lw_thread *t, uint16_t what, uint16_t kind, uintptr_t addr, uint32_t gen,
 	       uint32_t stack, uint32_t other_tid, uint32_t other_stack, uint64_t value)

@@ -10,7 +10,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "lw_shim.h"
+#include "locks/watchdog.h"
+#include "core/defs.h"
+#include "core/init.h"
+#include "core/msg.h"
+#include "core/options.h"
+#include "core/real.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
+#include "locks/locks.h"
 
 #define LW_WATCH_PERIOD_NS (100 * 1000 * 1000)
 #define LW_MAX_SNAP 4096

@@ -5,7 +5,11 @@
 #define LW_WRAP_H
 
 #include <errno.h>
-#include "lw_shim.h"
+#include "core/defs.h"
+#include "core/options.h"
+#include "core/threads.h"
+#include "locks/acquire.h"
+#include "locks/locks.h"
 
 /* Whether a lock call's result means the caller now holds the lock: EOWNERDEAD from a
  * robust mutex whose owner died does. */

@@ -1,6 +1,14 @@
 /* pthread_cond_* (the GLIBC_2.3.2 ABI): a wait releases the mutex and takes it again; an
  * untimed wait is published for the watchdog, and the mutex is checked. */
-#include "wrap.h"
+#include "core/defs.h"
+#include "core/options.h"
+#include "core/real.h"
+#include "core/stacks.h"
+#include "core/threads.h"
+#include "locks/acquire.h"
+#include "locks/misuse.h"
+#include "locks/watchdog.h"
+#include "locks/wrap.h"
 
 struct cond_wait {
 	struct lw_thread *t;

@@ -1,5 +1,16 @@
 /* fork: the child writes its own trace and never touches the parent's. */
-#include "wrap.h"
+#include "core/defs.h"
+#include "core/init.h"
+#include "core/layers.h"
+#include "core/real.h"
+#include "core/stacks.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
+#include "locks/acquire.h"
+#include "locks/dedup.h"
+#include "locks/locks.h"
+#include "locks/watchdog.h"
+#include "locks/wrap.h"
 
 LW_EXPORT pid_t fork(void)
 {
@@ -16,10 +27,10 @@ LW_EXPORT pid_t fork(void)
 		lw_locks_reset_after_fork();
 		lw_threads_reset_after_fork(t);
 		lw_watchdog_after_fork();
-		lw_hooks_after_fork();
+		lw_layers_forked();
 		if (lw_trace_open(true) == 0) {
 			lw_modules_init();
-			lw_watch_after_fork();
+			lw_layers_forked_traced();
 			lw_thread_started(t, 0, 0, 0, 0);
 		} else {
 			__atomic_store_n(&lw_state, LW_OFF, __ATOMIC_RELEASE);

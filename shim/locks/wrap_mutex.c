@@ -1,5 +1,8 @@
 /* pthread_mutex_*: look up before the real call, commit after it succeeded. */
-#include "wrap.h"
+#include "core/defs.h"
+#include "core/options.h"
+#include "core/real.h"
+#include "locks/wrap.h"
 
 LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {

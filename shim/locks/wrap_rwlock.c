@@ -1,5 +1,7 @@
 /* pthread_rwlock_*: read acquisitions are shared (LW_MODE_READ), write ones exclusive. */
-#include "wrap.h"
+#include "core/defs.h"
+#include "core/real.h"
+#include "locks/wrap.h"
 
 LW_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)
 {

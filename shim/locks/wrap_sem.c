@@ -4,7 +4,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
-#include "wrap.h"
+#include "core/defs.h"
+#include "core/real.h"
+#include "core/threads.h"
+#include "locks/acquire.h"
+#include "locks/locks.h"
+#include "locks/misuse.h"
+#include "locks/wrap.h"
 
 LW_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 {

@@ -1,5 +1,7 @@
 /* pthread_spin_*: exclusive locks, like mutexes. */
-#include "wrap.h"
+#include "core/defs.h"
+#include "core/real.h"
+#include "locks/wrap.h"
 
 LW_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared)
 {

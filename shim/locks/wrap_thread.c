@@ -2,7 +2,16 @@
  * uses to tell which threads can run at the same time. */
 #include <sys/syscall.h>
 #include <unistd.h>
-#include "wrap.h"
+#include "core/arena.h"
+#include "core/defs.h"
+#include "core/real.h"
+#include "core/stacks.h"
+#include "core/threads.h"
+#include "core/trace_writer.h"
+#include "locks/acquire.h"
+#include "locks/misuse.h"
+#include "locks/watchdog.h"
+#include "locks/wrap.h"
 
 /* What a new thread needs to know about its birth.  Kept in a free list (no malloc). */
 struct lw_start {
