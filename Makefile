@@ -185,6 +185,7 @@ tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS) $(HOOK_PROGS) $(HOOK_TSAN_
 
 # Every test binary is a Criterion suite; each test that runs a program has its own timeout.
 test: deps
+	@sh tools/check-layers.sh
 	@$(MAKE) --no-print-directory tests
 	@sh tools/run-tests.sh $(UNIT_TESTS) $(INTEG_TESTS)
 	@$(MAKE) --no-print-directory fuzz-smoke
