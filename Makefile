@@ -184,9 +184,11 @@ tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS) $(HOOK_PROGS) $(HOOK_TSAN_
        $(HOOK_BENCH)
 
 # Every test binary is a Criterion suite; each test that runs a program has its own timeout.
+# tools/check-layers.sh: the includes before the build, the calls between objects after it.
 test: deps
 	@sh tools/check-layers.sh
 	@$(MAKE) --no-print-directory tests
+	@sh tools/check-layers.sh --objects $(SHIM_OBJ) $(ANALYZER_OBJ) $(B)/obj/an/analyzer/cli/main.o
 	@sh tools/run-tests.sh $(UNIT_TESTS) $(INTEG_TESTS)
 	@$(MAKE) --no-print-directory fuzz-smoke
 

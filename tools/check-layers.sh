@@ -3,7 +3,16 @@
 # project headers only from their own folder and from the folders its row of RULES allows,
 # and RULES itself has no circle, so no chain of includes goes round between folders.
 # `make test` runs it; it prints every violation and exits 1 if there is one.
+#
+# With --objects OBJ... (the build's objects, after the build), it checks the calls too: no
+# object calls a function, or uses a variable, that a folder it may not use defines (a local
+# extern declaration would get past the include check).
 cd "$(dirname "$0")/.." || exit 2
+objects=false
+if [ "${1:-}" = --objects ]; then
+	objects=true
+	shift
+fi
 
 # folder: the folders below it that it may use.  A new folder needs a row (the check says so);
 # a new arrow must point down, or the check of the table fails.
@@ -98,5 +107,38 @@ find shim analyzer cc common hooks include -name '*.[ch]' | sort | awk -v rules=
 	}
 	END { exit bad }' || status=1
 
-[ $status = 0 ] && echo "check-layers: every include points down"
+if $objects; then
+	# One line a symbol: the object's component (shim or an), its folder, D(efined) or
+	# U(sed), the name, the object (build/obj/shim/shim/core/init.o: shim, shim/core).  Only
+	# the project's own names (lw_*): a call to open() or sigaction() reaches the shim's
+	# wrapper of the C library's function, not a layer.
+	nm -A "$@" | awk '
+		NF == 3 && $3 ~ /^lw_/ && ($2 == "U" || $2 ~ /^[BDRTV]$/) {
+			file = $1; sub(/:[^:]*$/, "", file)
+			obj = file; sub(/^.*\/obj\//, "", obj)
+			c = obj; sub(/\/.*/, "", c)
+			d = obj; sub(/^[^\/]*\//, "", d); sub(/\/[^\/]*$/, "", d)
+			print c, d, ($2 == "U" ? "U" : "D"), $3, file
+		}' | awk -v rules="$RULES" '
+		BEGIN {
+			n = split(rules, row, "\n")
+			for (i = 1; i <= n; i++)
+				if (split(row[i], kv, ":") >= 2) allow[kv[1]] = " " kv[2] " "
+		}
+		$3 == "D" { def[$1 " " $4] = $2; next }
+		{ use[++n_use] = $0 }
+		END {
+			for (i = 1; i <= n_use; i++) {
+				split(use[i], f, " ")
+				t = def[f[1] " " f[4]]
+				if (t == "" || t == f[2] || index(allow[f[2]], " " t " ")) continue
+				printf "check-layers: %s uses %s, which %s defines: %s may not use %s\n", f[5], f[4], t, f[2], t > "/dev/stderr"
+				bad = 1
+			}
+			exit bad
+		}' || status=1
+	[ $status = 0 ] && echo "check-layers: every include and every call points down"
+else
+	[ $status = 0 ] && echo "check-layers: every include points down"
+fi
 exit $status
