@@ -13,8 +13,19 @@ endif
 CPPFLAGS_ALL := -D_GNU_SOURCE -Icommon -Iinclude -DLW_VERSION='"$(VERSION)"' $(CPPFLAGS)
 
 B := build
-SHIM_SRC     := $(wildcard shim/*.c) $(wildcard common/*.c)
-ANALYZER_SRC := $(filter-out analyzer/main.c,$(wildcard analyzer/*.c)) $(wildcard common/*.c)
+# Sources by layer, lowest first (README.md, "Layout"; tools/check-layers.sh holds the arrows
+# down): a file dropped into one of these folders is built without editing this list.
+SHIM_DIRS     := shim/core shim/locks shim/access
+ANALYZER_DIRS := analyzer/base analyzer/trace analyzer/detect analyzer/report cc analyzer/cli
+SHIM_SRC     := $(foreach d,$(SHIM_DIRS),$(wildcard $(d)/*.c)) $(wildcard common/*.c)
+ANALYZER_SRC := $(filter-out analyzer/cli/main.c,$(foreach d,$(ANALYZER_DIRS),$(wildcard $(d)/*.c))) \
+                $(wildcard common/*.c)
+SHIM_HDR     := $(wildcard common/*.h hooks/*.h $(addsuffix /*.h,$(SHIM_DIRS)))
+ANALYZER_HDR := $(wildcard common/*.h $(addsuffix /*.h,$(ANALYZER_DIRS)))
+# Project headers are named by their layer's folder ("core/threads.h", "trace/model.h",
+# "cc/cmd_cc.h"): what a file uses is visible at its #include lines, and the check reads them.
+SHIM_INC     := -Ishim -Ihooks
+ANALYZER_INC := -Ianalyzer -I.
 SAMPLES      := $(patsubst samples/%.c,$(B)/samples/%,$(wildcard samples/*.c))
 BENCHES      := $(patsubst bench/%.c,$(B)/bench/%,$(wildcard bench/*.c))
 UNIT_TESTS   := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -49,14 +60,14 @@ analyzer: $(B)/bin/lockwatch
 samples: $(SAMPLES)
 
 SHIM_FRAME := -fno-omit-frame-pointer
-$(B)/obj/shim/%.o: %.c $(wildcard common/*.h shim/*.h hooks/*.h)
+$(B)/obj/shim/%.o: %.c $(SHIM_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) -Ishim -Ihooks $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
+	$(CC) $(CPPFLAGS_ALL) $(SHIM_INC) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -ftls-model=initial-exec \
 		$(SHIM_FRAME) -c $< -o $@
 
 # The compiler hooks' fast path runs for every load and store of a hooked program: no frame
 # pointer to set up there (the unwinder reads the CFI).
-$(B)/obj/shim/shim/hooks.o $(B)/obj/shim/shim/hooks_tsan.o: SHIM_FRAME := -fomit-frame-pointer
+$(B)/obj/shim/shim/access/hooks.o $(B)/obj/shim/shim/access/hooks_tsan.o: SHIM_FRAME := -fomit-frame-pointer
 
 $(B)/lib/liblockwatch.so: $(SHIM_OBJ) shim/liblockwatch.map
 	@mkdir -p $(dir $@)
@@ -126,15 +137,15 @@ $(B)/hooks-tsan-clang/%: tests/hooks/%.cc $(B)/bin/lockwatch $(B)/lib/liblockwat
 	@mkdir -p $(dir $@)
 	LOCKWATCH_CC=clang++ $(B)/bin/lockwatch cc --tsan-abi -std=c++17 -O1 -pthread -o $@ $<
 
-$(B)/obj/an/%.o: %.c $(wildcard common/*.h analyzer/*.h)
+$(B)/obj/an/%.o: %.c $(ANALYZER_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) -Ianalyzer $(CFLAGS) $(WARN) -c $< -o $@
+	$(CC) $(CPPFLAGS_ALL) $(ANALYZER_INC) $(CFLAGS) $(WARN) -c $< -o $@
 
 $(B)/lib/liblwanalyzer.a: $(ANALYZER_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/bin/lockwatch: $(B)/obj/an/analyzer/main.o $(B)/lib/liblwanalyzer.a
+$(B)/bin/lockwatch: $(B)/obj/an/analyzer/cli/main.o $(B)/lib/liblwanalyzer.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(ANALYZER_LIBS)
 
@@ -147,10 +158,9 @@ $(B)/bench/%: bench/%.c $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -pthread -o $@ $<
 
-$(B)/tests/test_%: tests/unit/test_%.c $(B)/lib/liblwanalyzer.a $(wildcard tests/*.h) \
-                   $(wildcard common/*.h analyzer/*.h)
+$(B)/tests/test_%: tests/unit/test_%.c $(B)/lib/liblwanalyzer.a $(wildcard tests/*.h) $(ANALYZER_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) -Ianalyzer -Itests $(CFLAGS) $(WARN) -o $@ $< $(B)/lib/liblwanalyzer.a \
+	$(CC) $(CPPFLAGS_ALL) $(ANALYZER_INC) -Itests $(CFLAGS) $(WARN) -o $@ $< $(B)/lib/liblwanalyzer.a \
 		$(ANALYZER_LIBS) $(TEST_LIBS)
 
 $(B)/tests/test_%: tests/integration/test_%.c $(wildcard tests/*.h common/*.h)
@@ -162,7 +172,7 @@ $(B)/tests/programs/static_%: tests/programs/static_%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O0 -g -static -o $@ $<
 
-# GLib's locks and threads (shim/wrap_glib.c): built against GLib, found by pkg-config.
+# GLib's locks and threads (shim/locks/wrap_glib.c): built against GLib, found by pkg-config.
 $(B)/tests/programs/glib_%: tests/programs/glib_%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O0 -g -Wall -pthread $$(pkg-config --cflags glib-2.0) -o $@ $< \
@@ -180,8 +190,11 @@ tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS) $(HOOK_PROGS) $(HOOK_TSAN_
        $(HOOK_BENCH)
 
 # Every test binary is a Criterion suite; each test that runs a program has its own timeout.
+# tools/check-layers.sh: the includes before the build, the calls between objects after it.
 test: deps
+	@sh tools/check-layers.sh
 	@$(MAKE) --no-print-directory tests
+	@sh tools/check-layers.sh --objects $(SHIM_OBJ) $(ANALYZER_OBJ) $(B)/obj/an/analyzer/cli/main.o
 	@sh tools/run-tests.sh $(UNIT_TESTS) $(INTEG_TESTS)
 	@$(MAKE) --no-print-directory fuzz-smoke
 
@@ -192,10 +205,9 @@ FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 600
 FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(B)/fuzz/fuzz_trace_reader: tests/fuzz/fuzz_trace_reader.c $(ANALYZER_SRC) \
-		$(wildcard analyzer/*.h common/*.h)
+$(B)/fuzz/fuzz_trace_reader: tests/fuzz/fuzz_trace_reader.c $(ANALYZER_SRC) $(ANALYZER_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS_ALL) -Ianalyzer $(FUZZ_FLAGS) -o $@ $< $(ANALYZER_SRC) $(ANALYZER_LIBS)
+	$(FUZZ_CC) $(CPPFLAGS_ALL) $(ANALYZER_INC) $(FUZZ_FLAGS) -o $@ $< $(ANALYZER_SRC) $(ANALYZER_LIBS)
 
 fuzz-smoke: $(B)/fuzz/fuzz_trace_reader
 	@FUZZER=$< sh tools/fuzz.sh $(FUZZ_SMOKE_SECONDS)

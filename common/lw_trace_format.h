@@ -112,8 +112,8 @@ enum lw_lock_kind {
  * followed by a struct lw_lock_init_shared naming the mapped object, which is the same lock
  * in every process that maps it, at whatever address. */
 #define LW_LOCKF_SHARED_MAP (1u << 5)
-/* Bits 7-8: the API of the lock, where it is not pthreads' (shim/wrap_c11.c, wrap_glib.c,
- * annotate_tsan_mutex.c).  Only the pthread and C11 objects have glibc's pthread layout. */
+/* Bits 7-8: the API of the lock, where it is not pthreads' (shim/locks/wrap_c11.c, wrap_glib.c,
+ * shim/access/annotate_tsan_mutex.c).  Only the pthread and C11 objects have glibc's pthread layout. */
 #define LW_LOCKF_API_MASK      (3u << 7)
 #define LW_LOCKF_API_C11       (1u << 7)  /* C11 <threads.h>: mtx_t, cnd_t */
 #define LW_LOCKF_API_GLIB      (2u << 7)  /* GLib: GMutex, GRecMutex, GRWLock, GCond */
@@ -389,7 +389,7 @@ enum lw_sync_op {
 	LW_SYNC_ATOMIC_BEGIN    = 7,  /* LW_ATOMIC_BEGIN(): the thread means this to be atomic */
 	LW_SYNC_ATOMIC_END      = 8,
 	LW_SYNC_FORK            = 9,  /* value: child pid (fork, vfork, posix_spawn); any level */
-	/* Process order (shim/wrap_wait.c), written at every level: */
+	/* Process order (shim/locks/wrap_wait.c), written at every level: */
 	LW_SYNC_WAIT_CHILD      = 10, /* a wait call reaped the child whose pid is value */
 	LW_SYNC_SYSTEM_BEGIN    = 11, /* system() called; value: CLOCK_REALTIME ns */
 	LW_SYNC_SYSTEM_END      = 12, /* ... returned: its children (started within these times,

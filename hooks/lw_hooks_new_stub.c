@@ -1,7 +1,7 @@
 /* liblockwatch-hooks.so's C++ allocation wrappers: `lockwatch cc` links the program's
  * operator new and delete calls to __wrap__Znwm and friends (ld --wrap); without lockwatch
  * these call the operator the program would have called.  Under LD_PRELOAD=liblockwatch.so
- * the shim's definitions (shim/hooks_new.c) come first and also name each block.  The
+ * the shim's definitions (shim/access/hooks_new.c) come first and also name each block.  The
  * operators are weak references: a C program never calls these, and needs no C++ library. */
 #include <stddef.h>
 

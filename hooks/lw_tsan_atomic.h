@@ -1,5 +1,5 @@
 /* ThreadSanitizer's atomic entry points (__tsan_atomic*), defined once for both libraries that
- * provide them: liblockwatch.so (shim/hooks_tsan.c) records each operation, and
+ * provide them: liblockwatch.so (shim/access/hooks_tsan.c) records each operation, and
  * liblockwatch-hooks.so (hooks/lw_tsan_stub.c) only performs it, so the two cannot drift. */
 #ifndef LW_TSAN_ATOMIC_H
 #define LW_TSAN_ATOMIC_H

@@ -87,7 +87,7 @@ LW_STUB void *__tsan_memset(void *dst, int c, size_t n)
 }
 
 /* ThreadSanitizer's mutex annotations, which a library built with -fsanitize=thread calls
- * around its own locks (shim/annotate_tsan_mutex.c records them). */
+ * around its own locks (shim/access/annotate_tsan_mutex.c records them). */
 #define LW_TSAN_MUTEX_NOP(name) LW_STUB void name(void *addr, unsigned flags) { (void)addr; (void)flags; }
 LW_TSAN_MUTEX_NOP(__tsan_mutex_create)
 LW_TSAN_MUTEX_NOP(__tsan_mutex_destroy)

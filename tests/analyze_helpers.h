@@ -3,10 +3,11 @@
 #define LW_ANALYZE_HELPERS_H
 
 #include <criterion/criterion.h>
-#include "findings.h"
-#include "model.h"
+#include "detect/findings.h"
+#include "detect/analyze.h"
+#include "trace/model.h"
 #include "trace_builder.h"
-#include "trace_reader.h"
+#include "trace/trace_reader.h"
 
 /* Parses b (which must be valid), runs every detector into fs, and frees b. */
 static inline void tb_analyze(struct tb *b, struct lw_findings *fs)

@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "findings.h"
-#include "model.h"
-#include "trace_reader.h"
+#include "detect/findings.h"
+#include "detect/analyze.h"
+#include "trace/model.h"
+#include "trace/trace_reader.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

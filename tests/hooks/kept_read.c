@@ -1,5 +1,5 @@
 /* Hook mode: reads of a global that threads share and none has written since are kept out of
- * the trace until a write needs them (shim/hooks.c, "Reads of data nobody writes").
+ * the trace until a write needs them (shim/access/hooks.c, "Reads of data nobody writes").
  *
  * usage: kept_read [ordered|moved]
  *

@@ -1,5 +1,5 @@
 /* Hook mode: a location taken from an owner that is stamping it at that very moment
- * (shim/hooks.c, "Owners' plain stores").  For each of TRIALS rounds, a new thread O takes
+ * (shim/access/hooks.c, "Owners' plain stores").  For each of TRIALS rounds, a new thread O takes
  * its own mutex around x[k]++ again and again, so that its cell of x[k] is stamped twice a
  * round, with the owner's plain stores; thread T writes x[k] once, at a moment that falls
  * somewhere in O's loop, and then tells O (a C11 release store).  O, once told, reads x[k]

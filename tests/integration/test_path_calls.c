@@ -1,4 +1,4 @@
-/* The shim's path wrappers (shim/wrap_path.c): results and errno unchanged, and one path
+/* The shim's path wrappers (shim/access/wrap_path.c): results and errno unchanged, and one path
  * record per check, create, unlink and rename, with the path made absolute. */
 #include <criterion/criterion.h>
 #include <dirent.h>

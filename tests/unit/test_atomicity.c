@@ -1,14 +1,14 @@
-/* Unit tests for the atomicity (check-then-act) half of analyzer/detect_races.c. */
+/* Unit tests for the atomicity (check-then-act) half of analyzer/detect/detect_races.c. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "findings.h"
-#include "model.h"
-#include "render.h"
+#include "detect/findings.h"
+#include "trace/model.h"
+#include "report/render.h"
 #include "analyze_helpers.h"
-#include "trace_reader.h"
+#include "trace/trace_reader.h"
 
 #define BAL   0x6000u                /* "balance" */
 #define M     0x5000u

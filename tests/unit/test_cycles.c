@@ -1,12 +1,13 @@
-/* Unit tests for analyzer/detect_cycles.c: lock-order cycles and whether they can deadlock. */
+/* Unit tests for analyzer/detect/detect_cycles.c: lock-order cycles and whether they can deadlock. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include <time.h>
 
-#include "findings.h"
-#include "model.h"
+#include "detect/findings.h"
+#include "detect/analyze.h"
+#include "trace/model.h"
 #include "trace_builder.h"
-#include "trace_reader.h"
+#include "trace/trace_reader.h"
 
 #define A 0x1000u
 #define B 0x2000u

@@ -1,8 +1,8 @@
-/* Unit tests for analyzer/digraph.c: strongly connected components and elementary cycles. */
+/* Unit tests for analyzer/detect/digraph.c: strongly connected components and elementary cycles. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
-#include "digraph.h"
+#include "detect/digraph.h"
 
 TestSuite(digraph, .timeout = 20);
 

@@ -8,11 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "findings.h"
-#include "model.h"
+#include "cli/cli.h"
+#include "detect/analyze.h"
+#include "detect/findings.h"
+#include "trace/model.h"
 #include "trace_builder.h"
-#include "trace_reader.h"
+#include "trace/trace_reader.h"
 
 /* The "program": its global locks and the functions that initialise heap locks. */
 pthread_mutex_t merge_lock_x = PTHREAD_MUTEX_INITIALIZER;

@@ -1,11 +1,11 @@
-/* Unit tests for analyzer/model.c and happens_before.c. */
+/* Unit tests for analyzer/trace/model.c and analyzer/detect/happens_before.c. */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "happens_before.h"
-#include "model.h"
+#include "detect/happens_before.h"
+#include "trace/model.h"
 #include "trace_builder.h"
-#include "trace_reader.h"
+#include "trace/trace_reader.h"
 
 TestSuite(model, .timeout = 10);
 

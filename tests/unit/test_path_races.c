@@ -1,11 +1,12 @@
-/* Unit tests for analyzer/detect_path_races.c: check-then-act on file paths. */
+/* Unit tests for analyzer/detect/detect_path_races.c: check-then-act on file paths. */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "findings.h"
-#include "model.h"
+#include "detect/detect_path_races.h"
+#include "detect/findings.h"
+#include "trace/model.h"
 #include "trace_builder.h"
-#include "trace_reader.h"
+#include "trace/trace_reader.h"
 
 TestSuite(path_races, .timeout = 10);
 

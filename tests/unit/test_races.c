@@ -1,14 +1,14 @@
-/* Unit tests for analyzer/hb_replay.c and the data-race half of detect_races.c. */
+/* Unit tests for analyzer/detect/hb_replay.c and the data-race half of detect_races.c. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "findings.h"
-#include "model.h"
-#include "render.h"
+#include "detect/findings.h"
+#include "trace/model.h"
+#include "report/render.h"
 #include "analyze_helpers.h"
-#include "trace_reader.h"
+#include "trace/trace_reader.h"
 
 #define X     0x6000u                /* the shared variable, watched as "balance" */
 #define FLAG  0x6100u

@@ -1,16 +1,17 @@
-/* Unit tests for analyzer/render_json.c, render_text.c and json_writer.c. */
+/* Unit tests for analyzer/report/render_json.c, render_text.c and json_writer.c. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "findings.h"
-#include "json_writer.h"
-#include "model.h"
-#include "render.h"
+#include "detect/findings.h"
+#include "detect/analyze.h"
+#include "report/json_writer.h"
+#include "trace/model.h"
+#include "report/render.h"
 #include "trace_builder.h"
-#include "trace_reader.h"
+#include "trace/trace_reader.h"
 
 static struct lw_findings fs;
 

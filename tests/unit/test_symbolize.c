@@ -1,4 +1,4 @@
-/* Unit tests for analyzer/symbolize.c and lock naming, using this test program as the module. */
+/* Unit tests for analyzer/trace/symbolize.c and lock naming, using this test program as the module. */
 #include <criterion/criterion.h>
 #include <link.h>
 #include <pthread.h>
@@ -7,12 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "findings.h"
-#include "lock_names.h"
-#include "model.h"
-#include "symbolize.h"
+#include "detect/findings.h"
+#include "trace/lock_names.h"
+#include "trace/model.h"
+#include "trace/symbolize.h"
 #include "trace_builder.h"
-#include "trace_reader.h"
+#include "trace/trace_reader.h"
 
 pthread_mutex_t test_lock_a = PTHREAD_MUTEX_INITIALIZER;
 struct { long pad; pthread_mutex_t m[4]; } test_accounts;

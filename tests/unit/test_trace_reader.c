@@ -1,14 +1,15 @@
-/* Unit tests for analyzer/trace_reader.c: validation of hand-built and damaged traces. */
+/* Unit tests for analyzer/trace/trace_reader.c: validation of hand-built and damaged traces. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "model.h"
-#include "findings.h"
+#include "trace/model.h"
+#include "detect/analyze.h"
+#include "detect/findings.h"
 #include "trace_builder.h"
-#include "trace_reader.h"
+#include "trace/trace_reader.h"
 
 static struct tb b;
 static struct lw_trace t;

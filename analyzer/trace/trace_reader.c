@@ -1,0 +1,484 @@
+/* Trace reader: validates the header and every record, skips holes left by killed writers. */
+#include "trace/trace_reader.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fail(struct lw_trace_error *err, uint64_t off, bool has_off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(struct lw_trace_error *err, uint64_t off, bool has_off, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->what, sizeof(err->what), fmt, ap);
+	va_end(ap);
+	err->offset = off;
+	err->has_offset = has_off;
+	return -EINVAL;
+}
+
+size_t lw_rec_fixed_size(uint32_t kind)
+{
+	switch (kind) {
+	case LW_REC_MODULE:       return sizeof(struct lw_rec_module);
+	case LW_REC_STACK:        return sizeof(struct lw_rec_stack);
+	case LW_REC_THREAD:       return sizeof(struct lw_rec_thread);
+	case LW_REC_THREAD_END:   return sizeof(struct lw_rec_thread_end);
+	case LW_REC_JOIN:         return sizeof(struct lw_rec_join);
+	case LW_REC_LOCK_INIT:    return sizeof(struct lw_rec_lock_init);
+	case LW_REC_LOCK_DESTROY: return sizeof(struct lw_rec_lock_destroy);
+	case LW_REC_ACQUIRE:      return sizeof(struct lw_rec_acquire);
+	case LW_REC_RELEASE:      return sizeof(struct lw_rec_release);
+	case LW_REC_SEM_LOCKLIKE: return sizeof(struct lw_rec_sem_locklike);
+	case LW_REC_DEADLOCK:     return sizeof(struct lw_rec_deadlock);
+	case LW_REC_MISUSE:       return sizeof(struct lw_rec_misuse);
+	case LW_REC_PATH:         return sizeof(struct lw_rec_path);
+	case LW_REC_ACCESS:       return sizeof(struct lw_rec_access);
+	case LW_REC_SYNC:         return sizeof(struct lw_rec_sync);
+	case LW_REC_WATCH:        return sizeof(struct lw_rec_watch);
+	case LW_REC_ALLOC:        return sizeof(struct lw_rec_alloc);
+	case LW_REC_SEM_SIGNAL:   return sizeof(struct lw_rec_sem_signal);
+	default:                  return 0;
+	}
+}
+
+const char *lw_rec_kind_name(uint32_t kind)
+{
+	static const char *const names[] = {
+		[LW_REC_MODULE] = "module", [LW_REC_STACK] = "stack", [LW_REC_THREAD] = "thread",
+		[LW_REC_THREAD_END] = "thread-end", [LW_REC_JOIN] = "join",
+		[LW_REC_LOCK_INIT] = "lock-init", [LW_REC_LOCK_DESTROY] = "lock-destroy",
+		[LW_REC_ACQUIRE] = "acquire", [LW_REC_RELEASE] = "release",
+		[LW_REC_SEM_LOCKLIKE] = "sem-locklike", [LW_REC_DEADLOCK] = "deadlock",
+		[LW_REC_MISUSE] = "misuse", [LW_REC_PATH] = "path",
+		[LW_REC_ACCESS] = "access", [LW_REC_SYNC] = "sync", [LW_REC_WATCH] = "watch",
+		[LW_REC_ALLOC] = "alloc", [LW_REC_SEM_SIGNAL] = "sem-signal",
+	};
+
+	if (kind < sizeof(names) / sizeof(names[0]) && names[kind])
+		return names[kind];
+	return "unknown";
+}
+
+static uint64_t round8(uint64_t n)
+{
+	return (n + 7) & ~(uint64_t)7;
+}
+
+/*
+ * Checks the variable part of a record whose head is already known to be sane (known kind,
+ * size >= fixed size, inside the file).  Returns NULL if consistent, else what is wrong.
+ */
+static const char *check_body(const unsigned char *p, uint32_t kind, uint32_t size, char *buf,
+			      size_t buflen)
+{
+	switch (kind) {
+	case LW_REC_MODULE: {
+		struct lw_rec_module r;
+		uint64_t need;
+
+		memcpy(&r, p, sizeof(r));
+		need = round8(sizeof(r) + (uint64_t)r.build_id_len + r.path_len);
+		if (need != size) {
+			snprintf(buf, buflen, "module record of %" PRIu32 " bytes does not match its "
+				 "build-id (%u) and path (%u) lengths", size, r.build_id_len,
+				 r.path_len);
+			return buf;
+		}
+		return NULL;
+	}
+	case LW_REC_STACK: {
+		struct lw_rec_stack r;
+
+		memcpy(&r, p, sizeof(r));
+		if (sizeof(r) + (uint64_t)r.depth * 8 != size) {
+			snprintf(buf, buflen, "stack record of %" PRIu32 " bytes does not match its "
+				 "depth %" PRIu32, size, r.depth);
+			return buf;
+		}
+		if (r.id == 0)
+			return "stack record with id 0";
+		return NULL;
+	}
+	case LW_REC_LOCK_INIT: {
+		struct lw_rec_lock_init r;
+
+		memcpy(&r, p, sizeof(r));
+		if ((r.flags & LW_LOCKF_SHARED_MAP) &&
+		    size < sizeof(r) + sizeof(struct lw_lock_init_shared)) {
+			snprintf(buf, buflen, "lock-init record of %" PRIu32 " bytes is too short "
+				 "for the shared mapping its flags announce", size);
+			return buf;
+		}
+		return NULL;
+	}
+	case LW_REC_ACQUIRE: {
+		struct lw_rec_acquire r;
+
+		memcpy(&r, p, sizeof(r));
+		if (sizeof(r) + (uint64_t)r.n_held * sizeof(struct lw_held) != size) {
+			snprintf(buf, buflen, "acquire record of %" PRIu32 " bytes does not match its "
+				 "%" PRIu32 " held locks", size, r.n_held);
+			return buf;
+		}
+		return NULL;
+	}
+	case LW_REC_DEADLOCK: {
+		struct lw_rec_deadlock r;
+		uint64_t off = sizeof(r);
+
+		memcpy(&r, p, sizeof(r));
+		for (uint32_t i = 0; i < r.n_threads; i++) {
+			struct lw_deadlock_thread dt;
+
+			if (off + sizeof(dt) > size) {
+				snprintf(buf, buflen, "deadlock record of %" PRIu32 " bytes is too "
+					 "short for its %" PRIu32 " threads", size, r.n_threads);
+				return buf;
+			}
+			memcpy(&dt, p + off, sizeof(dt));
+			off += sizeof(dt) + (uint64_t)dt.n_held * sizeof(struct lw_held);
+			if (off > size) {
+				snprintf(buf, buflen, "deadlock record of %" PRIu32 " bytes is too "
+					 "short for the held locks of thread %" PRIu32, size, dt.tid);
+				return buf;
+			}
+		}
+		if (off != size) {
+			snprintf(buf, buflen, "deadlock record of %" PRIu32 " bytes has %" PRIu64
+				 " bytes after its %" PRIu32 " threads", size, size - off, r.n_threads);
+			return buf;
+		}
+		return NULL;
+	}
+	case LW_REC_ACCESS: {
+		struct lw_rec_access r;
+
+		memcpy(&r, p, sizeof(r));
+		if (r.size == 0)
+			return "access record of 0 bytes";
+		if (!(r.flags & (LW_ACCESS_READ | LW_ACCESS_WRITE)))
+			return "access record that is neither a read nor a write";
+		if ((r.flags & LW_ACCESS_UPDATE) &&
+		    (r.flags & (LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_AFTER | LW_ACCESS_ATOMIC |
+				LW_ACCESS_FREE)) !=
+			    (LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_AFTER))
+			return "read-modify-write access record that is not a plain read and write "
+			       "placed after an event";
+		return NULL;
+	}
+	case LW_REC_ALLOC: {
+		struct lw_rec_alloc r;
+
+		memcpy(&r, p, sizeof(r));
+		if (r.size == 0)
+			return "alloc record of a 0-byte block";
+		if (r.fn == 0 || r.fn > LW_ALLOC_FN_MAX) {
+			snprintf(buf, buflen, "alloc record with unknown function %u", r.fn);
+			return buf;
+		}
+		if (r.addr + r.size + r.slack < r.addr)
+			return "alloc record whose block wraps around the address space";
+		return NULL;
+	}
+	case LW_REC_WATCH: {
+		struct lw_rec_watch r;
+
+		memcpy(&r, p, sizeof(r));
+		if (round8(sizeof(r) + (uint64_t)r.name_len) != size) {
+			snprintf(buf, buflen, "watch record of %" PRIu32 " bytes does not match its "
+				 "name length %u", size, r.name_len);
+			return buf;
+		}
+		if (r.size == 0)
+			return "watch record of 0 bytes";
+		return NULL;
+	}
+	case LW_REC_PATH: {
+		struct lw_rec_path r;
+
+		memcpy(&r, p, sizeof(r));
+		if (round8(sizeof(r) + (uint64_t)r.path_len) != size) {
+			snprintf(buf, buflen, "path record of %" PRIu32 " bytes does not match its "
+				 "path length %u", size, r.path_len);
+			return buf;
+		}
+		return NULL;
+	}
+	default:
+		return NULL;
+	}
+}
+
+/* Checks the record head at off against the records' end.  Returns NULL if it is valid,
+ * else what is wrong (in buf or a constant). */
+static const char *check_record(const unsigned char *data, uint64_t off, uint64_t end,
+				struct lw_rec_head *h, char *buf, size_t buflen)
+{
+	size_t fixed;
+
+	memcpy(h, data + off, sizeof(*h));
+	if (h->magic != LW_REC_MAGIC) {
+		snprintf(buf, buflen, "bad record magic 0x%04x", h->magic);
+		return buf;
+	}
+	fixed = lw_rec_fixed_size(h->kind);
+	if (!fixed) {
+		snprintf(buf, buflen, "unknown record kind %u", h->kind);
+		return buf;
+	}
+	if (h->size % 8) {
+		snprintf(buf, buflen, "%s record size %" PRIu32 " is not a multiple of 8",
+			 lw_rec_kind_name(h->kind), h->size);
+		return buf;
+	}
+	if (h->size < fixed) {
+		snprintf(buf, buflen, "%s record size %" PRIu32 " is smaller than %zu",
+			 lw_rec_kind_name(h->kind), h->size, fixed);
+		return buf;
+	}
+	if (h->size > LW_REC_MAX_SIZE) {
+		snprintf(buf, buflen, "%s record size %" PRIu32 " is larger than the maximum %u",
+			 lw_rec_kind_name(h->kind), h->size, LW_REC_MAX_SIZE);
+		return buf;
+	}
+	if (h->size > end - off) {
+		snprintf(buf, buflen, "%s record of %" PRIu32 " bytes overruns the end of the "
+			 "trace (%" PRIu64 " bytes left): truncated file?",
+			 lw_rec_kind_name(h->kind), h->size, end - off);
+		return buf;
+	}
+	return check_body(data + off, h->kind, h->size, buf, buflen);
+}
+
+static uint64_t load_u64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Validates the header; on success *hdr is a copy with exe NUL-terminated. */
+static int check_header(const unsigned char *data, size_t len, struct lw_trace_header *hdr,
+			struct lw_trace_error *err)
+{
+	/* len is the length of the file; data holds at least min(len, sizeof(*hdr)) bytes. */
+	if (len == 0)
+		return fail(err, 0, false, "empty file, not a lockwatch trace");
+	if (len < sizeof(*hdr))
+		return fail(err, 0, false, "file of %zu bytes is too short for a trace header", len);
+	memcpy(hdr, data, sizeof(*hdr));
+	hdr->exe[LW_TRACE_EXE_MAX - 1] = '\0';
+	if (memcmp(hdr->magic, LW_TRACE_MAGIC, sizeof(hdr->magic)) != 0) {
+		static const char zero[8];
+
+		if (memcmp(hdr->magic, zero, sizeof(zero)) == 0)
+			return fail(err, 0, true, "header was never completed (magic is zero)");
+		return fail(err, 0, true, "not a lockwatch trace (bad magic)");
+	}
+	if (hdr->version < LW_TRACE_VERSION_MIN || hdr->version > LW_TRACE_VERSION)
+		return fail(err, offsetof(struct lw_trace_header, version), true,
+			    "unsupported trace version %" PRIu32 " (this lockwatch reads versions "
+			    "%u to %u)", hdr->version, LW_TRACE_VERSION_MIN, LW_TRACE_VERSION);
+	if (hdr->header_size < sizeof(*hdr) || hdr->header_size % 8 ||
+	    hdr->header_size > LW_REC_MAX_SIZE)
+		return fail(err, offsetof(struct lw_trace_header, header_size), true,
+			    "bad header size %" PRIu32, hdr->header_size);
+	if (hdr->header_size > len)
+		return fail(err, offsetof(struct lw_trace_header, header_size), true,
+			    "file of %zu bytes is shorter than its %" PRIu32 "-byte header", len,
+			    hdr->header_size);
+	if (hdr->level > LW_LEVEL_FULL)
+		return fail(err, offsetof(struct lw_trace_header, level), true,
+			    "unknown recording level %" PRIu32, hdr->level);
+	if (hdr->flags & LW_HDR_CLOSED) {
+		if (hdr->end_offset < hdr->header_size || hdr->end_offset % 8)
+			return fail(err, offsetof(struct lw_trace_header, end_offset), true,
+				    "bad end offset %" PRIu64, hdr->end_offset);
+		if (hdr->end_offset > len)
+			return fail(err, offsetof(struct lw_trace_header, end_offset), true,
+				    "end offset %" PRIu64 " is past the end of the file (%zu bytes): "
+				    "truncated file?", hdr->end_offset, len);
+	}
+	return 0;
+}
+
+int lw_trace_parse(const void *buf, size_t len, const char *name, struct lw_trace *t,
+		   struct lw_trace_error *err)
+{
+	const unsigned char *data = buf;
+	LW_VEC(struct lw_record_ref) recs = { 0 };
+	uint64_t off, end;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	memset(err, 0, sizeof(*err));
+	rc = check_header(data, len, &t->hdr, err);
+	if (rc)
+		return rc;
+	end = (t->hdr.flags & LW_HDR_CLOSED) ? t->hdr.end_offset : len & ~(uint64_t)7;
+	off = t->hdr.header_size;
+	while (off + 8 <= end) {
+		struct lw_rec_head h;
+		char why[200];
+		const char *bad;
+
+		if (load_u64(data + off) == 0) {
+			/* End of the trace, or a hole left by a writer killed mid-record: look for
+			 * the next complete record. */
+			uint64_t scan = off + 8;
+
+			while (scan + 8 <= end) {
+				if (load_u64(data + scan) != 0 &&
+				    !check_record(data, scan, end, &h, why, sizeof(why)))
+					break;
+				scan += 8;
+			}
+			if (scan + 8 > end)
+				break;
+			t->hole_bytes += scan - off;
+			off = scan;
+			continue;
+		}
+		bad = check_record(data, off, end, &h, why, sizeof(why));
+		if (bad) {
+			free(recs.v);
+			return fail(err, off, true, "%s", bad);
+		}
+		lw_vec_push(&recs, ((struct lw_record_ref){ off, h.kind, h.size }));
+		off += h.size;
+	}
+	t->end = off < end ? off : end;
+	t->name = lw_xstrdup(name);
+	t->data = data;
+	t->len = len;
+	t->recs = recs.v;
+	t->n_recs = recs.n;
+	return 0;
+}
+
+static int open_regular(const char *path, struct stat *st, struct lw_trace_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		int e = errno;
+
+		fail(err, 0, false, "%s", strerror(e));
+		return -e;
+	}
+	if (fstat(fd, st) < 0) {
+		int e = errno;
+
+		fail(err, 0, false, "%s", strerror(e));
+		close(fd);
+		return -e;
+	}
+	if (S_ISDIR(st->st_mode)) {
+		fail(err, 0, false, "is a directory");
+		close(fd);
+		return -EISDIR;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		fail(err, 0, false, "not a regular file");
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+int lw_trace_open(const char *path, struct lw_trace *t, struct lw_trace_error *err)
+{
+	struct stat st;
+	void *map;
+	int fd, rc;
+
+	memset(t, 0, sizeof(*t));
+	memset(err, 0, sizeof(*err));
+	fd = open_regular(path, &st, err);
+	if (fd < 0)
+		return fd;
+	if (st.st_size == 0) {
+		close(fd);
+		return fail(err, 0, false, "empty file, not a lockwatch trace");
+	}
+	if ((uint64_t)st.st_size > SIZE_MAX) {
+		close(fd);
+		return fail(err, 0, false, "file too large");
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		int e = errno;
+
+		close(fd);
+		fail(err, 0, false, "cannot map: %s", strerror(e));
+		return -e;
+	}
+	close(fd);
+	rc = lw_trace_parse(map, (size_t)st.st_size, path, t, err);
+	if (rc) {
+		munmap(map, (size_t)st.st_size);
+		return rc;
+	}
+	t->map = map;
+	t->map_len = (size_t)st.st_size;
+	return 0;
+}
+
+int lw_trace_read_header(const char *path, struct lw_trace_header *hdr, struct lw_trace_error *err)
+{
+	unsigned char buf[sizeof(*hdr)];
+	struct stat st;
+	ssize_t n;
+	int fd, rc;
+
+	memset(err, 0, sizeof(*err));
+	fd = open_regular(path, &st, err);
+	if (fd < 0)
+		return fd;
+	do
+		n = pread(fd, buf, sizeof(buf), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int e = errno;
+
+		close(fd);
+		fail(err, 0, false, "%s", strerror(e));
+		return -e;
+	}
+	close(fd);
+	if ((uint64_t)n < sizeof(buf) && (uint64_t)n < (uint64_t)st.st_size)
+		return fail(err, 0, false, "short read");
+	rc = check_header(buf, (uint64_t)st.st_size > SIZE_MAX ? SIZE_MAX : (size_t)st.st_size,
+			  hdr, err);
+	return rc;
+}
+
+void lw_trace_close(struct lw_trace *t)
+{
+	free(t->name);
+	free(t->recs);
+	if (t->map)
+		munmap(t->map, t->map_len);
+	memset(t, 0, sizeof(*t));
+}
+
+void lw_trace_error_format(const char *name, const struct lw_trace_error *err, char *buf, size_t len)
+{
+	if (err->has_offset)
+		snprintf(buf, len, "%s: %s (at offset %" PRIu64 ")", name, err->what, err->offset);
+	else
+		snprintf(buf, len, "%s: %s", name, err->what);
+}

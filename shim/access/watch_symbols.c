@@ -1,0 +1,209 @@
+/* Finds a global variable by name in the ELF symbol tables of the loaded objects, read from
+ * their files through a read-only mapping (no libelf, no malloc). */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "access/watch.h"
+
+struct lookup {
+	const char *name;
+	int rank;                    /* of the best definition so far: 0 none, 1 local, 2 global */
+	bool tls;                    /* a thread-local definition was seen */
+	bool first;                  /* the next object is the program itself */
+	uintptr_t addr;
+	uint64_t size;
+	char *module;
+	size_t module_len;
+};
+
+/* Looks name up in one symbol table.  strtab is [str, str + str_len). */
+static void scan_symbols(struct lookup *lk, const ElfW(Sym) *sym, size_t n, const char *str,
+			 size_t str_len, uintptr_t bias, const char *path)
+{
+	size_t name_len = strlen(lk->name);
+	for (size_t i = 0; i < n; i++) {
+		const ElfW(Sym) *s = &sym[i];
+		if (s->st_shndx == SHN_UNDEF || s->st_name >= str_len ||
+		    str_len - s->st_name <= name_len)
+			continue;
+		const char *nm = str + s->st_name;
+		if (memcmp(nm, lk->name, name_len + 1) != 0)
+			continue;
+		int type = ELF64_ST_TYPE(s->st_info);
+		if (type == STT_TLS) {
+			lk->tls = true;
+			continue;
+		}
+		if (type != STT_OBJECT && type != STT_COMMON)
+			continue;
+		int bind = ELF64_ST_BIND(s->st_info);
+		int rank = (bind == STB_GLOBAL || bind == STB_WEAK) ? 2 : 1;
+		if (rank <= lk->rank)
+			continue;
+		lk->rank = rank;
+		lk->addr = bias + s->st_value;
+		lk->size = s->st_size;
+		size_t pl = strlen(path);
+		if (pl >= lk->module_len)
+			pl = lk->module_len - 1;
+		memcpy(lk->module, path, pl);
+		lk->module[pl] = '\0';
+	}
+}
+
+/* Scans the .symtab and .dynsym of the ELF file at path. */
+static void scan_file(struct lookup *lk, const char *path, uintptr_t bias)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < sizeof(ElfW(Ehdr))) {
+		close(fd);
+		return;
+	}
+	size_t size = (size_t)st.st_size;
+	const char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return;
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)map;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shoff >= size ||
+	    (size - eh->e_shoff) / sizeof(ElfW(Shdr)) < eh->e_shnum)
+		goto out;
+	const ElfW(Shdr) *sh = (const ElfW(Shdr) *)(map + eh->e_shoff);
+	/* .symtab first: it has the static (file-local) variables too. */
+	static const unsigned kinds[] = { SHT_SYMTAB, SHT_DYNSYM };
+	for (int k = 0; k < 2; k++) {
+		for (unsigned i = 0; i < eh->e_shnum; i++) {
+			if (sh[i].sh_type != kinds[k] || sh[i].sh_link >= eh->e_shnum ||
+			    sh[i].sh_entsize != sizeof(ElfW(Sym)))
+				continue;
+			const ElfW(Shdr) *strs = &sh[sh[i].sh_link];
+			if (sh[i].sh_offset > size || sh[i].sh_size > size - sh[i].sh_offset ||
+			    strs->sh_offset > size || strs->sh_size > size - strs->sh_offset)
+				continue;
+			scan_symbols(lk, (const ElfW(Sym) *)(map + sh[i].sh_offset),
+				     sh[i].sh_size / sizeof(ElfW(Sym)), map + strs->sh_offset,
+				     strs->sh_size, bias, path);
+		}
+	}
+out:
+	munmap((void *)map, size);
+}
+
+static int lookup_cb(struct dl_phdr_info *info, size_t sz, void *data)
+{
+	struct lookup *lk = data;
+	const char *path = info->dlpi_name;
+	bool first = lk->first;
+	lk->first = false;
+	if (!path || !*path) {
+		if (!first)
+			return 0;     /* the vDSO, or an object without a file */
+		path = "/proc/self/exe";
+	}
+	scan_file(lk, path, info->dlpi_addr);
+	/* The program's own definition wins (it holds the copy of a copy-relocated variable);
+	 * otherwise the first object that defines the name globally, in load order, as the
+	 * dynamic linker would bind it. */
+	return lk->rank == 2 ? 1 : 0;
+}
+
+int lw_symbol_lookup(const char *name, uintptr_t *addr, uint64_t *size, char *module,
+		     size_t module_len)
+{
+	struct lookup lk = { .name = name, .first = true, .module = module,
+			     .module_len = module_len };
+	int saved = errno;
+	dl_iterate_phdr(lookup_cb, &lk);
+	errno = saved;
+	if (lk.rank == 0)
+		return lk.tls ? -EINVAL : -ENOENT;
+	*addr = lk.addr;
+	*size = lk.size;
+	return 0;
+}
+
+/* ---- annotations ---- */
+
+/* Looks for any of keys (NULL-terminated) in the dynamic string tables. */
+struct referenced {
+	const char *const *keys;
+	bool found;
+};
+
+static int annotated_cb(struct dl_phdr_info *info, size_t sz, void *data)
+{
+	struct referenced *ref = data;
+	uintptr_t lo = UINTPTR_MAX, hi = 0, self = (uintptr_t)&annotated_cb;
+	const ElfW(Dyn) *dyn = NULL;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+		if (a < lo)
+			lo = a;
+		if (a + ph->p_memsz > hi)
+			hi = a + ph->p_memsz;
+	}
+	if (!dyn || (self >= lo && self < hi))
+		return 0;             /* no dynamic section, or the shim itself */
+	uintptr_t str = 0;
+	size_t str_len = 0;
+	for (; dyn->d_tag != DT_NULL; dyn++) {
+		if (dyn->d_tag == DT_STRTAB)
+			str = dyn->d_un.d_ptr;
+		else if (dyn->d_tag == DT_STRSZ)
+			str_len = dyn->d_un.d_val;
+	}
+	/* The dynamic linker relocates these entries in place on some targets only. */
+	if (str && str < lo)
+		str += info->dlpi_addr;
+	if (!str || str < lo || str >= hi || str_len > hi - str)
+		return 0;
+	for (const char *const *k = ref->keys; *k; k++) {
+		if (memmem((const void *)str, str_len, *k, strlen(*k))) {
+			ref->found = true;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static bool referenced(const char *const *keys)
+{
+	struct referenced ref = { keys, false };
+	int saved = errno;
+	dl_iterate_phdr(annotated_cb, &ref);
+	errno = saved;
+	return ref.found;
+}
+
+bool lw_annotations_referenced(void)
+{
+	static const char *const keys[] = { "lockwatch_annotate_", NULL };
+	return referenced(keys);
+}
+
+/* The stub library (liblockwatch-hooks.so) defines these names too: a program linked with
+ * it uses the hooks.  An object compiled with -fsanitize=thread calls __tsan_init from its
+ * constructor and __tsan_read*, __tsan_write* or __tsan_atomic* for its accesses (a library
+ * that only refers to ThreadSanitizer's annotations, __tsan_acquire and the like, is not
+ * instrumented). */
+bool lw_hooks_referenced(void)
+{
+	static const char *const keys[] = { "__sanitizer_cov_load", "__sanitizer_cov_store",
+					    "__lockwatch_cov_", "__tsan_init", "__tsan_read",
+					    "__tsan_write", "__tsan_atomic", NULL };
+	return referenced(keys);
+}

@@ -1,0 +1,85 @@
+/* Acquisitions and releases (acquire.c): held sets, dependency records, the full level's order. */
+#ifndef LW_LOCKS_ACQUIRE_H
+#define LW_LOCKS_ACQUIRE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/threads.h"
+#include "locks/locks.h"
+
+/* An acquisition is looked up before the real call (outside the critical section) and
+ * committed after it succeeded. */
+struct lw_acq {
+	struct lw_thread *t;
+	struct lw_lock *l;
+	uintptr_t addr;
+	uint32_t gen, stack, foreign;
+	uint16_t kind, mode, flags;
+};
+/* Drops from t's held set the locks another thread unlocked for it. */
+LW_HIDDEN void lw_held_purge(struct lw_thread *t);
+/* Unlocks of a lock by a thread that did not hold it, process-wide (atomic). */
+LW_HIDDEN extern uint32_t lw_foreign_unlocks;
+/* Release bookkeeping; notes an unlock of a lock the thread does not hold. */
+LW_HIDDEN void lw_release_checked(struct lw_thread *t, const void *addr, uintptr_t site);
+/* Threads holding or waiting on addr, for destroy checks. */
+LW_HIDDEN void lw_check_destroy(struct lw_thread *t, const void *addr, uint16_t kind, uintptr_t site);
+/* Full level: a happens-before operation other than acquire/release. */
+/* Process order (wrap_wait.c): a SYNC record of op LW_SYNC_FORK or LW_SYNC_WAIT_CHILD for the
+ * child pid, written at every level. */
+LW_HIDDEN void lw_record_child(struct lw_thread *t, uint16_t op, pid_t pid);
+LW_HIDDEN void lw_sync(struct lw_thread *t, uint16_t op, uintptr_t addr, uint64_t value,
+		       uintptr_t site);
+LW_HIDDEN bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr,
+				 uint16_t kind, uint16_t mode, uint16_t flags, uintptr_t site);
+LW_HIDDEN void lw_acq_commit(const struct lw_acq *a);
+/* The lock was busy: notes a relock by its owner and publishes the wait. */
+LW_HIDDEN void lw_acq_blocking(const struct lw_acq *a);
+/* The acquisition failed with rc: notes an error-checking mutex's refused relock (EDEADLK),
+ * a warning.  Keeps errno. */
+LW_HIDDEN void lw_acq_refused(const struct lw_acq *a, int rc);
+/* A mutex unlock that the mutex refused with rc (a non-owner's, or of an unlocked mutex, on a
+ * mutex that checks): a warning, and no change to anyone's held set. */
+LW_HIDDEN void lw_unlock_refused(struct lw_thread *t, const void *addr, int rc, uintptr_t site);
+/* Whether glibc's mutex type (in the public <bits/struct_mutex.h>, kept also by a static
+ * initialiser) is error-checking: its owner's relock fails with EDEADLK. */
+static inline bool lw_mutex_errorcheck(const void *addr)
+{
+	int k = __atomic_load_n(&((const pthread_mutex_t *)addr)->__data.__kind, __ATOMIC_RELAXED);
+	return k >= 0 && (k & 3) == PTHREAD_MUTEX_ERRORCHECK;
+}
+/* Whether glibc refuses an unlock of the mutex by a thread that does not own it (EPERM):
+ * error-checking, recursive, robust and priority-inheritance mutexes (glibc's pthreadP.h:
+ * the kind's bit 16 is robust, 32 priority inheritance). */
+#define LW_GLIBC_MUTEX_ROBUST 16
+#define LW_GLIBC_MUTEX_PI     32
+static inline bool lw_mutex_checks_owner(const void *addr)
+{
+	int k = __atomic_load_n(&((const pthread_mutex_t *)addr)->__data.__kind, __ATOMIC_RELAXED);
+	return k >= 0 && ((k & 3) == PTHREAD_MUTEX_ERRORCHECK || (k & 3) == PTHREAD_MUTEX_RECURSIVE ||
+			  (k & (LW_GLIBC_MUTEX_ROBUST | LW_GLIBC_MUTEX_PI)));
+}
+/* Records that t now holds lock (after the real call succeeded). */
+LW_HIDDEN void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind, uint16_t mode,
+			   uint16_t flags, uintptr_t site);
+/* Records that t released lock; returns false when t did not hold it. */
+LW_HIDDEN bool lw_released(struct lw_thread *t, const void *addr);
+/* Full level: whether the operations of a lock only one thread has taken are left out of
+ * the trace (acquire.c, "A lock one thread uses"), and whether the thread notes their
+ * critical sections (hook mode). */
+LW_HIDDEN extern bool lw_one_user_unwritten, lw_private_sections;
+/* Writes the acquisitions of the locks t holds that the trace does not have, before an
+ * access record of t: the analyzer must know what the access held. */
+LW_HIDDEN void lw_write_unwritten_holds(struct lw_thread *t);
+/* Before an access of thread tid's, in its epoch `seq`, is written on its behalf: writes
+ * the critical sections of tid's that contain it and that the trace does not have. */
+LW_HIDDEN void lw_write_private_sections(uint32_t tid, uint64_t seq);
+/* Finds a held entry, or NULL. */
+LW_HIDDEN struct lw_held_ent *lw_held_find(struct lw_thread *t, const void *addr);
+LW_HIDDEN void lw_sem_posted(struct lw_thread *t, const void *addr);
+/* Before the real sem_destroy: every held entry of the semaphore ends, and its generation
+ * ends (or is kept, see lw_sem_destroyed_keep_gen). */
+LW_HIDDEN void lw_sem_destroying(struct lw_thread *t, const void *addr, uintptr_t site);
+
+#endif
