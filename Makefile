@@ -236,7 +236,7 @@ tests: $(REAL_PROGS)
 .PHONY: test-real
 test-real: deps
 	@$(MAKE) --no-print-directory tests
-	@bash tests/real/run.sh && bash tests/real/glib-installed.sh
+	@rc=0; bash tests/real/run.sh || rc=1; bash tests/real/glib-installed.sh || rc=1; exit $$rc
 
 # Not part of `make test`: minutes long, and its numbers only mean something on a quiet machine.
 bench: $(B)/lib/liblockwatch.so $(B)/bin/lockwatch $(BENCHES)

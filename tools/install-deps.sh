@@ -15,6 +15,9 @@ sarif_validator() {
 		2>/dev/null || true
 }
 pkgs="gcc g++ make libunwind-dev libdw-dev libelf-dev libcriterion-dev libjansson-dev jq mandoc clang libclang-rt-14-dev graphviz"
+# Real programs (tests/real/, tests/integration/test_real.c): CPython's threading, sqlite3,
+# LMDB (python3-lmdb), a GLib program, and GLib's installed tests.
+pkgs="$pkgs python3 python3-lmdb sqlite3 pkg-config libglib2.0-dev libglib2.0-tests"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

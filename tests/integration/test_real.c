@@ -215,8 +215,9 @@ static void setup(void)
 REAL(py_threading, 150, PY, "tests/real/py_threading.py")
 /* sqlite3: threads with their own connections, one shared connection, forked processes. */
 REAL(py_sqlite, 150, PY, "tests/real/py_sqlite.py")
-/* The sqlite3 shell: processes one after the other, then four at once. */
+/* The sqlite3 shell: processes one after the other; then three at once, not ordered. */
 REAL(sqlite_cli, 150, "/bin/sh", "tests/real/sqlite_cli.sh")
+REAL(sqlite_cli_concurrent, 150, "/bin/sh", "tests/real/sqlite_cli_concurrent.sh")
 /* LMDB: two processes with two threads each on one environment. */
 REAL(py_lmdb, 150, PY, "tests/real/py_lmdb.py")
 /* Odd but legal pthread programs of tests/real/. */

@@ -1,7 +1,8 @@
 #!/bin/sh
-# The sqlite3 command-line shell on one database file from several processes: one after the
-# other, then four at once (rollback journal, busy timeout), then a reader while writers
-# write.  Prints the row counts, which do not depend on the schedule.
+# The sqlite3 command-line shell on one database file from processes one after the other (the
+# shell waits for each): one creates the table, three insert rows, and a reader checks them
+# (rollback journal).  Prints the row counts.  tests/real/sqlite_cli_concurrent.sh runs
+# shells at once.
 set -e
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lw-sqlite-cli.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -20,11 +21,6 @@ writer() {
 }
 writer seq1
 writer seq2
-writer par1 & p1=$!
-writer par2 & p2=$!
-writer par3 & p3=$!
-writer par4 & p4=$!
-printf '.timeout 60000\nselect count(*) >= 0 from t;\n' | sqlite3 "$db" >/dev/null
-wait $p1 $p2 $p3 $p4
+writer seq3
 sqlite3 "$db" "select substr(who, 1, 3), count(*), sum(n) from t group by 1 order by 1;"
 sqlite3 "$db" "pragma integrity_check;"
