@@ -218,6 +218,9 @@ REAL(py_sqlite, 150, PY, "tests/real/py_sqlite.py")
 /* The sqlite3 shell: processes one after the other; then three at once, not ordered. */
 REAL(sqlite_cli, 150, "/bin/sh", "tests/real/sqlite_cli.sh")
 REAL(sqlite_cli_concurrent, 150, "/bin/sh", "tests/real/sqlite_cli_concurrent.sh")
+/* OpenSSL (CPython's ssl and hashlib) from four threads: tens of thousands of locks made and
+ * freed by CRYPTO_THREAD_lock_new. */
+REAL(py_openssl, 150, PY, "tests/real/py_openssl.py")
 /* LMDB: two processes with two threads each on one environment. */
 REAL(py_lmdb, 150, PY, "tests/real/py_lmdb.py")
 /* Odd but legal pthread programs of tests/real/. */
