@@ -221,8 +221,12 @@ REAL(sqlite_cli_concurrent, 150, "/bin/sh", "tests/real/sqlite_cli_concurrent.sh
 /* OpenSSL (CPython's ssl and hashlib) from four threads: tens of thousands of locks made and
  * freed by CRYPTO_THREAD_lock_new. */
 REAL(py_openssl, 150, PY, "tests/real/py_openssl.py")
+/* multiprocessing (fork): a Pool, a process-shared Lock (sem_t in shared memory), a Queue. */
+REAL(py_multiprocessing, 150, PY, "tests/real/py_multiprocessing.py")
 /* LMDB: two processes with two threads each on one environment. */
 REAL(py_lmdb, 150, PY, "tests/real/py_lmdb.py")
+/* coreutils sort with four threads, merging temporary files. */
+REAL(sort_parallel, 150, "/bin/sh", "tests/real/sort_parallel.sh")
 /* Odd but legal pthread programs of tests/real/. */
 REAL(once_init, 150, "build/real/once_init")
 REAL(handoff, 150, "build/real/handoff")
