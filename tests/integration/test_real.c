@@ -106,7 +106,8 @@ static void kinds_text(json_t *report, const char *severity, char *out, size_t c
 }
 
 /* Runs argv natively, then under `lockwatch run --format json`, each with RUN_MS to finish. */
-static struct real_run real_run(const char *name, const char *const argv[])
+static struct real_run real_run(const char *name, const char *const opts[],
+				const char *const argv[])
 {
 	struct real_run r = { 0 };
 	char *d = lw_tmpdir();
@@ -126,8 +127,11 @@ static struct real_run real_run(const char *name, const char *const argv[])
 	r.native_s = now_s() - t0;
 
 	const char *lwargv[48] = { LW_BIN, "run", "--format", "json", "-o", json, "--trace-dir",
-				   traces, "--" };
-	int n = 9;
+				   traces };
+	int n = 8;
+	for (int i = 0; opts && opts[i] && n < 16; i++)
+		lwargv[n++] = opts[i];
+	lwargv[n++] = "--";
 	for (int i = 0; argv[i] && n < 47; i++)
 		lwargv[n++] = argv[i];
 	lwargv[n] = NULL;
@@ -206,7 +210,7 @@ static void setup(void)
 	Test(real, name, .timeout = timeout_s, .init = setup)                             \
 	{                                                                                 \
 		const char *const argv[] = { __VA_ARGS__, NULL };                         \
-		struct real_run r = real_run(#name, argv);                                \
+		struct real_run r = real_run(#name, NULL, argv);                          \
 		expect_same_and_clean(#name, &r);                                         \
 		real_free(&r);                                                            \
 	}
@@ -234,6 +238,24 @@ REAL(short_threads, 150, "build/real/short_threads")
 REAL(fork_workers, 150, "build/real/fork_workers")
 REAL(robust, 150, "build/real/robust")
 
+/* The same with hardware watchpoints on the data the programs share (--watch): the
+ * happens-before that orders their accesses goes through a condition variable and a baton
+ * (handoff's ring), a semaphore posted by the thread that did not wait on it (handoff's
+ * buffer), pthread_once (once_init) and C11's mtx_t and cnd_t: no race may be reported. */
+#define REAL_WATCH(name, vars, prog)                                                      \
+	Test(real, name##_watch, .timeout = 150, .init = setup)                           \
+	{                                                                                 \
+		const char *const opts[] = { "--watch", vars, NULL };                     \
+		const char *const argv[] = { prog, NULL };                                \
+		struct real_run r = real_run(#name "_watch", opts, argv);                 \
+		expect_same_and_clean(#name "_watch", &r);                                \
+		real_free(&r);                                                            \
+	}
+
+REAL_WATCH(handoff, "shared_work,drained,buffer", "build/real/handoff")
+REAL_WATCH(once_init, "alloc_used,log_lines,log_ready", "build/real/once_init")
+REAL_WATCH(c11_threads, "count,consumed_sum,rec_total", "build/real/c11_threads")
+
 /* GLib and C11 threads lock through their own functions (GMutex is a futex, C11's mtx_lock
  * calls glibc's internal pthread functions): besides no false alarm, lockwatch must have
  * seen the programs' nested locks (each nests two of its locks in one order), or a clean
@@ -241,7 +263,7 @@ REAL(robust, 150, "build/real/robust")
 Test(real, glib_pool, .timeout = 150, .init = setup)
 {
 	const char *const argv[] = { "build/real/glib_pool", NULL };
-	struct real_run r = real_run("glib_pool", argv);
+	struct real_run r = real_run("glib_pool", NULL, argv);
 	expect_same_and_clean("glib_pool", &r);
 	cr_expect_gt(lw_count_records(&r.lw, "acquire"), 0,
 		     "glib_pool: no nested acquisition recorded: GMutex is not seen");
@@ -251,7 +273,7 @@ Test(real, glib_pool, .timeout = 150, .init = setup)
 Test(real, c11_threads, .timeout = 150, .init = setup)
 {
 	const char *const argv[] = { "build/real/c11_threads", NULL };
-	struct real_run r = real_run("c11_threads", argv);
+	struct real_run r = real_run("c11_threads", NULL, argv);
 	expect_same_and_clean("c11_threads", &r);
 	/* main, four workers, a producer and two consumers */
 	cr_expect_geq(lw_count_in_dump(&r.lw, " thread tid "), 8,
@@ -272,7 +294,7 @@ Test(real, c11_threads, .timeout = 150, .init = setup)
 		cr_assert_eq(access(argv[0], X_OK), 0,                                    \
 			     "%s missing: install libglib2.0-tests (tools/install-deps.sh)",  \
 			     argv[0]);                                                    \
-		struct real_run r = real_run("glib-tests/" prog, argv);                   \
+		struct real_run r = real_run("glib-tests/" prog, NULL, argv);             \
 		expect_same_and_clean("glib-tests/" prog, &r);                            \
 		real_free(&r);                                                            \
 	}
