@@ -173,9 +173,9 @@ static struct real_run real_run(const char *name, const char *const opts[],
 }
 
 /* The judgement shared by every program: what issue 18 asks of a real program. */
-static void expect_same_and_clean(const char *name, struct real_run *r)
+static void expect_same_and_clean_status(const char *name, struct real_run *r, int want)
 {
-	cr_expect_eq(r->native_status, 0, "%s: the native run itself failed (status %d)", name,
+	cr_expect_eq(r->native_status, want, "%s: the native run itself failed (status %d)", name,
 		     r->native_status);
 	cr_expect_not_null(r->lw.report, "%s: no JSON report (lockwatch status %d); stderr:\n%s",
 			   name, r->lw.status, r->lw.stderr_text ? r->lw.stderr_text : "");
@@ -193,6 +193,11 @@ static void expect_same_and_clean(const char *name, struct real_run *r)
 			     name, r->errors, t);
 		free(t);
 	}
+}
+
+static void expect_same_and_clean(const char *name, struct real_run *r)
+{
+	expect_same_and_clean_status(name, r, 0);
 }
 
 static void real_free(struct real_run *r)
@@ -237,6 +242,16 @@ REAL(handoff, 150, "build/real/handoff")
 REAL(short_threads, 150, "build/real/short_threads")
 REAL(fork_workers, 150, "build/real/fork_workers")
 REAL(robust, 150, "build/real/robust")
+REAL(cancel, 150, "build/real/cancel")
+
+/* A process that ends, with status 3, while its threads wait or hold locks. */
+Test(real, exit_busy, .timeout = 150, .init = setup)
+{
+	const char *const argv[] = { "build/real/exit_busy", NULL };
+	struct real_run r = real_run("exit_busy", NULL, argv);
+	expect_same_and_clean_status("exit_busy", &r, 3);
+	real_free(&r);
+}
 
 /* The same with hardware watchpoints on the data the programs share (--watch): the
  * happens-before that orders their accesses goes through a condition variable and a baton
