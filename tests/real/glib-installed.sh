@@ -43,8 +43,9 @@ if [ "$GLIB_TESTS" = all ]; then
 fi
 
 now() { date +%s.%N; }
-# The TAP verdicts without their numbers' neighbours that vary (timings in "# " comments).
-verdicts() { grep -E '^(not )?ok ' "$1" | sed 's/ # .*//'; }
+# The TAP verdicts without what varies from run to run: "# " comments (timings) and the random
+# seeds that some tests (queue, sequence) put in their names.
+verdicts() { grep -E '^(not )?ok ' "$1" | sed -e 's/ # .*//' -e 's/seed:[0-9]*/seed:N/g'; }
 
 rows=()
 same=0 differ=0 reported=0 skipped=0
