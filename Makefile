@@ -237,6 +237,25 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh tools/demo.sh
 
+# Real programs (issue 18; tests/real/): the C ones build into build/real/, for
+# tests/integration/test_real.c (in `make test`) and `make test-real` (minutes: Debian's
+# pigz, xz, zstd, memcached, then GLib's installed tests, each native and under lockwatch).
+REAL_PROGS := $(patsubst tests/real/%.c,$(B)/real/%,$(wildcard tests/real/*.c))
+$(B)/real/glib_%: tests/real/glib_%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O0 -g -Wall -pthread $$(pkg-config --cflags glib-2.0) -o $@ $< $$(pkg-config --libs glib-2.0)
+
+$(B)/real/%: tests/real/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O0 -g -Wall -pthread -o $@ $<
+
+tests: $(REAL_PROGS)
+
+.PHONY: test-real
+test-real: deps
+	@$(MAKE) --no-print-directory tests
+	@rc=0; bash tests/real/run.sh || rc=1; bash tests/real/glib-installed.sh || rc=1; exit $$rc
+
 # Not part of `make test`: minutes long, and its numbers only mean something on a quiet machine.
 bench: $(B)/lib/liblockwatch.so $(B)/bin/lockwatch $(BENCHES)
 	@sh bench/run.sh

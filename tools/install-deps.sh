@@ -14,9 +14,13 @@ sarif_validator() {
 	chmod a+x tools/sarif/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool \
 		2>/dev/null || true
 }
-pkgs="gcc g++ make libunwind-dev libdw-dev libelf-dev libcriterion-dev libjansson-dev jq mandoc clang libclang-rt-14-dev graphviz libglib2.0-dev pkg-config python3-lmdb sqlite3"
+pkgs="gcc g++ make libunwind-dev libdw-dev libelf-dev libcriterion-dev libjansson-dev jq mandoc clang libclang-rt-14-dev graphviz"
+# C11 threads and GLib under the shim (tests/integration/test_thread_apis.c): GLib's headers.
+pkgs="$pkgs pkg-config libglib2.0-dev"
 # python3: tests/integration/test_sem_signals.c and bench/run.sh run a CPython queue.Queue hand-off.
-pkgs="$pkgs python3"
+# Real programs (tests/real/, tests/integration/test_real.c, test_pshared.c, test_path_calls.c):
+# CPython's threading, sqlite3, LMDB (python3-lmdb), and GLib's installed tests.
+pkgs="$pkgs python3 python3-lmdb sqlite3 libglib2.0-tests"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
