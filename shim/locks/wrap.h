@@ -161,6 +161,9 @@ struct lw_join {
 	pthread_t th;
 	uintptr_t site;
 };
+/* Full level: a signal or broadcast of the condition variable c (of any API) orders what
+ * follows a wait it ends.  Keeps errno. */
+LW_HIDDEN void lw_cond_note_sync(uint16_t op, const void *c, uintptr_t site);
 LW_HIDDEN void lw_join_begin(struct lw_join *w, pthread_t th, uintptr_t site);
 LW_HIDDEN void lw_join_end(struct lw_join *w, bool joined);
 /* A cleanup handler (pthread_cleanup_push) around the real join: a cancelled join joined

@@ -134,29 +134,15 @@ LW_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m,
 	CND_WAIT(true, C11(cnd_timedwait)(c, m, abs));
 }
 
-/* Full level: a signal or broadcast orders what follows a wait it ends. */
-static void note_sync(uint16_t op, cnd_t *c, uintptr_t site)
-{
-	if (LW_LIKELY(lw_opt.level != LW_LEVEL_FULL))
-		return;
-	int e = errno;
-	struct lw_thread *t = lw_enter();
-	if (t) {
-		lw_sync(t, op, (uintptr_t)c, 0, site);
-		lw_leave();
-	}
-	errno = e;
-}
-
 LW_EXPORT int cnd_signal(cnd_t *c)
 {
-	note_sync(LW_SYNC_COND_SIGNAL, c, LW_SITE());
+	lw_cond_note_sync(LW_SYNC_COND_SIGNAL, c, LW_SITE());
 	return C11(cnd_signal)(c);
 }
 
 LW_EXPORT int cnd_broadcast(cnd_t *c)
 {
-	note_sync(LW_SYNC_COND_BROADCAST, c, LW_SITE());
+	lw_cond_note_sync(LW_SYNC_COND_BROADCAST, c, LW_SITE());
 	return C11(cnd_broadcast)(c);
 }
 

@@ -117,7 +117,7 @@ LW_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 	COND_WAIT(true, REAL(cond_clockwait)(c, m, clk, abs));
 }
 
-static void note_sync(uint16_t op, pthread_cond_t *c, uintptr_t site)
+void lw_cond_note_sync(uint16_t op, const void *c, uintptr_t site)
 {
 	if (LW_LIKELY(lw_opt.level != LW_LEVEL_FULL))
 		return;
@@ -132,13 +132,13 @@ static void note_sync(uint16_t op, pthread_cond_t *c, uintptr_t site)
 
 LW_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
-	note_sync(LW_SYNC_COND_SIGNAL, c, LW_SITE());
+	lw_cond_note_sync(LW_SYNC_COND_SIGNAL, c, LW_SITE());
 	return REAL(cond_signal)(c);
 }
 
 LW_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
-	note_sync(LW_SYNC_COND_BROADCAST, c, LW_SITE());
+	lw_cond_note_sync(LW_SYNC_COND_BROADCAST, c, LW_SITE());
 	return REAL(cond_broadcast)(c);
 }
 

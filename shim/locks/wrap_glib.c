@@ -253,29 +253,15 @@ LW_EXPORT gboolean g_cond_wait_until(GCond *c, GMutex *m, int64_t end_time)
 	return rc;
 }
 
-/* Full level: a signal or broadcast orders what follows a wait it ends. */
-static void note_sync(uint16_t op, GCond *c, uintptr_t site)
-{
-	if (LW_LIKELY(lw_opt.level != LW_LEVEL_FULL))
-		return;
-	int e = errno;
-	struct lw_thread *t = lw_enter();
-	if (t) {
-		lw_sync(t, op, (uintptr_t)c, 0, site);
-		lw_leave();
-	}
-	errno = e;
-}
-
 LW_EXPORT void g_cond_signal(GCond *c)
 {
-	note_sync(LW_SYNC_COND_SIGNAL, c, LW_SITE());
+	lw_cond_note_sync(LW_SYNC_COND_SIGNAL, c, LW_SITE());
 	PASS(CALL(g_cond_signal, c));
 }
 
 LW_EXPORT void g_cond_broadcast(GCond *c)
 {
-	note_sync(LW_SYNC_COND_BROADCAST, c, LW_SITE());
+	lw_cond_note_sync(LW_SYNC_COND_BROADCAST, c, LW_SITE());
 	PASS(CALL(g_cond_broadcast, c));
 }
 
