@@ -563,6 +563,20 @@ static uint64_t cycle_hash(const uint32_t *edges, size_t n)
 	return h;
 }
 
+/* Whether the cycle of hash h and length n is to be judged now: once in the enumeration, which
+ * counts it in the group of node `from`; in the search for deadlockable cycles that follows,
+ * only when the enumeration did not judge it already. */
+static bool first_judgement(struct cycles *c, uint64_t h, size_t n, uint32_t from)
+{
+	uint32_t seen;
+
+	if (c->errors_only)
+		return !lw_map_get(&c->judged, h, n, &seen);
+	lw_map_put(&c->judged, h, n, 1);
+	c->scc_cycles[c->scc[from]]++;
+	return true;
+}
+
 static int on_instance_cycle(void *arg, const uint32_t *found, size_t n)
 {
 	struct cycles *c = arg;
@@ -572,16 +586,10 @@ static int on_instance_cycle(void *arg, const uint32_t *found, size_t n)
 	struct lw_finding *f;
 	size_t first = 0;
 	uint64_t first_seq = UINT64_MAX, h = cycle_hash(found, n);
-	uint32_t seen;
 	bool feasible;
 
-	if (c->errors_only) {
-		if (lw_map_get(&c->judged, h, n, &seen))
-			return 0;
-	} else {
-		lw_map_put(&c->judged, h, n, 1);
-		c->scc_cycles[c->scc[c->edges.v[found[0]].from]]++;
-	}
+	if (!first_judgement(c, h, n, c->edges.v[found[0]].from))
+		return 0;
 	cyc = lw_xmalloc(n * sizeof(uint32_t));
 	j.cyc = cyc;
 
@@ -1000,18 +1008,13 @@ static int on_class_cycle(void *arg, const uint32_t *cyc, size_t n)
 {
 	struct cycles *c = arg;
 	struct lw_model *m = c->m;
-	uint32_t *seq, *rot, seen;
+	uint32_t *seq, *rot;
 	size_t least = 0;
 	struct lw_finding *f;
 	uint64_t h = cycle_hash(cyc, n);
 
-	if (c->errors_only) {
-		if (lw_map_get(&c->judged, h, n, &seen))
-			return 0;
-	} else {
-		lw_map_put(&c->judged, h, n, 1);
-		c->scc_cycles[c->scc[c->cedges.v[cyc[0]].from]]++;
-	}
+	if (!first_judgement(c, h, n, c->cedges.v[cyc[0]].from))
+		return 0;
 	seq = lw_xmalloc(n * sizeof(uint32_t));
 	rot = lw_xmalloc(n * sizeof(uint32_t));
 
