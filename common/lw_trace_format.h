@@ -417,6 +417,10 @@ enum lw_path_op {
 	LW_PATH_UNLINK       = 4,
 	LW_PATH_RENAME_FROM  = 5,
 	LW_PATH_RENAME_TO    = 6,
+	/* File locks (fcntl, lockf, flock): written once per process and locked file, the first
+	 * time the process locks it; the path is the file's (from /proc/self/fd), flocks its
+	 * signature.  Older readers skip it: it opens no window and interferes with none. */
+	LW_PATH_LOCK         = 7,
 };
 
 struct lw_rec_path {
@@ -427,7 +431,11 @@ struct lw_rec_path {
 	int32_t  result;             /* the call's return value (>= 0 success) */
 	int32_t  err;                /* errno when it failed */
 	uint32_t stack;
-	uint32_t pad;
+	/* The file locks the process held during the call: the OR of the signatures (two bits
+	 * of 32 from the file's device and inode) of every file it held a lock on; for
+	 * LW_PATH_LOCK the locked file's own signature.  0: none, or a shim older than this
+	 * field (it wrote 0 here: the same version 4, no reader misreads either). */
+	uint32_t flocks;
 	uint64_t seq;
 };
 

@@ -259,12 +259,14 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 	case LW_REC_PATH: {
 		struct lw_rec_path x;
 		static const char *const ops[] = { "?", "check", "create", "create-excl", "unlink",
-						   "rename-from", "rename-to" };
+						   "rename-from", "rename-to", "lock" };
 
 		memcpy(&x, r, sizeof(x));
 		fprintf(out, " tid %" PRIu32 " op %s result %" PRId32 " errno %" PRId32 " stack %"
-			PRIu32 " seq %" PRIu64 " path ", x.tid, x.op < 7 ? ops[x.op] : "?", x.result,
-			x.err, x.stack, x.seq);
+			PRIu32, x.tid, x.op < 8 ? ops[x.op] : "?", x.result, x.err, x.stack);
+		if (x.flocks)   /* file locks held (lw_rec_path), shown only when there are */
+			fprintf(out, " flocks 0x%08" PRIx32, x.flocks);
+		fprintf(out, " seq %" PRIu64 " path ", x.seq);
 		for (unsigned i = 0; i < x.path_len; i++) {
 			unsigned char c = r[sizeof(x) + i];
 

@@ -21,11 +21,26 @@
  *
  *   - The other call is concurrent unless it happens before the check, after the create, or
  *     between the two in every run (lw_hb_event_before: program order, thread create and join, and between processes
- *     fork/vfork/posix_spawn, exec and the wait that reaped a child).  Locks are not taken
- *     into account: a lock around both the check and the create would make them atomic, but
- *     the default recording level does not keep releases, and a lock that serialises file
- *     creation is rare next to O_EXCL.
+ *     fork/vfork/posix_spawn, exec and the wait that reaped a child).  Thread locks (mutexes)
+ *     are not taken into account: a lock around both the check and the create would make
+ *     them atomic, but the default recording level does not keep releases, and a mutex that
+ *     serialises file creation is rare next to O_EXCL.
  *   - Traces of different runs (sessions) are never concurrent.
+ *   - File locks (fcntl, lockf, flock) are: a window is *protected* when the check, the
+ *     create and the interfering call were all made while their processes held a lock on
+ *     one common file, the way a gate lock makes a lock-order cycle safe.  Each PATH record
+ *     carries the OR of the signatures of the files its process held locked (flocks), and
+ *     each process names every file it locked once (an LW_PATH_LOCK record with the file's
+ *     path and signature); the common file is one that the check's and the interferer's
+ *     processes both named, whose signature lies in all three records' flocks.  Modes and
+ *     byte ranges are not compared: SQLite checks for its journal under a shared lock on
+ *     the database and creates it under a reserved one; what is trusted is that the
+ *     program coordinates these calls through its file-lock protocol.  Threads of one
+ *     process count too, POSIX locks being the process's (SQLite counts its connections'
+ *     locks in the process), so a lock a process holds all its life (a pid file's) makes its
+ *     threads' windows protected: the known blind spot.  A path whose racy windows are all
+ *     protected is a warning (reason file-lock) naming the file; one unprotected window
+ *     makes it an error, as before.
  *
  * One finding per path, with the first window found and its interfering call; count says
  * how many windows were racy.  O_CREAT|O_EXCL (LW_PATH_CREATE_EXCL) never opens a window:
@@ -40,6 +55,41 @@ struct path_ev {
 	const struct lw_path_event *e;
 	char *norm;                  /* normalised path, owned */
 };
+
+/* A file some process locked (an LW_PATH_LOCK record). */
+struct locked_file {
+	uint32_t proc;
+	uint32_t sig;
+	char *norm;                  /* normalised path, owned */
+};
+
+struct locked_files {
+	size_t n;
+	struct locked_file *v;
+};
+
+/* The path of a file that the processes of check c and interferer o both locked and whose
+ * signature is in the flocks of c, create a and o; NULL when there is none. */
+static const char *common_file_lock(const struct locked_files *lf,
+				    const struct lw_path_event *c, const struct lw_path_event *a,
+				    const struct lw_path_event *o)
+{
+	uint32_t held = c->flocks & a->flocks & o->flocks;
+
+	if (!held)
+		return NULL;
+	for (size_t i = 0; i < lf->n; i++) {
+		const struct locked_file *x = &lf->v[i];
+
+		if (x->proc != c->proc || (x->sig & held) != x->sig)
+			continue;
+		for (size_t k = 0; k < lf->n; k++)
+			if (lf->v[k].proc == o->proc && lf->v[k].sig == x->sig &&
+			    !strcmp(lf->v[k].norm, x->norm))
+				return x->norm;
+	}
+	return NULL;
+}
 
 /* Folds "//", "/./" and "dir/.." in place.  Leaves relative paths relative. */
 static void normalise(char *p)
@@ -169,11 +219,15 @@ static void add_role(struct lw_finding *f, struct lw_model *m, const struct lw_p
 	ft->stack = lw_finding_stack(m, e->proc, e->stack);
 }
 
+/* Reports the window of check c and create a with interferer o; lock_file: the file
+ * whose locks serialise them all (then a warning), or NULL (an error). */
 static void report(struct lw_model *m, struct lw_findings *fs, const char *path,
 		   const struct lw_path_event *c, const struct lw_path_event *a,
-		   const struct lw_path_event *o, uint64_t count)
+		   const struct lw_path_event *o, uint64_t count, const char *lock_file)
 {
-	struct lw_finding *f = lw_finding_new(fs, LW_FIND_ATOMICITY, LW_SEV_ERROR, m, a->proc);
+	struct lw_finding *f = lw_finding_new(fs, LW_FIND_ATOMICITY,
+					      lock_file ? LW_SEV_WARNING : LW_SEV_ERROR, m,
+					      a->proc);
 	char other[64];
 
 	who(m, o, a, other, sizeof(other));
@@ -188,6 +242,13 @@ static void report(struct lw_model *m, struct lw_findings *fs, const char *path,
 					  "O_CREAT; thread %s can %s it in between, and the open "
 					  "then makes a new file", a->tid, path, other,
 					  op_verb(o->op));
+	if (lock_file) {
+		f->reason = LW_REASON_FILE_LOCK;
+		f->reason_text = lw_xasprintf("the check, the create and every call that could "
+					      "come in between were made while their processes "
+					      "held a file lock (fcntl, lockf or flock) on %s, "
+					      "which serialises them", lock_file);
+	}
 	add_role(f, m, c, "check");
 	add_role(f, m, a, "create");
 	add_role(f, m, o, "interferer");
@@ -195,22 +256,38 @@ static void report(struct lw_model *m, struct lw_findings *fs, const char *path,
 
 void lw_detect_path_races(struct lw_model *m, struct lw_findings *fs)
 {
-	size_t n = m->paths.n;
+	size_t n = 0;
 	struct path_ev *ev;
+	struct locked_files lf = { 0, NULL };
 	struct lw_proc_order *po = NULL;
 
-	if (!n)
+	for (size_t i = 0; i < m->paths.n; i++)
+		if (m->paths.v[i].op == LW_PATH_LOCK)
+			lf.n++;
+	if (lf.n == m->paths.n)
 		return;
-	ev = lw_xcalloc(n, sizeof(*ev));
-	for (size_t i = 0; i < n; i++) {
-		ev[i].e = &m->paths.v[i];
-		ev[i].norm = lw_xstrdup(m->paths.v[i].path);
-		normalise(ev[i].norm);
+	ev = lw_xcalloc(m->paths.n - lf.n, sizeof(*ev));
+	lf.v = lf.n ? lw_xcalloc(lf.n, sizeof(*lf.v)) : NULL;
+	lf.n = 0;
+	for (size_t i = 0; i < m->paths.n; i++) {
+		const struct lw_path_event *e = &m->paths.v[i];
+		char *norm = lw_xstrdup(e->path);
+
+		normalise(norm);
+		if (e->op == LW_PATH_LOCK)
+			lf.v[lf.n++] = (struct locked_file){ .proc = e->proc, .sig = e->flocks,
+							     .norm = norm };
+		else
+			ev[n++] = (struct path_ev){ .e = e, .norm = norm };
 	}
 	qsort(ev, n, sizeof(*ev), ev_cmp);
 	for (size_t lo = 0, hi; lo < n; lo = hi) {
+		/* The first racy window and its interferer, unprotected (fo) and protected by
+		 * file locks (po_*), with the file. */
 		const struct lw_path_event *fc = NULL, *fa = NULL, *fo = NULL;
-		uint64_t count = 0, windows = 0;
+		const struct lw_path_event *pc = NULL, *pa = NULL, *pi = NULL;
+		const char *pfile = NULL;
+		uint64_t count = 0, protected_count = 0, windows = 0;
 
 		for (hi = lo; hi < n && strcmp(ev[hi].norm, ev[lo].norm) == 0; hi++)
 			;
@@ -219,6 +296,8 @@ void lw_detect_path_races(struct lw_model *m, struct lw_findings *fs)
 		/* Windows: a CREATE whose previous call by the same thread is a CHECK. */
 		for (size_t i = lo + 1; i < hi; i++) {
 			const struct lw_path_event *a = ev[i].e, *c = ev[i - 1].e, *best = NULL;
+			const struct lw_path_event *guarded = NULL;
+			const char *file = NULL;
 
 			if (a->op != LW_PATH_CREATE || c->op != LW_PATH_CHECK || c->proc != a->proc ||
 			    c->tid != a->tid)
@@ -227,24 +306,45 @@ void lw_detect_path_races(struct lw_model *m, struct lw_findings *fs)
 				break;          /* count is then a lower bound */
 			for (size_t k = lo; k < hi && !best; k++) {
 				const struct lw_path_event *o = ev[k].e;
+				const char *lock_file;
 
-				if (interferes(c, o) && concurrent(m, po, c, a, o))
+				if (!interferes(c, o) || !concurrent(m, po, c, a, o))
+					continue;
+				lock_file = common_file_lock(&lf, c, a, o);
+				if (!lock_file)
 					best = o;
+				else if (!guarded) {
+					guarded = o;
+					file = lock_file;
+				}
 			}
-			if (!best)
-				continue;
-			count++;
-			if (!fo) {
-				fc = c;
-				fa = a;
-				fo = best;
+			if (best) {
+				count++;
+				if (!fo) {
+					fc = c;
+					fa = a;
+					fo = best;
+				}
+			} else if (guarded) {
+				protected_count++;
+				if (!pi) {
+					pc = c;
+					pa = a;
+					pi = guarded;
+					pfile = file;
+				}
 			}
 		}
 		if (fo)
-			report(m, fs, ev[lo].norm, fc, fa, fo, count);
+			report(m, fs, ev[lo].norm, fc, fa, fo, count, NULL);
+		else if (pi)
+			report(m, fs, ev[lo].norm, pc, pa, pi, protected_count, pfile);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(ev[i].norm);
+	for (size_t i = 0; i < lf.n; i++)
+		free(lf.v[i].norm);
 	free(ev);
+	free(lf.v);
 	lw_proc_order_free(po);
 }

@@ -36,6 +36,7 @@ const char *lw_reason_name(enum lw_reason r)
 	case LW_REASON_TIMED_LOCK:     return "timed-lock";
 	case LW_REASON_READ_READ:      return "read-read";
 	case LW_REASON_LOCK_CLASS:     return "lock-class";
+	case LW_REASON_FILE_LOCK:      return "file-lock";
 	}
 	return NULL;
 }

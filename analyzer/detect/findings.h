@@ -22,7 +22,7 @@ enum lw_severity {
 	LW_SEV_WARNING,
 };
 
-/* Why a lock-order cycle cannot deadlock in this program. */
+/* Why a lock-order cycle cannot deadlock in this program (or a finding cannot fail). */
 enum lw_reason {
 	LW_REASON_NONE,
 	LW_REASON_SINGLE_THREAD,
@@ -32,6 +32,8 @@ enum lw_reason {
 	LW_REASON_TIMED_LOCK,
 	LW_REASON_READ_READ,
 	LW_REASON_LOCK_CLASS,
+	/* Not a cycle's: a file check-then-act whose calls all ran under a common file lock. */
+	LW_REASON_FILE_LOCK,
 };
 
 /* One resolved stack frame; strings owned by the finding. */

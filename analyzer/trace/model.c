@@ -341,7 +341,7 @@ static void add_path(struct lw_model *m, uint32_t proc, const unsigned char *r)
 	get_thread(&m->procs.v[proc], rec.tid);
 	lw_vec_push(&m->paths, ((struct lw_path_event){
 		.proc = proc, .tid = rec.tid, .op = rec.op, .result = rec.result, .err = rec.err,
-		.stack = rec.stack, .seq = rec.seq,
+		.stack = rec.stack, .flocks = rec.flocks, .seq = rec.seq,
 		.path = lw_xstrndup((const char *)r + sizeof(rec), rec.path_len) }));
 }
 

@@ -216,6 +216,7 @@ struct lw_path_event {
 	uint16_t op;                  /* enum lw_path_op */
 	int32_t  result, err;
 	uint32_t stack;
+	uint32_t flocks;             /* the file locks the process held (lw_rec_path) */
 	uint64_t seq;
 	char    *path;               /* as recorded (absolute when the shim could make it so) */
 };

@@ -18,6 +18,7 @@
 #include "locks/dedup.h"
 #include "locks/locks.h"
 #include "locks/wrap.h"
+#include "access/wrap_flock.h"
 
 /*
  * Each wrapper calls the real function first and returns its result and errno unchanged;
@@ -90,11 +91,15 @@ static uint64_t path_hash(const char *dir, const char *path)
 /* In the dependencies level a path call is written the first time this thread makes it on
  * this path from this site with this outcome, like an acquisition: a program that stats a
  * file in a loop does not grow its trace. */
-static bool first_path_call(struct lw_thread *t, uint64_t h, uint16_t op, bool ok, uintptr_t site)
+static bool first_path_call(struct lw_thread *t, uint64_t h, uint16_t op, bool ok, uintptr_t site,
+			    uint32_t flocks)
 {
+	/* The file locks held are part of it: a call made once under a file lock and once
+	 * without is written both times (a program's distinct lock sets are few). */
 	return lw_dedup_insert(lw_mix64(h ^ ((uint64_t)t->tid << 40) ^ ((uint64_t)op << 32) ^
 					((uint64_t)ok << 31) ^ (site * 0x9e3779b97f4a7c15ULL) ^
-					((uint64_t)lw_trace_epoch << 56)));
+					((uint64_t)lw_trace_epoch << 56) ^
+					lw_mix64((uint64_t)flocks + 1)));
 }
 
 /*
@@ -150,15 +155,18 @@ struct lw_pending_check {
 	uint64_t trace_epoch;        /* lw_trace_epoch then: a fork child's is not its parent's */
 	int32_t result, err;
 	uint32_t stack;
+	uint32_t flocks;             /* lw_flock_mask() then */
 };
 static __thread struct {
 	struct lw_pending_check v[LW_PATH_PENDING];
 	uint32_t next;
 } pending __attribute__((tls_model("initial-exec")));
 
-/* Writes a PATH record of thread t. */
+/* Writes a PATH record of thread t; flocks: the file locks the process held then
+ * (lw_flock_mask()), or for op LW_PATH_LOCK the locked file's signature. */
 static void write_path(struct lw_thread *t, const char *dir, size_t dlen, const char *path,
-		       size_t len, uint16_t op, int result, int err, uint32_t stack, uint64_t seq)
+		       size_t len, uint16_t op, int result, int err, uint32_t stack, uint64_t seq,
+		       uint32_t flocks)
 {
 	size_t sep = dlen && dir[dlen - 1] != '/';
 	uint32_t size = LW_REC_ALIGN((uint32_t)(sizeof(struct lw_rec_path) + len));
@@ -172,7 +180,7 @@ static void write_path(struct lw_thread *t, const char *dir, size_t dlen, const 
 	r->result = result;
 	r->err = result < 0 ? err : 0;
 	r->stack = stack;
-	r->pad = 0;
+	r->flocks = flocks;
 	r->seq = seq ? seq : lw_next_seq();
 	memcpy(p, dir, dlen);
 	if (sep)
@@ -189,6 +197,7 @@ static void note_path(int dirfd, const char *path, uint16_t op, int result, uint
 	int err = errno;
 	if (!path || !path[0])
 		return;
+	uint32_t flocks = lw_flock_mask();
 	struct lw_thread *t = lw_enter();
 	if (!t) {
 		errno = err;
@@ -212,6 +221,7 @@ static void note_path(int dirfd, const char *path, uint16_t op, int result, uint
 			c->stack = lw_site_stack(site);
 			c->trace_epoch = lw_trace_epoch;
 			c->seq = lw_next_seq();
+			c->flocks = flocks;
 			lw_leave();
 			errno = err;
 			return;
@@ -222,10 +232,10 @@ static void note_path(int dirfd, const char *path, uint16_t op, int result, uint
 				continue;
 			if (c->trace_epoch == lw_trace_epoch)
 				write_path(t, dir, dlen, path, len, LW_PATH_CHECK, c->result, c->err,
-					   c->stack, c->seq);
+					   c->stack, c->seq, c->flocks);
 			c->hash = 0;
 		}
-		if (!first_path_call(t, h, op, result >= 0, site)) {
+		if (!first_path_call(t, h, op, result >= 0, site, flocks)) {
 			lw_leave();
 			errno = err;
 			return;
@@ -233,9 +243,17 @@ static void note_path(int dirfd, const char *path, uint16_t op, int result, uint
 		if (op == LW_PATH_CHECK)
 			site_checks_full(site, true);
 	}
-	write_path(t, dir, dlen, path, len, op, result, err, lw_site_stack(site), 0);
+	write_path(t, dir, dlen, path, len, op, result, err, lw_site_stack(site), 0, flocks);
 	lw_leave();
 	errno = err;
+}
+
+void lw_path_write_lock(struct lw_thread *t, const char *path, size_t len, uint32_t sig,
+			uintptr_t site)
+{
+	if (len > UINT16_MAX)
+		len = UINT16_MAX;
+	write_path(t, "", 0, path, len, LW_PATH_LOCK, 0, 0, lw_site_stack(site), 0, sig);
 }
 
 /* ---- checks ---- */

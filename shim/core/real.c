@@ -85,4 +85,11 @@ void lw_real_resolve(void)
 	GET(creat64, "creat64");
 	GET(unlink, "unlink");
 	GET(rename, "rename");
+	/* wrap_flock.c */
+	GET(fcntl, "fcntl");
+	GET(fcntl64, "fcntl64");
+	GET(lockf, "lockf");
+	GET(lockf64, "lockf64");
+	GET(flock, "flock");
+	GET(close, "close");
 }

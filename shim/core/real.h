@@ -79,6 +79,13 @@ struct lw_real {
 	int (*creat64)(const char *, mode_t);
 	int (*unlink)(const char *);
 	int (*rename)(const char *, const char *);
+	/* File locks, the protocol a check-then-act on files may run under (wrap_flock.c). */
+	int (*fcntl)(int, int, ...);
+	int (*fcntl64)(int, int, ...);
+	int (*lockf)(int, int, off_t);
+	int (*lockf64)(int, int, off64_t);
+	int (*flock)(int, int);
+	int (*close)(int);
 };
 
 LW_HIDDEN extern struct lw_real lw_real;

@@ -1,5 +1,6 @@
 /* Unit tests for analyzer/detect/detect_path_races.c: check-then-act on file paths. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "detect/detect_path_races.h"
@@ -446,4 +447,167 @@ Test(path_races, a_child_of_system_ends_before_it_returns)
 {
 	cr_assert_eq(after_system(200), 0);
 	cr_assert_eq(after_system(400), 1);
+}
+
+/* ---- file locks (fcntl, lockf, flock) as the protocol that serialises a window ---- */
+
+/* A PATH record of tid's op on path made while its process held the file locks flocks; for
+ * a check, found says whether the path existed. */
+static void tb_path_flocks(struct tb *b, uint32_t tid, uint16_t op, const char *path,
+			   bool found, uint32_t flocks)
+{
+	size_t at = b->len;
+
+	tb_path_found(b, tid, op, path, found);
+	struct lw_rec_path r;
+	memcpy(&r, b->buf + at, sizeof(r));
+	r.flocks = flocks;
+	memcpy(b->buf + at, &r, sizeof(r));
+}
+
+/* The LOCK record of a file the process locked, with its signature. */
+static void tb_locked_file(struct tb *b, uint32_t tid, const char *path, uint32_t sig)
+{
+	tb_path_flocks(b, tid, LW_PATH_LOCK, path, true, sig);
+}
+
+#define SIG_DB    0x00000401u           /* two bits, as the shim's signatures */
+#define SIG_OTHER 0x00000801u           /* shares a bit with SIG_DB */
+
+/*
+ * A process, unordered with the others, whose main thread checks the journal (it found
+ * nothing) and creates it, holding the file locks check_locks and create_locks; it names
+ * lock_path (signature sig) as a file it locked, when lock_path is not NULL.
+ */
+static void journal_process(struct lw_model *m, int32_t pid, const char *lock_path,
+			    uint32_t sig, uint32_t check_locks, uint32_t create_locks)
+{
+	struct tb b;
+
+	tb_init(&b, pid);
+	tb_thread(&b, 1, 0);
+	if (lock_path)
+		tb_locked_file(&b, 1, lock_path, sig);
+	tb_path_flocks(&b, 1, LW_PATH_CHECK, "/tmp/d/t.db-journal", false, check_locks);
+	tb_path_flocks(&b, 1, LW_PATH_CREATE, "/tmp/d/t.db-journal", true, create_locks);
+	add(m, &b);
+}
+
+/* Runs the detector on the model; returns its one finding's severity (-1: none) and frees. */
+static int one_verdict(struct lw_model *m, char *reason_text, size_t len)
+{
+	struct lw_findings fs;
+	size_t n = detect(m, &fs);
+	int sev = -1;
+
+	cr_assert_leq(n, 1);
+	if (n) {
+		cr_assert_eq(fs.v.v[0]->kind, LW_FIND_ATOMICITY);
+		sev = (int)fs.v.v[0]->severity;
+		if (sev == LW_SEV_WARNING) {
+			cr_assert_eq(fs.v.v[0]->reason, LW_REASON_FILE_LOCK);
+			cr_assert_not_null(fs.v.v[0]->reason_text);
+		}
+		if (reason_text)
+			snprintf(reason_text, len, "%s", fs.v.v[0]->reason_text ?
+				 fs.v.v[0]->reason_text : "");
+	}
+	lw_findings_free(&fs);
+	lw_model_free(m);
+	return sev;
+}
+
+Test(path_races, windows_under_a_common_file_lock_are_a_warning)
+{
+	struct lw_model *m = lw_model_new();
+	char text[512];
+
+	journal_process(m, 10, "/tmp/d/t.db", SIG_DB, SIG_DB, SIG_DB);
+	journal_process(m, 11, "/tmp/d/./t.db", SIG_DB, SIG_DB | 0x10000u, SIG_DB);
+	cr_assert_eq(one_verdict(m, text, sizeof(text)), LW_SEV_WARNING);
+	cr_assert(strstr(text, "file lock") && strstr(text, "/tmp/d/t.db,"), "%s", text);
+	cr_assert(strstr(lw_reason_name(LW_REASON_FILE_LOCK), "file-lock"));
+}
+
+Test(path_races, traces_without_file_locks_stay_an_error)
+{
+	/* A shim older than the flocks field wrote 0 there, and no LOCK record. */
+	struct lw_model *m = lw_model_new();
+
+	journal_process(m, 10, NULL, 0, 0, 0);
+	journal_process(m, 11, NULL, 0, 0, 0);
+	cr_assert_eq(one_verdict(m, NULL, 0), LW_SEV_ERROR);
+}
+
+Test(path_races, an_interferer_outside_the_lock_is_an_error)
+{
+	struct lw_model *m = lw_model_new();
+
+	journal_process(m, 10, "/tmp/d/t.db", SIG_DB, SIG_DB, SIG_DB);
+	journal_process(m, 11, "/tmp/d/t.db", SIG_DB, SIG_DB, 0);
+	cr_assert_eq(one_verdict(m, NULL, 0), LW_SEV_ERROR);
+}
+
+Test(path_races, a_create_after_the_unlock_is_an_error)
+{
+	struct lw_model *m = lw_model_new();
+
+	journal_process(m, 10, "/tmp/d/t.db", SIG_DB, SIG_DB, 0);
+	journal_process(m, 11, "/tmp/d/t.db", SIG_DB, SIG_DB, SIG_DB);
+	cr_assert_eq(one_verdict(m, NULL, 0), LW_SEV_ERROR);
+}
+
+Test(path_races, locks_on_different_files_are_an_error)
+{
+	/* The same signature by chance, but the two processes locked different files. */
+	struct lw_model *m = lw_model_new();
+
+	journal_process(m, 10, "/tmp/d/a.lock", SIG_DB, SIG_DB, SIG_DB);
+	journal_process(m, 11, "/tmp/d/b.lock", SIG_DB, SIG_DB, SIG_DB);
+	cr_assert_eq(one_verdict(m, NULL, 0), LW_SEV_ERROR);
+	/* Signatures that only share a bit are no common file. */
+	m = lw_model_new();
+	journal_process(m, 10, "/tmp/d/t.db", SIG_DB, SIG_DB, SIG_DB);
+	journal_process(m, 11, "/tmp/d/t.db", SIG_OTHER, SIG_OTHER, SIG_OTHER);
+	cr_assert_eq(one_verdict(m, NULL, 0), LW_SEV_ERROR);
+}
+
+Test(path_races, threads_of_a_process_holding_its_file_lock_are_a_warning)
+{
+	/* SQLite in one process: the process's fcntl lock covers its connections' threads. */
+	struct tb b;
+	struct lw_model *m = lw_model_new();
+
+	tb_init(&b, 10);
+	tb_thread(&b, 1, 0);
+	tb_thread(&b, 2, 1);
+	tb_thread(&b, 3, 1);
+	tb_locked_file(&b, 2, "/tmp/d/t.db", SIG_DB);
+	tb_path_flocks(&b, 2, LW_PATH_CHECK, "/tmp/d/t.db-wal", false, SIG_DB);
+	tb_path_flocks(&b, 3, LW_PATH_CHECK, "/tmp/d/t.db-wal", false, SIG_DB);
+	tb_path_flocks(&b, 2, LW_PATH_CREATE, "/tmp/d/t.db-wal", true, SIG_DB);
+	tb_path_flocks(&b, 3, LW_PATH_CREATE, "/tmp/d/t.db-wal", true, SIG_DB);
+	tb_join(&b, 1, 2);
+	tb_join(&b, 1, 3);
+	add(m, &b);
+	cr_assert_eq(one_verdict(m, NULL, 0), LW_SEV_WARNING);
+}
+
+Test(path_races, a_lock_record_opens_no_window)
+{
+	/* A thread checks the lock file, locks it, then creates it: the LOCK record between
+	 * does not hide the window, nor is it an interferer. */
+	struct lw_model *m = lw_model_new();
+	struct tb b;
+
+	tb_init(&b, 10);
+	tb_thread(&b, 1, 0);
+	tb_thread(&b, 2, 1);
+	tb_path_found(&b, 1, LW_PATH_CHECK, "/tmp/d/x", false);
+	tb_locked_file(&b, 1, "/tmp/d/x", SIG_DB);
+	tb_path(&b, 1, LW_PATH_CREATE, "/tmp/d/x");
+	tb_path(&b, 2, LW_PATH_CREATE, "/tmp/d/x");
+	tb_join(&b, 1, 2);
+	add(m, &b);
+	cr_assert_eq(one_verdict(m, NULL, 0), LW_SEV_ERROR);
 }
