@@ -54,6 +54,10 @@ struct lw_trace_header {
 	 * (0: not known, a trace of an older shim).  Every record with a larger seq was written
 	 * while others were being dropped, so readers leave those out. */
 	uint64_t cut_seq;
+	/* Issue 18 (locktable): nonzero when the shim could not record some lock operations
+	 * (its lock table was full): an acquisition may be missing, so the trace's lock orders
+	 * and held sets are incomplete.  0 in traces of older shims. */
+	uint64_t locks_unrecorded;
 };
 
 /* Record head: the commit word. */

@@ -231,6 +231,12 @@ size_t lw_load_traces(struct lw_model *m, const struct lw_strvec *paths)
 			lw_msg_warning("%s: the shim dropped %llu records; the report may be "
 				       "incomplete%s", paths->v[i], (unsigned long long)t.hdr.dropped,
 				       left_out);
+		/* Issue 18: lock operations the shim could not record (its lock table was full). */
+		if (t.hdr.locks_unrecorded)
+			lw_msg_warning("%s: the shim could not record %llu lock operations (its lock "
+				       "table was full); lock orders may be missing, and an unlock or "
+				       "wait it found no acquisition for is not reported as misuse",
+				       paths->v[i], (unsigned long long)t.hdr.locks_unrecorded);
 		lw_trace_close(&t);
 	}
 	lw_model_finish(m);

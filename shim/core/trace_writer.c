@@ -617,6 +617,12 @@ static void lw_trace_close_(bool only_thread)
 		       (unsigned long long)h->dropped);
 }
 
+void lw_trace_note_locks_unrecorded(void)
+{
+	if (W.map)
+		__atomic_add_fetch(&header()->locks_unrecorded, 1, __ATOMIC_RELAXED);
+}
+
 void lw_trace_forget(void)
 {
 	/* The parent's mapping is shared with the parent: the child must not write into it.

@@ -28,6 +28,8 @@ LW_HIDDEN void lw_trace_forget(void);
 /* Takes the next position in the process's event order (and starts a new hook epoch for
  * the calling thread, see hooks.c). */
 LW_HIDDEN uint64_t lw_next_seq(void);
+/* The header says that some lock operations went unrecorded (lockwatch-trace(5)). */
+LW_HIDDEN void lw_trace_note_locks_unrecorded(void);
 /* The same, for a lock acquisition: an event that orders nothing of this thread's before
  * any other thread's (lw_epoch.releases stays). */
 LW_HIDDEN uint64_t lw_next_acquire_seq(void);

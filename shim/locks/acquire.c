@@ -623,7 +623,9 @@ void lw_release_checked(struct lw_thread *t, const void *addr, uintptr_t site)
 			__atomic_add_fetch(&l->foreign, 1, __ATOMIC_RELEASE);
 			__atomic_add_fetch(&lw_foreign_unlocks, 1, __ATOMIC_RELEASE);
 		}
-	} else {
+	} else if (!lw_locks_incomplete()) {
+		/* With locks unrecorded (the table was full), its acquisition may be one of
+		 * them: not misuse, and the trace's header says that recording was incomplete. */
 		lw_misuse(t, LW_MISUSE_UNLOCK_NOT_LOCKED, kind, (uintptr_t)addr, gen, stack, 0, 0, 0);
 	}
 }

@@ -27,7 +27,85 @@ struct lw_lock *lw_lock_table;
 #define table lw_lock_table
 uint32_t lw_trace_epoch = 1;
 static int full_warned;
+uint64_t lw_locks_unrecorded;
 
+/*
+ * Slots of destroyed locks are taken again (issue 18).  OpenSSL creates and frees a rwlock
+ * with most of its objects: loading the CA store 60 times put 34k distinct heap addresses in
+ * the table, 99.9% of them destroyed, and the table was "full" with 1.4k live locks.
+ *
+ * A slot's addr word: 0, never used; addr, a live lock; addr | LW_SLOT_TOMB, the lock at
+ * addr was destroyed (its entry still says so: a use without init is found as misuse); or
+ * LW_SLOT_BUSY, being taken for another address.  Only inserts turn 0 or a tombstone into
+ * BUSY, one at a time (insert_lock), so an address is never in two slots; BUSY is written
+ * over with the address once the entry is reset.  A lookup of addr, lock-free, walks from
+ * slot_of(addr) until addr, addr | TOMB or 0: the run never loses a slot, so it finds the
+ * address wherever an insert put it.  A tombstone of addr is made live again (an init at a
+ * freed-and-reused address, the common case) by a CAS back to addr, which a competing
+ * insert's CAS from the same tombstone excludes.
+ *
+ * Identity is (address, generation): an address whose slot was taken may come back in
+ * another slot, so from the first take on, every new generation comes from one clock above
+ * any per-address count (next_gen).
+ */
+#define LW_SLOT_TOMB (1ull << 63)
+#define LW_SLOT_BUSY (1ull << 62)
+#define LW_GEN_CLOCK_START 0x80000000u
+static lw_spin_t insert_lock;
+static __thread int in_insert __attribute__((tls_model("initial-exec")));
+static int slots_retaken;          /* a tombstone was taken: gens come from gen_clock */
+static uint32_t gen_clock = LW_GEN_CLOCK_START;
+
+static uint32_t next_gen(uint32_t gen)
+{
+	if (!__atomic_load_n(&slots_retaken, __ATOMIC_ACQUIRE))
+		return gen + 1;
+	uint32_t g = __atomic_add_fetch(&gen_clock, 1, __ATOMIC_RELAXED);
+	return g ? g : __atomic_add_fetch(&gen_clock, 1, __ATOMIC_RELAXED);
+}
+
+static void bump_gen(struct lw_lock *l)
+{
+	__atomic_store_n(&l->gen, next_gen(__atomic_load_n(&l->gen, __ATOMIC_ACQUIRE)),
+			 __ATOMIC_RELEASE);
+}
+
+/* A destroyed lock: its slot may be taken by another address from now on. */
+static void make_tomb(struct lw_lock *l)
+{
+	uintptr_t live = __atomic_load_n(&l->addr, __ATOMIC_ACQUIRE);
+	if (!(live & (LW_SLOT_TOMB | LW_SLOT_BUSY)))
+		__atomic_compare_exchange_n(&l->addr, &live, live | LW_SLOT_TOMB, false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+}
+
+void lw_locks_note_unrecorded(void)
+{
+	__atomic_add_fetch(&lw_locks_unrecorded, 1, __ATOMIC_RELEASE);
+	lw_trace_note_locks_unrecorded();
+}
+
+/* Walks addr's run: its live or destroyed slot (*tomb says which), else NULL with *first_free
+ * the first tombstone or never-used slot (NULL: none within the probe limit). */
+static struct lw_lock *probe(uintptr_t addr, bool *tomb, struct lw_lock **first_free)
+{
+	*first_free = NULL;
+	uint32_t i = slot_of(addr);
+	for (int n = 0; n < LW_LOCK_MAX_PROBES; n++, i = (i + 1) & (LW_LOCK_SLOTS - 1)) {
+		uintptr_t cur = __atomic_load_n(&table[i].addr, __ATOMIC_ACQUIRE);
+		if (cur == addr || cur == (addr | LW_SLOT_TOMB)) {
+			*tomb = cur != addr;
+			return &table[i];
+		}
+		if (cur == 0 || (cur & LW_SLOT_TOMB)) {
+			if (!*first_free)
+				*first_free = &table[i];
+			if (cur == 0)
+				break;
+		}
+	}
+	return NULL;
+}
 
 static struct lw_lock *find_or_insert(uintptr_t addr, bool *inserted)
 {
@@ -41,24 +119,64 @@ static struct lw_lock *find_or_insert(uintptr_t addr, bool *inserted)
 						 __ATOMIC_ACQUIRE))
 			munmap(t, LW_LOCK_SLOTS * sizeof *t);
 	}
-	uint32_t i = slot_of(addr);
-	for (int n = 0; n < LW_LOCK_MAX_PROBES; n++, i = (i + 1) & (LW_LOCK_SLOTS - 1)) {
-		uintptr_t cur = __atomic_load_n(&table[i].addr, __ATOMIC_ACQUIRE);
-		if (cur == addr)
-			return &table[i];
-		if (cur == 0) {
-			if (__atomic_compare_exchange_n(&table[i].addr, &cur, addr, false,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-				*inserted = true;
-				return &table[i];
-			}
-			if (cur == addr)
-				return &table[i];
+	bool locked = false;
+	struct lw_lock *l = NULL;
+	for (;;) {
+		bool tomb;
+		struct lw_lock *free_slot;
+		l = probe(addr, &tomb, &free_slot);
+		if (l) {
+			uintptr_t t = addr | LW_SLOT_TOMB;
+			/* Live again (an init or use at a freed-and-reused address); a failed
+			 * CAS means another thread revived it, or an insert took it: look again. */
+			if (!tomb || __atomic_compare_exchange_n(&l->addr, &t, addr, false,
+								 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+			    t == addr)
+				break;
+			continue;
 		}
+		if (!locked) {
+			/* A signal handler's call while this thread inserts: not recorded. */
+			if (in_insert)
+				break;
+			in_insert = 1;
+			while (!lw_spin_trylock(&insert_lock))
+				sched_yield();
+			locked = true;
+			continue;            /* look again: nobody else inserts now */
+		}
+		if (!free_slot)
+			break;
+		uintptr_t cur = __atomic_load_n(&free_slot->addr, __ATOMIC_ACQUIRE);
+		if (!(cur == 0 || (cur & LW_SLOT_TOMB)) ||
+		    !__atomic_compare_exchange_n(&free_slot->addr, &cur, LW_SLOT_BUSY, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			continue;            /* its lock was revived meanwhile */
+		l = free_slot;
+		if (cur) {
+			/* A destroyed lock's slot: the entry starts over, in a generation no
+			 * earlier life of addr had. */
+			__atomic_store_n(&slots_retaken, 1, __ATOMIC_RELEASE);
+			uint32_t gen = next_gen(0);
+			memset(l, 0, sizeof *l);
+			l->gen = gen;
+		} else if (__atomic_load_n(&slots_retaken, __ATOMIC_ACQUIRE)) {
+			l->gen = next_gen(0);
+		}
+		__atomic_store_n(&l->addr, addr, __ATOMIC_RELEASE);
+		*inserted = true;
+		break;
 	}
-	if (!__atomic_exchange_n(&full_warned, 1, __ATOMIC_RELAXED))
-		lw_msg("lock table full; locks first used from now on are not recorded");
-	return NULL;
+	if (locked) {
+		lw_spin_unlock(&insert_lock);
+		in_insert = 0;
+	}
+	if (!l) {
+		lw_locks_note_unrecorded();
+		if (!__atomic_exchange_n(&full_warned, 1, __ATOMIC_RELAXED))
+			lw_msg("lock table full; locks first used from now on are not recorded");
+	}
+	return l;
 }
 
 /* A new generation: nobody has used the lock in it yet. */
@@ -346,7 +464,7 @@ struct lw_lock *lw_lock_get_slow(const void *addr, uint16_t kind, uintptr_t site
 					  l->gen, lw_site_stack(site), 0, 0, 0);
 			/* A semaphore's generation kept at its destroy ends here. */
 			if (l->flags & LW_LOCKF_SEM_GEN_KEPT)
-				__atomic_add_fetch(&l->gen, 1, __ATOMIC_ACQ_REL);
+				bump_gen(l);
 			if (kind)
 				l->kind = kind;
 			/* Initialised elsewhere (another process, or statically): its memory
@@ -396,7 +514,7 @@ void lw_lock_new_gen(const void *addr, uint16_t kind, uint16_t flags, uintptr_t 
 			return;
 		}
 	}
-	__atomic_add_fetch(&l->gen, 1, __ATOMIC_ACQ_REL);
+	bump_gen(l);
 	lock_forget_user(l);
 	l->kind = kind;
 	l->flags = flags;
@@ -435,6 +553,9 @@ void lw_sem_destroyed_keep_gen(const void *addr, uintptr_t site)
 	l->flags |= LW_LOCKF_DESTROYED | LW_LOCKF_SEM_GEN_KEPT;
 	/* Not this epoch: a use without sem_init takes the slow path, which says so. */
 	__atomic_store_n(&l->announced, lw_trace_epoch | LW_ANNOUNCED_KEPT, __ATOMIC_RELEASE);
+	/* A sem_init at this address finds it still, unless another address took the slot
+	 * (then the semaphore starts a new generation there). */
+	make_tomb(l);
 }
 
 void lw_lock_destroyed(const void *addr, uintptr_t site)
@@ -445,10 +566,11 @@ void lw_lock_destroyed(const void *addr, uintptr_t site)
 		return;
 	write_destroy(l, site);
 	/* A later use without *_init (memory reused with a static initialiser) is a new lock. */
-	__atomic_add_fetch(&l->gen, 1, __ATOMIC_ACQ_REL);
+	bump_gen(l);
 	lock_forget_user(l);
 	l->flags |= LW_LOCKF_DESTROYED;
 	__atomic_store_n(&l->announced, 0, __ATOMIC_RELEASE);
+	make_tomb(l);
 }
 
 void lw_locks_reset_after_fork(void)
@@ -461,6 +583,8 @@ void lw_locks_reset_after_fork(void)
 	lw_one_user_unwritten = false;
 	lw_private_sections = false;
 	full_warned = 0;
+	/* Only the forking thread goes on, and it was not inserting. */
+	insert_lock = (lw_spin_t){ 0 };
 }
 
 void lw_locks_fork_child_held(struct lw_thread *t)
@@ -521,15 +645,10 @@ const struct lw_lock *lw_lock_find(uintptr_t addr)
 {
 	if (!table)
 		return NULL;
-	uint32_t i = slot_of(addr);
-	for (int n = 0; n < LW_LOCK_MAX_PROBES; n++, i = (i + 1) & (LW_LOCK_SLOTS - 1)) {
-		uintptr_t cur = __atomic_load_n(&table[i].addr, __ATOMIC_ACQUIRE);
-		if (cur == addr)
-			return &table[i];
-		if (cur == 0)
-			return NULL;
-	}
-	return NULL;
+	/* A destroyed lock's entry too (its flags say so), until its slot is taken. */
+	bool tomb;
+	struct lw_lock *free_slot;
+	return probe(addr, &tomb, &free_slot);
 }
 
 uint16_t lw_lock_flags(uintptr_t addr)

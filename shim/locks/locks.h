@@ -48,17 +48,32 @@ struct lw_lock {
 /* lw_lock.announced of a generation kept at its destroy: the epoch with this bit. */
 #define LW_ANNOUNCED_KEPT 0x80000000u
 /* Open addressing on the address.  The hash keeps nearby addresses in nearby slots (so
- * 100k mutexes in one array touch few pages) and folds the high bits in (so locks at the
- * same offset of different thread stacks do not collide).  Its unit is 32 bytes, less than
- * any lock but a spinlock: mutexes 64 bytes apart fill every other slot, and the table
- * spans 1.5 times their memory (in 8-byte units it was 6 times, all of it resident). */
+ * 100k mutexes in one array touch few pages): within each 64 MB of address space (2^21 slots
+ * of 32 bytes) the slot is the offset, turned by an amount drawn from the higher bits (so
+ * locks at the same offset of different thread stacks, or of different malloc arenas, which
+ * glibc aligns to 64 MB, do not fall in the same slots: with an XOR of the higher bits they
+ * did, and four threads' OpenSSL objects made one run of 12k slots).  Its unit is 32 bytes,
+ * less than any lock but a spinlock: mutexes 64 bytes apart fill every other slot, and the
+ * table spans 1.5 times their memory (in 8-byte units it was 6 times, all of it resident).
+ * Destroyed locks' slots are taken again (locks.c). */
 #define LW_LOCK_BITS  21
 #define LW_LOCK_SLOTS (1u << LW_LOCK_BITS)
 LW_HIDDEN extern struct lw_lock *lw_lock_table;
 LW_HIDDEN extern uint32_t lw_trace_epoch;
 static inline uint32_t slot_of(uintptr_t a)
 {
-	return (uint32_t)((a >> 5) ^ (a >> (5 + LW_LOCK_BITS)) ^ (a >> 43)) & (LW_LOCK_SLOTS - 1);
+	uint32_t turn = (uint32_t)(((uint64_t)(a >> (5 + LW_LOCK_BITS)) * 0x9e3779b97f4a7c15ull) >>
+				   (64 - LW_LOCK_BITS));
+	return ((uint32_t)(a >> 5) + turn) & (LW_LOCK_SLOTS - 1);
+}
+/* Lock operations the shim could not record (the table was full, or a signal handler's call
+ * came while its thread inserted): from the first on, an unlock or a wait that finds no
+ * acquisition in the books may be one of theirs, so it is not called misuse. */
+LW_HIDDEN extern uint64_t lw_locks_unrecorded;
+LW_HIDDEN void lw_locks_note_unrecorded(void);
+static inline bool lw_locks_incomplete(void)
+{
+	return __atomic_load_n(&lw_locks_unrecorded, __ATOMIC_ACQUIRE) != 0;
 }
 LW_HIDDEN struct lw_lock *lw_lock_get_slow(const void *addr, uint16_t kind, uintptr_t site);
 /* Finds the lock at addr, registering it (as first used, LW_LOCKF_STATIC) if unknown, and

@@ -30,6 +30,9 @@ LW_EXPORT pid_t fork(void)
 		lw_watchdog_after_fork();
 		lw_layers_forked();
 		if (lw_trace_open(true) == 0) {
+			/* Issue 18: the parent's unrecorded locks may be held here too. */
+			if (lw_locks_incomplete())
+				lw_trace_note_locks_unrecorded();
 			lw_modules_init();
 			lw_layers_forked_traced();
 			lw_thread_started(t, 0, 0, 0, 0);
