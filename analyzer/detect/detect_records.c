@@ -103,7 +103,8 @@ static const char *refusal_name(uint64_t code, char *buf, size_t size)
 }
 
 /* Returns the message of a misuse; name is the object's full description ("mutex lock_a",
- * "mutex 0x1000"), other the other mutex for LW_MISUSE_COND_TWO_MUTEXES. */
+ * "mutex 0x1000"), other the other mutex for LW_MISUSE_COND_TWO_MUTEXES and the mutex of
+ * LW_MISUSE_COND_NOT_HELD. */
 static char *misuse_message(const struct lw_misuse *u, const char *name, const char *other)
 {
 	char code[32];
@@ -127,8 +128,8 @@ static char *misuse_message(const struct lw_misuse *u, const char *name, const c
 	case LW_MISUSE_EXIT_HOLDING:
 		return lw_xasprintf("thread T%" PRIu32 " ended while holding %s", u->tid, name);
 	case LW_MISUSE_COND_NOT_HELD:
-		return lw_xasprintf("thread T%" PRIu32 " waited on a condition variable with %s, "
-				    "which it does not hold", u->tid, name);
+		return lw_xasprintf("thread T%" PRIu32 " waited on %s with mutex %s, which it does "
+				    "not hold", u->tid, name, other);
 	case LW_MISUSE_COND_TWO_MUTEXES:
 		return lw_xasprintf("thread T%" PRIu32 " used %s with two different mutexes (the "
 				    "other: %s)", u->tid, name, other);
@@ -193,7 +194,7 @@ void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs)
 			snprintf(name, sizeof(name), "%s 0x%" PRIx64, lw_lock_kind_name(u->lock_kind),
 				 u->addr);
 		}
-		if (u->what == LW_MISUSE_COND_TWO_MUTEXES &&
+		if ((u->what == LW_MISUSE_COND_TWO_MUTEXES || u->what == LW_MISUSE_COND_NOT_HELD) &&
 		    !lw_symbolize_data(lw_model_symbolizer(m, u->proc), u->value, other,
 				       sizeof(other), NULL, NULL))
 			snprintf(other, sizeof(other), "0x%" PRIx64, u->value);

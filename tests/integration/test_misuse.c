@@ -44,6 +44,10 @@ Test(misuse, cond_wait_without_the_mutex, .timeout = 30)
 {
 	struct lw_result r = run("cond-not-held");
 	cr_assert_geq(lw_count(r.report, "misuse", "error"), 1);
+	/* The message names the condition variable and, apart, the mutex the thread lacked. */
+	const char *msg = json_string_value(json_object_get(lw_find(r.report, "misuse", "error"),
+							    "message"));
+	cr_assert(msg && strstr(msg, "condition variable cv with mutex "), "message: %s", msg);
 	lw_result_free(&r);
 }
 
