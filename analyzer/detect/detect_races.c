@@ -10,9 +10,11 @@
 #include <string.h>
 
 /*
- * Memory is shadowed in 8-byte granules.  A granule keeps, per (thread, site, read/write),
- * the latest access and its epoch: if that access happens before a later one, so do all the
- * earlier ones from the same thread, and if it does not, the pair is reported once anyway.
+ * Memory is shadowed in 8-byte granules.  A granule keeps, per (thread, site, read/write)
+ * and bytes, the latest access and its epoch: if that access happens before a later one, so
+ * do all the earlier ones from the same thread of those bytes, and if it does not, the pair
+ * is reported once anyway.  (An access replaces the entries of its kind whose bytes it
+ * covers, not those of other bytes: see remember.)
  *
  * Atomicity follows AVIO's unserializable interleavings for a check that is a read: a thread
  * reads x (the check), then reads or writes x (the act) outside one critical section, and
@@ -424,23 +426,36 @@ static size_t oldest_gap(const struct granule *g)
 	return o;
 }
 
-/* Keeps access ai as the latest of its kind: per (thread, site, read/write, atomic). */
+/* Keeps access ai as the latest of its kind: per (thread, site, read/write, atomic), in
+ * place of the entries of that kind whose bytes it covers.  An entry of other bytes stays:
+ * one call of the C library's string functions is several records of one site (strlen's 7
+ * bytes are pieces of 4, 2 and 1), and the last piece in place of the first made a later
+ * write of the first piece's bytes race with nothing.  (The entry it replaces is older, so
+ * what happens before it happened before them too.) */
 static void remember(struct granule *g, uint32_t ti, uint32_t clock, uint32_t ai, uint8_t mask,
 		     bool write, bool atomic, uint64_t site)
 {
-	size_t i;
+	size_t i, k, slot = SIZE_MAX;
 
-	for (i = 0; i < g->ents.n; i++) {
-		struct shadow_ent *e = &g->ents.v[i];
+	for (i = k = 0; i < g->ents.n; i++) {
+		const struct shadow_ent *e = &g->ents.v[i];
 
-		if (e->ti == ti && e->site == site && e->write == write && e->atomic == atomic)
-			break;
+		if (e->ti == ti && e->site == site && e->write == write && e->atomic == atomic &&
+		    !(e->mask & ~mask)) {
+			if (slot != SIZE_MAX)
+				continue;   /* a second one it covers goes */
+			slot = k;
+		}
+		g->ents.v[k++] = *e;
 	}
-	if (i == g->ents.n && i >= MAX_HISTORY)
-		i = oldest_ent(g);
-	else if (i == g->ents.n)
+	g->ents.n = k;
+	if (slot == SIZE_MAX && k >= MAX_HISTORY)
+		slot = oldest_ent(g);
+	else if (slot == SIZE_MAX) {
+		slot = k;
 		lw_vec_push(&g->ents, ((struct shadow_ent){ 0 }));
-	g->ents.v[i] = (struct shadow_ent){ ti, clock, ai, mask, write, atomic, site };
+	}
+	g->ents.v[slot] = (struct shadow_ent){ ti, clock, ai, mask, write, atomic, site };
 }
 
 /* Checks access ai of thread ti against granule gk, then records it there. */
