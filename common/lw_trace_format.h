@@ -280,6 +280,8 @@ enum lw_deadlock_reason {
 /* What a blocked thread waits on, beyond the lock kinds. */
 #define LW_WAIT_JOIN  0x10u           /* wait_addr is the lockwatch tid being joined */
 #define LW_WAIT_COND  0x11u           /* wait_addr is the condition variable */
+/* issue 22: pthread_cond_destroy blocked by the waiters of wait_addr (the condvar) */
+#define LW_WAIT_COND_DESTROY 0x13u
 
 struct lw_rec_deadlock {
 	struct lw_rec_head head;

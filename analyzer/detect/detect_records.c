@@ -28,11 +28,15 @@ static char *wait_text(struct lw_model *m, uint32_t proc, const struct lw_dl_thr
 
 	if (t->wait_kind == LW_WAIT_JOIN)
 		return lw_xasprintf("thread T%" PRIu64 " to end (pthread_join)", t->wait_addr);
-	if (t->wait_kind == LW_WAIT_COND) {
+	if (t->wait_kind == LW_WAIT_COND || t->wait_kind == LW_WAIT_COND_DESTROY) {
+		/* issue 22: a destroy of a condvar blocks until its waiters wake */
+		const char *pre = t->wait_kind == LW_WAIT_COND ? "" : "the waiters of ";
+		const char *post = t->wait_kind == LW_WAIT_COND ? ""
+				   : " to wake (pthread_cond_destroy of a condvar threads wait on)";
 		if (lw_symbolize_data(lw_model_symbolizer(m, proc), t->wait_addr, buf, sizeof(buf),
 				      NULL, NULL))
-			return lw_xasprintf("condition variable %s", buf);
-		return lw_xasprintf("condition variable 0x%" PRIx64, t->wait_addr);
+			return lw_xasprintf("%scondition variable %s%s", pre, buf, post);
+		return lw_xasprintf("%scondition variable 0x%" PRIx64 "%s", pre, t->wait_addr, post);
 	}
 	if (t->wait_lock != LW_NONE) {
 		const struct lw_lock *l = &m->locks.v[t->wait_lock];
@@ -74,10 +78,17 @@ void lw_detect_deadlocks(struct lw_model *m, struct lw_findings *fs)
 		case LW_DEADLOCK_SELF:
 			f->message = lw_xasprintf("thread %s waits for a lock it already holds", list);
 			break;
-		case LW_DEADLOCK_ALL_BLOCKED:
-			f->message = lw_xasprintf("every live thread is blocked (%s): the program "
-						  "hangs", list);
+		case LW_DEADLOCK_ALL_BLOCKED: {
+			/* issue 22: a destroy that waits for waiters nothing will wake */
+			const char *why = "";
+			for (uint32_t k = 0; k < d->n_threads; k++)
+				if (d->threads[k].wait_kind == LW_WAIT_COND_DESTROY)
+					why = ", one destroying a condition variable that threads "
+					      "wait on";
+			f->message = lw_xasprintf("every live thread is blocked (%s%s): the program "
+						  "hangs", list, why);
 			break;
+		}
 		default:
 			f->message = lw_xasprintf("threads %s are deadlocked", list);
 			break;

@@ -306,7 +306,8 @@ static void add_deadlock(struct lw_model *m, uint32_t proc, const unsigned char 
 					    .wait_gen = t.wait_gen, .wait_kind = t.wait_kind,
 					    .wait_mode = t.wait_mode, .n_held = t.n_held,
 					    .wait_lock = LW_NONE };
-		if (t.wait_kind != LW_WAIT_JOIN && t.wait_kind != LW_WAIT_COND)
+		if (t.wait_kind != LW_WAIT_JOIN && t.wait_kind != LW_WAIT_COND &&
+		    t.wait_kind != LW_WAIT_COND_DESTROY)
 			o->wait_lock = get_lock(m, proc, t.wait_addr, t.wait_gen);
 		o->held = copy_held(m, proc, r + off, t.n_held);
 		off += (size_t)t.n_held * sizeof(struct lw_held);

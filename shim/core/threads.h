@@ -94,6 +94,8 @@ struct lw_thread {
 	uint32_t wait_seq;           /* atomic; bumped at every wait */
 	uint64_t wait_since;         /* CLOCK_MONOTONIC ns */
 	uintptr_t wait_mutex;        /* the mutex of a condition wait */
+	uint32_t wait_released;      /* atomic; a condition wait a signal or broadcast may have
+				      * ended (issue 22: the destroy check skips it) */
 	uint32_t foreign_seen;       /* lw_foreign_unlocks when the held set was last checked */
 	uint64_t seen[LW_DEDUP_CACHE];        /* recent dedup keys */
 	struct lw_site_cache_ent sites[LW_SITE_CACHE]; /* recent call sites and their stacks */

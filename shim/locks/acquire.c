@@ -684,6 +684,8 @@ void lw_check_destroy(struct lw_thread *t, const void *addr, uint16_t kind, uint
 		if (o == t || __atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_LIVE)
 			continue;
 		if (__atomic_load_n(&o->wait_addr, __ATOMIC_ACQUIRE) == (uintptr_t)addr &&
+		    /* A waiter a signal or broadcast released waits no more (issue 22). */
+		    !(kind == LW_LOCK_COND && __atomic_load_n(&o->wait_released, __ATOMIC_ACQUIRE)) &&
 		    (o->wait_kind == kind ||
 		     (kind == LW_LOCK_COND && (o->wait_kind == LW_WAIT_COND ||
 					       o->wait_kind == LW_WAIT_COND_TIMED)))) {

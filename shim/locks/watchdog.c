@@ -106,8 +106,9 @@ static bool snap_xproc(struct snap *s)
 {
 	if (s->xproc < 0)
 		s->xproc = s->kind != LW_WAIT_JOIN &&
-			   lw_lock_cross_process(s->addr, s->kind == LW_WAIT_COND ? LW_LOCK_COND
-								 : s->kind);
+			   lw_lock_cross_process(s->addr, (s->kind == LW_WAIT_COND ||
+							   s->kind == LW_WAIT_COND_DESTROY)
+							  ? LW_LOCK_COND : s->kind);
 	return s->xproc;
 }
 

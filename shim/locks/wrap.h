@@ -162,8 +162,14 @@ struct lw_join {
 	uintptr_t site;
 };
 /* Full level: a signal or broadcast of the condition variable c (of any API) orders what
- * follows a wait it ends.  Keeps errno. */
+ * follows a wait it ends.  At every level, it releases waiters for the destroy check (issue
+ * 22).  Keeps errno. */
 LW_HIDDEN void lw_cond_note_sync(uint16_t op, const void *c, uintptr_t site);
+/* Around the real destroy of condition variable c: the destroy checks, and while waiters
+ * remain, the destroy published as a wait for the watchdog (issue 22).  end takes what
+ * begin returned. */
+LW_HIDDEN struct lw_thread *lw_cond_destroy_begin(const void *c, uintptr_t site);
+LW_HIDDEN void lw_cond_destroy_end(struct lw_thread *t);
 LW_HIDDEN void lw_join_begin(struct lw_join *w, pthread_t th, uintptr_t site);
 LW_HIDDEN void lw_join_end(struct lw_join *w, bool joined);
 /* A cleanup handler (pthread_cleanup_push) around the real join: a cancelled join joined

@@ -108,8 +108,9 @@ LW_EXPORT int cnd_init(cnd_t *c)
 
 LW_EXPORT void cnd_destroy(cnd_t *c)
 {
-	lw_note_destroy(c, LW_LOCK_COND, LW_SITE());
+	struct lw_thread *t = lw_cond_destroy_begin(c, LW_SITE());
 	C11(cnd_destroy)(c);
+	lw_cond_destroy_end(t);
 }
 
 #define CND_WAIT(timed, call) do { \

@@ -10,6 +10,9 @@
 #include "locks/watchdog.h"
 #include "locks/wrap.h"
 
+/* Threads in a condition wait now (of any condvar): signals skip the walk when none. */
+static uint32_t cond_waiting;        /* atomic */
+
 /* Whether another thread waits on c right now with a mutex other than m. */
 static struct lw_thread *other_mutex_waiter(struct lw_thread *self, const void *c,
 					    const void *m)
@@ -49,13 +52,19 @@ void lw_cond_wait_begin(struct lw_cond_wait *w, const void *c, const void *m, bo
 		lw_misuse(t, LW_MISUSE_COND_NOT_HELD, LW_LOCK_COND, (uintptr_t)c, 0, stack, 0, 0,
 			  (uintptr_t)m);
 	}
+	t->wait_mutex = (uintptr_t)m;
+	__atomic_store_n(&t->wait_released, 0, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&cond_waiting, 1, __ATOMIC_SEQ_CST);
+	/* A timed wait is published too (for the two-mutex check), but cannot hang. */
+	lw_wait_begin(t, (uintptr_t)c, 0, timed ? LW_WAIT_COND_TIMED : LW_WAIT_COND, 0, stack);
+	/* Published first, checked after (issue 22): of two threads that start waiting with
+	 * different mutexes at the same time, at least one sees the other.  Checked before
+	 * publishing, each could miss the other (about 1 run in 25). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	struct lw_thread *o = other_mutex_waiter(t, c, m);
 	if (o)
 		lw_misuse(t, LW_MISUSE_COND_TWO_MUTEXES, LW_LOCK_COND, (uintptr_t)c, 0, stack,
-			  o->tid, o->wait_stack, (uintptr_t)m);
-	t->wait_mutex = (uintptr_t)m;
-	/* A timed wait is published too (for the two-mutex check), but cannot hang. */
-	lw_wait_begin(t, (uintptr_t)c, 0, timed ? LW_WAIT_COND_TIMED : LW_WAIT_COND, 0, stack);
+			  o->tid, o->wait_stack, o->wait_mutex);
 	lw_leave();
 	errno = e;
 }
@@ -65,6 +74,7 @@ void lw_cond_wait_end(struct lw_cond_wait *w, const void *c, const void *m, uint
 	if (!w->t)
 		return;
 	lw_wait_end(w->t);
+	__atomic_sub_fetch(&cond_waiting, 1, __ATOMIC_RELEASE);
 	if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL) && lw_enter()) {
 		lw_sync(w->t, LW_SYNC_COND_WAKE, (uintptr_t)c, 0, site);
 		lw_leave();
@@ -118,17 +128,89 @@ LW_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
 	COND_WAIT(true, REAL(cond_clockwait)(c, m, clk, abs));
 }
 
+/* A signal releases one waiter of c that no earlier signal or broadcast released (the
+ * longest waiting), a broadcast all of them (issue 22): the destroy check no longer counts a
+ * released waiter, which may be still on its way out of the wait.  Counting this way, a
+ * program that signals as many times as threads wait, or broadcasts, gets the same verdict
+ * in every run.  (A signaller that does not hold the mutex may release a waiter that has
+ * not reached the real wait yet: the shim then misses that destroy, never reports a false
+ * one.) */
+static void release_waiters(struct lw_thread *self, const void *c, bool all)
+{
+	for (;;) {
+		struct lw_thread *best = NULL;
+		for (struct lw_thread *o = lw_registry_head(); o; o = o->next) {
+			if (o == self || __atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_LIVE ||
+			    __atomic_load_n(&o->wait_addr, __ATOMIC_ACQUIRE) != (uintptr_t)c ||
+			    (o->wait_kind != LW_WAIT_COND && o->wait_kind != LW_WAIT_COND_TIMED) ||
+			    __atomic_load_n(&o->wait_released, __ATOMIC_ACQUIRE))
+				continue;
+			if (all)
+				__atomic_store_n(&o->wait_released, 1, __ATOMIC_RELEASE);
+			else if (!best || o->wait_since < best->wait_since)
+				best = o;
+		}
+		if (!best)
+			return;
+		uint32_t expected = 0;
+		if (__atomic_compare_exchange_n(&best->wait_released, &expected, 1, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return;
+		/* Another signal released it meanwhile: this one releases the next. */
+	}
+}
+
 void lw_cond_note_sync(uint16_t op, const void *c, uintptr_t site)
 {
-	if (LW_LIKELY(lw_opt.level != LW_LEVEL_FULL))
+	bool release = op == LW_SYNC_COND_SIGNAL || op == LW_SYNC_COND_BROADCAST;
+	if (LW_LIKELY(lw_opt.level != LW_LEVEL_FULL) &&
+	    (!release || !__atomic_load_n(&cond_waiting, __ATOMIC_SEQ_CST)))
 		return;
 	int e = errno;
 	struct lw_thread *t = lw_enter();
 	if (t) {
-		lw_sync(t, op, (uintptr_t)c, 0, site);
+		if (release)
+			release_waiters(t, c, op == LW_SYNC_COND_BROADCAST);
+		if (lw_opt.level == LW_LEVEL_FULL)
+			lw_sync(t, op, (uintptr_t)c, 0, site);
 		lw_leave();
 	}
 	errno = e;
+}
+
+/* Whether a thread other than self is in a condition wait on c (released or not). */
+static bool has_waiter(struct lw_thread *self, const void *c)
+{
+	for (struct lw_thread *o = lw_registry_head(); o; o = o->next)
+		if (o != self && __atomic_load_n(&o->state, __ATOMIC_ACQUIRE) == LW_TS_LIVE &&
+		    __atomic_load_n(&o->wait_addr, __ATOMIC_ACQUIRE) == (uintptr_t)c &&
+		    (o->wait_kind == LW_WAIT_COND || o->wait_kind == LW_WAIT_COND_TIMED))
+			return true;
+	return false;
+}
+
+struct lw_thread *lw_cond_destroy_begin(const void *c, uintptr_t site)
+{
+	int e = errno;
+	struct lw_thread *t = lw_enter();
+	if (!t)
+		return NULL;
+	lw_check_destroy(t, c, LW_LOCK_COND, site);
+	lw_lock_destroyed(c, site);
+	/* glibc's destroy blocks until every waiter has woken: with one that nothing wakes,
+	 * for ever.  Published, the watchdog ends that hang (issue 22). */
+	bool waited = has_waiter(t, c);
+	if (waited)
+		lw_wait_begin(t, (uintptr_t)c, 0, LW_WAIT_COND_DESTROY, 0, lw_site_stack(site));
+	lw_leave();
+	errno = e;
+	return waited ? t : NULL;
+}
+
+void lw_cond_destroy_end(struct lw_thread *t)
+{
+	if (t)
+		lw_wait_end(t);
 }
 
 LW_EXPORT int pthread_cond_signal(pthread_cond_t *c)
@@ -158,6 +240,8 @@ LW_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *att
 
 LW_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
-	lw_note_destroy(c, LW_LOCK_COND, LW_SITE());
-	return REAL(cond_destroy)(c);
+	struct lw_thread *t = lw_cond_destroy_begin(c, LW_SITE());
+	int rc = REAL(cond_destroy)(c);
+	lw_cond_destroy_end(t);
+	return rc;
 }
