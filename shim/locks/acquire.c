@@ -717,7 +717,8 @@ void lw_check_reinit(struct lw_thread *t, const void *addr, uint16_t kind, uintp
 	struct lw_thread *o = e ? t : holder_of(t, (uintptr_t)addr, &e);
 	if (o && e->gen != gen)
 		o = NULL;
-	if (o && o != t && LW_PTHREAD_LAYOUT(l->flags) && !lock_word_taken(addr, kind))
+	/* Books that lag the real unlock, or missed it: the lock word must say taken. */
+	if (o && LW_PTHREAD_LAYOUT(l->flags) && !lock_word_taken(addr, e->kind))
 		o = NULL;
 	if (o) {
 		lw_misuse(t, LW_MISUSE_REINIT_LOCKED, kind, (uintptr_t)addr, gen, lw_site_stack(site),

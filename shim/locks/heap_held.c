@@ -188,10 +188,11 @@ static void check_thread(struct lw_thread *self, struct lw_thread *o, uintptr_t 
 		struct lw_held_ent e = held[i];
 		if (e.addr < lo || e.addr >= hi || e.kind == LW_LOCK_SEM)
 			continue;
-		/* Another thread's books lag its real unlock a little: believe them only if the
-		 * lock itself says it is taken (only glibc's layouts say). */
+		/* Another thread's books lag its real unlock a little, and an unlock the shim
+		 * did not see leaves them wrong: believe them only if the lock itself says it is
+		 * taken (only glibc's layouts say). */
 		const struct lw_lock *l = e.lock;
-		if (o != self && (!l || LW_PTHREAD_LAYOUT(l->flags)) && !word_taken(&e))
+		if ((!l || LW_PTHREAD_LAYOUT(l->flags)) && !word_taken(&e))
 			continue;
 		if (*stack == 0)
 			*stack = lw_site_stack(site);
