@@ -321,7 +321,16 @@ enum lw_misuse_what {
 	LW_MISUSE_RELOCK_REFUSED      = 20, /* an error-checking mutex relocked by its owner */
 	LW_MISUSE_UNLOCK_REFUSED      = 21, /* unlock by a non-owner, or of an unlocked mutex,
 					     * of a mutex that checks (other_tid: the owner) */
+	/* Issue 22, memory and re-initialisation (errors).  other_tid/other_stack: the holder
+	 * and where it locked (REINIT_WAITED: a waiter and where it waits). */
+	LW_MISUSE_FREE_LOCKED         = 40, /* free() of a block holding the lock; value: block */
+	LW_MISUSE_UNMAP_LOCKED        = 41, /* munmap() of a range holding it; value: range start */
+	LW_MISUSE_REINIT_LOCKED       = 42, /* *_init of a lock some thread holds */
+	LW_MISUSE_REINIT_WAITED       = 43, /* *_init of a lock threads wait for */
+	/* LW_MISUSE_EXIT_HOLDING with value LW_EXIT_PROCESS: the thread ended the process
+	 * (main returned, or exit() was called) holding the lock; a warning too. */
 };
+#define LW_EXIT_PROCESS 1u
 
 struct lw_rec_misuse {
 	struct lw_rec_head head;

@@ -137,7 +137,25 @@ static char *misuse_message(const struct lw_misuse *u, const char *name, const c
 		return lw_xasprintf("thread T%" PRIu32 " destroyed %s while threads were waiting on "
 				    "it", u->tid, name);
 	case LW_MISUSE_EXIT_HOLDING:
+		if (u->value == LW_EXIT_PROCESS)       /* issue 22 */
+			return lw_xasprintf("thread T%" PRIu32 " ended the process (exit, or a "
+					    "return from main) while holding %s", u->tid, name);
 		return lw_xasprintf("thread T%" PRIu32 " ended while holding %s", u->tid, name);
+	/* Issue 22. */
+	case LW_MISUSE_FREE_LOCKED:
+		return lw_xasprintf("thread T%" PRIu32 " freed the heap block at 0x%" PRIx64
+				    ", which holds %s, locked by thread T%" PRIu32, u->tid, u->value,
+				    name, u->other_tid);
+	case LW_MISUSE_UNMAP_LOCKED:
+		return lw_xasprintf("thread T%" PRIu32 " unmapped the memory at 0x%" PRIx64
+				    ", which holds %s, locked by thread T%" PRIu32, u->tid, u->value,
+				    name, u->other_tid);
+	case LW_MISUSE_REINIT_LOCKED:
+		return lw_xasprintf("thread T%" PRIu32 " initialised %s again while thread T%" PRIu32
+				    " held it", u->tid, name, u->other_tid);
+	case LW_MISUSE_REINIT_WAITED:
+		return lw_xasprintf("thread T%" PRIu32 " initialised %s again while thread T%" PRIu32
+				    " waited for it", u->tid, name, u->other_tid);
 	case LW_MISUSE_COND_NOT_HELD:
 		return lw_xasprintf("thread T%" PRIu32 " waited on %s with mutex %s, which it does "
 				    "not hold", u->tid, name, other);
@@ -217,9 +235,12 @@ void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs)
 			struct lw_fthread ot = { .tid = u->other_tid };
 
 			ot.role = lw_xstrdup(u->what == LW_MISUSE_UNLOCK_OTHER_OWNER ||
-						     u->what == LW_MISUSE_UNLOCK_REFUSED
+						     u->what == LW_MISUSE_UNLOCK_REFUSED ||
+						     u->what == LW_MISUSE_FREE_LOCKED ||
+						     u->what == LW_MISUSE_UNMAP_LOCKED ||
+						     u->what == LW_MISUSE_REINIT_LOCKED
 					     ? "owner"
-					     : "earlier");
+					     : u->what == LW_MISUSE_REINIT_WAITED ? "waiter" : "earlier");
 			ot.stack = lw_finding_stack(m, u->proc, u->other_stack);
 			lw_vec_push(&f->threads, ot);
 		}

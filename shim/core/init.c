@@ -91,6 +91,7 @@ __attribute__((destructor)) static void lw_destructor(void)
 		return;
 	int saved = lw_guard;
 	lw_guard = 1;
+	lw_layers_process_exiting(lw_self);   /* issue 22: locks the exiting thread holds */
 	lw_trace_close(only_thread());
 	lw_guard = saved;
 }

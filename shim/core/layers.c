@@ -71,3 +71,12 @@ void lw_layers_forked_traced(void)
 		if (l->forked_traced)
 			l->forked_traced();
 }
+
+/* Issue 22. */
+void lw_layers_process_exiting(struct lw_thread *t)
+{
+	const struct lw_layer *l;
+	EACH_LAYER(l)
+		if (l->process_exiting)
+			l->process_exiting(t);
+}

@@ -28,6 +28,9 @@ struct lw_layer {
 	void (*forked)(void);
 	/* In a fork() child whose own trace is open. */
 	void (*forked_traced)(void);
+	/* Issue 22: the process ends through exit() (or main's return), called by thread t
+	 * (NULL: a thread the shim never saw), before the trace closes. */
+	void (*process_exiting)(struct lw_thread *t);
 };
 
 /* Defines a layer: LW_LAYER(locks) = { .name = "locks", ... };  A pointer to it goes into the
@@ -47,5 +50,6 @@ LW_HIDDEN void lw_layers_started(void);
 LW_HIDDEN void lw_layers_thread_ended(struct lw_thread *t);
 LW_HIDDEN void lw_layers_forked(void);
 LW_HIDDEN void lw_layers_forked_traced(void);
+LW_HIDDEN void lw_layers_process_exiting(struct lw_thread *t);   /* issue 22 */
 
 #endif

@@ -12,6 +12,7 @@
 #include "core/trace_writer.h"
 #include "locks/dedup.h"
 #include "locks/locks.h"
+#include "locks/heap_held.h"
 #include "locks/misuse.h"
 #include "locks/watchdog.h"
 
@@ -413,6 +414,7 @@ void lw_acq_commit(const struct lw_acq *a)
 	e->foreign = a->foreign;
 	e->lock = a->l;
 	e->unwritten = unwritten;
+	lw_heap_held_add(t, e);      /* issue 22: free() and munmap() check it */
 	t->n_unwritten += unwritten;
 	if (unwritten)
 		private_acquired(t, e);
@@ -488,6 +490,7 @@ static inline void held_remove(struct lw_thread *t, struct lw_held_ent *e)
 {
 	t->held_hash_ok = false;
 	t->n_unwritten -= e->unwritten;
+	lw_heap_held_remove(t, e);
 	uint32_t i = (uint32_t)(e - t->held);
 	if (LW_UNLIKELY(i + 1 != t->n_held))
 		memmove(&t->held[i], &t->held[i + 1], (t->n_held - i - 1) * sizeof *e);
@@ -690,6 +693,47 @@ void lw_check_destroy(struct lw_thread *t, const void *addr, uint16_t kind, uint
 		     (kind == LW_LOCK_COND && (o->wait_kind == LW_WAIT_COND ||
 					       o->wait_kind == LW_WAIT_COND_TIMED)))) {
 			lw_misuse(t, LW_MISUSE_DESTROY_WAITED, kind, (uintptr_t)addr, gen,
+				  lw_site_stack(site), o->tid, o->wait_stack, 0);
+			return;
+		}
+	}
+}
+
+void lw_forget_held(struct lw_lock *l)
+{
+	if (!l)
+		return;
+	__atomic_add_fetch(&l->foreign, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&lw_foreign_unlocks, 1, __ATOMIC_RELEASE);
+}
+
+/* Issue 22: an init of a lock whose current generation a thread holds, or waits for, is
+ * undefined behaviour (POSIX): an error. */
+void lw_check_reinit(struct lw_thread *t, const void *addr, uint16_t kind, uintptr_t site)
+{
+	const struct lw_lock *l = lw_lock_find((uintptr_t)addr);
+	if (!l || (__atomic_load_n(&l->flags, __ATOMIC_ACQUIRE) & LW_LOCKF_DESTROYED))
+		return;
+	uint32_t gen = __atomic_load_n(&l->gen, __ATOMIC_ACQUIRE);
+	struct lw_held_ent *e = lw_held_find(t, addr);
+	struct lw_thread *o = e ? t : holder_of(t, (uintptr_t)addr, &e);
+	if (o && e->gen != gen)
+		o = NULL;
+	/* Books that lag the real unlock, or missed it: the lock word must say taken. */
+	if (o && LW_PTHREAD_LAYOUT(l->flags) && !lock_word_taken(addr, e->kind))
+		o = NULL;
+	if (o) {
+		lw_misuse(t, LW_MISUSE_REINIT_LOCKED, kind, (uintptr_t)addr, gen, lw_site_stack(site),
+			  o->tid, e->stack, 0);
+		lw_forget_held(e->lock);
+		return;
+	}
+	for (o = lw_registry_head(); o; o = o->next) {
+		if (o == t || __atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_LIVE)
+			continue;
+		if (__atomic_load_n(&o->wait_addr, __ATOMIC_ACQUIRE) == (uintptr_t)addr &&
+		    o->wait_kind == kind) {
+			lw_misuse(t, LW_MISUSE_REINIT_WAITED, kind, (uintptr_t)addr, gen,
 				  lw_site_stack(site), o->tid, o->wait_stack, 0);
 			return;
 		}

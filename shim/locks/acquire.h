@@ -25,6 +25,11 @@ LW_HIDDEN extern uint32_t lw_foreign_unlocks;
 LW_HIDDEN void lw_release_checked(struct lw_thread *t, const void *addr, uintptr_t site);
 /* Threads holding or waiting on addr, for destroy checks. */
 LW_HIDDEN void lw_check_destroy(struct lw_thread *t, const void *addr, uint16_t kind, uintptr_t site);
+/* Issue 22: before the real *_init, checks nobody holds or waits on the lock's current
+ * generation (MISUSE records). */
+/* Issue 22: every holder of l drops it from its held set at its next acquisition or end. */
+LW_HIDDEN void lw_forget_held(struct lw_lock *l);
+LW_HIDDEN void lw_check_reinit(struct lw_thread *t, const void *addr, uint16_t kind, uintptr_t site);
 /* Full level: a happens-before operation other than acquire/release. */
 /* Process order (wrap_wait.c): a SYNC record of op LW_SYNC_FORK or LW_SYNC_WAIT_CHILD for the
  * child pid, written at every level. */

@@ -110,6 +110,16 @@ static inline void lw_note_init(const void *addr, uint16_t kind, uint16_t flags,
 	}
 }
 
+/* Issue 22: before the real init. */
+static inline void lw_note_reinit(const void *addr, uint16_t kind, uintptr_t site)
+{
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		lw_check_reinit(t, addr, kind, site);
+		lw_leave();
+	}
+}
+
 /* Before the real destroy: checks nobody holds or waits on it, then ends its generation. */
 static inline void lw_note_destroy(const void *addr, uint16_t kind, uintptr_t site)
 {

@@ -6,6 +6,7 @@
 
 LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
+	lw_note_reinit(m, LW_LOCK_MUTEX, LW_SITE());   /* issue 22 */
 	int rc = REAL(mutex_init)(m, attr);
 	if (rc == 0) {
 		uint16_t flags = 0;

@@ -5,6 +5,7 @@
 
 LW_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)
 {
+	lw_note_reinit(l, LW_LOCK_RWLOCK, LW_SITE());   /* issue 22 */
 	int rc = REAL(rwlock_init)(l, attr);
 	if (rc == 0) {
 		int pshared = PTHREAD_PROCESS_PRIVATE;

@@ -5,6 +5,7 @@
 
 LW_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared)
 {
+	lw_note_reinit((const void *)s, LW_LOCK_SPIN, LW_SITE());   /* issue 22 */
 	int rc = REAL(spin_init)(s, pshared);
 	if (rc == 0)
 		lw_note_init((const void *)s, LW_LOCK_SPIN,
