@@ -319,6 +319,14 @@ enum lw_misuse_what {
 	LW_MISUSE_RELOCK_REFUSED      = 20, /* an error-checking mutex relocked by its owner */
 	LW_MISUSE_UNLOCK_REFUSED      = 21, /* unlock by a non-owner, or of an unlocked mutex,
 					     * of a mutex that checks (other_tid: the owner) */
+	/* Issue 22, barriers and semaphores (30..34). */
+	LW_MISUSE_INIT_REFUSED        = 30, /* warning: a barrier's or semaphore's init failed with
+					     * EINVAL (value: the count or value passed) */
+	LW_MISUSE_REINIT              = 31, /* a barrier initialised again while live (other_*:
+					     * its init) */
+	LW_MISUSE_REINIT_WAITED       = 32, /* ... while a thread waits on it (other_*: the waiter) */
+	LW_MISUSE_NOT_INITIALISED     = 33, /* wait, post or destroy of an object never initialised
+					     * (other_*: a refused init at its address, if any) */
 };
 
 struct lw_rec_misuse {
