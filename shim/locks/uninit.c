@@ -76,19 +76,29 @@ bool lw_uninit_report(struct lw_thread *t, const void *addr, uint16_t kind, uint
 {
 	uint32_t k = refused_slot((uintptr_t)addr, false);
 	bool sure = k != UINT32_MAX && __atomic_load_n(&refused[k].refused, __ATOMIC_ACQUIRE);
+	struct lw_lock_init_shared id;
+	int mapping = -1;
 	uint32_t other_stack = sure ? __atomic_load_n(&refused[k].stack, __ATOMIC_RELAXED) : 0;
 	uint32_t other_tid = sure ? __atomic_load_n(&refused[k].tid, __ATOMIC_RELAXED) : 0;
 	if (!sure && since_start && !__atomic_load_n(&inits_unrecorded, __ATOMIC_ACQUIRE) &&
 	    !lw_locks_incomplete()) {
 		/* Another process may have initialised it (process-shared, in shared memory):
 		 * only private memory, known to be private, is sure. */
-		struct lw_lock_init_shared id;
-		sure = lw_shared_mapping((uintptr_t)addr, &id) == 0;
+		mapping = lw_shared_mapping((uintptr_t)addr, &id);
+		sure = mapping == 0;
 	}
 	/* Known from now on (its LOCK_INIT names it in the finding), reported or not. */
 	struct lw_lock *l = lw_lock_get(addr, kind, site);
 	if (!sure)
 		return false;
+	/* Never initialised, its memory reads as process-shared (glibc's private flag is 0);
+	 * in private memory no other process can post or reach it, so the watchdog may call a
+	 * wait on it that never ends a hang. */
+	if (l && mapping < 0)
+		mapping = lw_shared_mapping((uintptr_t)addr, &id);
+	if (l && mapping == 0)
+		__atomic_and_fetch(&l->flags, (uint16_t)~(LW_LOCKF_PSHARED | LW_LOCKF_XPROC),
+				   __ATOMIC_RELAXED);
 	lw_misuse(t, LW_MISUSE_NOT_INITIALISED, kind, (uintptr_t)addr, l ? l->gen : 0,
 		  lw_site_stack(site), other_tid, other_stack, op);
 	return true;

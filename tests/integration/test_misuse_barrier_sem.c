@@ -169,6 +169,12 @@ Test(misuse_barrier_sem, sem_never_initialised_posted_and_waited, .timeout = 120
 	expect("sem-uninit", 2, 0, "which was never initialised", NULL, NULL, false);
 }
 
+Test(misuse_barrier_sem, sem_never_initialised_waited_forever_ends_not_hangs, .timeout = 180)
+{
+	expect("sem-uninit-wait", 1, 0, "waited on semaphore sem, which was never initialised",
+	       NULL, NULL, true);
+}
+
 Test(misuse_barrier_sem, sem_initialised_posted_and_waited_is_clean, .timeout = 120)
 {
 	expect_clean("sem-uninit-ok");

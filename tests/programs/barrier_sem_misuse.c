@@ -139,6 +139,9 @@ int main(int argc, char **argv)
 		sem_post(h);
 		sem_post(h);
 		sem_wait(h);
+	} else if (!strcmp(s, "sem-uninit-wait")) {
+		/* Nothing ever posts it: the wait hangs natively. */
+		sem_wait(&sem);
 	} else if (!strcmp(s, "sem-uninit-ok")) {
 		sem_t *h = calloc(1, sizeof(*h));
 		check(sem_init(&sem, 0, 0), 0, "sem_init");
