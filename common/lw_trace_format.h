@@ -321,6 +321,14 @@ enum lw_misuse_what {
 	LW_MISUSE_RELOCK_REFUSED      = 20, /* an error-checking mutex relocked by its owner */
 	LW_MISUSE_UNLOCK_REFUSED      = 21, /* unlock by a non-owner, or of an unlocked mutex,
 					     * of a mutex that checks (other_tid: the owner) */
+	/* Issue 22, barriers and semaphores (30..34). */
+	LW_MISUSE_INIT_REFUSED        = 30, /* warning: a barrier's or semaphore's init failed with
+					     * EINVAL (value: the count or value passed) */
+	LW_MISUSE_REINIT              = 31, /* a barrier initialised again while live (other_*:
+					     * its init) */
+	/* 32: unused (a barrier re-initialised while a thread waits on it is REINIT_WAITED, 43) */
+	LW_MISUSE_NOT_INITIALISED     = 33, /* wait, post or destroy of an object never initialised
+					     * (other_*: a refused init at its address, if any) */
 	/* Issue 22, memory and re-initialisation (errors).  other_tid/other_stack: the holder
 	 * and where it locked (REINIT_WAITED: a waiter and where it waits). */
 	LW_MISUSE_FREE_LOCKED         = 40, /* free() of a block holding the lock; value: block */

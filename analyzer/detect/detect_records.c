@@ -186,6 +186,23 @@ static char *misuse_message(const struct lw_misuse *u, const char *name, const c
 		return lw_xasprintf("thread T%" PRIu32 " tried to unlock %s, which it does not "
 				    "hold; the call failed with %s", u->tid, name,
 				    refusal_name(u->value, code, sizeof(code)));
+	/* Issue 22: barriers and semaphores. */
+	case LW_MISUSE_INIT_REFUSED:
+		if (u->lock_kind == LW_LOCK_BARRIER)
+			return lw_xasprintf("thread T%" PRIu32 " initialised %s with a count of %"
+					    PRIu64 "; the call failed with EINVAL and the barrier "
+					    "stayed uninitialised", u->tid, name, u->value);
+		return lw_xasprintf("thread T%" PRIu32 " initialised %s with the value %" PRIu64
+				    ", above SEM_VALUE_MAX; the call failed with EINVAL and the "
+				    "semaphore stayed uninitialised", u->tid, name, u->value);
+	case LW_MISUSE_REINIT:
+		return lw_xasprintf("thread T%" PRIu32 " initialised %s again, which was initialised "
+				    "and not destroyed", u->tid, name);
+	case LW_MISUSE_NOT_INITIALISED:
+		return lw_xasprintf("thread T%" PRIu32 " %s %s, which was never initialised%s",
+				    u->tid, u->value == 3 ? "destroyed" : u->value == 2 ? "posted"
+								     : "waited on", name,
+				    u->other_tid ? " (its initialisation failed)" : "");
 	default:
 		return lw_xasprintf("thread T%" PRIu32 " misused %s (unknown misuse code %u)", u->tid,
 				    name, u->what);
@@ -200,7 +217,8 @@ void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs)
 		 * defined behaviour the program may rely on. */
 		enum lw_severity sev = u->what == LW_MISUSE_EXIT_HOLDING ||
 					       u->what == LW_MISUSE_RELOCK_REFUSED ||
-					       u->what == LW_MISUSE_UNLOCK_REFUSED
+					       u->what == LW_MISUSE_UNLOCK_REFUSED ||
+					       u->what == LW_MISUSE_INIT_REFUSED   /* issue 22 */
 					       ? LW_SEV_WARNING
 					       : LW_SEV_ERROR;
 		struct lw_finding *f = lw_finding_new(fs, LW_FIND_MISUSE, sev, m, u->proc);
@@ -240,7 +258,13 @@ void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs)
 						     u->what == LW_MISUSE_UNMAP_LOCKED ||
 						     u->what == LW_MISUSE_REINIT_LOCKED
 					     ? "owner"
-					     : u->what == LW_MISUSE_REINIT_WAITED ? "waiter" : "earlier");
+					     : u->what == LW_MISUSE_DESTROY_WAITED ||
+						       u->what == LW_MISUSE_REINIT_WAITED
+					     ? "waiter"
+					     : u->what == LW_MISUSE_REINIT ||
+						       u->what == LW_MISUSE_NOT_INITIALISED
+					     ? "init"
+					     : "earlier");
 			ot.stack = lw_finding_stack(m, u->proc, u->other_stack);
 			lw_vec_push(&f->threads, ot);
 		}

@@ -210,8 +210,10 @@ static void misuse_text(FILE *out, const struct lw_finding *f)
 			continue;
 		if (t->role)
 			fprintf(out, "\n  %s: thread T%" PRIu32 " at:\n",
-				strcmp(t->role, "owner") == 0 ? "the owner locked it"
-							      : "the earlier use",
+				strcmp(t->role, "owner") == 0    ? "the owner locked it"
+				: strcmp(t->role, "waiter") == 0 ? "the waiter waits"  /* issue 22 */
+				: strcmp(t->role, "init") == 0   ? "the init"
+								 : "the earlier use",
 				t->tid);
 		else {
 			fputs("\n  thread ", out);

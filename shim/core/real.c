@@ -63,6 +63,8 @@ void lw_real_resolve(void)
 	GET(detach, "pthread_detach");
 	GET(exit, "pthread_exit");
 	GET(barrier_wait, "pthread_barrier_wait");
+	GET(barrier_init, "pthread_barrier_init");        /* issue 22 */
+	GET(barrier_destroy, "pthread_barrier_destroy");
 	GET(fork, "fork");
 	GET(access, "access");
 	GET(stat, "stat");

@@ -55,6 +55,9 @@ struct lw_real {
 	int (*detach)(pthread_t);
 	void (*exit)(void *) __attribute__((noreturn));
 	int (*barrier_wait)(pthread_barrier_t *);
+	/* Issue 22: barrier misuse. */
+	int (*barrier_init)(pthread_barrier_t *, const pthread_barrierattr_t *, unsigned);
+	int (*barrier_destroy)(pthread_barrier_t *);
 	pid_t (*fork)(void);
 	/* Path calls, for check-then-act on files (wrap_path.c).  The __xstat family is what
 	 * programs built against glibc before 2.33 call instead of stat/lstat/fstatat. */

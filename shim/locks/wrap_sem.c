@@ -10,14 +10,39 @@
 #include "locks/acquire.h"
 #include "locks/locks.h"
 #include "locks/misuse.h"
+#include "locks/uninit.h"
 #include "locks/wrap.h"
 
 LW_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 {
 	int rc = REAL(sem_init)(s, pshared, value);
-	if (rc == 0)
-		lw_note_init(s, LW_LOCK_SEM, pshared ? LW_LOCKF_PSHARED : 0, LW_SITE());
+	int e = errno;
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		if (rc == 0) {
+			lw_lock_new_gen(s, LW_LOCK_SEM, pshared ? LW_LOCKF_PSHARED : 0, LW_SITE());
+			lw_init_accepted(s);
+		} else if (e == EINVAL && value > SEM_VALUE_MAX) {
+			lw_init_refused(t, s, LW_LOCK_SEM, value, LW_SITE());
+		}
+		lw_leave();
+	} else if (rc == 0) {
+		lw_init_unrecorded();
+	}
+	errno = e;
 	return rc;
+}
+
+/* A wait on a semaphore: is it one the shim knows an init of?  Keeps errno. */
+static inline void sem_wait_used(const void *s, uintptr_t site)
+{
+	int e = errno;
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		lw_sem_used(t, s, LW_UNINIT_WAIT, site);
+		lw_leave();
+	}
+	errno = e;
 }
 
 LW_EXPORT int sem_destroy(sem_t *s)
@@ -34,6 +59,7 @@ LW_EXPORT int sem_wait(sem_t *s)
 {
 	/* Try first, like the other blocking acquisitions; sem_trywait's EAGAIN must not
 	 * leak into the program's errno. */
+	sem_wait_used(s, LW_SITE());
 	struct lw_acq a;
 	if (!lw_acq_begin(&a, s, LW_LOCK_SEM, LW_MODE_WRITE, 0, LW_SITE()))
 		return REAL(sem_wait)(s);
@@ -52,16 +78,19 @@ LW_EXPORT int sem_wait(sem_t *s)
 
 LW_EXPORT int sem_trywait(sem_t *s)
 {
+	sem_wait_used(s, LW_SITE());
 	LW_ACQUIRE(REAL(sem_trywait)(s), s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TRY);
 }
 
 LW_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abs)
 {
+	sem_wait_used(s, LW_SITE());
 	LW_ACQUIRE(REAL(sem_timedwait)(s, abs), s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TIMED);
 }
 
 LW_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
 {
+	sem_wait_used(s, LW_SITE());
 	LW_ACQUIRE(REAL(sem_clockwait)(s, clk, abs), s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TIMED);
 }
 
@@ -70,6 +99,7 @@ LW_EXPORT int sem_post(sem_t *s)
 	int saved = errno;
 	struct lw_thread *t = lw_enter();
 	if (t) {
+		lw_sem_used(t, s, LW_UNINIT_POST, LW_SITE());
 		if (LW_UNLIKELY(lw_lock_flags((uintptr_t)s) & LW_LOCKF_DESTROYED))
 			lw_misuse(t, LW_MISUSE_USE_AFTER_DESTROY, LW_LOCK_SEM, (uintptr_t)s, 0, 0, 0, 0, 0);
 		lw_sem_posted(t, s);

@@ -285,26 +285,3 @@ LW_EXPORT void pthread_exit(void *ret)
 	/* The trampoline's cleanup handler records the end. */
 	REAL(exit)(ret);
 }
-
-LW_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
-{
-	int e = errno;
-	struct lw_thread *t = lw_enter();
-	if (t) {
-		lw_sync(t, LW_SYNC_BARRIER_ARRIVE, (uintptr_t)b, 0, LW_SITE());
-		lw_wait_begin(t, (uintptr_t)b, 0, LW_LOCK_BARRIER, 0, lw_site_stack(LW_SITE()));
-		lw_leave();
-	}
-	errno = e;
-	int rc = REAL(barrier_wait)(b);
-	if (t) {
-		lw_wait_end(t);
-		e = errno;
-		if (lw_enter()) {
-			lw_sync(t, LW_SYNC_BARRIER_DEPART, (uintptr_t)b, 0, LW_SITE());
-			lw_leave();
-		}
-		errno = e;
-	}
-	return rc;
-}
