@@ -1,6 +1,7 @@
 /* Suppressions: ThreadSanitizer's file syntax, matched against a finding's names and stacks. */
 #include "report/suppressions.h"
 #include "base/msg.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -32,21 +33,47 @@ static char *trim(char *s)
 
 int lw_suppressions_load(struct lw_suppressions *s, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0;
-	int lineno = 0, rc = 0;
+	char *text;
+	size_t len;
+	int rc = lw_read_regular_file(path, LW_SUPP_MAX_BYTES, &text, &len);
 
-	if (!f) {
-		lw_msg_error("cannot read the suppressions file %s: %s", path, strerror(errno));
+	if (rc) {
+		lw_msg_error("cannot read the suppressions file %s: %s", path, lw_read_error(rc));
 		return -1;
 	}
-	s->path = lw_xstrdup(path);
-	while (getline(&buf, &cap, f) >= 0) {
-		char *line = trim(buf), *colon, *pat;
+	rc = lw_suppressions_parse(s, path, text, len);
+	free(text);
+	return rc;
+}
+
+int lw_suppressions_parse(struct lw_suppressions *s, const char *path, char *text, size_t len)
+{
+	char *next = text, *end = text + len;
+	int lineno = 0, rc = 0;
+
+	if (!s->path)
+		s->path = lw_xstrdup(path);
+	/* Issue 24: a UTF-8 byte order mark (editors on Windows write one) is not text. */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		next += 3;
+	while (next < end) {
+		char *buf = next, *nl = memchr(next, '\n', (size_t)(end - next));
+		char *line, *colon, *pat;
 		size_t t;
 
+		if (nl) {
+			*nl = '\0';
+			next = nl + 1;
+		} else {
+			next = end;
+		}
 		lineno++;
+		if (memchr(buf, '\0', (size_t)((nl ? nl : end) - buf))) {
+			lw_msg_error("%s:%d: a NUL byte: not a text file", path, lineno);
+			rc = -1;
+			break;
+		}
+		line = trim(buf);
 		if (!*line || *line == '#')
 			continue;
 		colon = strchr(line, ':');
@@ -81,12 +108,6 @@ int lw_suppressions_load(struct lw_suppressions *s, const char *path)
 			.type = types[t].type, .pattern = lw_xstrdup(pat),
 			.text = lw_xasprintf("%s:%s", line, pat), .line = lineno }));
 	}
-	if (rc == 0 && ferror(f)) {
-		lw_msg_error("cannot read the suppressions file %s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	free(buf);
-	fclose(f);
 	return rc;
 }
 
