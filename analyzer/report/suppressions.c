@@ -111,26 +111,39 @@ int lw_suppressions_parse(struct lw_suppressions *s, const char *path, char *tex
 	return rc;
 }
 
-/* Matches pattern (no anchors left to handle but a trailing '$') at the start of s. */
+/* Matches pattern (no anchors left to handle but a trailing '$') at the start of s.  Issue 24:
+ * backtracks to the last '*' only, so "*a*a*a...b" costs O(len(p) * len(s)), not exponential
+ * time (a suppressions file is input too). */
 static bool match_here(const char *p, const char *s)
 {
-	for (; *p; p++, s++) {
+	const char *star_p = NULL, *star_s = NULL;
+
+	for (;;) {
 		if (*p == '*') {
 			while (*p == '*')
 				p++;
 			if (!*p)
 				return true;
-			for (; *s; s++)
-				if (match_here(p, s))
-					return true;
-			return match_here(p, s);
+			star_p = p;
+			star_s = s;
+			continue;
 		}
-		if (*p == '$' && p[1] == '\0')
-			return *s == '\0';
-		if (*s != *p)
+		if (!*p)
+			return true;
+		if (*p == '$' && p[1] == '\0') {
+			if (!*s)
+				return true;
+		} else if (*s && *s == *p) {
+			p++;
+			s++;
+			continue;
+		}
+		/* Mismatch: let the last '*' take one more character. */
+		if (!star_p || !*star_s)
 			return false;
+		s = ++star_s;
+		p = star_p;
 	}
-	return true;
 }
 
 bool lw_supp_match(const char *pattern, const char *s)

@@ -160,3 +160,25 @@ Test(hostile_input, a_suppressions_file_with_a_byte_order_mark_is_accepted, .tim
 	cr_assert_eq(x.rc, 0, "exit %d: %s", x.rc, x.err);
 	run_free(&x);
 }
+
+/* LOCKWATCH_OPTIONS with quoted values followed at once by the next pair ("a='x'b='x'"):
+ * `lockwatch run` drops suppressions= from it for the shim and puts a ':' between pairs,
+ * which wrote past the copy's end (found by tests/fuzz/fuzz_env_options.c). */
+Test(hostile_input, adjacent_quoted_options_do_not_overflow_run, .timeout = 60)
+{
+	static char opts[8192];
+	const char *supp = write_file("empty.supp", "", 0);
+	size_t n = (size_t)snprintf(opts, sizeof opts, "LOCKWATCH_OPTIONS=suppressions='%s'", supp);
+	for (int i = 0; i < 500; i++)
+		n += (size_t)snprintf(opts + n, sizeof opts - n, "v%d='0'", i % 10);
+	const char *env[] = { opts, NULL };
+	const char *argv[] = { LW_BIN, "run", "--format", "json", "--",
+			       "build/tests/programs/exit_code", "0", NULL };
+	char out[400], err[400];
+	snprintf(out, sizeof out, "%s/out", dir);
+	snprintf(err, sizeof err, "%s/err", dir);
+	int rc = lw_spawn(argv, env, out, err, 30000);
+	char *e = lw_slurp(err);
+	cr_assert_eq(rc, 0, "exit %d: %s", rc, e);
+	free(e);
+}
