@@ -201,19 +201,37 @@ test: deps
 # The trace reader and the analysis behind it under libFuzzer (clang), with AddressSanitizer
 # and UndefinedBehaviorSanitizer: `make test` runs FUZZ_SMOKE_SECONDS of it; the long run is
 # `make fuzz FUZZ_SECONDS=600` (see tools/fuzz.sh for where a failing input is left).
+# Issue 24: three more targets (the suppressions, baseline and LOCKWATCH_OPTIONS parsers),
+# FUZZ_SMOKE_SECONDS_SMALL each in `make test`, FUZZ_SECONDS each in `make fuzz` (CI's
+# scheduled run: .ci/run scheduled).  Each replays its seed corpus tests/fuzz/corpus*/ first,
+# which keeps every crash found as a regression input.
 FUZZ_CC            ?= clang
 FUZZ_SECONDS       ?= 600
 FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SMOKE_SECONDS_SMALL ?= 4
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(B)/fuzz/fuzz_trace_reader: tests/fuzz/fuzz_trace_reader.c $(ANALYZER_SRC) $(ANALYZER_HDR)
+FUZZ_SMALL := $(B)/fuzz/fuzz_suppressions $(B)/fuzz/fuzz_baseline $(B)/fuzz/fuzz_env_options
+# The analyzer's objects are built once (in parallel, incrementally) into an archive that
+# every target links: each takes only the objects it needs.
+FUZZ_OBJ := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(ANALYZER_SRC))
+$(B)/fuzz/obj/%.o: %.c $(ANALYZER_HDR)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(CPPFLAGS_ALL) $(ANALYZER_INC) $(FUZZ_FLAGS) -o $@ $< $(ANALYZER_SRC) $(ANALYZER_LIBS)
+	$(FUZZ_CC) $(CPPFLAGS_ALL) $(ANALYZER_INC) -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+		-fno-sanitize-recover=undefined -c -o $@ $<
+$(B)/fuzz/libanalyzer-fuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/fuzz/libanalyzer-fuzz.a $(ANALYZER_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS_ALL) $(ANALYZER_INC) $(FUZZ_FLAGS) -o $@ $< $(B)/fuzz/libanalyzer-fuzz.a \
+		$(ANALYZER_LIBS)
 
-fuzz-smoke: $(B)/fuzz/fuzz_trace_reader
+fuzz-smoke: $(B)/fuzz/fuzz_trace_reader $(FUZZ_SMALL)
 	@FUZZER=$< sh tools/fuzz.sh $(FUZZ_SMOKE_SECONDS)
+	@for f in $(FUZZ_SMALL); do FUZZER=$$f sh tools/fuzz.sh $(FUZZ_SMOKE_SECONDS_SMALL) || exit 1; done
 
-fuzz: $(B)/fuzz/fuzz_trace_reader
-	@FUZZER=$< sh tools/fuzz.sh $(FUZZ_SECONDS)
+fuzz: $(B)/fuzz/fuzz_trace_reader $(FUZZ_SMALL)
+	@for f in $^; do FUZZER=$$f sh tools/fuzz.sh $(FUZZ_SECONDS) || exit 1; done
 
 # The unit tests and the integration tests with the analyzer (bin/lockwatch and what the
 # unit tests link) built with -fsanitize=address,undefined in build-asan/.  The shim stays

@@ -2,10 +2,14 @@
 #include "base/util.h"
 #include "base/msg.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void out_of_memory(void)
 {
@@ -94,4 +98,71 @@ uint64_t lw_fnv1a(uint64_t h, const void *buf, size_t len)
 		h *= 0x100000001b3ull;
 	}
 	return h;
+}
+
+int lw_read_regular_file(const char *path, size_t max, char **text, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0, cap = 0;
+
+	*text = NULL;
+	*len = 0;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return -EFBIG;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (got + 1 >= cap)
+			buf = lw_grow(buf, &cap, got + 65536 < max + 2 ? got + 65536 : max + 2, 1);
+		n = read(fd, buf + got, cap - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			close(fd);
+			free(buf);
+			return -e;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > max) {
+			close(fd);
+			free(buf);
+			return -EFBIG;
+		}
+	}
+	close(fd);
+	if (!buf)
+		buf = lw_xmalloc(1);
+	buf[got] = '\0';
+	*text = buf;
+	*len = got;
+	return 0;
+}
+
+const char *lw_read_error(int err)
+{
+	switch (err) {
+	case -EINVAL: return "not a regular file";
+	case -EFBIG:  return "file too large";
+	default:      return strerror(-err);
+	}
 }

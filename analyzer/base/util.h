@@ -26,6 +26,14 @@ void *lw_grow(void *v, size_t *cap, size_t need, size_t elem);
 #define lw_vec_push(vec, x) \
 	do { lw_vec_reserve(vec, 1); (vec)->v[(vec)->n++] = (x); } while (0)
 
+/* Issue 24: reads the whole regular file at path (opened with O_NONBLOCK, so a FIFO or a
+ * device is refused without blocking) into *text, NUL-terminated, its length in *len.
+ * Returns 0, or a negative errno: -EINVAL not a regular file, -EISDIR a directory, -EFBIG
+ * more than max bytes (checked while reading too: the file may grow), or open's/read's. */
+int lw_read_regular_file(const char *path, size_t max, char **text, size_t *len);
+/* What lw_read_regular_file's error means, for "cannot read X: ..." messages. */
+const char *lw_read_error(int err);
+
 /* 64-bit FNV-1a over a buffer, continuing from h (start with LW_FNV_INIT). */
 #define LW_FNV_INIT 0xcbf29ce484222325ull
 uint64_t lw_fnv1a(uint64_t h, const void *buf, size_t len);

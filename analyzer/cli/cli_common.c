@@ -215,7 +215,15 @@ size_t lw_load_traces(struct lw_model *m, const struct lw_strvec *paths)
 		struct lw_trace_error err;
 		char line[1024];
 
-		if (lw_trace_open(paths->v[i], &t, &err) < 0) {
+		int rc = lw_trace_open(paths->v[i], &t, &err);
+
+		if (rc == -ENODATA) {
+			/* Issue 24: empty or never completed (all zero): nothing to analyze. */
+			lw_trace_error_format(paths->v[i], &err, line, sizeof(line));
+			lw_msg_warning("%s; left out", line);
+			continue;
+		}
+		if (rc < 0) {
 			lw_trace_error_format(paths->v[i], &err, line, sizeof(line));
 			lw_msg_error("%s", line);
 			bad++;

@@ -71,7 +71,9 @@ char *lw_env_option(const char *opts, const char *key)
 char *lw_env_options_without(const char *opts, const char *key)
 {
 	size_t len = 0;
-	char *out = lw_xmalloc(strlen(opts) + 1);
+	/* Issue 24: a ':' goes between two pairs that may have had none ("a='x'b"): the copy
+	 * can be up to twice as long (each pair is at least one byte). */
+	char *out = lw_xmalloc(2 * strlen(opts) + 1);
 	struct pair p;
 
 	while (next_pair(&opts, &p)) {

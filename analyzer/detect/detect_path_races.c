@@ -91,12 +91,16 @@ static const char *common_file_lock(const struct locked_files *lf,
 	return NULL;
 }
 
-/* Folds "//", "/./" and "dir/.." in place.  Leaves relative paths relative. */
+/* Folds "//", "/./" and "dir/.." in place.  Leaves relative paths relative, and an empty
+ * path (a PATH record of length 0) empty: "." would not fit in its one-byte buffer. */
 static void normalise(char *p)
 {
 	bool abs = p[0] == '/';
 	char *out = p, *in = p;
 	size_t depth = 0;            /* components written that ".." may remove */
+
+	if (!*p)
+		return;
 
 	if (abs)
 		*out++ = *in++;

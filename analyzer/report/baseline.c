@@ -198,28 +198,23 @@ static int fp_cmp(const void *a, const void *b)
 
 int lw_baseline_load(struct lw_baseline *b, const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	struct scan s = { .b = b };
-	char *text = NULL;
-	size_t len = 0, cap = 0, n;
+	char *text;
+	size_t len;
+	int rc = lw_read_regular_file(path, LW_BASELINE_MAX_BYTES, &text, &len);
 
-	if (!f) {
-		lw_msg_error("cannot read the baseline %s: %s", path, strerror(errno));
+	if (rc) {
+		lw_msg_error("cannot read the baseline %s: %s", path, lw_read_error(rc));
 		return -1;
 	}
-	do {
-		if (len + 65536 > cap)
-			text = lw_grow(text, &cap, len + 65536, 1);
-		n = fread(text + len, 1, cap - len, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		lw_msg_error("cannot read the baseline %s: %s", path, strerror(errno));
-		fclose(f);
-		free(text);
-		return -1;
-	}
-	fclose(f);
+	rc = lw_baseline_parse(b, path, text, len);
+	free(text);
+	return rc;
+}
+
+int lw_baseline_parse(struct lw_baseline *b, const char *path, const char *text, size_t len)
+{
+	struct scan s = { .b = b };
+
 	s.p = text;
 	s.end = text + len;
 	ws(&s);
@@ -233,11 +228,9 @@ int lw_baseline_load(struct lw_baseline *b, const char *path)
 	if (s.err) {
 		lw_msg_error("%s: not a lockwatch report: %s at byte %zu (make the baseline with "
 			     "--format json)", path, s.err, (size_t)(s.p - text));
-		free(text);
 		lw_baseline_free(b);
 		return -1;
 	}
-	free(text);
 	if (!s.is_lockwatch) {
 		lw_msg_error("%s: not a lockwatch report (make the baseline with --format json)",
 			     path);

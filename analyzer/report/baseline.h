@@ -16,6 +16,10 @@ struct lw_baseline {
  * -1 after a one-line message naming the file and what is wrong (unreadable, not JSON, or no
  * lockwatch report). */
 int lw_baseline_load(struct lw_baseline *b, const char *path);
+/* Issue 24: the most of a baseline that is read (256 MiB); only regular files are read. */
+#define LW_BASELINE_MAX_BYTES (256u << 20)
+/* What lw_baseline_load does with text[0..len) once read (path names it in messages). */
+int lw_baseline_parse(struct lw_baseline *b, const char *path, const char *text, size_t len);
 
 /* Whether fingerprint fp is in the baseline. */
 bool lw_baseline_has(const struct lw_baseline *b, const char *fp);

@@ -20,20 +20,12 @@ static LW_VEC(struct source_file) cache;
 
 static void load(struct source_file *sf)
 {
-	FILE *f = fopen(sf->path, "rb");
-	struct stat st;
 	size_t n;
 
-	if (!f)
+	/* Issue 24: only a regular file, opened with O_NONBLOCK (a FIFO named by a trace's
+	 * debug information must not block the report), and at most MAX_SOURCE_BYTES. */
+	if (lw_read_regular_file(sf->path, MAX_SOURCE_BYTES, &sf->text, &n) != 0)
 		return;
-	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_SOURCE_BYTES) {
-		fclose(f);
-		return;
-	}
-	sf->text = lw_xmalloc((size_t)st.st_size + 1);
-	n = fread(sf->text, 1, (size_t)st.st_size, f);
-	fclose(f);
-	sf->text[n] = '\0';
 	if (memchr(sf->text, '\0', n)) {     /* not a text file */
 		free(sf->text);
 		sf->text = NULL;

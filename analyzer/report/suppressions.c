@@ -1,6 +1,7 @@
 /* Suppressions: ThreadSanitizer's file syntax, matched against a finding's names and stacks. */
 #include "report/suppressions.h"
 #include "base/msg.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -32,21 +33,47 @@ static char *trim(char *s)
 
 int lw_suppressions_load(struct lw_suppressions *s, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0;
-	int lineno = 0, rc = 0;
+	char *text;
+	size_t len;
+	int rc = lw_read_regular_file(path, LW_SUPP_MAX_BYTES, &text, &len);
 
-	if (!f) {
-		lw_msg_error("cannot read the suppressions file %s: %s", path, strerror(errno));
+	if (rc) {
+		lw_msg_error("cannot read the suppressions file %s: %s", path, lw_read_error(rc));
 		return -1;
 	}
-	s->path = lw_xstrdup(path);
-	while (getline(&buf, &cap, f) >= 0) {
-		char *line = trim(buf), *colon, *pat;
+	rc = lw_suppressions_parse(s, path, text, len);
+	free(text);
+	return rc;
+}
+
+int lw_suppressions_parse(struct lw_suppressions *s, const char *path, char *text, size_t len)
+{
+	char *next = text, *end = text + len;
+	int lineno = 0, rc = 0;
+
+	if (!s->path)
+		s->path = lw_xstrdup(path);
+	/* Issue 24: a UTF-8 byte order mark (editors on Windows write one) is not text. */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		next += 3;
+	while (next < end) {
+		char *buf = next, *nl = memchr(next, '\n', (size_t)(end - next));
+		char *line, *colon, *pat;
 		size_t t;
 
+		if (nl) {
+			*nl = '\0';
+			next = nl + 1;
+		} else {
+			next = end;
+		}
 		lineno++;
+		if (memchr(buf, '\0', (size_t)((nl ? nl : end) - buf))) {
+			lw_msg_error("%s:%d: a NUL byte: not a text file", path, lineno);
+			rc = -1;
+			break;
+		}
+		line = trim(buf);
 		if (!*line || *line == '#')
 			continue;
 		colon = strchr(line, ':');
@@ -81,35 +108,42 @@ int lw_suppressions_load(struct lw_suppressions *s, const char *path)
 			.type = types[t].type, .pattern = lw_xstrdup(pat),
 			.text = lw_xasprintf("%s:%s", line, pat), .line = lineno }));
 	}
-	if (rc == 0 && ferror(f)) {
-		lw_msg_error("cannot read the suppressions file %s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	free(buf);
-	fclose(f);
 	return rc;
 }
 
-/* Matches pattern (no anchors left to handle but a trailing '$') at the start of s. */
+/* Matches pattern (no anchors left to handle but a trailing '$') at the start of s.  Issue 24:
+ * backtracks to the last '*' only, so "*a*a*a...b" costs O(len(p) * len(s)), not exponential
+ * time (a suppressions file is input too). */
 static bool match_here(const char *p, const char *s)
 {
-	for (; *p; p++, s++) {
+	const char *star_p = NULL, *star_s = NULL;
+
+	for (;;) {
 		if (*p == '*') {
 			while (*p == '*')
 				p++;
 			if (!*p)
 				return true;
-			for (; *s; s++)
-				if (match_here(p, s))
-					return true;
-			return match_here(p, s);
+			star_p = p;
+			star_s = s;
+			continue;
 		}
-		if (*p == '$' && p[1] == '\0')
-			return *s == '\0';
-		if (*s != *p)
+		if (!*p)
+			return true;
+		if (*p == '$' && p[1] == '\0') {
+			if (!*s)
+				return true;
+		} else if (*s && *s == *p) {
+			p++;
+			s++;
+			continue;
+		}
+		/* Mismatch: let the last '*' take one more character. */
+		if (!star_p || !*star_s)
 			return false;
+		s = ++star_s;
+		p = star_p;
 	}
-	return true;
 }
 
 bool lw_supp_match(const char *pattern, const char *s)

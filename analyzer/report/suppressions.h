@@ -32,6 +32,11 @@ struct lw_suppressions {
  * lines, which have no meaning here, are ignored with a warning).  Returns 0, or -1 after a
  * one-line message naming the file and line. */
 int lw_suppressions_load(struct lw_suppressions *s, const char *path);
+/* Issue 24: the most of a suppressions file that is read (16 MiB). */
+#define LW_SUPP_MAX_BYTES (16u << 20)
+/* Parses text[0..len) (text[len] is NUL; lines are cut in place) as the suppressions file
+ * path: what lw_suppressions_load does after reading it.  Returns 0 or -1 (reported). */
+int lw_suppressions_parse(struct lw_suppressions *s, const char *path, char *text, size_t len);
 
 /* ThreadSanitizer's template match: '*' matches any run of characters, a leading '^' and a
  * trailing '$' anchor, and otherwise the pattern may match anywhere in s. */

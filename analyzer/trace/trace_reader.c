@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -275,19 +274,28 @@ static int check_header(const unsigned char *data, size_t len, struct lw_trace_h
 			struct lw_trace_error *err)
 {
 	/* len is the length of the file; data holds at least min(len, sizeof(*hdr)) bytes. */
-	if (len == 0)
-		return fail(err, 0, false, "empty file, not a lockwatch trace");
+	size_t have = len < sizeof(hdr->magic) ? len : sizeof(hdr->magic);
+	bool zero = true;
+
+	/* Issue 24: an empty file, or one whose magic is zero (a process killed while the shim
+	 * created its trace: the magic is written last), holds nothing.  Not corruption. */
+	for (size_t i = 0; i < have; i++)
+		if (data[i])
+			zero = false;
+	if (len == 0) {
+		fail(err, 0, false, "empty file: holds nothing");
+		return -ENODATA;
+	}
+	if (zero) {
+		fail(err, 0, false, "header was never completed (magic is zero): holds nothing");
+		return -ENODATA;
+	}
 	if (len < sizeof(*hdr))
 		return fail(err, 0, false, "file of %zu bytes is too short for a trace header", len);
 	memcpy(hdr, data, sizeof(*hdr));
 	hdr->exe[LW_TRACE_EXE_MAX - 1] = '\0';
-	if (memcmp(hdr->magic, LW_TRACE_MAGIC, sizeof(hdr->magic)) != 0) {
-		static const char zero[8];
-
-		if (memcmp(hdr->magic, zero, sizeof(zero)) == 0)
-			return fail(err, 0, true, "header was never completed (magic is zero)");
+	if (memcmp(hdr->magic, LW_TRACE_MAGIC, sizeof(hdr->magic)) != 0)
 		return fail(err, 0, true, "not a lockwatch trace (bad magic)");
-	}
 	if (hdr->version < LW_TRACE_VERSION_MIN || hdr->version > LW_TRACE_VERSION)
 		return fail(err, offsetof(struct lw_trace_header, version), true,
 			    "unsupported trace version %" PRIu32 " (this lockwatch reads versions "
@@ -399,10 +407,39 @@ static int open_regular(const char *path, struct stat *st, struct lw_trace_error
 	return fd;
 }
 
+/* Reads up to len bytes at offset 0 into buf; returns how many it could read (fewer when
+ * the file shrank while it was read), or a negative errno. */
+static ssize_t read_upto(int fd, unsigned char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/*
+ * Issue 24: the trace is read with pread into a private buffer, not mapped, so a file that
+ * shrinks while it is read (a process closing its trace, anything another user does to it)
+ * gives what could be read, never SIGBUS; and at most LW_TRACE_READ_MAX bytes of it.
+ */
 int lw_trace_open(const char *path, struct lw_trace *t, struct lw_trace_error *err)
 {
+	unsigned char head[sizeof(struct lw_trace_header)];
+	struct lw_trace_header hdr;
 	struct stat st;
-	void *map;
+	unsigned char *buf;
+	uint64_t want;
+	ssize_t got;
 	int fd, rc;
 
 	memset(t, 0, sizeof(*t));
@@ -410,30 +447,49 @@ int lw_trace_open(const char *path, struct lw_trace *t, struct lw_trace_error *e
 	fd = open_regular(path, &st, err);
 	if (fd < 0)
 		return fd;
-	if (st.st_size == 0) {
+	got = read_upto(fd, head, sizeof(head));
+	if (got < 0) {
 		close(fd);
-		return fail(err, 0, false, "empty file, not a lockwatch trace");
+		fail(err, 0, false, "%s", strerror((int)-got));
+		return (int)got;
 	}
-	if ((uint64_t)st.st_size > SIZE_MAX) {
-		close(fd);
-		return fail(err, 0, false, "file too large");
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED) {
-		int e = errno;
-
-		close(fd);
-		fail(err, 0, false, "cannot map: %s", strerror(e));
-		return -e;
-	}
-	close(fd);
-	rc = lw_trace_parse(map, (size_t)st.st_size, path, t, err);
+	/* The header says how much of the file is the trace: all of it, or end_offset. */
+	want = (uint64_t)st.st_size;
+	if ((uint64_t)got < sizeof(head) || want > SIZE_MAX)
+		want = (uint64_t)got;
+	rc = check_header(head, (size_t)want, &hdr, err);
 	if (rc) {
-		munmap(map, (size_t)st.st_size);
+		close(fd);
 		return rc;
 	}
-	t->map = map;
-	t->map_len = (size_t)st.st_size;
+	if ((hdr.flags & LW_HDR_CLOSED) && hdr.end_offset < want)
+		want = hdr.end_offset;
+	if (want > LW_TRACE_READ_MAX) {
+		close(fd);
+		return fail(err, 0, false, "trace of %" PRIu64 " bytes is larger than the %u MiB "
+			    "lockwatch reads of a trace", want, LW_TRACE_READ_MAX >> 20);
+	}
+	if (want < (uint64_t)got)
+		want = (uint64_t)got;
+	buf = malloc(want ? (size_t)want : 1);
+	if (!buf) {
+		close(fd);
+		return fail(err, 0, false, "cannot read: out of memory for %" PRIu64 " bytes", want);
+	}
+	got = read_upto(fd, buf, (size_t)want);
+	close(fd);
+	if (got < 0) {
+		free(buf);
+		fail(err, 0, false, "%s", strerror((int)-got));
+		return (int)got;
+	}
+	rc = lw_trace_parse(buf, (size_t)got, path, t, err);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	t->map = buf;
+	t->map_len = (size_t)got;
 	return 0;
 }
 
@@ -470,8 +526,7 @@ void lw_trace_close(struct lw_trace *t)
 {
 	free(t->name);
 	free(t->recs);
-	if (t->map)
-		munmap(t->map, t->map_len);
+	free(t->map);
 	memset(t, 0, sizeof(*t));
 }
 

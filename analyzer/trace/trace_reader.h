@@ -28,7 +28,7 @@ struct lw_trace {
 	char                  *name;
 	const unsigned char   *data;
 	size_t                 len;
-	void                  *map;       /* owned mapping, or NULL */
+	void                  *map;       /* owned copy of the file (malloc), or NULL */
 	size_t                 map_len;
 	struct lw_trace_header hdr;       /* copy; exe is NUL-terminated */
 	struct lw_record_ref  *recs;
@@ -38,12 +38,18 @@ struct lw_trace {
 };
 
 /* Validates buf[0..len) as a trace named name (used in messages).  Returns 0 and fills *t,
- * or -EINVAL and fills *err with what is wrong.  Does not copy buf. */
+ * or -EINVAL and fills *err with what is wrong (-ENODATA: empty or all-zero magic, a file
+ * that holds nothing).  Does not copy buf. */
 int lw_trace_parse(const void *buf, size_t len, const char *name, struct lw_trace *t,
 		   struct lw_trace_error *err);
 
-/* Maps the file at path read-only and parses it.  Returns 0, or a negative errno with *err
- * filled (I/O errors included). */
+/* Issue 24: the most of a trace file lw_trace_open reads (into memory): 2 GiB.  A larger
+ * file (or a closed trace whose end_offset is larger) is refused. */
+#define LW_TRACE_READ_MAX (2048u << 20)
+
+/* Reads the regular file at path into a private buffer and parses it.  Returns 0, or a
+ * negative errno with *err filled (I/O errors included); -ENODATA for a file that holds
+ * nothing (empty, or a header never completed: its magic is zero), which is not corrupt. */
 int lw_trace_open(const char *path, struct lw_trace *t, struct lw_trace_error *err);
 
 /* Reads only the header of the file at path (for choosing traces by session).  Returns 0 or

@@ -61,9 +61,10 @@ Test(trace_reader, valid_trace_parses)
 	cr_assert_eq(t.hole_bytes, 0);
 }
 
-Test(trace_reader, empty_buffer_is_an_error)
+/* Issue 24: empty is not corrupt, it holds nothing (-ENODATA, a note, not an error). */
+Test(trace_reader, empty_buffer_holds_nothing)
 {
-	cr_assert_eq(lw_trace_parse(b.buf, 0, "t.trace", &t, &err), -EINVAL);
+	cr_assert_eq(lw_trace_parse(b.buf, 0, "t.trace", &t, &err), -ENODATA);
 	cr_assert(strstr(err.what, "empty"), "%s", err.what);
 }
 
@@ -307,7 +308,7 @@ Test(trace_reader, file_round_trip_and_errors)
 	struct lw_trace_header h;
 
 	cr_assert(fd >= 0);
-	cr_assert_eq(lw_trace_open(path, &t, &err), -EINVAL);
+	cr_assert_eq(lw_trace_open(path, &t, &err), -ENODATA);
 	cr_assert(strstr(err.what, "empty"), "%s", err.what);
 	sample(&b);
 	cr_assert_eq(write(fd, b.buf, b.len), (ssize_t)b.len);
