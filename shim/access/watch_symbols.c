@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "access/watch.h"
+#include "core/stacks.h"
 
 struct lookup {
 	const char *name;
@@ -142,19 +143,13 @@ struct referenced {
 static int annotated_cb(struct dl_phdr_info *info, size_t sz, void *data)
 {
 	struct referenced *ref = data;
-	uintptr_t lo = UINTPTR_MAX, hi = 0, self = (uintptr_t)&annotated_cb;
+	uintptr_t lo, hi, self = (uintptr_t)&annotated_cb;
 	const ElfW(Dyn) *dyn = NULL;
+	lw_module_extent(info, &lo, &hi);
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type == PT_DYNAMIC)
 			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr);
-		if (ph->p_type != PT_LOAD)
-			continue;
-		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-		if (a < lo)
-			lo = a;
-		if (a + ph->p_memsz > hi)
-			hi = a + ph->p_memsz;
 	}
 	if (!dyn || (self >= lo && self < hi))
 		return 0;             /* no dynamic section, or the shim itself */

@@ -136,19 +136,26 @@ static void write_module(struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi)
 	lw_trace_commit(r, LW_REC_MODULE, size);
 }
 
-static int module_cb(struct dl_phdr_info *info, size_t sz, void *data)
+void lw_module_extent(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
 {
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	*lo = UINTPTR_MAX;
+	*hi = 0;
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 		if (ph->p_type != PT_LOAD)
 			continue;
 		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-		if (a < lo)
-			lo = a;
-		if (a + ph->p_memsz > hi)
-			hi = a + ph->p_memsz;
+		if (a < *lo)
+			*lo = a;
+		if (a + ph->p_memsz > *hi)
+			*hi = a + ph->p_memsz;
 	}
+}
+
+static int module_cb(struct dl_phdr_info *info, size_t sz, void *data)
+{
+	uintptr_t lo, hi;
+	lw_module_extent(info, &lo, &hi);
 	if (hi == 0)
 		return 0;
 	uintptr_t me = (uintptr_t)&module_cb;

@@ -2,6 +2,7 @@
 #ifndef LW_CORE_STACKS_H
 #define LW_CORE_STACKS_H
 
+#include <link.h>
 #include <stdint.h>
 
 #include "core/defs.h"
@@ -12,6 +13,9 @@ LW_HIDDEN uint32_t lw_site_stack(uintptr_t site);
 /* Captures the current stack unconditionally; returns its id or 0. */
 LW_HIDDEN uint32_t lw_stack_capture(void);
 LW_HIDDEN void lw_modules_init(void);
+/* The addresses a loaded object's PT_LOAD segments span, [*lo, *hi); *hi is 0 when it has
+ * none.  For dl_iterate_phdr callbacks. */
+LW_HIDDEN void lw_module_extent(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi);
 LW_HIDDEN void lw_stacks_reset_after_fork(void);
 LW_HIDDEN void lw_fork_prepare(void);
 LW_HIDDEN void lw_fork_parent(void);

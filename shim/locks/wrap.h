@@ -149,6 +149,19 @@ LW_HIDDEN void lw_cond_wait_end(struct lw_cond_wait *w, const void *c, const voi
 				uintptr_t site);
 /* The same as a pthread cleanup handler (arg: the struct lw_cond_wait), for a cancelled wait. */
 LW_HIDDEN void lw_cond_wait_cancelled(void *arg);
+/* The body of a condition-wait wrapper over condition c and mutex m: the bookkeeping around
+ * the real call (an expression), cancellation included; returns the call's result.  The
+ * site is the wrapper's caller. */
+#define LW_COND_WAIT(timed, call) do { \
+		struct lw_cond_wait w; \
+		int rc; \
+		lw_cond_wait_begin(&w, c, m, timed, LW_SITE()); \
+		pthread_cleanup_push(lw_cond_wait_cancelled, &w); \
+		rc = (call); \
+		pthread_cleanup_pop(0); \
+		lw_cond_wait_end(&w, c, m, LW_SITE()); \
+		return rc; \
+	} while (0)
 
 /* A thread created through another API than pthread_create's own (thrd_create): the parent
  * calls lw_create_begin, passes the real create function the start it returns (NULL: create

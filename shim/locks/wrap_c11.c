@@ -113,26 +113,16 @@ LW_EXPORT void cnd_destroy(cnd_t *c)
 	lw_cond_destroy_end(t);
 }
 
-#define CND_WAIT(timed, call) do { \
-		struct lw_cond_wait w; \
-		int rc; \
-		lw_cond_wait_begin(&w, c, m, timed, LW_SITE()); \
-		pthread_cleanup_push(lw_cond_wait_cancelled, &w); \
-		rc = (call); \
-		pthread_cleanup_pop(0); \
-		lw_cond_wait_end(&w, c, m, LW_SITE()); \
-		return rc; \
-	} while (0)
 
 LW_EXPORT int cnd_wait(cnd_t *c, mtx_t *m)
 {
-	CND_WAIT(false, C11(cnd_wait)(c, m));
+	LW_COND_WAIT(false, C11(cnd_wait)(c, m));
 }
 
 LW_EXPORT int cnd_timedwait(cnd_t *__restrict c, mtx_t *__restrict m,
 			    const struct timespec *__restrict abs)
 {
-	CND_WAIT(true, C11(cnd_timedwait)(c, m, abs));
+	LW_COND_WAIT(true, C11(cnd_timedwait)(c, m, abs));
 }
 
 LW_EXPORT int cnd_signal(cnd_t *c)

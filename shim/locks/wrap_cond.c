@@ -101,31 +101,21 @@ void lw_cond_wait_cancelled(void *arg)
 	lw_cond_wait_end(w, w->c, w->m, w->site);
 }
 
-#define COND_WAIT(timed, call) do { \
-		struct lw_cond_wait w; \
-		int rc; \
-		lw_cond_wait_begin(&w, c, m, timed, LW_SITE()); \
-		pthread_cleanup_push(lw_cond_wait_cancelled, &w); \
-		rc = (call); \
-		pthread_cleanup_pop(0); \
-		lw_cond_wait_end(&w, c, m, LW_SITE()); \
-		return rc; \
-	} while (0)
 
 LW_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-	COND_WAIT(false, REAL(cond_wait)(c, m));
+	LW_COND_WAIT(false, REAL(cond_wait)(c, m));
 }
 
 LW_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
 {
-	COND_WAIT(true, REAL(cond_timedwait)(c, m, abs));
+	LW_COND_WAIT(true, REAL(cond_timedwait)(c, m, abs));
 }
 
 LW_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 				     const struct timespec *abs)
 {
-	COND_WAIT(true, REAL(cond_clockwait)(c, m, clk, abs));
+	LW_COND_WAIT(true, REAL(cond_clockwait)(c, m, clk, abs));
 }
 
 /* A signal releases one waiter of c that no earlier signal or broadcast released (the
