@@ -25,7 +25,7 @@
  * flock).  A lock adds its range (a change of mode of a held range is still a held range);
  * an unlock removes what it overlaps, splitting a range it falls inside.  A file is held
  * while any range is.  lw_flock_mask is the OR of the held files' signatures (two bits of
- * 32 from a hash of dev and ino), which every PATH record carries (its pad field).
+ * 32 from a hash of dev and ino), which every PATH record carries (its flocks field).
  *
  * SQLite's in-process emulation (only the first of a process's connections on a file calls
  * fcntl, the others count) is covered since the state belongs to the process, not the

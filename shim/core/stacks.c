@@ -197,7 +197,13 @@ void lw_modules_init(void)
 /* ---- stacks ---- */
 
 #define LW_SITE_SLOTS (1u << 16)
-struct lw_site { uintptr_t site; uint32_t stack; uint32_t pad; uint32_t paths; uint32_t pad2; };
+struct lw_site {
+	uintptr_t site;
+	uint32_t stack;
+	uint32_t captured;            /* atomic: the capture ended (its stack may be 0) */
+	uint32_t paths;
+	uint32_t pad;
+};
 static struct lw_site *sites;            /* open addressing, never deleted */
 static uint32_t next_stack_id;           /* atomic */
 /* Forking while another thread is inside libunwind would leave its locks held in the
@@ -561,7 +567,7 @@ static uint32_t site_first_stack(uintptr_t site, struct lw_path *p, uintptr_t sp
 			 * thread's whole time slice, each time). */
 			for (unsigned spins = 0;
 			     (id = __atomic_load_n(&sites[i].stack, __ATOMIC_ACQUIRE)) == 0 &&
-			     __atomic_load_n(&sites[i].pad, __ATOMIC_ACQUIRE) == 0;
+			     __atomic_load_n(&sites[i].captured, __ATOMIC_ACQUIRE) == 0;
 			     spins++)
 				lw_spin_wait(spins);
 			*paths_seen = __atomic_fetch_add(&sites[i].paths, 1, __ATOMIC_RELAXED);
@@ -574,7 +580,7 @@ static uint32_t site_first_stack(uintptr_t site, struct lw_path *p, uintptr_t sp
 				uint32_t id = capture(p, sp, top);
 				__atomic_store_n(&sites[i].paths, 1, __ATOMIC_RELAXED);
 				__atomic_store_n(&sites[i].stack, id, __ATOMIC_RELEASE);
-				__atomic_store_n(&sites[i].pad, 1, __ATOMIC_RELEASE);
+				__atomic_store_n(&sites[i].captured, 1, __ATOMIC_RELEASE);
 				return id;
 			}
 			if (expected == site) {

@@ -17,7 +17,7 @@ struct lw_held_ent {
 	uint16_t mode;
 	uint16_t flags;
 	uint16_t kind;
-	uint16_t pad;
+	uint16_t heap;               /* LW_HELD_HEAPISH (locks/heap_held.h) or 0 */
 	uint32_t stack;
 	uint32_t count;              /* recursive holds */
 	uint32_t foreign;            /* the lock's foreign-unlock count when taken */

@@ -68,7 +68,7 @@ static int claim_slot(struct lw_thread *t)
 
 void lw_heap_held_add_slow(struct lw_thread *t, struct lw_held_ent *e)
 {
-	e->pad = LW_HELD_HEAPISH;
+	e->heap = LW_HELD_HEAPISH;
 	if (my_slot == 0) {
 		my_slot = claim_slot(t);
 		if (my_slot > 0)
@@ -101,11 +101,11 @@ void lw_heap_held_thread_ended(struct lw_thread *t)
 		__atomic_store_n(&slots[my_slot - 1].t, NULL, __ATOMIC_RELEASE);
 	} else if (my_slot < 0) {
 		for (uint32_t i = 0; i < t->n_held; i++)
-			if (t->held[i].pad & LW_HELD_HEAPISH)
+			if (t->held[i].heap & LW_HELD_HEAPISH)
 				__atomic_sub_fetch(&overflow_n, 1, __ATOMIC_RELEASE);
 	}
 	for (uint32_t i = 0; i < t->n_held; i++)
-		t->held[i].pad = 0;
+		t->held[i].heap = 0;
 	my_slot = 0;
 	lw_heap_count = NULL;
 }
@@ -122,7 +122,7 @@ void lw_heap_held_fork_child(struct lw_thread *t)
 	my_slot = 0;
 	lw_heap_count = NULL;
 	for (uint32_t i = 0; t && i < t->n_held; i++)
-		if (t->held[i].pad & LW_HELD_HEAPISH)
+		if (t->held[i].heap & LW_HELD_HEAPISH)
 			lw_heap_held_add_slow(t, &t->held[i]);
 }
 

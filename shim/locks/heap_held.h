@@ -12,7 +12,7 @@
 /* The main executable's image [lo, hi): its static locks are never freed, so holding one
  * costs nothing here.  Set at start-up (0, 0 before). */
 LW_HIDDEN extern uintptr_t lw_exe_lo, lw_exe_hi;
-/* held_ent.pad bit: the entry counts in its thread's heap-held count. */
+/* lw_held_ent.heap: the entry counts in its thread's heap-held count. */
 #define LW_HELD_HEAPISH 1u
 
 /* The calling thread's count in its slot, once it has one (NULL before, or without). */
@@ -22,11 +22,11 @@ LW_HIDDEN void lw_heap_held_add_slow(struct lw_thread *t, struct lw_held_ent *e)
 LW_HIDDEN void lw_heap_held_drop_slow(struct lw_thread *t);
 static inline void lw_heap_held_add(struct lw_thread *t, struct lw_held_ent *e)
 {
-	e->pad = 0;
+	e->heap = 0;
 	if (e->addr - lw_exe_lo >= lw_exe_hi - lw_exe_lo && e->kind != LW_LOCK_SEM) {
 		uint32_t *c = lw_heap_count;
 		if (LW_LIKELY(c != NULL)) {
-			e->pad = LW_HELD_HEAPISH;
+			e->heap = LW_HELD_HEAPISH;
 			__atomic_store_n(c, *c + 1, __ATOMIC_RELEASE);   /* only this thread writes */
 		} else {
 			lw_heap_held_add_slow(t, e);
@@ -35,7 +35,7 @@ static inline void lw_heap_held_add(struct lw_thread *t, struct lw_held_ent *e)
 }
 static inline void lw_heap_held_remove(struct lw_thread *t, const struct lw_held_ent *e)
 {
-	if (e->pad & LW_HELD_HEAPISH) {
+	if (e->heap & LW_HELD_HEAPISH) {
 		uint32_t *c = lw_heap_count;
 		if (LW_LIKELY(c != NULL && *c != 0))
 			__atomic_store_n(c, *c - 1, __ATOMIC_RELEASE);
