@@ -42,7 +42,8 @@ SHIM_OBJ     := $(patsubst %.c,$(B)/obj/shim/%.o,$(SHIM_SRC))
 ANALYZER_OBJ := $(patsubst %.c,$(B)/obj/an/%.o,$(ANALYZER_SRC))
 
 # libatomic: the 128-bit atomics of ThreadSanitizer's interface (hooks/lw_tsan_atomic.h).
-SHIM_LIBS     := -lunwind -ldl -lpthread -latomic
+# Issue 20: Zydis decodes instructions for the watchpoints and the collider (shim/access/decode.c).
+SHIM_LIBS     := -lunwind -ldl -lpthread -latomic -lZydis
 ANALYZER_LIBS := -ldw -lelf -lm -lstdc++
 TEST_LIBS     := -lcriterion -ljansson
 
