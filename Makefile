@@ -159,6 +159,12 @@ $(B)/bench/%: bench/%.c $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -pthread -o $@ $<
 
+# Issue 20: the shim's decoder (shim/access/decode.c) on hand-assembled instructions.
+$(B)/tests/test_decode: tests/unit/test_decode.c shim/access/decode.c shim/access/decode.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(SHIM_INC) -Itests $(CFLAGS) $(WARN) -o $@ $< shim/access/decode.c \
+		-lZydis $(TEST_LIBS)
+
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/lib/liblwanalyzer.a $(wildcard tests/*.h) $(ANALYZER_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(ANALYZER_INC) -Itests $(CFLAGS) $(WARN) -o $@ $< $(B)/lib/liblwanalyzer.a \

@@ -203,6 +203,10 @@ size_t lw_decode_scan(const uint8_t *code, size_t avail, uintptr_t ip, struct lw
 	if (in.mnemonic == ZYDIS_MNEMONIC_LEA || (in.attributes & ZYDIS_ATTRIB_HAS_LOCK) ||
 	    in.mnemonic == ZYDIS_MNEMONIC_XCHG || in.meta.category == ZYDIS_CATEGORY_PREFETCH)
 		return len;
+	/* An indirect jump or call reads a code pointer: the PLT's, whose GOT slot the
+	 * dynamic loader fills in lazily while other threads jump through it. */
+	if (in.meta.branch_type != ZYDIS_BRANCH_TYPE_NONE)
+		return len;
 	for (int i = 0; i < in.operand_count_visible; i++) {
 		const ZydisDecodedOperand *op = &ops[i];
 		if (op->type != ZYDIS_OPERAND_TYPE_MEMORY ||
