@@ -441,6 +441,7 @@ struct lw_rec_collider {
 	uint64_t caught;             /* races caught in the act (LW_REC_RACE_CAUGHT records) */
 	uint64_t skipped;            /* fires not watched: thread-local address, another sample
 				      * in flight, undecodable, inside the shim */
+	uint64_t sample_ns;          /* time in the fired threads' handlers, delays left out */
 };
 
 /* Happens-before operations beyond lock acquire/release (full level). */

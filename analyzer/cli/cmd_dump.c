@@ -256,8 +256,8 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 		memcpy(&x, r, sizeof(x));
 		fprintf(out, " state %" PRIu32 " err %" PRId32 " candidates %" PRIu64 " sampled %"
 			PRIu64 " fired %" PRIu64 " watched %" PRIu64 " caught %" PRIu64 " skipped %"
-			PRIu64, x.state, x.err, x.candidates, x.sampled, x.fired, x.watched, x.caught,
-			x.skipped);
+			PRIu64 " sample_ns %" PRIu64, x.state, x.err, x.candidates, x.sampled, x.fired,
+			x.watched, x.caught, x.skipped, x.sample_ns);
 		break;
 	}
 	case LW_REC_WATCH: {

@@ -107,6 +107,7 @@ static struct {
 
 static struct {
 	uint64_t sampled, fired, watched, caught, skipped;   /* atomic */
+	uint64_t sample_ns;                                  /* atomic */
 } st;
 static int state = LW_COLLIDER_RAN;
 static int state_err;
@@ -393,8 +394,24 @@ static void skip(void)
 	__atomic_add_fetch(&st.skipped, 1, __ATOMIC_RELAXED);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* The code breakpoint fired in this thread, T1, before the instruction at the trap's pc. */
+static void sample(const ucontext_t *uc, uint64_t *slept);
+
 static void code_trap(const ucontext_t *uc)
+{
+	uint64_t t0 = now_ns(), slept = 0;
+	sample(uc, &slept);
+	__atomic_add_fetch(&st.sample_ns, now_ns() - t0 - slept, __ATOMIC_RELAXED);
+}
+
+static void sample(const ucontext_t *uc, uint64_t *slept)
 {
 	if (!ours())
 		return;
@@ -439,8 +456,10 @@ static void code_trap(const ucontext_t *uc)
 		__atomic_add_fetch(&st.watched, 1, __ATOMIC_RELAXED);
 		/* Held back: other threads run (on this CPU too) and may touch A. */
 		struct timespec d = { delay_us / 1000000, (long)(delay_us % 1000000) * 1000 };
+		uint64_t t = now_ns();
 		while (delay_us && clock_nanosleep(CLOCK_MONOTONIC, 0, &d, &d) == EINTR)
 			;
+		*slept = now_ns() - t;
 		/* Before this thread's own access runs. */
 		disarm(fd_data);
 	} else {
@@ -536,6 +555,7 @@ static void write_stats(void)
 	r->watched = __atomic_load_n(&st.watched, __ATOMIC_RELAXED);
 	r->caught = __atomic_load_n(&st.caught, __ATOMIC_RELAXED);
 	r->skipped = __atomic_load_n(&st.skipped, __ATOMIC_RELAXED);
+	r->sample_ns = __atomic_load_n(&st.sample_ns, __ATOMIC_RELAXED);
 	lw_trace_commit(r, LW_REC_COLLIDER, sizeof *r);
 }
 

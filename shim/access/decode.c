@@ -216,9 +216,12 @@ size_t lw_decode_scan(const uint8_t *code, size_t avail, uintptr_t ip, struct lw
 		if (op->mem.segment == ZYDIS_REGISTER_FS || op->mem.segment == ZYDIS_REGISTER_GS)
 			return len;  /* thread-local */
 		ZydisRegister b = op->mem.base;
-		if (b == ZYDIS_REGISTER_RSP || b == ZYDIS_REGISTER_RBP ||
-		    b == ZYDIS_REGISTER_ESP || b == ZYDIS_REGISTER_EBP)
+		if (b == ZYDIS_REGISTER_RSP || b == ZYDIS_REGISTER_ESP)
 			return len;  /* the thread's own stack, mostly */
+		/* rbp is the frame pointer, whose locals lie below it, or, in optimised code, a
+		 * register like any other (0x0(%rbp): a heap block's first field). */
+		if ((b == ZYDIS_REGISTER_RBP || b == ZYDIS_REGISTER_EBP) && op->mem.disp.value < 0)
+			return len;
 		if (!(op->actions & (ZYDIS_OPERAND_ACTION_MASK_READ | ZYDIS_OPERAND_ACTION_MASK_WRITE)))
 			return len;
 		if (b == ZYDIS_REGISTER_RIP) {

@@ -34,7 +34,8 @@ struct lw_scan_insn {
 
 /* Decodes the instruction at code (avail bytes readable), which runs at ip.  Returns its
  * length, or 0 when the bytes do not decode; *out says whether it is a candidate: an
- * explicit memory operand that is neither rsp/rbp-based (the thread's stack), nor fs/gs
+ * explicit memory operand that is neither rsp-based nor below rbp (the thread's stack; rbp
+ * with a displacement of 0 or more is a general register of optimised code), nor fs/gs
  * (thread-local), nor of a lock-prefixed instruction or xchg (atomic), nor of lea, a nop,
  * a prefetch or an indirect jump or call (a code pointer: the PLT's GOT slots).  (Whether a rip-relative target is writable is the caller's check.) */
 LW_HIDDEN size_t lw_decode_scan(const uint8_t *code, size_t avail, uintptr_t ip,

@@ -122,6 +122,7 @@ Test(decode, the_scan_keeps_plain_accesses_and_skips_the_rest)
 	static const uint8_t store[] = { 0x48, 0x89, 0x02 };          /* mov [rdx], rax */
 	static const uint8_t stack[] = { 0x48, 0x8b, 0x44, 0x24, 0x08 }; /* mov rax, [rsp+8] */
 	static const uint8_t frame[] = { 0x8b, 0x45, 0xfc };          /* mov eax, [rbp-4] */
+	static const uint8_t rbp_gpr[] = { 0x48, 0x89, 0x45, 0x00 };  /* mov [rbp+0], rax */
 	static const uint8_t lea[] = { 0x48, 0x8d, 0x04, 0x02 };      /* lea rax, [rdx+rax] */
 	static const uint8_t locked[] = { 0xf0, 0x01, 0x07 };         /* lock add [rdi], eax */
 	static const uint8_t nop[] = { 0x0f, 0x1f, 0x40, 0x00 };      /* nop [rax] */
@@ -134,6 +135,7 @@ Test(decode, the_scan_keeps_plain_accesses_and_skips_the_rest)
 	cr_assert_not(candidate(stack, sizeof stack, &len));
 	cr_assert_eq(len, 5);
 	cr_assert_not(candidate(frame, sizeof frame, &len));
+	cr_assert(candidate(rbp_gpr, sizeof rbp_gpr, &len), "rbp as a register (-O2)");
 	cr_assert_not(candidate(lea, sizeof lea, &len));
 	cr_assert_not(candidate(locked, sizeof locked, &len));
 	cr_assert_not(candidate(nop, sizeof nop, &len));
