@@ -164,6 +164,7 @@ void lw_detect_caught(struct lw_model *m, struct lw_findings *fs)
 		if (k->head.kind == LW_REC_COLLIDER) {
 			fs->collider.processes++;
 			fs->collider.refused += k->state == LW_COLLIDER_REFUSED;
+			fs->collider.forked += k->state == LW_COLLIDER_FORKED;
 			fs->collider.candidates += k->candidates;
 			fs->collider.sampled += k->sampled;
 			fs->collider.fired += k->fired;

@@ -155,6 +155,7 @@ struct lw_findings {
 	struct lw_collider_counts {
 		size_t   processes;          /* processes that wrote counts */
 		size_t   refused;            /* ... where perf_event_open was refused */
+		size_t   forked;             /* ... fork children, which do not sample */
 		uint64_t candidates, sampled, fired, watched, caught, skipped;
 	} collider;
 };

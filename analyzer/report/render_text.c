@@ -381,6 +381,9 @@ void lw_render_text_styled(const struct lw_findings *fs, FILE *out,
 			fprintf(out, " (breakpoints refused in %zu process%s: see "
 				"/proc/sys/kernel/perf_event_paranoid)", c->refused,
 				c->refused == 1 ? "" : "es");
+		if (c->forked)
+			fprintf(out, " (%zu fork child%s not sampled)", c->forked,
+				c->forked == 1 ? "" : "ren");
 		fputc('\n', out);
 	}
 	fputs("lockwatch: ", out);

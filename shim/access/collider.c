@@ -69,8 +69,14 @@
 #define LW_COLLIDER_RATE_DEFAULT  2000
 #define LW_COLLIDER_DELAY_DEFAULT 300
 #define LW_COLLIDER_DELAY_MAX     100000
-/* How often the sampler writes the counts into the trace, in placements. */
-#define LW_COLLIDER_STATS_EVERY   1000
+/* How long the sampler sleeps while the program has one thread. */
+#define LW_COLLIDER_NAP_NS        (5 * 1000 * 1000)
+/* When the sampler writes the counts into the trace (if they changed): after 100 ms, then
+ * at twice the last interval, up to every 10 s; a process that ends without exit() (the
+ * watchdog's, a signal) keeps its last ones, and a long run's trace grows by a few hundred
+ * KiB a day. */
+#define LW_COLLIDER_STATS_FIRST_NS (100ull * 1000 * 1000)
+#define LW_COLLIDER_STATS_MAX_NS   (10ull * 1000 * 1000 * 1000)
 
 static int rate = LW_COLLIDER_RATE_DEFAULT;
 static int delay_us = LW_COLLIDER_DELAY_DEFAULT;
@@ -584,19 +590,33 @@ static void *sampler_main(void *arg)
 	}
 	long period_ns = 1000000000L / rate;
 	struct timespec period = { period_ns / 1000000000L, period_ns % 1000000000L };
-	uint64_t placed = 0;
 	bool armed = false;
+	uint64_t interval = LW_COLLIDER_STATS_FIRST_NS, next_stats = now_ns() + interval;
+	uint64_t last_counts = 0;
 	for (;;) {
 		clock_nanosleep(CLOCK_MONOTONIC, 0, &period, NULL);
 		if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
 			break;
+		uint64_t t = now_ns();
+		if (t >= next_stats) {
+			uint64_t counts = __atomic_load_n(&st.sampled, __ATOMIC_RELAXED) +
+					  __atomic_load_n(&st.skipped, __ATOMIC_RELAXED);
+			if (counts != last_counts)
+				write_stats();
+			last_counts = counts;
+			interval = interval * 2 < LW_COLLIDER_STATS_MAX_NS ? interval * 2
+									   : LW_COLLIDER_STATS_MAX_NS;
+			next_stats = t + interval;
+		}
 		if (__atomic_load_n(&lw_state, __ATOMIC_ACQUIRE) != LW_READY)
 			continue;
 		if (lw_threads_live() < 2) {
-			/* One thread cannot race: no traps meanwhile. */
+			/* One thread cannot race: no traps meanwhile, and the sampler naps. */
 			if (armed)
 				disarm(fd_code);
 			armed = false;
+			struct timespec nap = { 0, LW_COLLIDER_NAP_NS };
+			clock_nanosleep(CLOCK_MONOTONIC, 0, &nap, NULL);
 			continue;
 		}
 		if (__atomic_load_n(&busy, __ATOMIC_ACQUIRE))
@@ -606,8 +626,6 @@ static void *sampler_main(void *arg)
 			continue;    /* unmapped since (dlclose): another one next time */
 		armed = true;
 		__atomic_add_fetch(&st.sampled, 1, __ATOMIC_RELAXED);
-		if (++placed % LW_COLLIDER_STATS_EVERY == 0)
-			write_stats();
 	}
 	sampler_gone();
 	return arg;
