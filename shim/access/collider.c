@@ -66,11 +66,14 @@
 #define LW_COLLIDER_WRITABLE_MAX 512
 /* Defaults of collider_rate (code breakpoint placements per second) and collider_delay_us
  * (how long a sampled thread is held back). */
-#define LW_COLLIDER_RATE_DEFAULT  2000
-#define LW_COLLIDER_DELAY_DEFAULT 300
+#define LW_COLLIDER_RATE_DEFAULT  4000
+#define LW_COLLIDER_DELAY_DEFAULT 500
+/* The budget: after a sample, no new one for LW_COLLIDER_BUDGET - 1 times its delay, so that
+ * threads are held back for at most 1/LW_COLLIDER_BUDGET of one thread's time. */
+#define LW_COLLIDER_BUDGET        10
 #define LW_COLLIDER_DELAY_MAX     100000
 /* How long the sampler sleeps while the program has one thread. */
-#define LW_COLLIDER_NAP_NS        (5 * 1000 * 1000)
+#define LW_COLLIDER_NAP_NS        (1000 * 1000)
 /* When the sampler writes the counts into the trace (if they changed): after 100 ms, then
  * at twice the last interval, up to every 10 s; a process that ends without exit() (the
  * watchdog's, a signal) keeps its last ones, and a long run's trace grows by a few hundred
@@ -99,6 +102,7 @@ static uintptr_t main_tp, main_stack_lo, main_stack_hi;
 
 /* The sample in flight, published as a seqlock: gen is odd while T1 writes it. */
 static int busy;                     /* atomic: a thread holds a sample */
+static uint64_t sample_end;          /* atomic: when the last sample ended (ns) */
 static uint32_t gen;                 /* atomic */
 static struct {
 	uintptr_t addr;
@@ -471,6 +475,7 @@ static void sample(const ucontext_t *uc, uint64_t *slept)
 	} else {
 		skip();
 	}
+	__atomic_store_n(&sample_end, now_ns(), __ATOMIC_RELEASE);
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 }
 
@@ -621,6 +626,9 @@ static void *sampler_main(void *arg)
 		}
 		if (__atomic_load_n(&busy, __ATOMIC_ACQUIRE))
 			continue;    /* the sampled thread moves on when it is done */
+		if (t < __atomic_load_n(&sample_end, __ATOMIC_ACQUIRE) +
+			(uint64_t)delay_us * 1000 * (LW_COLLIDER_BUDGET - 1))
+			continue;    /* the budget */
 		uintptr_t ip = sites[next_random() % n_sites];
 		if (retarget(fd_code, &attr_code, ip, sizeof(long)) < 0)
 			continue;    /* unmapped since (dlclose): another one next time */
