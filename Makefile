@@ -42,7 +42,8 @@ SHIM_OBJ     := $(patsubst %.c,$(B)/obj/shim/%.o,$(SHIM_SRC))
 ANALYZER_OBJ := $(patsubst %.c,$(B)/obj/an/%.o,$(ANALYZER_SRC))
 
 # libatomic: the 128-bit atomics of ThreadSanitizer's interface (hooks/lw_tsan_atomic.h).
-SHIM_LIBS     := -lunwind -ldl -lpthread -latomic
+# Issue 20: Zydis decodes instructions for the watchpoints and the collider (shim/access/decode.c).
+SHIM_LIBS     := -lunwind -ldl -lpthread -latomic -lZydis
 ANALYZER_LIBS := -ldw -lelf -lm -lstdc++
 TEST_LIBS     := -lcriterion -ljansson
 
@@ -157,6 +158,12 @@ $(B)/samples/%: samples/%.c
 $(B)/bench/%: bench/%.c $(wildcard bench/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -Wall -pthread -o $@ $<
+
+# Issue 20: the shim's decoder (shim/access/decode.c) on hand-assembled instructions.
+$(B)/tests/test_decode: tests/unit/test_decode.c shim/access/decode.c shim/access/decode.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(SHIM_INC) -Itests $(CFLAGS) $(WARN) -o $@ $< shim/access/decode.c \
+		-lZydis $(TEST_LIBS)
 
 $(B)/tests/test_%: tests/unit/test_%.c $(B)/lib/liblwanalyzer.a $(wildcard tests/*.h) $(ANALYZER_HDR)
 	@mkdir -p $(dir $@)

@@ -90,7 +90,10 @@ enum lw_rec_kind {
 	LW_REC_WATCH        = 16,    /* a watched variable: address, size, name */
 	LW_REC_ALLOC        = 17,    /* hook mode: the program allocated a heap block */
 	LW_REC_SEM_SIGNAL   = 18,    /* a thread posted a semaphore it had not waited on */
-	LW_REC_KIND_MAX     = 18,
+	/* Issue 20, the collider (shim/access/collider.c): */
+	LW_REC_RACE_CAUGHT  = 21,    /* a conflicting access landed while another was held back */
+	LW_REC_COLLIDER     = 22,    /* the collider's counts so far (the last one counts) */
+	LW_REC_KIND_MAX     = 22,
 };
 
 /* What a lock is; a lock's identity is (addr, gen). */
@@ -399,6 +402,46 @@ struct lw_rec_access {
 	uint32_t stack;              /* 0 when none could be taken (signal handler) */
 	uint32_t sub;                /* with LW_ACCESS_AFTER: its order after seq (else 0) */
 	uint64_t seq;
+};
+
+/* Issue 20: a race caught in the act by the collider (DataCollider's sampling): thread tid1
+ * was held back just before its access of [addr, addr+size) at pc1 (a sampled instruction;
+ * pc1 is the address after it, as for a watchpoint hit), and thread tid2 accessed the same
+ * bytes meanwhile, at pc2 (after its instruction).  At least one of the two is a write and
+ * neither is atomic.  flags1/flags2: LW_ACCESS_READ, _WRITE, _ATOMIC of each; flags2 is
+ * LW_ACCESS_READ | LW_ACCESS_WRITE when the instruction could not be decoded and the value
+ * changed.  Any level: no happens-before reasoning is needed. */
+struct lw_rec_race_caught {
+	struct lw_rec_head head;
+	uint64_t addr;
+	uint32_t size;               /* 1, 2, 4 or 8: what the data breakpoint covered */
+	uint16_t flags1, flags2;
+	uint32_t tid1, tid2;
+	uint64_t pc1, pc2;
+	uint32_t stack1, stack2;     /* 0 when none could be taken */
+	uint64_t seq;
+};
+
+/* Issue 20: the collider's counts for the process so far; a later record replaces an
+ * earlier one.  state: LW_COLLIDER_RAN, or why it did not sample. */
+enum lw_collider_state {
+	LW_COLLIDER_RAN      = 0,    /* sampled (or was ready to) for the whole run */
+	LW_COLLIDER_FORKED   = 1,    /* a fork() child: the parent's breakpoints, not sampled */
+	LW_COLLIDER_REFUSED  = 2,    /* perf_event_open refused (err: the errno) */
+	LW_COLLIDER_NO_SITES = 3,    /* no candidate instruction in the program's own code */
+};
+struct lw_rec_collider {
+	struct lw_rec_head head;
+	uint32_t state;              /* enum lw_collider_state */
+	int32_t  err;
+	uint64_t candidates;         /* memory-access instructions in the sampling table */
+	uint64_t sampled;            /* code breakpoints placed on one of them */
+	uint64_t fired;              /* ... that trapped */
+	uint64_t watched;            /* addresses a data breakpoint watched for the delay */
+	uint64_t caught;             /* races caught in the act (LW_REC_RACE_CAUGHT records) */
+	uint64_t skipped;            /* fires not watched: thread-local address, another sample
+				      * in flight, undecodable, inside the shim */
+	uint64_t sample_ns;          /* time in the fired threads' handlers, delays left out */
 };
 
 /* Happens-before operations beyond lock acquire/release (full level). */

@@ -21,6 +21,8 @@ pkgs="$pkgs pkg-config libglib2.0-dev"
 # Real programs (tests/real/, tests/integration/test_real.c, test_pshared.c, test_path_calls.c):
 # CPython's threading, sqlite3, LMDB (python3-lmdb), and GLib's installed tests.
 pkgs="$pkgs python3 python3-lmdb sqlite3 libglib2.0-tests"
+# Issue 20: Zydis, the x86 decoder of shim/access/decode.c.
+pkgs="$pkgs libzydis-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -240,6 +240,26 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 			x.stack, x.seq);
 		break;
 	}
+	case LW_REC_RACE_CAUGHT: {   /* issue 20 */
+		struct lw_rec_race_caught x;
+
+		memcpy(&x, r, sizeof(x));
+		fprintf(out, " addr 0x%" PRIx64 " size %" PRIu32 " tid1 %" PRIu32 " flags1 0x%x pc1 0x%"
+			PRIx64 " stack1 %" PRIu32 " tid2 %" PRIu32 " flags2 0x%x pc2 0x%" PRIx64
+			" stack2 %" PRIu32 " seq %" PRIu64, x.addr, x.size, x.tid1, x.flags1, x.pc1,
+			x.stack1, x.tid2, x.flags2, x.pc2, x.stack2, x.seq);
+		break;
+	}
+	case LW_REC_COLLIDER: {
+		struct lw_rec_collider x;
+
+		memcpy(&x, r, sizeof(x));
+		fprintf(out, " state %" PRIu32 " err %" PRId32 " candidates %" PRIu64 " sampled %"
+			PRIu64 " fired %" PRIu64 " watched %" PRIu64 " caught %" PRIu64 " skipped %"
+			PRIu64 " sample_ns %" PRIu64, x.state, x.err, x.candidates, x.sampled, x.fired,
+			x.watched, x.caught, x.skipped, x.sample_ns);
+		break;
+	}
 	case LW_REC_WATCH: {
 		struct lw_rec_watch x;
 

@@ -208,6 +208,7 @@ static void free_finding(struct lw_finding *f)
 	}
 	free(f->accesses.v);
 	free(f->interleaving);
+	free(f->caught);   /* issue 20 */
 	free(f);
 }
 

@@ -134,6 +134,9 @@ struct lw_finding {
 	char                *interleaving;/* atomicity: "T2: read balance (bank.c:20) ... " */
 	bool                 observed;    /* atomicity: the interfering write did fall between */
 	bool                 baseline;    /* its fingerprint is in the --baseline report */
+	/* Issue 20: data-race: the collider caught it in the act ("caught in the act: thread 3
+	 * wrote ... while thread 2's read at bank.c:20 was in flight"); NULL otherwise. */
+	char                *caught;
 };
 
 struct lw_findings {
@@ -148,6 +151,13 @@ struct lw_findings {
 	size_t deadlock_search_stopped;
 	uint32_t deadlock_search_len;
 	size_t n_suppressed;         /* findings dropped by --suppressions */
+	/* Issue 20: the collider's counts over all processes (detect_caught.c). */
+	struct lw_collider_counts {
+		size_t   processes;          /* processes that wrote counts */
+		size_t   refused;            /* ... where perf_event_open was refused */
+		size_t   forked;             /* ... fork children, which do not sample */
+		uint64_t candidates, sampled, fired, watched, caught, skipped;
+	} collider;
 };
 
 /* Constructors; they cannot fail. */

@@ -147,6 +147,12 @@ static void access_fields(struct lw_json *j, const struct lw_finding *f)
 		lw_json_end_object(j);
 	}
 	lw_json_end_array(j);
+	if (f->caught) {             /* issue 20 */
+		lw_json_key(j, "caught_in_the_act");
+		lw_json_bool(j, true);
+		lw_json_key(j, "caught");
+		lw_json_string(j, f->caught);
+	}
 	if (f->interleaving) {
 		lw_json_key(j, "interleaving");
 		lw_json_string(j, f->interleaving);
@@ -255,6 +261,27 @@ void lw_render_json(const struct lw_findings *fs, FILE *out)
 	for (size_t i = 0; i < fs->v.n; i++)
 		finding(&j, fs->v.v[i]);
 	lw_json_end_array(&j);
+	if (fs->collider.processes) {  /* issue 20: what the collider sampled */
+		const struct lw_collider_counts *c = &fs->collider;
+
+		lw_json_key(&j, "collider");
+		lw_json_begin_object(&j);
+		lw_json_key(&j, "candidates");
+		lw_json_int(&j, (int64_t)c->candidates);
+		lw_json_key(&j, "sampled");
+		lw_json_int(&j, (int64_t)c->sampled);
+		lw_json_key(&j, "fired");
+		lw_json_int(&j, (int64_t)c->fired);
+		lw_json_key(&j, "watched");
+		lw_json_int(&j, (int64_t)c->watched);
+		lw_json_key(&j, "caught");
+		lw_json_int(&j, (int64_t)c->caught);
+		lw_json_key(&j, "skipped");
+		lw_json_int(&j, (int64_t)c->skipped);
+		lw_json_key(&j, "refused_processes");
+		lw_json_int(&j, (int64_t)c->refused);
+		lw_json_end_object(&j);
+	}
 	lw_json_end_object(&j);
 	fputc('\n', out);
 }

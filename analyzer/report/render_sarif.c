@@ -494,6 +494,10 @@ static void result(struct sarif *s, const struct lw_finding *f, bool baseline_gi
 	lw_json_key(j, "pid");
 	lw_json_int(j, f->pid);
 	kv(j, "exe", f->exe);
+	if (f->caught) {             /* issue 20: the collider caught it in the act */
+		lw_json_key(j, "caughtInTheAct");
+		lw_json_bool(j, true);
+	}
 	lw_json_end_object(j);
 	lw_json_end_object(j);
 }

@@ -334,6 +334,8 @@ static void finding_text(FILE *out, const struct lw_finding *f)
 		fprintf(out, " (seen %" PRIu64 " time%s)", f->count, f->count == 1 ? "" : "s");
 	fputc('\n', out);
 	fprintf(out, "  in process %" PRId32 " (%s)\n", f->pid, f->exe[0] ? f->exe : "?");
+	if (f->caught && !strstr(f->message, f->caught))   /* issue 20: also caught in the act */
+		fprintf(out, "  %s\n", f->caught);
 	if (f->path)                 /* a check-then-act on a file */
 		path_text(out, f);
 	else if (f->variable.name)   /* a data race or an atomicity violation on memory */
@@ -365,6 +367,24 @@ void lw_render_text_styled(const struct lw_findings *fs, FILE *out,
 	for (size_t i = 0; i < fs->v.n; i++) {
 		finding_text(out, fs->v.v[i]);
 		known += fs->v.v[i]->baseline;
+	}
+	/* Issue 20: what the collider sampled (the lead joins it with the globals' line). */
+	if (fs->collider.processes) {
+		const struct lw_collider_counts *c = &fs->collider;
+
+		fprintf(out, "lockwatch: collider: %" PRIu64 " code site%s sampled of %" PRIu64
+			", %" PRIu64 " fired, %" PRIu64 " address%s watched, %" PRIu64
+			" race%s caught in the act", c->sampled, c->sampled == 1 ? "" : "s",
+			c->candidates, c->fired, c->watched, c->watched == 1 ? "" : "es", c->caught,
+			c->caught == 1 ? "" : "s");
+		if (c->refused)
+			fprintf(out, " (breakpoints refused in %zu process%s: see "
+				"/proc/sys/kernel/perf_event_paranoid)", c->refused,
+				c->refused == 1 ? "" : "es");
+		if (c->forked)
+			fprintf(out, " (%zu fork child%s not sampled)", c->forked,
+				c->forked == 1 ? "" : "ren");
+		fputc('\n', out);
 	}
 	fputs("lockwatch: ", out);
 	sgr(out, e ? LW_SGR_ERROR : LW_SGR_BOLD);

@@ -528,6 +528,21 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 	case LW_REC_ALLOC:
 		add_access_record(p, r, kind);
 		break;
+	case LW_REC_RACE_CAUGHT: {   /* issue 20 */
+		struct lw_rec_race_caught rec;
+
+		memcpy(&rec, r, sizeof(rec));
+		get_thread(p, rec.tid1);
+		get_thread(p, rec.tid2);
+		lw_vec_push(&p->caught, ((struct lw_caught){ rec.addr, rec.size, rec.flags1,
+							    rec.flags2, rec.tid1, rec.tid2, rec.pc1,
+							    rec.pc2, rec.stack1, rec.stack2,
+							    rec.seq }));
+		break;
+	}
+	case LW_REC_COLLIDER:
+		memcpy(&p->collider, r, sizeof(p->collider));
+		break;
 	default:
 		/* LOCK_DESTROY carries nothing the detectors use yet. */
 		break;
@@ -777,6 +792,7 @@ void lw_model_free(struct lw_model *m)
 		for (size_t i = 0; i < p->watches.n; i++)
 			free(p->watches.v[i].name);
 		free(p->watches.v);
+		free(p->caught.v);
 		free(p->allocs.v);
 		free(p->alloc_order);
 		free(p->events.v);

@@ -88,6 +88,17 @@ struct lw_watch {
 	char    *name;               /* NUL-terminated copy (an embedded NUL cuts it) */
 };
 
+/* Issue 20: a race the collider caught in the act (LW_REC_RACE_CAUGHT); at any level. */
+struct lw_caught {
+	uint64_t addr;
+	uint32_t size;
+	uint16_t flags1, flags2;     /* LW_ACCESS_* of the held-back and the trapped access */
+	uint32_t tid1, tid2;
+	uint64_t pc1, pc2;
+	uint32_t stack1, stack2;
+	uint64_t seq;
+};
+
 /* The full level's ordered stream, replayed by happens-before and the access detectors.
  * Filled only for traces recorded at LW_LEVEL_FULL; sorted by seq (then file order) by
  * lw_model_finish. */
@@ -135,6 +146,8 @@ struct lw_process {
 	LW_VEC(struct lw_access) accesses; /* trace order */
 	LW_VEC(struct lw_sync)   syncs;    /* trace order */
 	LW_VEC(struct lw_watch)  watches;
+	LW_VEC(struct lw_caught) caught;   /* issue 20: the collider's catches */
+	struct lw_rec_collider   collider; /* its last counts (head.kind 0: none) */
 	LW_VEC(struct lw_alloc)  allocs;   /* trace order */
 	uint32_t              *alloc_order;/* indexes in allocs by address, made on first use */
 	LW_VEC(struct lw_event)  events;   /* full level only; by seq after lw_model_finish */

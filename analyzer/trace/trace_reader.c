@@ -48,6 +48,8 @@ size_t lw_rec_fixed_size(uint32_t kind)
 	case LW_REC_WATCH:        return sizeof(struct lw_rec_watch);
 	case LW_REC_ALLOC:        return sizeof(struct lw_rec_alloc);
 	case LW_REC_SEM_SIGNAL:   return sizeof(struct lw_rec_sem_signal);
+	case LW_REC_RACE_CAUGHT:  return sizeof(struct lw_rec_race_caught);   /* issue 20 */
+	case LW_REC_COLLIDER:     return sizeof(struct lw_rec_collider);
 	default:                  return 0;
 	}
 }
@@ -63,6 +65,7 @@ const char *lw_rec_kind_name(uint32_t kind)
 		[LW_REC_MISUSE] = "misuse", [LW_REC_PATH] = "path",
 		[LW_REC_ACCESS] = "access", [LW_REC_SYNC] = "sync", [LW_REC_WATCH] = "watch",
 		[LW_REC_ALLOC] = "alloc", [LW_REC_SEM_SIGNAL] = "sem-signal",
+		[LW_REC_RACE_CAUGHT] = "race-caught", [LW_REC_COLLIDER] = "collider",
 	};
 
 	if (kind < sizeof(names) / sizeof(names[0]) && names[kind])
@@ -189,6 +192,16 @@ static const char *check_body(const unsigned char *p, uint32_t kind, uint32_t si
 		}
 		if (r.addr + r.size + r.slack < r.addr)
 			return "alloc record whose block wraps around the address space";
+		return NULL;
+	}
+	case LW_REC_RACE_CAUGHT: {   /* issue 20 */
+		struct lw_rec_race_caught r;
+
+		memcpy(&r, p, sizeof(r));
+		if (r.size != 1 && r.size != 2 && r.size != 4 && r.size != 8)
+			return "race-caught record whose size is not 1, 2, 4 or 8";
+		if (!((r.flags1 | r.flags2) & LW_ACCESS_WRITE))
+			return "race-caught record of two reads";
 		return NULL;
 	}
 	case LW_REC_WATCH: {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <linux/perf_event.h>
 #include "access/watch.h"
+#include "access/collider.h"
 #include "core/arena.h"
 #include "core/defs.h"
 #include "core/init.h"
@@ -146,6 +147,9 @@ static void on_trap(int sig, siginfo_t *si, void *uc)
 	    (data & 0xffffffffull) < (uint64_t)__atomic_load_n(&lw_n_watches, __ATOMIC_ACQUIRE))
 		record_hit(&lw_watches[data & 0xffffffffull], uc,
 			   (ps->flags & LW_TRAP_PERF_FLAG_ASYNC) != 0);
+	else if (si->si_code == TRAP_PERF && ps->type == PERF_TYPE_BREAKPOINT &&
+		 (data & ~0xffffffffull) == LW_COLLIDER_TAG)   /* issue 20: the collider's */
+		lw_collider_trap(data & 0xffffffffull, uc, (ps->flags & LW_TRAP_PERF_FLAG_ASYNC) != 0);
 	else
 		chain(sig, si, uc);
 	errno = saved;

@@ -13,6 +13,7 @@ __thread struct lw_thread *lw_self __attribute__((tls_model("initial-exec")));
 __thread int lw_guard __attribute__((tls_model("initial-exec")));
 
 static struct lw_thread *registry;       /* atomic push-only list */
+int lw_internal_threads;                 /* issue 20: threads.h */
 static uint32_t next_tid;                /* atomic */
 
 struct lw_thread *lw_registry_head(void)

@@ -164,6 +164,9 @@ LW_HIDDEN struct lw_thread *lw_thread_by_tid(uint32_t tid);
 LW_HIDDEN bool lw_thread_pending(void);
 LW_HIDDEN void lw_thread_release(struct lw_thread *t);
 LW_HIDDEN int lw_threads_live(void);
+/* Issue 20: the shim's own threads besides the watchdog (the collider's sampler), which the
+ * watchdog's count of the process's threads must leave out.  Atomic. */
+LW_HIDDEN extern int lw_internal_threads;
 LW_HIDDEN void lw_threads_reset_after_fork(struct lw_thread *self);
 LW_HIDDEN struct lw_thread *lw_registry_head(void);
 /* The thread waits no more (see shim/locks/watchdog.h, lw_wait_begin). */

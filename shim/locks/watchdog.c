@@ -256,7 +256,8 @@ static bool all_blocked(int live, uint64_t now, uint64_t min_ns)
 	if (sem_wait_seen && handler_installed())
 		return false;
 	int os = os_threads();
-	return os == live + 1;       /* the program's threads, and this one */
+	/* The program's threads, this one, and the shim's others (issue 20). */
+	return os == live + 1 + __atomic_load_n(&lw_internal_threads, __ATOMIC_ACQUIRE);
 }
 
 static void write_deadlock(uint32_t reason, const int *idx, int n)

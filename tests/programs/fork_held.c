@@ -12,7 +12,7 @@ static pthread_mutex_t locks[8] = {
 	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
 	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
 };
-static volatile int stop;
+static int stop;                         /* atomic: a plain flag would be a data race */
 
 /* Different call sites, so that the shim keeps capturing new stacks. */
 #define PAIR(a, b) do { pthread_mutex_lock(&locks[a]); pthread_mutex_lock(&locks[b]); \
@@ -21,7 +21,7 @@ static volatile int stop;
 static void *churn(void *arg)
 {
 	unsigned seed = (unsigned)(long)arg;
-	while (!stop) {
+	while (!__atomic_load_n(&stop, __ATOMIC_SEQ_CST)) {
 		seed = seed * 1103515245u + 12345u;
 		switch ((seed >> 16) % 6) {
 		case 0: PAIR(0, 1); break;
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 		if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			bad++;
 	}
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
 	for (int i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
 	return bad != 0;

@@ -14,7 +14,7 @@ static sem_t ready, guard;
 static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t main_thread;
 static volatile int handled;
-static volatile int done;
+static int done;                         /* atomic: a plain flag would be a data race */
 static int count;
 
 static void on_usr1(int sig)
@@ -26,9 +26,10 @@ static void on_usr1(int sig)
 
 static void *sender(void *arg)
 {
-	for (int i = 0; i < count && !done; i++) {
+	for (int i = 0; i < count && !__atomic_load_n(&done, __ATOMIC_SEQ_CST); i++) {
 		pthread_kill(main_thread, SIGUSR1);
-		while (__atomic_load_n(&handled, __ATOMIC_SEQ_CST) <= i && !done)
+		while (__atomic_load_n(&handled, __ATOMIC_SEQ_CST) <= i &&
+		       !__atomic_load_n(&done, __ATOMIC_SEQ_CST))
 			sched_yield();
 	}
 	return arg;
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
 			got++;
 		}
 	}
-	done = 1;
+	__atomic_store_n(&done, 1, __ATOMIC_SEQ_CST);
 	pthread_join(t, NULL);
 	printf("signal_sem: %d posts, %d handled\n", got, handled);
 	return got == count && handled == count ? 0 : 1;

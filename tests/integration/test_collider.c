@@ -1,0 +1,139 @@
+/* The collider end to end (issue 20): with no option at all, two threads racing on a
+ * counter in a heap block, a struct member, an array element or main's stack are caught in
+ * the act; the same counter under a mutex never is; a program's own SIGTRAP handler and
+ * int3 keep working; watch=off and collider_rate=0 turn it off. */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include "lw_test.h"
+
+#define TIMEOUT_MS 60000
+#define PROG "build/tests/programs/collider_race"
+
+static struct lw_result run_mode(const char *mode, const char *const opts[])
+{
+	const char *args[] = { mode, NULL };
+	return lw_run_json_opts(PROG, opts, args, NULL, TIMEOUT_MS);
+}
+
+/* Whether an access of the finding has its innermost frame in fn of file (basename). */
+static bool access_in(json_t *finding, const char *fn, const char *file)
+{
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(finding, "accesses"), i, a) {
+		json_t *fr = json_array_get(json_object_get(a, "stack"), 0);
+		const char *f = json_string_value(json_object_get(fr, "function"));
+		const char *p = json_string_value(json_object_get(fr, "file"));
+		if (!f || !p || strcmp(f, fn))
+			continue;
+		const char *base = strrchr(p, '/');
+		if (!strcmp(base ? base + 1 : p, file))
+			return true;
+	}
+	return false;
+}
+
+/* The data race caught in the act on the counter, with both sides in racy(). */
+static json_t *caught_race(json_t *report)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(report, "findings"), i, f) {
+		const char *k = json_string_value(json_object_get(f, "kind"));
+		if (k && !strcmp(k, "data-race") &&
+		    json_is_true(json_object_get(f, "caught_in_the_act")))
+			return f;
+	}
+	return NULL;
+}
+
+static void assert_caught(const char *mode)
+{
+	struct lw_result r = run_mode(mode, NULL);
+	cr_assert_eq(r.status, 66, "%s: exit status %d, stderr: %s", mode, r.status,
+		     r.stderr_text);
+	json_t *f = caught_race(r.report);
+	cr_assert_not_null(f, "%s: no race caught in the act", mode);
+	cr_assert(access_in(f, "racy", "collider_race.c"), "%s: not in racy()", mode);
+	const char *msg = json_string_value(json_object_get(f, "message"));
+	cr_assert(msg && strstr(msg, "was in flight"), "%s: message %s", mode, msg);
+	json_t *acc = json_object_get(f, "accesses");
+	cr_assert_eq(json_array_size(acc), 2);
+	cr_assert_neq(json_integer_value(json_object_get(json_array_get(acc, 0), "thread")),
+		      json_integer_value(json_object_get(json_array_get(acc, 1), "thread")),
+		      "two threads");
+	json_t *c = json_object_get(r.report, "collider");
+	cr_assert_geq(json_integer_value(json_object_get(c, "caught")), 1, "%s: counts", mode);
+	lw_result_free(&r);
+}
+
+/* Ten runs; the catch must come in at least nine (measured: ten of ten). */
+Test(collider, a_heap_counter_race_is_caught_with_no_option, .timeout = 600)
+{
+	int found = 0;
+	for (int i = 0; i < 10; i++) {
+		struct lw_result r = run_mode("heap", NULL);
+		found += r.status == 66 && caught_race(r.report) != NULL;
+		lw_result_free(&r);
+	}
+	cr_assert_geq(found, 9, "caught in %d of 10 runs", found);
+	assert_caught("heap");
+}
+
+Test(collider, a_struct_member_on_the_heap, .timeout = 120)
+{
+	assert_caught("member");
+}
+
+Test(collider, an_array_element_on_the_heap, .timeout = 120)
+{
+	assert_caught("element");
+}
+
+Test(collider, a_variable_of_mains_stack_handed_to_two_threads, .timeout = 120)
+{
+	assert_caught("stack");
+}
+
+/* A T2 that needs the lock T1 holds during its delay cannot touch the counter: never a
+ * report, in twenty runs. */
+Test(collider, a_locked_heap_counter_is_never_reported, .timeout = 900)
+{
+	uint64_t watched = 0;
+	for (int i = 0; i < 20; i++) {
+		struct lw_result r = run_mode("locked", NULL);
+		cr_assert_eq(r.status, 0, "run %d: exit status %d, stderr: %s", i, r.status,
+			     r.stderr_text);
+		cr_assert_eq(lw_count(r.report, NULL, NULL), 0, "run %d: a finding", i);
+		watched += (uint64_t)json_integer_value(json_object_get(
+			json_object_get(r.report, "collider"), "watched"));
+		lw_result_free(&r);
+	}
+	cr_assert_gt(watched, 0, "the collider never watched the counter: the test tests nothing");
+}
+
+Test(collider, the_programs_own_sigtrap_handler_and_int3_still_work, .timeout = 120)
+{
+	for (int i = 0; i < 3; i++) {
+		struct lw_result r = lw_run_json_opts("build/tests/programs/collider_sigtrap", NULL,
+						      NULL, NULL, TIMEOUT_MS);
+		cr_assert(r.stdout_text && strstr(r.stdout_text, "traps: 400 of 400"),
+			  "stdout: %s, stderr: %s", r.stdout_text, r.stderr_text);
+		cr_assert_neq(r.status, -1, "timed out");
+		lw_result_free(&r);
+	}
+}
+
+Test(collider, watch_off_and_rate_zero_turn_it_off, .timeout = 120)
+{
+	const char *off[] = { "--watch", "off", NULL };
+	struct lw_result r = run_mode("heap", off);
+	cr_assert_null(caught_race(r.report), "watch=off still samples");
+	cr_assert_null(json_object_get(r.report, "collider"));
+	lw_result_free(&r);
+	const char *env[] = { "LOCKWATCH_OPTIONS=collider_rate=0", NULL };
+	const char *args[] = { "heap", NULL };
+	r = lw_run_json_opts(PROG, NULL, args, env, TIMEOUT_MS);
+	cr_assert_null(caught_race(r.report), "collider_rate=0 still samples");
+	lw_result_free(&r);
+}
