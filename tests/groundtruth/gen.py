@@ -42,6 +42,8 @@ class Access:
         self.node, self.block, self.cs, self.role = node, block, cs, role
         self.line = None
         self.id = None
+        self.looped = block is not None
+        self.outer = frozenset()
 
     def __repr__(self):
         return "%s:%s %s@%s line %s locks %s" % (
@@ -126,7 +128,10 @@ def generate(seed):
             outer = [rnd.choice(before)] if before and rnd.random() < 0.4 else []
             if outer == ["rw"] and rnd.random() < 0.5:
                 outer = ["rw:r"]
-            return {"op": "cta", "block": b, "loc": loc, "m": m, "outer": outer}
+            # Sometimes once, not in rounds: then its check and act pair only with each
+            # other, and a write under the outer lock cannot fall between them.
+            return {"op": "cta", "block": b, "loc": loc, "m": m, "outer": outer,
+                    "once": rnd.random() < 0.3}
         locks = pick_locks(rnd.choice(locnames))
         rwmode = None
         if "rw" in locks:
@@ -368,12 +373,13 @@ def emit(p):
                 line("\t}")
             elif k == "cta":
                 e = expr(t, o["loc"])
-                line("\tfor (int r = 0; r < %d; r++) {" % REP)
+                line("\tfor (int r = 0; r < %d; r++) {" % (1 if o["once"] else REP))
                 for l in o["outer"]:
                     line("\t\t" + lock(l))
                 ch = Access(t, o["loc"], False, o["outer"] + [o["m"]], node, o["block"], 1, "check")
                 ac = Access(t, o["loc"], True, o["outer"] + [o["m"]], node, o["block"], 2, "act")
                 ch.outer = ac.outer = frozenset(o["outer"])
+                ch.looped = ac.looped = not o["once"]
                 line("\t\t" + lock(o["m"]))
                 ch.line = line("\t\tc = %s; B();" % e)
                 line("\t\t" + unlock(o["m"]))
@@ -504,36 +510,38 @@ def truth(p):
             break
     possible = set()
     for a1 in acc:
-        if a1.write:
-            continue
         for a2 in acc:
-            if a2.thread != a1.thread or a2.loc != a1.loc:
-                continue
-            # a2 later than a1: a later op, or the same looped block (its next round, or
-            # later in the same round).
-            if a2.node == a1.node:
-                if a1.block is None:
-                    continue
-                same_round_shared = set()
-                if a2.cs == a1.cs:
-                    same_round_shared = set(a1.locks)        # perhaps the same round
-                elif a1.role == "check":
-                    same_round_shared = set(a1.outer)
-                # The next round shares no lock: every block releases its locks.
-                shared_options = [same_round_shared, set()]
-            elif a2.node in p.reach[a1.node]:
-                shared_options = [set()]
-            else:
-                continue
             for w in acc:
-                if w.thread == a1.thread or w.loc != a1.loc or not w.write:
-                    continue
-                if hb(p, w, a1) or hb(p, a2, w):
-                    continue
-                if any(not excludes(sh, w) for sh in shared_options):
+                if a1.loc == a2.loc == w.loc and can_fall_between(p, a1, a2, w):
                     possible.add(a1.loc)
     return {"races": races, "race_locs": {a.loc for a, _ in races}, "atom": atom,
             "atom_locs": {c.loc for c, _, _ in atom}, "atom_possible": possible}
+
+
+def can_fall_between(p, a1, a2, w):
+    """Whether an atomicity finding "a1 (a read), then a2 (a later access of the same
+    thread), w (another thread's write) between them" can be true in some execution: w is
+    ordered neither before a1 nor after a2, and no lock held from a1 to a2 keeps it out."""
+    if a1.write or a2.thread != a1.thread or w.thread == a1.thread or not w.write:
+        return False
+    if hb(p, w, a1) or hb(p, a2, w):
+        return False
+    if a2.node != a1.node:
+        return a2.node in p.reach[a1.node]
+    # The same op: a block.  Within one round a2 comes after a1 in the text (a read and
+    # the write of one increment share a line; the read comes first), and they share the
+    # critical section's locks, or for a check and its act the outer ones; the next round
+    # of a looped block shares no lock (every round releases them).
+    if a1.block is None:
+        return False
+    if a2.id > a1.id:
+        if a2.cs == a1.cs:
+            shared = set(a1.locks)
+        else:
+            shared = set(a1.outer)
+        if not excludes(shared, w):
+            return True
+    return a1.looped
 
 
 def excludes(shared, w):

@@ -6,7 +6,9 @@
 For each seed S, S+1, ..., S+N-1: the program, built twice:
   watch mode: gcc -O1 -g, run under `lockwatch run --format json --watch V1,...` (at most
               four global longs of the program); only findings on watched variables count;
-  hook mode:  `lockwatch cc -O1 -g`, run under `lockwatch run --format json`; every variable.
+  hook mode:  `lockwatch cc -O1 -g` (clang's hooks; LOCKWATCH_CC=gcc in the environment:
+              ThreadSanitizer's interface), run under `lockwatch run --format json`; every
+              variable.
 Each `data-race` and `atomicity-violation` finding is mapped to the program's locations
 (by the addresses the program prints) and to its static accesses (by function and line);
 one the truth says cannot exist is a FALSE finding.  Prints per mode the false findings
@@ -74,20 +76,6 @@ def candidates(p, acc_json, loc):
             if a.thread == t and a.line == line and a.write == write and a.loc == loc]
 
 
-def possible_triple(p, a1, a2, w):
-    """Whether w (another thread's write) can fall between a1 (a read) and a2 (a later
-    access of the same thread) with no lock held across both that w holds too."""
-    if a1.write or a1.thread != a2.thread or w.thread == a1.thread or not w.write:
-        return False
-    if gen.hb(p, w, a1) or gen.hb(p, a2, w):
-        return False
-    if a2.node == a1.node:
-        if a1.block is None:
-            return False
-        return True          # the next round of the loop shares no lock
-    return a2.node in p.reach[a1.node]
-
-
 def judge(p, truth, report, locs, watched):
     """(false findings, found race locations, found atomicity locations, notes)."""
     false, found_race, found_atom = [], set(), set()
@@ -134,7 +122,7 @@ def judge(p, truth, report, locs, watched):
                 c1 = candidates(p, roles["check"], loc)
                 c2 = candidates(p, roles["act"], loc)
                 cw = candidates(p, roles["interfering-write"], loc)
-                if c1 and c2 and cw and not any(possible_triple(p, a, b, w)
+                if c1 and c2 and cw and not any(gen.can_fall_between(p, a, b, w)
                                                 for a in c1 for b in c2 for w in cw):
                     false.append(what + " [lines %s/%s/%s: the write cannot fall between]" % (
                         c1[0].line, c2[0].line, cw[0].line))
@@ -187,6 +175,8 @@ def run_one(seed, mode, keep, mutate=False):
             seed, " --mutate" if mutate else "", seed,
             " ".join(["gcc", "-O1", "-g", "-pthread", "-o", "gt%d" % seed, "gt%d.c" % seed]
                      if mode == "watch" else
+                     (["LOCKWATCH_CC=" + os.environ["LOCKWATCH_CC"]]
+                      if os.environ.get("LOCKWATCH_CC") else []) +
                      ["build/bin/lockwatch", "cc", "-O1", "-g", "-pthread", "-o", "gt%d" % seed,
                       "gt%d.c" % seed]),
             " ".join(["build/bin/lockwatch", "run"] + opts + ["--", "./gt%d" % seed]))
@@ -268,6 +258,17 @@ def main():
                     r["seed"], m, sorted(r["race_locs"]), sorted(r["found_race"]),
                     sorted(r["atom_locs"]), sorted(r["found_atom"]),
                     ("; watched " + ",".join(r.get("watched") or [])) if m == "watch" else ""))
+        # Race recall by kind of location (verbose): where the misses are.
+        if a.verbose:
+            kinds = {l[0]: l[2] for l in gen.LOCATIONS}
+            by = {}
+            for r in rs:
+                for loc in r["race_locs"]:
+                    k = by.setdefault(kinds[loc], [0, 0])
+                    k[1] += 1
+                    k[0] += loc in r["found_race"]
+            print("  race recall by location kind: " + ", ".join(
+                "%s %d/%d" % (k, v[0], v[1]) for k, v in sorted(by.items())))
         if a.mutate:
             # Every mutant whose stripped block ran concurrently should be caught; ask for
             # at least one per mode, and no failed run.

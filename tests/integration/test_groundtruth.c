@@ -56,7 +56,7 @@ Test(groundtruth, fixed_seeds_have_no_false_finding_in_either_mode, .timeout = 3
 
 Test(groundtruth, a_truth_that_is_wrong_on_purpose_gives_false_findings, .timeout = 360)
 {
-	const char *const args[] = { "--mutate", "--seed", "1", "--n", "16", "--jobs", "2", NULL };
+	const char *const args[] = { "--mutate", "--seed", "1", "--n", "24", "--jobs", "2", NULL };
 	char *text = NULL;
 	int st = run_batch(args, &text);
 	cr_assert_eq(st, 0, "the runner missed the false findings of mutants (status %d):\n%s", st,
