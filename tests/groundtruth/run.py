@@ -92,7 +92,10 @@ def judge(p, truth, report, locs, watched):
         if not addrs and var.get("address"):
             addrs.append(int(var["address"], 16))
         loc_set = {locate(p, locs, a) for a in addrs}
-        what = "%s: %s" % (kind, f.get("message", "?"))
+        what = "%s: %s (%s)" % (kind, f.get("message", "?"), "; ".join(
+            "line %s %s holding [%s]" % (((x.get("stack") or [{}])[0]).get("line"), x.get("type"),
+                                          ", ".join(x.get("locks_held") or []))
+            for x in accs))
         if None in loc_set or len(loc_set) != 1:
             if watched is not None and not (loc_set - {None}) & set(watched):
                 continue      # not a watched variable (watch mode judges only those)
