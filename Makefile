@@ -281,6 +281,16 @@ test-real: deps
 	@$(MAKE) --no-print-directory tests
 	@rc=0; bash tests/real/run.sh || rc=1; bash tests/real/glib-installed.sh || rc=1; exit $$rc
 
+# Issue 21, the ground truth (tests/groundtruth/): N generated programs from seed SEED, each in
+# watch mode and in hook mode, against the truth the generator knows; fails on any false
+# finding.  `make test` runs seeds 1..24 (tests/integration/test_groundtruth.c).
+SEED ?= 1000
+N    ?= 200
+.PHONY: test-groundtruth
+test-groundtruth: deps
+	@$(MAKE) --no-print-directory all
+	@/usr/bin/python3 tests/groundtruth/run.py --seed $(SEED) --n $(N) --jobs 2
+
 # Not part of `make test`: minutes long, and its numbers only mean something on a quiet machine.
 bench: $(B)/lib/liblockwatch.so $(B)/bin/lockwatch $(BENCHES)
 	@sh bench/run.sh
