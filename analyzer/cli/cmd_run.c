@@ -178,7 +178,7 @@ static bool is_static_elf(const char *path)
 }
 
 /* Sets up the child's environment.  Returns 0 or -1 after a message. */
-static int setup_env(const char *shim, const char *trace_dir, uint64_t session)
+static int setup_env(const char *shim, const char *trace_dir, uint64_t session, bool trust)
 {
 	const char *pre = getenv("LD_PRELOAD"), *opts = getenv("LOCKWATCH_OPTIONS");
 	char sess[17], *v;
@@ -200,8 +200,10 @@ static int setup_env(const char *shim, const char *trace_dir, uint64_t session)
 		/* suppressions= is for the analyzer; the shim would warn about it. */
 		char *rest = opts ? lw_env_options_without(opts, "suppressions") : NULL;
 
-		v = rest && *rest ? lw_xasprintf("%s:trace_dir=%c%s%c", rest, q, trace_dir, q)
-				  : lw_xasprintf("trace_dir=%c%s%c", q, trace_dir, q);
+		v = rest && *rest ? lw_xasprintf("%s:trace_dir=%c%s%c%s", rest, q, trace_dir, q,
+						 trust ? ":trust_dir=1" : "")
+				  : lw_xasprintf("trace_dir=%c%s%c%s", q, trace_dir, q,
+						 trust ? ":trust_dir=1" : "");
 		free(rest);
 	}
 	if (setenv("LOCKWATCH_OPTIONS", v, 1) < 0) {
@@ -393,7 +395,17 @@ static int run_prepared(char **argv, struct lw_report_opts *o, const char *dir_a
 	shim = find_shim();
 	if (!shim)
 		return LW_EXIT_FAILURE;
-	if (mkdir_p(dir_arg) < 0 || !(dir = realpath(dir_arg, NULL))) {
+	if (mkdir_p(dir_arg) < 0) {
+		lw_msg_error("cannot create the trace directory %s: %s", dir_arg, strerror(errno));
+		free(shim);
+		return LW_EXIT_FAILURE;
+	}
+	/* Issue 24: nothing runs when the traces would land where another user can reach. */
+	if (lw_check_trace_dir(dir_arg) < 0) {
+		free(shim);
+		return LW_EXIT_USAGE;
+	}
+	if (!(dir = realpath(dir_arg, NULL))) {
 		lw_msg_error("cannot create the trace directory %s: %s", dir_arg, strerror(errno));
 		free(shim);
 		return LW_EXIT_FAILURE;
@@ -405,7 +417,7 @@ static int run_prepared(char **argv, struct lw_report_opts *o, const char *dir_a
 			free(dir);
 			return LW_EXIT_FAILURE;
 		}
-	if (setup_env(shim, dir, session) < 0 || (watch_spec && add_watch_env(watch_spec) < 0)) {
+	if (setup_env(shim, dir, session, o->trust_dir) < 0 || (watch_spec && add_watch_env(watch_spec) < 0)) {
 		free(shim);
 		free(dir);
 		return LW_EXIT_FAILURE;

@@ -76,6 +76,11 @@ static void set_option(const char *key, const char *val)
 		/* watch= (shim/access/layer.c) */
 	} else if (!strcmp(key, "suppressions")) {
 		/* Read by lockwatch report, not by the shim: one LOCKWATCH_OPTIONS serves both. */
+	} else if (!strcmp(key, "trust_dir")) {
+		/* Issue 24: a trace directory others own or can write, or a symlink, is used. */
+		uint64_t v = parse_u64(val, 10, &ok);
+		if (ok)
+			lw_opt.trust_dir = v != 0;
 	} else if (!strcmp(key, "enabled")) {
 		uint64_t v = parse_u64(val, 10, &ok);
 		lw_opt.enabled = v != 0;
@@ -100,6 +105,7 @@ void lw_options_load(void)
 	lw_opt.deadlock_ms = 1000;
 	lw_opt.hang_ms = 3000;
 	lw_opt.deadlock_exitcode = 66;
+	lw_opt.trust_dir = 0;
 
 	const char *sess = getenv("LOCKWATCH_SESSION");
 	if (sess && *sess) {

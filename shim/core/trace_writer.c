@@ -479,12 +479,36 @@ static int trace_open(bool forked_child)
 		       strerror(-err));
 		return err;
 	}
-	int dfd = open(lw_opt.trace_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Issue 24: the directory is opened without following a symlink, and trusted (by its
+	 * descriptor, so that it cannot be swapped after the check) only when it is the
+	 * user's or root's and nobody else can write to it; trust_dir=1 overrides both. */
+	int dfd = open(lw_opt.trace_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+				(lw_opt.trust_dir ? 0 : O_NOFOLLOW));
 	if (dfd < 0) {
 		err = -errno;
-		lw_msg("cannot open trace directory %s: %s; not recording", lw_opt.trace_dir,
-		       strerror(errno));
+		struct stat lst;
+		if (errno == ELOOP || (errno == ENOTDIR && lstat(lw_opt.trace_dir, &lst) == 0 &&
+				       S_ISLNK(lst.st_mode)))
+			lw_msg("trace directory %s is a symbolic link, not followed; not recording "
+			       "(trust_dir=1 follows it)", lw_opt.trace_dir);
+		else
+			lw_msg("cannot open trace directory %s: %s; not recording",
+			       lw_opt.trace_dir, strerror(errno));
 		return err;
+	}
+	struct stat dst;
+	if (!lw_opt.trust_dir && fstat(dfd, &dst) == 0 &&
+	    ((dst.st_uid != geteuid() && dst.st_uid != 0) || (dst.st_mode & 022))) {
+		close(dfd);
+		if (dst.st_uid != geteuid() && dst.st_uid != 0)
+			lw_msg("trace directory %s belongs to uid %u, not to this user or root; "
+			       "not recording (trust_dir=1 uses it anyway)", lw_opt.trace_dir,
+			       (unsigned)dst.st_uid);
+		else
+			lw_msg("trace directory %s is writable by %s; not recording (trust_dir=1 "
+			       "uses it anyway)", lw_opt.trace_dir,
+			       (dst.st_mode & 002) ? "others" : "its group");
+		return -EPERM;
 	}
 	char name[64];
 	int fd = -1;

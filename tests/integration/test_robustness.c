@@ -223,7 +223,7 @@ Test(robustness, chdir_then_fork_keeps_the_trace_directory, .timeout = 30)
 static void mount_tmpfs(const char *dir, const char *size, bool read_only)
 {
 	char opts[64];
-	snprintf(opts, sizeof opts, "size=%s,mode=0777", size);
+	snprintf(opts, sizeof opts, "size=%s,mode=0700", size);   /* issue 24: not 0777 */
 	if (mount("tmpfs", dir, "tmpfs", read_only ? MS_RDONLY : 0, opts) != 0)
 		cr_skip_test("cannot mount a tmpfs here (%s)", strerror(errno));
 }

@@ -1,0 +1,148 @@
+/* Issue 24: trust nothing another user can write, change nothing the program can see.  The
+ * tests run as root: "another user" is uid 65534 (nobody), by chown. */
+#include <criterion/criterion.h>
+#include "lw_test.h"
+
+/* Runs a shell command in dir; its standard error goes to dir/err.  Returns its status. */
+static int sh(const char *dir, const char *fmt, ...)
+{
+	char body[4096], cmd[10000];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof body, fmt, ap);
+	va_end(ap);
+	char here[1024];
+	cr_assert_not_null(getcwd(here, sizeof here));
+	snprintf(cmd, sizeof cmd,
+		 "cd '%s' && L='%s/" LW_BIN "' S='%s/" LW_SHIM "' T='%s/build/tests/programs' "
+		 "&& { %s ; } >out 2>err", dir, here, here, here, body);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The number of lines of dir/name, and whether one has want. */
+static int lines(const char *dir, const char *name, const char *want, bool *has)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	char *s = lw_slurp(path);
+	int n = 0;
+	*has = s && want && strstr(s, want);
+	for (char *p = s; p && *p; p++)
+		n += *p == '\n';
+	free(s);
+	return n;
+}
+
+static int count_traces(const char *dir, const char *sub)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, sub);
+	DIR *d = opendir(path);
+	int n = 0;
+	for (struct dirent *e; d && (e = readdir(d));)
+		n += strstr(e->d_name, ".trace") != NULL;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The shim refuses a trace directory another user owns, one others can write, and a
+ * symlink, each with one line; trust_dir=1 uses them. */
+Test(trust, the_shim_refuses_a_directory_another_user_could_write, .timeout = 60)
+{
+	char *dir = lw_tmpdir();
+	cr_assert_eq(sh(dir, "mkdir -m 777 theirs && chown 65534 theirs && mkdir -m 777 open && "
+			"mkdir -m 700 mine && ln -s mine link"), 0);
+	static const char *const subs[] = { "theirs", "open", "link" };
+	static const char *const why[] = { "belongs to uid 65534", "writable by others",
+					   "symbolic link" };
+	for (int i = 0; i < 3; i++) {
+		bool has;
+		cr_assert_eq(sh(dir, "LD_PRELOAD=$S LOCKWATCH_OPTIONS=trace_dir=%s $T/exit_code 3",
+				subs[i]), 3, "the program's status changed");
+		cr_assert_eq(lines(dir, "err", why[i], &has), 1, "%s: not one line", subs[i]);
+		cr_assert(has, "%s: the line does not say why", subs[i]);
+		cr_assert_eq(count_traces(dir, subs[i]), 0, "%s: a trace was written", subs[i]);
+	}
+	cr_assert_eq(count_traces(dir, "mine"), 0);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(sh(dir, "LD_PRELOAD=$S LOCKWATCH_OPTIONS='trace_dir=%s trust_dir=1' "
+				"$T/exit_code 0", subs[i]), 0);
+		cr_assert_eq(count_traces(dir, subs[i]), 1, "%s: trust_dir=1 wrote no trace",
+			     subs[i]);
+	}
+	lw_rmtree(dir);
+	free(dir);
+}
+
+/* The directories the shim and lockwatch run create are 0700, whatever the umask. */
+Test(trust, trace_directories_are_created_0700, .timeout = 60)
+{
+	char *dir = lw_tmpdir();
+	cr_assert_eq(sh(dir, "umask 0 && LD_PRELOAD=$S LOCKWATCH_OPTIONS=trace_dir=a/b "
+			"$T/exit_code 0 && $L run -d c/d -- $T/exit_code 0"), 0);
+	static const char *const made[] = { "a", "a/b", "c", "c/d" };
+	for (int i = 0; i < 4; i++) {
+		char path[512];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/%s", dir, made[i]);
+		cr_assert_eq(stat(path, &st), 0, "%s", made[i]);
+		cr_assert_eq(st.st_mode & 0777, 0700, "%s: mode %o", made[i], st.st_mode & 0777);
+	}
+	lw_rmtree(dir);
+	free(dir);
+}
+
+/* lockwatch run: nothing runs (exit 2, one line) in a directory another user owns or can
+ * write, or through a symlink; --trust-dir runs. */
+Test(trust, run_refuses_an_untrusted_trace_directory, .timeout = 60)
+{
+	char *dir = lw_tmpdir();
+	cr_assert_eq(sh(dir, "mkdir -m 777 theirs && chown 65534 theirs && mkdir -m 777 open && "
+			"mkdir -m 700 mine && ln -s mine link"), 0);
+	static const char *const subs[] = { "theirs", "open", "link" };
+	for (int i = 0; i < 3; i++) {
+		bool has;
+		cr_assert_eq(sh(dir, "$L run -d %s -- sh -c 'echo ran' ", subs[i]), 2, "%s",
+			     subs[i]);
+		cr_assert_eq(lines(dir, "err", "nothing was run", &has), 1, "%s", subs[i]);
+		cr_assert(has, "%s", subs[i]);
+		cr_assert_eq(lines(dir, "out", "ran", &has), 0, "%s: the program ran", subs[i]);
+		cr_assert_eq(sh(dir, "$L run --trust-dir -d %s -- $T/exit_code 0", subs[i]), 0,
+			     "%s", subs[i]);
+	}
+	lw_rmtree(dir);
+	free(dir);
+}
+
+/* lockwatch report: exit 2 and one line per refusal for a directory another user owns, a
+ * trace others can write or another user owns, a symlinked trace (named, or in a directory);
+ * --trust-dir and trust_dir=1 read them. */
+Test(trust, report_refuses_untrusted_traces, .timeout = 60)
+{
+	char *dir = lw_tmpdir();
+	cr_assert_eq(sh(dir, "$L run -d good -- $T/exit_code 0"), 0);
+	cr_assert_eq(sh(dir, "mkdir -m 755 theirs && cp good/*.trace theirs/ && "
+			"chown -R 65534 theirs && mkdir -m 700 writable && cp good/*.trace writable/ "
+			"&& chmod 666 writable/*.trace && mkdir -m 700 linked && "
+			"ln -s ../good/$(ls good) linked/x.trace && ln -s good linkdir && "
+			"mkdir -m 700 owned && cp good/*.trace owned/ && chown 65534 owned/*.trace"), 0);
+	static const char *const args[] = { "theirs", "writable", "linked", "linkdir",
+					    "linked/x.trace", "owned" };
+	static const char *const why[] = { "belongs to uid 65534", "writable by others",
+					   "symbolic link", "symbolic link", "symbolic link",
+					   "belongs to uid 65534" };
+	for (int i = 0; i < 6; i++) {
+		bool has;
+		cr_assert_eq(sh(dir, "$L report %s", args[i]), 2, "%s", args[i]);
+		cr_assert_eq(lines(dir, "err", why[i], &has), 1, "%s", args[i]);
+		cr_assert(has, "%s", args[i]);
+		cr_assert_eq(sh(dir, "$L report --trust-dir %s", args[i]), 0, "%s", args[i]);
+		cr_assert_eq(sh(dir, "LOCKWATCH_OPTIONS=trust_dir=1 $L report %s", args[i]), 0,
+			     "%s", args[i]);
+	}
+	cr_assert_eq(sh(dir, "$L report good"), 0);
+	lw_rmtree(dir);
+	free(dir);
+}
