@@ -6,7 +6,7 @@
 /* Runs a shell command in dir; its standard error goes to dir/err.  Returns its status. */
 static int sh(const char *dir, const char *fmt, ...)
 {
-	char body[4096], cmd[10000];
+	char body[12000], cmd[16000];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(body, sizeof body, fmt, ap);
@@ -143,6 +143,73 @@ Test(trust, report_refuses_untrusted_traces, .timeout = 60)
 			     "%s", args[i]);
 	}
 	cr_assert_eq(sh(dir, "$L report good"), 0);
+	lw_rmtree(dir);
+	free(dir);
+}
+
+/* lockwatch run exits 2, with one line, rather than run a program the shim cannot record:
+ * set-uid or set-gid to another user or group (the loader drops LD_PRELOAD), options whose
+ * stray quote swallows the trace directory, or a run that left no trace at all. */
+Test(trust, run_refuses_what_it_could_not_record, .timeout = 60)
+{
+	char *dir = lw_tmpdir();
+	cr_assert_eq(sh(dir, "cp $T/exit_code suid && chown 65534 suid && chmod 4755 suid && "
+			"cp $T/exit_code sgid && chgrp 65534 sgid && chmod 2755 sgid && "
+			"cp $T/exit_code rootsuid && chmod 4755 rootsuid"), 0);
+	static const char *const cmds[] = {
+		"$L run -d t -- ./suid 3",
+		"$L run -d t -- ./sgid 3",
+		"LOCKWATCH_OPTIONS=\"verbose='1\" $L run -d t -- $T/exit_code 3",
+		"ulimit -f 100 && $L run -d t -- $T/exit_code 3",
+	};
+	static const char *const why[] = { "set-uid", "set-gid", "malformed",
+					   "nothing was recorded" };
+	for (int i = 0; i < 4; i++) {
+		bool has;
+		cr_assert_eq(sh(dir, "%s", cmds[i]), 2, "%s", cmds[i]);
+		int n = lines(dir, "err", why[i], &has);
+		cr_assert(has, "%s: does not say %s", cmds[i], why[i]);
+		/* The last case: the shim's own line, then lockwatch's. */
+		cr_assert_eq(n, i == 3 ? 2 : 1, "%s: %d lines", cmds[i], n);
+	}
+	/* Set-uid to ourselves (root) is no secure mode: it runs and is recorded. */
+	cr_assert_eq(sh(dir, "$L run -d t -- ./rootsuid 3"), 3);
+	cr_assert_eq(sh(dir, "LOCKWATCH_OPTIONS=enabled=0 $L run -d t -- $T/exit_code 3"), 3);
+	lw_rmtree(dir);
+	free(dir);
+}
+
+/* Numbers are digits within range, values are never truncated: the shim says so in one line
+ * and keeps its default; lockwatch run refuses them (exit 2) before running anything. */
+Test(trust, bad_numbers_and_overlong_values_are_refused, .timeout = 60)
+{
+	char *dir = lw_tmpdir();
+	static const char *const bad[] = {
+		"max_trace_mb=-18446744073709551615", "max_trace_mb=-1",
+		"stack_depth=99999999999999999999999", "deadlock_ms=+50", "verbose=-1",
+	};
+	for (int i = 0; i < 5; i++) {
+		bool has;
+		cr_assert_eq(sh(dir, "LD_PRELOAD=$S LOCKWATCH_OPTIONS='trace_dir=t %s' "
+				"$T/exit_code 3", bad[i]), 3, "%s", bad[i]);
+		cr_assert_eq(lines(dir, "err", "bad value", &has), 1, "%s", bad[i]);
+		cr_assert(has, "%s: no message", bad[i]);
+		cr_assert_eq(sh(dir, "LOCKWATCH_OPTIONS='%s' $L run -d t -- sh -c 'echo ran'",
+				bad[i]), 2, "%s", bad[i]);
+		cr_assert_eq(lines(dir, "out", "ran", &has), 0, "%s: the program ran", bad[i]);
+	}
+	/* A trace_dir of 5000 characters: refused, not cut to 4095, and the default used. */
+	char longdir[5100] = "t";
+	for (int i = 1; i < 5000; i++)
+		longdir[i] = i % 200 == 0 ? '/' : 'x';
+	longdir[5000] = '\0';
+	bool has;
+	cr_assert_eq(sh(dir, "LD_PRELOAD=$S LOCKWATCH_OPTIONS='trace_dir=%s' $T/exit_code 0",
+			longdir), 0);
+	cr_assert_eq(lines(dir, "err", "longer than 4095", &has), 1);
+	cr_assert(has);
+	cr_assert_eq(count_traces(dir, "lockwatch-traces"), 1, "the default was not used");
+	cr_assert_eq(sh(dir, "$L run -d %s -- $T/exit_code 0", longdir), 2);
 	lw_rmtree(dir);
 	free(dir);
 }
