@@ -213,3 +213,20 @@ Test(trust, bad_numbers_and_overlong_values_are_refused, .timeout = 60)
 	lw_rmtree(dir);
 	free(dir);
 }
+
+/* lockwatch dump of an empty or all-zero trace: exit 0 and says it is empty, as report does. */
+Test(trust, dump_of_an_empty_trace_says_so_and_exits_0, .timeout = 30)
+{
+	char *dir = lw_tmpdir();
+	cr_assert_eq(sh(dir, ": > e.trace && head -c 8192 /dev/zero > z.trace && chmod 600 *.trace"),
+		     0);
+	static const char *const names[] = { "e.trace", "z.trace" };
+	for (int i = 0; i < 2; i++) {
+		bool has;
+		cr_assert_eq(sh(dir, "$L dump %s", names[i]), 0, "%s", names[i]);
+		cr_assert_eq(lines(dir, "out", "empty trace", &has), 1, "%s", names[i]);
+		cr_assert(has, "%s", names[i]);
+	}
+	lw_rmtree(dir);
+	free(dir);
+}
