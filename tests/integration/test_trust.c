@@ -230,3 +230,33 @@ Test(trust, dump_of_an_empty_trace_says_so_and_exits_0, .timeout = 30)
 	lw_rmtree(dir);
 	free(dir);
 }
+
+/* The text report prints source lines only of files the user or root owns (any with
+ * --trust-dir), and a .gnu_debuglink naming a FIFO does not block it. */
+Test(trust, source_lines_and_debug_links_are_read_with_care, .timeout = 120)
+{
+	char *dir = lw_tmpdir();
+	char here[1024];
+	cr_assert_not_null(getcwd(here, sizeof here));
+	cr_assert_eq(sh(dir, "cp '%s/samples/transfer_a_to_b.c' t.c && "
+			"cc -g -O0 -pthread t.c -o t", here), 0);
+	bool has;
+	cr_assert_eq(sh(dir, "$L run --color never -d a -- ./t"), 66);
+	lines(dir, "err", "pthread_mutex_lock(&lock_a);", &has);
+	cr_assert(has, "no source line in the report of the user's own file");
+	cr_assert_eq(sh(dir, "chown 65534 t.c && $L report --color never a"), 66);
+	lines(dir, "err", "pthread_mutex_lock(&lock_a);", &has);
+	cr_assert(!has, "a source line of another user's file was printed");
+	cr_assert_eq(sh(dir, "$L report --trust-dir --color never a"), 66);
+	lines(dir, "err", "pthread_mutex_lock(&lock_a);", &has);
+	cr_assert(has, "--trust-dir shows it");
+
+	/* Debug information in a separate file named by .gnu_debuglink, which is a FIFO. */
+	cr_assert_eq(sh(dir, "cp t t2 && objcopy --only-keep-debug t2 t2.debug && "
+			"objcopy --strip-debug --add-gnu-debuglink=t2.debug t2 && rm t2.debug && "
+			"mkfifo t2.debug"), 0);
+	cr_assert_eq(sh(dir, "timeout 60 $L run --color never -d b -- ./t2"), 66,
+		     "the report did not finish (blocked on the FIFO?)");
+	lw_rmtree(dir);
+	free(dir);
+}
