@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "core/trace_writer.h"
 #include "core/arena.h"
@@ -31,8 +32,10 @@ static struct {
 	 * counters every thread writes, and not in the same 128-byte pair of lines either
 	 * (x86's adjacent-line prefetcher pairs them: a counter two cores fight over next
 	 * door made the first load of every reservation miss). */
-	char *map __attribute__((aligned(128))); /* the whole [0, limit) range, mapped once */
+	char *map __attribute__((aligned(128))); /* [0, mapped) of the file; [0, limit) is
+						   * kept for it in the address space */
 	uint64_t limit;
+	uint64_t mapped;             /* issue 24: mapped so far, grown with the file */
 	uint64_t size;               /* bytes allocated in the file (atomic) */
 	int closed;                  /* atomic */
 	int full;                    /* atomic: the limit was reached, every record is dropped */
@@ -155,6 +158,60 @@ static uint64_t fsize_limit(void)
 	return (uint64_t)rl.rlim_cur;
 }
 
+/*
+ * Issue 24: the shim's descriptor must cost the program none of its own.  RLIMIT_NOFILE
+ * bounds the numbers new descriptors get, not how many are open: one at or above the soft
+ * limit is out of the program's way.  The shim puts its trace's there, raising the soft
+ * limit for the moment of the dup when the hard limit allows (and the soft one is not huge:
+ * the kernel's table grows to the largest number), else at 800 or more as before when the
+ * soft limit is large; otherwise (soft limit = hard limit, like `ulimit -n 8`) it keeps
+ * none between uses: it opens the file by its path while it grows or closes the trace,
+ * and closes it again.
+ */
+#define LW_FD_HIGH_MAX 65536u
+static bool fd_costly;               /* W.fd is below the soft limit: close after use */
+
+/* Moves fd out of the program's way if it can.  Returns the descriptor to use (fd itself
+ * or its new number) and sets fd_costly. */
+static int place_fd(int fd)
+{
+	struct rlimit rl;
+	fd_costly = false;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > LW_FD_HIGH_MAX) {
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 800);
+		if (hi >= 0) {
+			close(fd);
+			return hi;
+		}
+		return fd;
+	}
+	if ((uint64_t)fd >= rl.rlim_cur)
+		return fd;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur) {
+		struct rlimit up = { rl.rlim_cur + 1, rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+			int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur);
+			setrlimit(RLIMIT_NOFILE, &rl);
+			if (hi >= 0) {
+				close(fd);
+				return hi;
+			}
+		}
+	}
+	fd_costly = true;
+	return fd;
+}
+
+/* Done with the descriptor for now: closed when it takes one of the program's numbers. */
+static void put_fd(void)
+{
+	if (fd_costly && W.fd >= 0) {
+		close(W.fd);
+		W.fd = -1;
+	}
+}
+
 /* Returns a descriptor of our trace file, or -1.  The program may have closed ours
  * (closefrom, close_range) and even reused its number: then the file is opened again by
  * its absolute path, without following a symlink, and accepted only if it is the same
@@ -171,13 +228,8 @@ static int trace_fd(void)
 		close(fd);
 		return -1;
 	}
-	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 800);
-	if (hi >= 0) {
-		close(fd);
-		fd = hi;
-	}
-	W.fd = fd;
-	return fd;
+	W.fd = place_fd(fd);
+	return W.fd;
 }
 
 /* The first record that cannot be written: from now on none is, and the header says from
@@ -193,6 +245,68 @@ static void mark_full(void)
 		__atomic_store_n(&header()->cut_seq, lw_current_seq(), __ATOMIC_RELAXED);
 		__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELEASE);
 	}
+}
+
+/*
+ * Issue 24: the trace is mapped as it grows, not max_trace_mb up front: RLIMIT_AS counts a
+ * mapping whether or not it is touched, and a program near its limit must be able to map as
+ * much with the shim as without.  The first piece is placed at a random spot of a region
+ * of the address space that neither the loader, brk nor mmap's top-down search reaches in
+ * practice (32 to 48 TiB), each next piece right after the last (MAP_FIXED_NOREPLACE, so
+ * nothing of the program's is ever replaced); the records' addresses never move.  If
+ * something else sits there after all, recording stops as when the disk is full.
+ */
+#define LW_MAP_STEP (4ull << 20)
+#define LW_MAP_STEP_MAX (64ull << 20)
+#define LW_MAP_REGION 0x200000000000ull
+#define LW_MAP_SLOTS 16384u          /* 1 GiB apart: 16 TiB */
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/* Maps [from, to) of the file at map + from, without replacing anything.  Returns false
+ * when it cannot. */
+static bool map_piece(char *map, int fd, uint64_t from, uint64_t to)
+{
+	char *want = map + from;
+	char *got = mmap(want, to - from, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_NORESERVE | MAP_FIXED_NOREPLACE, fd, (off_t)from);
+	if (got == want)
+		return true;
+	if (got != MAP_FAILED)               /* a kernel older than MAP_FIXED_NOREPLACE */
+		munmap(got, to - from);
+	return false;
+}
+
+/* The mapping's size for a file of `need` bytes: at least the next step, doubling up to
+ * LW_MAP_STEP_MAX at a time, within the limit (page-rounded). */
+static uint64_t map_target(uint64_t mapped, uint64_t need, uint64_t limit)
+{
+	uint64_t step = mapped < LW_MAP_STEP ? LW_MAP_STEP
+					     : (mapped < LW_MAP_STEP_MAX ? mapped : LW_MAP_STEP_MAX);
+	uint64_t t = mapped + step;
+	if (t < need)
+		t = (need + LW_MAP_STEP - 1) & ~(LW_MAP_STEP - 1);
+	uint64_t top = (limit + 4095) & ~4095ull;
+	return t > top ? top : t;
+}
+
+/* Maps the first piece of the trace at a random spot of the region; falls back to where
+ * the kernel puts it.  Returns the mapping or MAP_FAILED, and its size in *len. */
+static char *map_first(int fd, uint64_t limit, uint64_t *len)
+{
+	*len = map_target(0, LW_GROW_STEP, limit);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t r = ((uint64_t)getpid() << 32 ^ (uint64_t)ts.tv_nsec) * 0x9E3779B97F4A7C15ull;
+	for (int i = 0; i < 4; i++) {
+		uint64_t slot = (r >> (20 + 8 * i)) % LW_MAP_SLOTS;
+		char *at = (char *)(uintptr_t)(LW_MAP_REGION + slot * (1ull << 30));
+		if (map_piece(at, fd, 0, *len))
+			return at;
+	}
+	return mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
 }
 
 /* Makes sure the file has at least `need` bytes.  Returns true when it has.  With `ahead`,
@@ -236,6 +350,7 @@ static bool grow(uint64_t need, bool ahead)
 			int err = 0;
 			int fd = trace_fd();
 			if (ahead && want < need) {
+				put_fd();
 				lw_spin_unlock(&W.grow_lock);
 				break;
 			}
@@ -245,6 +360,14 @@ static bool grow(uint64_t need, bool ahead)
 				err = EBADF;
 			else
 				err = posix_fallocate(fd, (off_t)size, (off_t)(want - size));
+			/* Issue 24: the mapping follows the file, before anyone may write there. */
+			if (!err && want > W.mapped) {
+				uint64_t to = map_target(W.mapped, want, W.limit);
+				if (map_piece(W.map, fd, W.mapped, to))
+					W.mapped = to;
+				else
+					err = ENOMEM;
+			}
 			if (err) {
 				__atomic_store_n(&W.broken, 1, __ATOMIC_RELAXED);
 				mark_full();
@@ -253,6 +376,7 @@ static bool grow(uint64_t need, bool ahead)
 			} else {
 				__atomic_store_n(&W.size, want, __ATOMIC_RELEASE);
 			}
+			put_fd();
 		}
 		lw_spin_unlock(&W.grow_lock);
 	}
@@ -529,12 +653,9 @@ static int trace_open(bool forked_child)
 		       strerror(-err));
 		return err;
 	}
-	/* Keep the descriptor out of the low numbers programs tend to dup2 over. */
-	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 800);
-	if (hi >= 0) {
-		close(fd);
-		fd = hi;
-	}
+	/* Keep the descriptor out of the low numbers programs tend to dup2 over, and out of
+	 * the program's range altogether where it can be (issue 24). */
+	fd = place_fd(fd);
 	struct stat st;
 	uint64_t limit = lw_opt.max_trace_bytes;
 	uint64_t fsize = fsize_limit();
@@ -553,7 +674,8 @@ static int trace_open(bool forked_child)
 		return -err;
 	}
 	close(dfd);
-	char *map = mmap(NULL, limit, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	uint64_t mapped;
+	char *map = map_first(fd, limit, &mapped);
 	if (map == MAP_FAILED) {
 		err = -errno;
 		lw_msg("cannot map the trace file: %s; not recording", strerror(errno));
@@ -565,6 +687,7 @@ static int trace_open(bool forked_child)
 	W.dev = st.st_dev;
 	W.ino = st.st_ino;
 	W.limit = limit;
+	W.mapped = mapped;
 	W.size = LW_GROW_STEP;
 	W.tail = LW_TRACE_HEADER_SIZE;
 	W.closed = 0;
@@ -593,6 +716,7 @@ static int trace_open(bool forked_child)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memcpy(h->magic, LW_TRACE_MAGIC, sizeof h->magic);
 	__atomic_store_n(&W.map, map, __ATOMIC_RELEASE);
+	put_fd();
 	if (lw_opt.verbose)
 		lw_msg("recording to %s/%s", lw_opt.trace_dir, name);
 	return 0;
@@ -636,6 +760,7 @@ static void lw_trace_close_(bool only_thread)
 			fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
 				  (off_t)(size - from));
 	}
+	put_fd();
 	if (lw_opt.verbose)
 		lw_msg("trace closed: %llu bytes, %llu records dropped", (unsigned long long)end,
 		       (unsigned long long)h->dropped);
@@ -652,7 +777,7 @@ void lw_trace_forget(void)
 	/* The parent's mapping is shared with the parent: the child must not write into it.
 	 * Only this thread exists in the child, so nobody else is using it. */
 	if (W.map)
-		munmap(W.map, W.limit);
+		munmap(W.map, W.mapped);
 	if (W.fd >= 0)
 		close(W.fd);
 	W.map = NULL;

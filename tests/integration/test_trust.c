@@ -260,3 +260,59 @@ Test(trust, source_lines_and_debug_links_are_read_with_care, .timeout = 120)
 	lw_rmtree(dir);
 	free(dir);
 }
+
+/* The shim maps its trace as it grows: a program that lowers RLIMIT_AS to 1.5 GB can
+ * malloc 400 MiB with it as without (it mapped max_trace_mb, 1 GiB, up front). */
+Test(trust, the_shim_leaves_the_address_space_limit_to_the_program, .timeout = 60)
+{
+	char *dir = lw_tmpdir();
+	bool has;
+	cr_assert_eq(sh(dir, "$T/footprint as"), 0, "without the shim");
+	cr_assert_eq(sh(dir, "LD_PRELOAD=$S LOCKWATCH_OPTIONS=trace_dir=t $T/footprint as"), 0,
+		     "with the shim");
+	lines(dir, "out", "malloc ok", &has);
+	cr_assert(has);
+	cr_assert_eq(count_traces(dir, "t"), 1);
+	lw_rmtree(dir);
+	free(dir);
+}
+
+/* The output line "opened N" of dir/out, or -1. */
+static int opened(const char *dir)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/out", dir);
+	char *s = lw_slurp(path);
+	int n = -1;
+	if (s && sscanf(s, "opened %d", &n) != 1)
+		n = -1;
+	free(s);
+	return n;
+}
+
+/* Under `ulimit -n 8` (soft and hard, or soft only) a program opens as many files with the
+ * shim as without: the shim's trace descriptor sits above the soft limit, or is not kept. */
+Test(trust, the_shim_takes_none_of_the_programs_descriptors, .timeout = 60)
+{
+	char *dir = lw_tmpdir();
+	static const char *const limits[] = { "ulimit -n 8", "ulimit -S -n 8" };
+	static const char *const levels[] = { "dependencies", "full" };
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(sh(dir, "%s && $T/footprint fds", limits[i]), 0);
+		int alone = opened(dir);
+		/* 5, less what the test runner leaves open. */
+		cr_assert(alone >= 3, "%s: %d without the shim", limits[i], alone);
+		for (int l = 0; l < 2; l++) {
+			cr_assert_eq(sh(dir, "%s && LD_PRELOAD=$S LOCKWATCH_OPTIONS='trace_dir=t "
+					"level=%s' $T/footprint fds", limits[i], levels[l]), 0);
+			cr_assert_eq(opened(dir), alone, "%s, %s: %d with the shim", limits[i],
+				     levels[l], opened(dir));
+		}
+	}
+	/* And the trace still grows and closes without a kept descriptor. */
+	cr_assert_eq(sh(dir, "ulimit -n 8 && LD_PRELOAD=$S LOCKWATCH_OPTIONS='trace_dir=g "
+			"level=full max_trace_mb=8' '%s/build/bench/lockheavy' 200000 && "
+			"$L report g", getcwd((char[1024]){0}, 1024)), 0);
+	lw_rmtree(dir);
+	free(dir);
+}
