@@ -316,3 +316,22 @@ Test(trust, the_shim_takes_none_of_the_programs_descriptors, .timeout = 60)
 	lw_rmtree(dir);
 	free(dir);
 }
+
+/* With SIGTRAP ignored, an int3 kills the program (the kernel forces a trap it raised past
+ * an ignored disposition): so under watching too, where the shim's SIGTRAP handler is in
+ * place; a raise(SIGTRAP) stays ignored in both. */
+Test(trust, an_ignored_sigtrap_behaves_as_without_the_shim, .timeout = 60)
+{
+	char *dir = lw_tmpdir();
+	int native = sh(dir, "$T/footprint trap");
+	cr_assert_eq(native, 128 + SIGTRAP, "natively: %d", native);
+	cr_assert_eq(sh(dir, "LD_PRELOAD=$S LOCKWATCH_OPTIONS='trace_dir=t watch=a' "
+			"$T/footprint trap"), native, "under watch=");
+	cr_assert_eq(sh(dir, "LD_PRELOAD=$S LOCKWATCH_OPTIONS='trace_dir=t' $T/footprint trap"),
+		     native);
+	cr_assert_eq(sh(dir, "$T/footprint raise"), 0);
+	cr_assert_eq(sh(dir, "LD_PRELOAD=$S LOCKWATCH_OPTIONS='trace_dir=t watch=a' "
+			"$T/footprint raise"), 0);
+	lw_rmtree(dir);
+	free(dir);
+}

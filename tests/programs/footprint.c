@@ -3,7 +3,8 @@
  *   footprint as     lowers RLIMIT_AS to 1500000 KiB and mallocs 400 MiB: prints "malloc ok"
  *                    or "malloc failed", exits 0 or 1;
  *   footprint fds    opens /dev/null until it fails: prints "opened N".
- *   footprint trap   ignores SIGTRAP and executes int3: what the kernel does with it. */
+ *   footprint trap   ignores SIGTRAP and executes int3: what the kernel does with it;
+ *   footprint raise  ignores SIGTRAP and raises it: prints "survived". */
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -40,6 +41,12 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "trap")) {
 		signal(SIGTRAP, SIG_IGN);
 		__asm__ volatile("int3");
+		printf("survived\n");
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "raise")) {
+		signal(SIGTRAP, SIG_IGN);
+		raise(SIGTRAP);
 		printf("survived\n");
 		return 0;
 	}
