@@ -310,6 +310,10 @@ size_t lw_load_traces(struct lw_model *m, const struct lw_strvec *paths)
 			bad++;
 			continue;
 		}
+		/* Issue 24: a process killed, or one that ended without the shim's exit path. */
+		if (!(t.hdr.flags & LW_HDR_CLOSED))
+			lw_msg_warning("%s: never closed (its process was killed, or the shim could "
+				       "not close it): read up to its last record", paths->v[i]);
 		uint32_t proc = lw_model_add_trace(m, &t);
 		size_t cut = m->procs.v[proc].n_cut;
 		char left_out[96] = "";

@@ -472,6 +472,27 @@ static ssize_t read_upto(int fd, unsigned char *buf, size_t len)
 	return (ssize_t)got;
 }
 
+/* Where the file's last data ends (SEEK_DATA/SEEK_HOLE), at most size; size when the file
+ * system cannot say. */
+static uint64_t data_extent_end(int fd, uint64_t size)
+{
+	off_t pos = 0, end = 0;
+
+	while ((uint64_t)pos < size) {
+		off_t d = lseek(fd, pos, SEEK_DATA);
+
+		if (d < 0)
+			return errno == ENXIO ? (uint64_t)end : size;
+		off_t h = lseek(fd, d, SEEK_HOLE);
+
+		if (h < 0)
+			return size;
+		end = h;
+		pos = h;
+	}
+	return (uint64_t)end < size ? (uint64_t)end : size;
+}
+
 /*
  * Issue 24: the trace is read with pread into a private buffer, not mapped, so a file that
  * shrinks while it is read (a process closing its trace, anything another user does to it)
@@ -509,6 +530,15 @@ int lw_trace_open(const char *path, struct lw_trace *t, struct lw_trace_error *e
 	}
 	if ((hdr.flags & LW_HDR_CLOSED) && hdr.end_offset < want)
 		want = hdr.end_offset;
+	/* Issue 24: a trace never closed (its process killed) ends at its last record: what
+	 * lies past the file's last data is holes or unwritten preallocation, all zero, and a
+	 * 10 GiB sparse file must not be read into memory. */
+	if (!(hdr.flags & LW_HDR_CLOSED)) {
+		uint64_t data_end = data_extent_end(fd, want);
+
+		if (data_end < want)
+			want = data_end < (uint64_t)got ? (uint64_t)got : data_end;
+	}
 	if (want > LW_TRACE_READ_MAX) {
 		close(fd);
 		return fail(err, 0, false, "trace of %" PRIu64 " bytes is larger than the %u MiB "

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "core/trace_writer.h"
@@ -20,6 +21,9 @@
 #include "core/trace_residency.h"
 
 #define LW_GROW_STEP (1u << 20)
+/* Issue 24: a new trace starts this small and doubles (to LW_GROW_STEP, then by steps), so
+ * that a process killed early leaves little allocated on disk. */
+#define LW_INIT_SIZE (64u << 10)
 
 static struct {
 	int fd;
@@ -36,6 +40,7 @@ static struct {
 						   * kept for it in the address space */
 	uint64_t limit;
 	uint64_t mapped;             /* issue 24: mapped so far, grown with the file */
+	pid_t pid;                   /* issue 24: the process the trace is of */
 	uint64_t size;               /* bytes allocated in the file (atomic) */
 	int closed;                  /* atomic */
 	int full;                    /* atomic: the limit was reached, every record is dropped */
@@ -335,7 +340,8 @@ static bool grow(uint64_t need, bool ahead)
 			return false;
 		}
 		if (size < need) {
-			uint64_t want = (need + LW_GROW_STEP - 1) / LW_GROW_STEP * LW_GROW_STEP;
+			uint64_t gran = size < LW_GROW_STEP ? LW_INIT_SIZE : LW_GROW_STEP;
+			uint64_t want = (need + gran - 1) / gran * gran;
 			/* At least a step of LW_TRACE_WINDOW, or the size itself while smaller:
 			 * few grows for a small trace. */
 			uint64_t step = size < LW_TRACE_WINDOW ? size : LW_TRACE_WINDOW;
@@ -412,8 +418,9 @@ static bool take(uint64_t n, bool last_try, uint64_t *off)
 	uint64_t have = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
 	if (LW_UNLIKELY(o + n > have) && !grow(o + n, false))
 		return false;
-	if (LW_UNLIKELY(o + n + LW_GROW_STEP / 2 > have) && have < W.limit)
-		grow(o + n + LW_GROW_STEP / 2, true);
+	uint64_t margin = have < LW_GROW_STEP ? have / 2 : LW_GROW_STEP / 2;
+	if (LW_UNLIKELY(o + n + margin > have) && have < W.limit)
+		grow(o + n + margin, true);
 	if (LW_UNLIKELY((o ^ (o + n)) >= LW_TRACE_WINDOW))
 		crossed(o);
 	*off = o;
@@ -663,7 +670,7 @@ static int trace_open(bool forked_child)
 		limit = fsize & ~(uint64_t)(LW_GROW_STEP - 1);
 	if (limit < LW_GROW_STEP)
 		err = EFBIG;             /* RLIMIT_FSIZE below one step: not even a header */
-	if (err || fstat(fd, &st) < 0 || (err = posix_fallocate(fd, 0, LW_GROW_STEP)) != 0) {
+	if (err || fstat(fd, &st) < 0 || (err = posix_fallocate(fd, 0, LW_INIT_SIZE)) != 0) {
 		if (!err)
 			err = errno;
 		lw_msg("cannot size the trace file %s/%s: %s; not recording", lw_opt.trace_dir,
@@ -688,7 +695,8 @@ static int trace_open(bool forked_child)
 	W.ino = st.st_ino;
 	W.limit = limit;
 	W.mapped = mapped;
-	W.size = LW_GROW_STEP;
+	W.size = LW_INIT_SIZE;
+	W.pid = pid;
 	W.tail = LW_TRACE_HEADER_SIZE;
 	W.closed = 0;
 	W.full = 0;
@@ -764,6 +772,11 @@ static void lw_trace_close_(bool only_thread)
 	if (lw_opt.verbose)
 		lw_msg("trace closed: %llu bytes, %llu records dropped", (unsigned long long)end,
 		       (unsigned long long)h->dropped);
+}
+
+bool lw_trace_owned_here(void)
+{
+	return W.map && W.pid == (pid_t)syscall(SYS_getpid);
 }
 
 void lw_trace_note_locks_unrecorded(void)

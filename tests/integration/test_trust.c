@@ -2,6 +2,8 @@
  * tests run as root: "another user" is uid 65534 (nobody), by chown. */
 #include <criterion/criterion.h>
 #include "lw_test.h"
+#include "lw_trace_format.h"
+#include <stddef.h>
 
 /* Runs a shell command in dir; its standard error goes to dir/err.  Returns its status. */
 static int sh(const char *dir, const char *fmt, ...)
@@ -332,6 +334,69 @@ Test(trust, an_ignored_sigtrap_behaves_as_without_the_shim, .timeout = 60)
 	cr_assert_eq(sh(dir, "$T/footprint raise"), 0);
 	cr_assert_eq(sh(dir, "LD_PRELOAD=$S LOCKWATCH_OPTIONS='trace_dir=t watch=a' "
 			"$T/footprint raise"), 0);
+	lw_rmtree(dir);
+	free(dir);
+}
+
+/* The disk blocks of the files in dir/sub, in KiB (du). */
+static long du_kib(const char *dir, const char *sub)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "du -sk '%s/%s'", dir, sub);
+	FILE *p = popen(cmd, "r");
+	long k = -1;
+	if (p && fscanf(p, "%ld", &k) != 1)
+		k = -1;
+	if (p)
+		pclose(p);
+	return k;
+}
+
+/* 100 children that _exit, and 100 that are killed, each after one lock: their traces hold
+ * little on disk (each was 1 MiB preallocated: 100 MB). */
+Test(trust, exited_and_killed_children_leave_small_traces, .timeout = 120)
+{
+	char *dir = lw_tmpdir();
+	cr_assert_eq(sh(dir, "LD_PRELOAD=$S LOCKWATCH_OPTIONS=trace_dir=e $T/exit_children 100 && "
+			"LD_PRELOAD=$S LOCKWATCH_OPTIONS=trace_dir=k $T/exit_children 100 kill"), 0);
+	cr_assert_eq(count_traces(dir, "e"), 101);
+	cr_assert_eq(count_traces(dir, "k"), 101);
+	long e = du_kib(dir, "e"), k = du_kib(dir, "k");
+	cr_assert(e > 0 && e < 100 * 40, "_exit: %ld KiB for 101 traces", e);
+	cr_assert(k > 0 && k < 100 * 100, "killed: %ld KiB for 101 traces", k);
+	/* An _exited child's trace is closed (no warning); a killed one's is read, with one. */
+	bool has;
+	cr_assert_eq(sh(dir, "$L report e"), 0);
+	lines(dir, "err", "never closed", &has);
+	cr_assert(!has, "an _exited child's trace was left open");
+	cr_assert_eq(sh(dir, "$L report k"), 0);
+	cr_assert_eq(lines(dir, "err", "never closed", &has), 101, "one warning per killed child");
+	lw_rmtree(dir);
+	free(dir);
+}
+
+/* A trace never closed, grown to 10 GiB of holes: read up to its last record, quickly and in
+ * little memory (the whole file was read: 35 s and 10 GB; then refused as over 2 GiB). */
+Test(trust, an_unclosed_sparse_trace_is_read_to_its_last_record, .timeout = 120)
+{
+	char *dir = lw_tmpdir();
+	cr_assert_eq(sh(dir, "$L run -d t -- $T/exit_code 0 && mv t/*.trace big.trace"), 0);
+	char path[512];
+	snprintf(path, sizeof path, "%s/big.trace", dir);
+	int fd = open(path, O_RDWR);
+	cr_assert_geq(fd, 0);
+	uint32_t flags;
+	cr_assert_eq(pread(fd, &flags, sizeof flags, offsetof(struct lw_trace_header, flags)),
+		     (ssize_t)sizeof flags);
+	flags &= ~(uint32_t)LW_HDR_CLOSED;
+	cr_assert_eq(pwrite(fd, &flags, sizeof flags, offsetof(struct lw_trace_header, flags)),
+		     (ssize_t)sizeof flags);
+	cr_assert_eq(ftruncate(fd, 10ll << 30), 0);
+	close(fd);
+	bool has;
+	cr_assert_eq(sh(dir, "ulimit -v 1000000 && timeout 60 $L report big.trace"), 0);
+	lines(dir, "err", "never closed", &has);
+	cr_assert(has);
 	lw_rmtree(dir);
 	free(dir);
 }
