@@ -102,6 +102,12 @@ uint64_t lw_fnv1a(uint64_t h, const void *buf, size_t len)
 
 int lw_read_regular_file(const char *path, size_t max, char **text, size_t *len)
 {
+	return lw_read_regular_file_stat(path, max, text, len, NULL);
+}
+
+int lw_read_regular_file_stat(const char *path, size_t max, char **text, size_t *len,
+			      struct stat *st_out)
+{
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	struct stat st;
 	char *buf = NULL;
@@ -121,6 +127,8 @@ int lw_read_regular_file(const char *path, size_t max, char **text, size_t *len)
 		close(fd);
 		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
+	if (st_out)
+		*st_out = st;
 	if ((uint64_t)st.st_size > max) {
 		close(fd);
 		return -EFBIG;

@@ -31,6 +31,10 @@ void *lw_grow(void *v, size_t *cap, size_t need, size_t elem);
  * Returns 0, or a negative errno: -EINVAL not a regular file, -EISDIR a directory, -EFBIG
  * more than max bytes (checked while reading too: the file may grow), or open's/read's. */
 int lw_read_regular_file(const char *path, size_t max, char **text, size_t *len);
+/* The same, and the file's status (of the descriptor read) into *st when st is not NULL. */
+struct stat;
+int lw_read_regular_file_stat(const char *path, size_t max, char **text, size_t *len,
+			      struct stat *st);
 /* What lw_read_regular_file's error means, for "cannot read X: ..." messages. */
 const char *lw_read_error(int err);
 

@@ -32,6 +32,7 @@ struct lw_report_opts {
 	bool                   graph_all;     /* dot and svg: every lock, not only cycles */
 	const char            *suppressions;  /* --suppressions FILE, NULL if not given */
 	const char            *baseline;      /* --baseline FILE, NULL if not given */
+	bool                   trust_dir;     /* issue 24: --trust-dir (or trust_dir=1) */
 	/* Set by lw_report_prepare. */
 	struct lw_suppressions supp;
 	bool                   have_supp;
@@ -47,6 +48,7 @@ enum {
 	LW_OPT_SUPPRESSIONS,
 	LW_OPT_BASELINE,
 	LW_OPT_GRAPH,
+	LW_OPT_TRUST_DIR,             /* issue 24 */
 };
 
 /* The getopt_long entries of the options lw_parse_report_options understands. */
@@ -58,6 +60,7 @@ enum {
 	{ "suppressions", required_argument, NULL, LW_OPT_SUPPRESSIONS }, \
 	{ "baseline", required_argument, NULL, LW_OPT_BASELINE }, \
 	{ "graph", required_argument, NULL, LW_OPT_GRAPH }, \
+	{ "trust-dir", no_argument, NULL, LW_OPT_TRUST_DIR }, \
 	{ "help", no_argument, NULL, 'h' }, \
 	{ "version", no_argument, NULL, 'V' }
 
@@ -70,7 +73,9 @@ enum {
 	"      --suppressions FILE drop the findings FILE names (ThreadSanitizer's syntax)\n" \
 	"      --baseline OLD.json findings already in OLD.json do not fail the run\n" \
 	"      --graph WHAT        dot/svg: cycles (default: their components and neighbours)\n" \
-	"                          or all (every lock)\n"
+	"                          or all (every lock)\n" \
+	"      --trust-dir         use trace directories and traces that are symlinks, or\n" \
+	"                          that another user owns or can write (refused otherwise)\n"
 
 struct option;
 
@@ -96,6 +101,14 @@ void lw_strvec_free(struct lw_strvec *sv);
 
 /* Parses "text", "json", "sarif", "dot" or "svg".  Returns 0, or -1 after a usage message. */
 int lw_parse_format(const char *s, enum lw_format *fmt);
+
+/* Issue 24: how many traces or directories lw_collect_traces and lw_load_traces refused
+ * because they were symlinks or not the user's (each with a message): exit 2, not 3. */
+extern size_t lw_refused_traces;
+
+/* Checks the trace directory dir for run: not a symlink, the user's or root's, writable by
+ * nobody else (unless lw_trace_trusted()).  Returns 0, or -1 after one message. */
+int lw_check_trace_dir(const char *dir);
 
 /* Appends the trace files named by arg: the file itself, or every "*.trace" directly in a
  * directory (sorted).  Returns 0, or -1 after a message. */

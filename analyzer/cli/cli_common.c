@@ -8,6 +8,8 @@
 #include "trace/trace_reader.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <getopt.h>
@@ -85,6 +87,9 @@ int lw_parse_report_options(int argc, char **argv, const char *optstring,
 		case LW_OPT_BASELINE:
 			o->baseline = optarg;
 			break;
+		case LW_OPT_TRUST_DIR:
+			o->trust_dir = true;
+			break;
 		case LW_OPT_GRAPH:
 			if (strcmp(optarg, "all") == 0)
 				o->graph_all = true;
@@ -125,6 +130,15 @@ int lw_report_prepare(struct lw_report_opts *o)
 			     "PATH: install graphviz, or use --format dot");
 		return LW_EXIT_FAILURE;
 	}
+	/* Issue 24: --trust-dir, or LOCKWATCH_OPTIONS' trust_dir=1 (the shim's option). */
+	{
+		char *t = lw_env_option(getenv("LOCKWATCH_OPTIONS"), "trust_dir");
+
+		if (t && *t && strcmp(t, "0") != 0)
+			o->trust_dir = true;
+		free(t);
+		lw_trace_set_trust(o->trust_dir);
+	}
 	/* LOCKWATCH_OPTIONS=suppressions=FILE, as TSAN_OPTIONS does; the option wins. */
 	if (!supp) {
 		env_supp = lw_env_option(getenv("LOCKWATCH_OPTIONS"), "suppressions");
@@ -164,24 +178,82 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+size_t lw_refused_traces;
+
+/* Opens path (a trace or a directory of them) without following a symlink unless trusted,
+ * and checks its owner and mode on the descriptor.  Returns the descriptor, or -1 after one
+ * message (counted in lw_refused_traces when refused for trust). */
+static int open_checked(const char *path, struct stat *st, const char *verdict)
+{
+	bool trust = lw_trace_trusted();
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (trust ? 0 : O_NOFOLLOW));
+	char why[128];
+	struct stat lst;
+
+	if (fd < 0) {
+		if (!trust && (errno == ELOOP || (errno == ENOTDIR && lstat(path, &lst) == 0 &&
+						  S_ISLNK(lst.st_mode)))) {
+			lw_msg_error("%s: is a symbolic link, not followed: %s (name its target, "
+				     "or --trust-dir follows it)", path, verdict);
+			lw_refused_traces++;
+		} else {
+			lw_msg_error("%s: %s", path, strerror(errno));
+		}
+		return -1;
+	}
+	if (fstat(fd, st) < 0) {
+		lw_msg_error("%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (lw_trace_untrusted(st, why, sizeof(why))) {
+		lw_msg_error("%s: %s: %s (--trust-dir uses it)", path, why, verdict);
+		lw_refused_traces++;
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int lw_check_trace_dir(const char *dir)
+{
+	struct stat st;
+	int fd = open_checked(dir, &st, "nothing was run");
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	if (!S_ISDIR(st.st_mode)) {
+		lw_msg_error("%s: not a directory", dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Issue 24: a directory is read through its descriptor (checked as a trace is); a *.trace in
+ * it that is a symlink is refused with a message, not followed, unless trusted.  Each file
+ * is checked again, on its own descriptor, when it is read (trace_reader.c).
+ */
 int lw_collect_traces(const char *arg, struct lw_strvec *out)
 {
 	struct stat st;
 	struct lw_strvec found = { 0 };
 	struct dirent *de;
 	DIR *d;
+	int fd = open_checked(arg, &st, "not read");
 
-	if (stat(arg, &st) < 0) {
-		lw_msg_error("%s: %s", arg, strerror(errno));
+	if (fd < 0)
 		return -1;
-	}
 	if (!S_ISDIR(st.st_mode)) {
+		close(fd);
 		lw_vec_push(out, lw_xstrdup(arg));
 		return 0;
 	}
-	d = opendir(arg);
+	d = fdopendir(fd);
 	if (!d) {
 		lw_msg_error("%s: %s", arg, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -192,7 +264,15 @@ int lw_collect_traces(const char *arg, struct lw_strvec *out)
 			continue;
 		path = lw_xasprintf("%s%s%s", arg, arg[strlen(arg) - 1] == '/' ? "" : "/",
 				    de->d_name);
-		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+		    !lw_trace_trusted()) {
+			lw_msg_error("%s: is a symbolic link: not followed (name its target, or "
+				     "--trust-dir follows it)", path);
+			lw_refused_traces++;
+			free(path);
+			continue;
+		}
+		if (fstatat(fd, de->d_name, &st, 0) == 0 && S_ISREG(st.st_mode))
 			lw_vec_push(&found, path);
 		else
 			free(path);
@@ -226,9 +306,14 @@ size_t lw_load_traces(struct lw_model *m, const struct lw_strvec *paths)
 		if (rc < 0) {
 			lw_trace_error_format(paths->v[i], &err, line, sizeof(line));
 			lw_msg_error("%s", line);
+			lw_refused_traces += rc == -EPERM;   /* issue 24: not trusted */
 			bad++;
 			continue;
 		}
+		/* Issue 24: a process killed, or one that ended without the shim's exit path. */
+		if (!(t.hdr.flags & LW_HDR_CLOSED))
+			lw_msg_warning("%s: never closed (its process was killed, or the shim could "
+				       "not close it): read up to its last record", paths->v[i]);
 		uint32_t proc = lw_model_add_trace(m, &t);
 		size_t cut = m->procs.v[proc].n_cut;
 		char left_out[96] = "";

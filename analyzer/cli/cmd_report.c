@@ -47,6 +47,8 @@ static int report_main(int argc, char **argv)
 
 		if (lw_collect_traces(argv[i], &paths) < 0)
 			bad++;
+		else if (lw_refused_traces)
+			bad++;              /* issue 24: a symlink in the directory was refused */
 		else if (paths.n == before) {
 			lw_msg_error("%s: no *.trace files in this directory", argv[i]);
 			bad++;
@@ -56,7 +58,7 @@ static int report_main(int argc, char **argv)
 	bad += lw_load_traces(m, &paths);
 	/* A report that silently left out a trace would mislead: bad input means no report. */
 	if (bad)
-		rc = LW_EXIT_BAD_TRACE;
+		rc = lw_refused_traces ? LW_EXIT_USAGE : LW_EXIT_BAD_TRACE;  /* issue 24 */
 	else
 		rc = lw_report(m, &o);
 	lw_report_opts_free(&o);

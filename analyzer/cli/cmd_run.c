@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -178,7 +179,7 @@ static bool is_static_elf(const char *path)
 }
 
 /* Sets up the child's environment.  Returns 0 or -1 after a message. */
-static int setup_env(const char *shim, const char *trace_dir, uint64_t session)
+static int setup_env(const char *shim, const char *trace_dir, uint64_t session, bool trust)
 {
 	const char *pre = getenv("LD_PRELOAD"), *opts = getenv("LOCKWATCH_OPTIONS");
 	char sess[17], *v;
@@ -200,9 +201,25 @@ static int setup_env(const char *shim, const char *trace_dir, uint64_t session)
 		/* suppressions= is for the analyzer; the shim would warn about it. */
 		char *rest = opts ? lw_env_options_without(opts, "suppressions") : NULL;
 
-		v = rest && *rest ? lw_xasprintf("%s:trace_dir=%c%s%c", rest, q, trace_dir, q)
-				  : lw_xasprintf("trace_dir=%c%s%c", q, trace_dir, q);
+		v = rest && *rest ? lw_xasprintf("%s:trace_dir=%c%s%c%s", rest, q, trace_dir, q,
+						 trust ? ":trust_dir=1" : "")
+				  : lw_xasprintf("trace_dir=%c%s%c%s", q, trace_dir, q,
+						 trust ? ":trust_dir=1" : "");
 		free(rest);
+	}
+	/* Issue 24: a stray quote in the user's options swallows the trace_dir added here (the
+	 * shim would then record elsewhere, or nowhere): the shim's parser must find it. */
+	{
+		char *got = lw_env_option(v, "trace_dir");
+		bool ok = got && strcmp(got, trace_dir) == 0;
+
+		free(got);
+		if (!ok) {
+			lw_msg_error("LOCKWATCH_OPTIONS is malformed (an unclosed quote?): the shim "
+				     "would not record into %s; nothing was run", trace_dir);
+			free(v);
+			return -2;
+		}
 	}
 	if (setenv("LOCKWATCH_OPTIONS", v, 1) < 0) {
 		free(v);
@@ -211,6 +228,78 @@ static int setup_env(const char *shim, const char *trace_dir, uint64_t session)
 	}
 	free(v);
 	return 0;
+}
+
+/*
+ * Issue 24: the shim's numeric options, checked before the program runs: the shim would
+ * only warn about a bad one and use its default, and a CI run would pass having recorded
+ * otherwise than asked.  The ranges are those of shim/core/options.c (keep them in step).
+ * Returns 0, or -1 after one message.
+ */
+static int check_shim_options(const char *opts)
+{
+	static const struct { const char *key; unsigned long long lo, hi; } nums[] = {
+		{ "stack_depth", 1, 64 },
+		{ "max_trace_mb", 1, 1u << 20 },
+		{ "deadlock_ms", 10, 3600000 },
+		{ "hang_ms", 10, 3600000 },
+		{ "deadlock_exitcode", 0, 255 },
+		{ "verbose", 0, ULLONG_MAX },
+		{ "enabled", 0, ULLONG_MAX },
+		{ "trust_dir", 0, ULLONG_MAX },
+	};
+
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		char *v = lw_env_option(opts, nums[i].key), *end;
+		unsigned long long n = 0;
+		bool ok;
+
+		if (!v)
+			continue;
+		errno = 0;
+		ok = *v >= '0' && *v <= '9';
+		if (ok)
+			n = strtoull(v, &end, 10);
+		ok = ok && !*end && errno != ERANGE && n >= nums[i].lo && n <= nums[i].hi;
+		if (!ok) {
+			if (nums[i].hi == ULLONG_MAX)
+				lw_msg_usage("LOCKWATCH_OPTIONS: bad value '%s' for %s (expected a "
+					     "number); nothing was run", v, nums[i].key);
+			else
+				lw_msg_usage("LOCKWATCH_OPTIONS: bad value '%s' for %s (expected "
+					     "%llu to %llu); nothing was run", v, nums[i].key,
+					     nums[i].lo, nums[i].hi);
+			free(v);
+			return -1;
+		}
+		free(v);
+	}
+	return 0;
+}
+
+/* Issue 24: true (after one message) when the loader would run path in secure mode, where
+ * it ignores LD_PRELOAD: a set-uid program owned by another user than our real one, or a
+ * set-gid one of another group, on a file system that honours those bits. */
+static bool is_secure_exec(const char *path, const char *name)
+{
+	struct stat st;
+	struct statvfs vfs;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	if (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID))
+		return false;
+	if ((st.st_mode & S_ISUID) && st.st_uid != getuid()) {
+		lw_msg_error("%s is set-uid: the loader ignores LD_PRELOAD for it, so nothing "
+			     "would be recorded; nothing was run", name);
+		return true;
+	}
+	if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != getgid()) {
+		lw_msg_error("%s is set-gid: the loader ignores LD_PRELOAD for it, so nothing "
+			     "would be recorded; nothing was run", name);
+		return true;
+	}
+	return false;
 }
 
 /* Adds watch=SPEC to the shim's options.  Returns 0 or -1 after a message. */
@@ -393,10 +482,27 @@ static int run_prepared(char **argv, struct lw_report_opts *o, const char *dir_a
 	shim = find_shim();
 	if (!shim)
 		return LW_EXIT_FAILURE;
-	if (mkdir_p(dir_arg) < 0 || !(dir = realpath(dir_arg, NULL))) {
+	if (mkdir_p(dir_arg) < 0) {
 		lw_msg_error("cannot create the trace directory %s: %s", dir_arg, strerror(errno));
 		free(shim);
 		return LW_EXIT_FAILURE;
+	}
+	/* Issue 24: nothing runs when the traces would land where another user can reach. */
+	if (lw_check_trace_dir(dir_arg) < 0) {
+		free(shim);
+		return LW_EXIT_USAGE;
+	}
+	if (!(dir = realpath(dir_arg, NULL))) {
+		lw_msg_error("cannot create the trace directory %s: %s", dir_arg, strerror(errno));
+		free(shim);
+		return LW_EXIT_FAILURE;
+	}
+	if (strlen(dir) > PATH_MAX - 1) {
+		lw_msg_usage("the trace directory %s is longer than %d characters", dir,
+			     PATH_MAX - 1);
+		free(shim);
+		free(dir);
+		return LW_EXIT_USAGE;
 	}
 	while (session == 0)
 		if (getrandom(&session, sizeof(session), 0) != (ssize_t)sizeof(session)) {
@@ -405,10 +511,11 @@ static int run_prepared(char **argv, struct lw_report_opts *o, const char *dir_a
 			free(dir);
 			return LW_EXIT_FAILURE;
 		}
-	if (setup_env(shim, dir, session) < 0 || (watch_spec && add_watch_env(watch_spec) < 0)) {
+	rc = setup_env(shim, dir, session, o->trust_dir);
+	if (rc < 0 || (watch_spec && add_watch_env(watch_spec) < 0)) {
 		free(shim);
 		free(dir);
-		return LW_EXIT_FAILURE;
+		return rc == -2 ? LW_EXIT_USAGE : LW_EXIT_FAILURE;
 	}
 	status = run_child(argv);
 	if (status == 126 || status == 127) {
@@ -423,7 +530,20 @@ static int run_prepared(char **argv, struct lw_report_opts *o, const char *dir_a
 		session_traces(dir, session, &traces);
 	}
 	if (!traces.n) {
-		lw_msg_warning("no trace from this run in %s (did the shim load?)", dir);
+		/* Issue 24: a run that recorded nothing must not pass a CI gate, unless the
+		 * user turned recording off (enabled=0). */
+		char *en = lw_env_option(getenv("LOCKWATCH_OPTIONS"), "enabled");
+		bool off = en && strcmp(en, "0") == 0;
+
+		free(en);
+		if (off) {
+			lw_msg_warning("no trace from this run in %s (enabled=0)", dir);
+		} else {
+			lw_msg_error("nothing was recorded: no trace from this run in %s (the shim "
+				     "did not load, or could not write; its own line above says "
+				     "why)", dir);
+			status = LW_EXIT_USAGE;
+		}
 		free(shim);
 		free(dir);
 		return status;
@@ -462,10 +582,21 @@ static int run_main(int argc, char **argv)
 		lw_msg_usage("run: no program given (lockwatch run -- PROG ARGS...)");
 		return LW_EXIT_USAGE;
 	}
+	if (check_shim_options(getenv("LOCKWATCH_OPTIONS")) < 0)
+		return LW_EXIT_USAGE;
+	/* Issue 24: the shim takes a trace_dir of at most PATH_MAX - 1 characters. */
+	if (strlen(dir_arg) > PATH_MAX - 1) {
+		lw_msg_usage("--trace-dir: longer than %d characters", PATH_MAX - 1);
+		return LW_EXIT_USAGE;
+	}
 	prog = resolve_prog(argv[optind]);
 	if (!prog) {
 		lw_msg_error("%s: command not found", argv[optind]);
 		return 127;
+	}
+	if (is_secure_exec(prog, argv[optind])) {
+		free(prog);
+		return LW_EXIT_USAGE;
 	}
 	if (is_static_elf(prog)) {
 		lw_msg_error("%s is statically linked: LD_PRELOAD cannot interpose its pthread "

@@ -84,22 +84,34 @@ static uint32_t edge_for(struct cycles *c, uint32_t from, uint32_t to)
  * each, so the search over a cycle's choices stays small on programs (servers) that take
  * the same locks from many call sites.
  */
-static uint64_t judge_key(const struct lw_acq *a, uint32_t k)
+static uint64_t held_mix(const struct lw_held_ref *held)
+{
+	uint64_t x = ((uint64_t)held->lock << 8 | held->mode) + 0x632be59bd9b4e019ULL;
+
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 29;
+	return x;
+}
+
+/* Issue 24: the XOR of every held entry's mix, once per acquisition; judge_key takes entry k
+ * out again, so that an acquisition holding H locks costs H, not H * H. */
+static uint64_t held_mix_all(const struct lw_acq *a)
+{
+	uint64_t all = 0;
+
+	for (uint32_t i = 0; i < a->n_held; i++)
+		all ^= held_mix(&a->held[i]);
+	return all;
+}
+
+static uint64_t judge_key(const struct lw_acq *a, uint32_t k, uint64_t all)
 {
 	uint64_t h = (uint64_t)a->tid * 0x9e3779b97f4a7c15ULL;
 
 	h ^= ((uint64_t)a->mode << 40) ^ ((uint64_t)(a->flags & (LW_ACQF_TRY | LW_ACQF_TIMED)) << 44) ^
 	     ((uint64_t)a->held[k].mode << 48);
-	for (uint32_t i = 0; i < a->n_held; i++) {
-		uint64_t x = ((uint64_t)a->held[i].lock << 8 | a->held[i].mode) + 0x632be59bd9b4e019ULL;
-
-		if (i == k)
-			continue;
-		x ^= x >> 31;
-		x *= 0xbf58476d1ce4e5b9ULL;
-		x ^= x >> 29;
-		h ^= x;
-	}
+	h ^= all ^ held_mix(&a->held[k]);     /* every other held lock */
 	return h ? h : 1;
 }
 
@@ -110,6 +122,7 @@ static void build_edges(struct cycles *c)
 
 	for (uint32_t ai = 0; ai < m->acqs.n; ai++) {
 		const struct lw_acq *a = &m->acqs.v[ai];
+		uint64_t all = held_mix_all(a);
 
 		for (uint32_t k = 0; k < a->n_held; k++) {
 			const struct lw_held_ref *h = &a->held[k];
@@ -125,7 +138,7 @@ static void build_edges(struct cycles *c)
 			{
 				uint32_t ei = edge_for(c, h->lock, a->lock);
 				uint32_t dummy;
-				uint64_t key = judge_key(a, k);
+				uint64_t key = judge_key(a, k, all);
 
 				e = &c->edges.v[ei];
 				e->count += a->count;

@@ -201,24 +201,55 @@ static void sync_op(struct lw_hb *hb, uint32_t ti, const struct lw_sync *s)
 	}
 }
 
+/* Issue 24: the thread's clock, made at its first use (as it was at the replay's start). */
+static void thread_clock(struct lw_hb *hb, uint32_t ti)
+{
+	if (ti != LW_NONE && !hb->t[ti].vc) {
+		hb->t[ti].vc = vc_new(hb->n);
+		hb->t[ti].vc[ti] = 1;
+	}
+}
+
+/* The other thread an event reads the clock of (a creator, a joined thread), or LW_NONE. */
+static uint32_t other_thread(const struct lw_hb *hb, const struct lw_event *ev)
+{
+	if ((ev->kind == LW_EV_THREAD && ev->arg) || ev->kind == LW_EV_JOIN)
+		return lw_hb_thread_index(hb, ev->arg);
+	return LW_NONE;
+}
+
 void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 		  lw_hb_alloc_fn alloc_fn, void *ctx)
 {
 	struct lw_process *p = &m->procs.v[proc];
 	struct lw_hb hb = { .m = m, .proc = proc, .n = (uint32_t)p->threads.n };
 
+	/* Issue 24: a thread's clock lives from its first event to the last event that reads
+	 * it (its own last, its join, a creation it made), not the whole replay: 20,000 threads
+	 * kept 20,000 clocks of 20,000 entries.  last[i] is that event's index + 1. */
+	size_t *last = lw_xcalloc(hb.n ? hb.n : 1, sizeof(*last));
+
 	hb.t = lw_xcalloc(hb.n ? hb.n : 1, sizeof(*hb.t));
-	for (uint32_t i = 0; i < hb.n; i++) {
+	for (uint32_t i = 0; i < hb.n; i++)
 		hb.t[i].tid = p->threads.v[i].tid;
-		hb.t[i].vc = vc_new(hb.n);
-		hb.t[i].vc[i] = 1;
+	for (size_t k = 0; k < p->events.n; k++) {
+		uint32_t ti = lw_hb_thread_index(&hb, p->events.v[k].tid);
+		uint32_t other = other_thread(&hb, &p->events.v[k]);
+
+		if (ti != LW_NONE)
+			last[ti] = k + 1;
+		if (ti != LW_NONE && other != LW_NONE)
+			last[other] = k + 1;
 	}
 	for (size_t k = 0; k < p->events.n; k++) {
 		const struct lw_event *ev = &p->events.v[k];
 		uint32_t ti = lw_hb_thread_index(&hb, ev->tid), oi;
+		uint32_t other = other_thread(&hb, ev);
 
 		if (ti == LW_NONE)
 			continue;
+		thread_clock(&hb, ti);
+		thread_clock(&hb, other);
 		switch (ev->kind) {
 		case LW_EV_THREAD:
 			oi = ev->arg ? lw_hb_thread_index(&hb, ev->arg) : LW_NONE;
@@ -268,7 +299,17 @@ void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 				alloc_fn(&hb, ev->arg, ctx);
 			break;
 		}
+		/* Issue 24: the clocks nothing reads any more go. */
+		if (last[ti] == k + 1) {
+			free(hb.t[ti].vc);
+			hb.t[ti].vc = NULL;
+		}
+		if (other != LW_NONE && last[other] == k + 1) {
+			free(hb.t[other].vc);
+			hb.t[other].vc = NULL;
+		}
 	}
+	free(last);
 	for (uint32_t i = 0; i < hb.n; i++) {
 		free(hb.t[i].vc);
 		free(hb.t[i].held.v);

@@ -1,11 +1,13 @@
 /* Source lines for the text report, read once per file and cached. */
 #include "report/source_lines.h"
 #include "base/util.h"
+#include "trace/trace_reader.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Files larger than this are not shown: a report is not a pager. */
 #define MAX_SOURCE_BYTES (8u << 20)
@@ -24,8 +26,17 @@ static void load(struct source_file *sf)
 
 	/* Issue 24: only a regular file, opened with O_NONBLOCK (a FIFO named by a trace's
 	 * debug information must not block the report), and at most MAX_SOURCE_BYTES. */
-	if (lw_read_regular_file(sf->path, MAX_SOURCE_BYTES, &sf->text, &n) != 0)
+	struct stat st;
+
+	if (lw_read_regular_file_stat(sf->path, MAX_SOURCE_BYTES, &sf->text, &n, &st) != 0)
 		return;
+	/* Issue 24: only files of the user's or root's are shown (any with --trust-dir): a
+	 * trace must not make the report print a file of another user's. */
+	if (!lw_trace_trusted() && st.st_uid != geteuid() && st.st_uid != 0) {
+		free(sf->text);
+		sf->text = NULL;
+		return;
+	}
 	if (memchr(sf->text, '\0', n)) {     /* not a text file */
 		free(sf->text);
 		sf->text = NULL;

@@ -5,6 +5,7 @@
 #include "trace/model.h"
 #include "base/util.h"
 
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* An object symbol of a module, for naming data addresses. */
 struct data_sym {
@@ -40,9 +42,99 @@ struct lw_symbolizer {
 
 static char *debuginfo_path;
 
+/* Issue 24: the largest separate debug file looked at. */
+#define LW_DEBUGINFO_MAX (4ull << 30)
+
+/* Opens path for a separate debug file: a regular file only (opened O_NONBLOCK: a FIFO
+ * must not block the report), at most LW_DEBUGINFO_MAX bytes, whose build-id is the
+ * module's when both have one.  Returns the descriptor or -1. */
+static int open_debuginfo(Dwfl_Module *mod, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	const unsigned char *want;
+	const void *got;
+	GElf_Addr vaddr;
+	struct stat st;
+	Elf *elf;
+	int nwant, ngot = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > LW_DEBUGINFO_MAX) {
+		close(fd);
+		return -1;
+	}
+	nwant = dwfl_module_build_id(mod, &want, &vaddr);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (elf)
+		ngot = (int)dwelf_elf_gnu_build_id(elf, &got);
+	bool ok = elf && elf_kind(elf) == ELF_K_ELF &&
+		  (nwant <= 0 || ngot <= 0 || (nwant == ngot && !memcmp(want, got, (size_t)ngot)));
+	if (elf)
+		elf_end(elf);
+	if (!ok) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Issue 24: libdwfl's standard lookup opens the candidates with a plain open(2), which blocks
+ * on a FIFO that a .gnu_debuglink names.  The same places are looked at here (the build-id
+ * tree under /usr/lib/debug, then the debug link beside the file, in its .debug/, and under
+ * /usr/lib/debug), through open_debuginfo; no debuginfod.
+ */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			  GElf_Addr base, const char *file_name, const char *debuglink_file,
+			  GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	const unsigned char *id;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(mod, &id, &vaddr);
+	char path[4096], dir[4096] = "";
+	int fd;
+
+	(void)userdata, (void)modname, (void)base, (void)debuglink_crc;
+	*debuginfo_file_name = NULL;
+	if (n > 1 && n <= 64) {
+		int len = snprintf(path, sizeof(path), "/usr/lib/debug/.build-id/%02x/", id[0]);
+
+		for (int i = 1; i < n; i++)
+			len += snprintf(path + len, sizeof(path) - (size_t)len, "%02x", id[i]);
+		snprintf(path + len, sizeof(path) - (size_t)len, ".debug");
+		fd = open_debuginfo(mod, path);
+		if (fd >= 0) {
+			*debuginfo_file_name = lw_xstrdup(path);
+			return fd;
+		}
+	}
+	if (!debuglink_file || !*debuglink_file || strchr(debuglink_file, '/'))
+		return -1;
+	if (file_name) {
+		const char *slash = strrchr(file_name, '/');
+
+		if (slash && (size_t)(slash - file_name) < sizeof(dir))
+			snprintf(dir, sizeof(dir), "%.*s", (int)(slash - file_name), file_name);
+	}
+	const char *const fmts[] = { "%s/%s", "%s/.debug/%s", "/usr/lib/debug%s/%s" };
+	for (int i = 0; i < 3; i++) {
+		if ((size_t)snprintf(path, sizeof(path), fmts[i], dir, debuglink_file) >= sizeof(path))
+			continue;
+		if (file_name && !strcmp(path, file_name))
+			continue;       /* the module itself */
+		fd = open_debuginfo(mod, path);
+		if (fd >= 0) {
+			*debuginfo_file_name = lw_xstrdup(path);
+			return fd;
+		}
+	}
+	return -1;
+}
+
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 	.debuginfo_path = &debuginfo_path,
 };
@@ -113,11 +205,19 @@ struct lw_symbolizer *lw_symbolizer_new(const struct lw_module *mods, size_t n)
 		m->base_name = slash ? slash + 1 : m->rec.path;
 		if (!*m->base_name)
 			m->base_name = m->rec.path;
-		/* Only regular files: a FIFO or device named in a hostile trace must not block us. */
-		if (!s->dwfl || m->rec.path[0] != '/' || stat(m->rec.path, &st) < 0 ||
-		    !S_ISREG(st.st_mode))
+		/* Only regular files: a FIFO or device named in a hostile trace must not block us.
+		 * Issue 24: checked on the descriptor libdwfl then reads (it takes it over). */
+		if (!s->dwfl || m->rec.path[0] != '/')
 			continue;
-		m->dwmod = dwfl_report_elf(s->dwfl, m->rec.path, m->rec.path, -1, m->rec.base, false);
+		int fd = open(m->rec.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			continue;
+		}
+		m->dwmod = dwfl_report_elf(s->dwfl, m->rec.path, m->rec.path, fd, m->rec.base, false);
 		if (m->dwmod && !build_id_matches(m->dwmod, &m->rec))
 			m->dwmod = NULL;        /* reported, but its symbols would lie */
 	}

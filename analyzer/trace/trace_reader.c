@@ -390,13 +390,53 @@ int lw_trace_parse(const void *buf, size_t len, const char *name, struct lw_trac
 	return 0;
 }
 
+/*
+ * Issue 24: whose traces are read.  Unless told to trust them (--trust-dir, trust_dir=1), a
+ * trace or directory of traces is read only when it is not a symlink, belongs to the user or
+ * to root, and neither its group nor others can write to it: another user's planted or
+ * rewritten trace could inject or hide findings, or name files only the user can read.
+ */
+static bool trust_all;
+
+void lw_trace_set_trust(bool trust)
+{
+	trust_all = trust;
+}
+
+bool lw_trace_trusted(void)
+{
+	return trust_all;
+}
+
+const char *lw_trace_untrusted(const struct stat *st, char *buf, size_t len)
+{
+	if (trust_all)
+		return NULL;
+	if (st->st_uid != geteuid() && st->st_uid != 0) {
+		snprintf(buf, len, "belongs to uid %u, not to this user or root",
+			 (unsigned)st->st_uid);
+		return buf;
+	}
+	if (st->st_mode & 022) {
+		snprintf(buf, len, "is writable by %s", st->st_mode & 002 ? "others" : "its group");
+		return buf;
+	}
+	return NULL;
+}
+
 static int open_regular(const char *path, struct stat *st, struct lw_trace_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (trust_all ? 0 : O_NOFOLLOW));
+	char why[128];
 
 	if (fd < 0) {
 		int e = errno;
 
+		if (e == ELOOP && !trust_all) {
+			fail(err, 0, false, "is a symbolic link: not followed (name its target, or "
+			     "--trust-dir follows it)");
+			return -EPERM;
+		}
 		fail(err, 0, false, "%s", strerror(e));
 		return -e;
 	}
@@ -406,6 +446,11 @@ static int open_regular(const char *path, struct stat *st, struct lw_trace_error
 		fail(err, 0, false, "%s", strerror(e));
 		close(fd);
 		return -e;
+	}
+	if (lw_trace_untrusted(st, why, sizeof(why))) {
+		fail(err, 0, false, "%s: not read (--trust-dir reads it)", why);
+		close(fd);
+		return -EPERM;
 	}
 	if (S_ISDIR(st->st_mode)) {
 		fail(err, 0, false, "is a directory");
@@ -438,6 +483,27 @@ static ssize_t read_upto(int fd, unsigned char *buf, size_t len)
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
+}
+
+/* Where the file's last data ends (SEEK_DATA/SEEK_HOLE), at most size; size when the file
+ * system cannot say. */
+static uint64_t data_extent_end(int fd, uint64_t size)
+{
+	off_t pos = 0, end = 0;
+
+	while ((uint64_t)pos < size) {
+		off_t d = lseek(fd, pos, SEEK_DATA);
+
+		if (d < 0)
+			return errno == ENXIO ? (uint64_t)end : size;
+		off_t h = lseek(fd, d, SEEK_HOLE);
+
+		if (h < 0)
+			return size;
+		end = h;
+		pos = h;
+	}
+	return (uint64_t)end < size ? (uint64_t)end : size;
 }
 
 /*
@@ -477,6 +543,15 @@ int lw_trace_open(const char *path, struct lw_trace *t, struct lw_trace_error *e
 	}
 	if ((hdr.flags & LW_HDR_CLOSED) && hdr.end_offset < want)
 		want = hdr.end_offset;
+	/* Issue 24: a trace never closed (its process killed) ends at its last record: what
+	 * lies past the file's last data is holes or unwritten preallocation, all zero, and a
+	 * 10 GiB sparse file must not be read into memory. */
+	if (!(hdr.flags & LW_HDR_CLOSED)) {
+		uint64_t data_end = data_extent_end(fd, want);
+
+		if (data_end < want)
+			want = data_end < (uint64_t)got ? (uint64_t)got : data_end;
+	}
 	if (want > LW_TRACE_READ_MAX) {
 		close(fd);
 		return fail(err, 0, false, "trace of %" PRIu64 " bytes is larger than the %u MiB "

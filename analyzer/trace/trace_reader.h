@@ -47,6 +47,16 @@ int lw_trace_parse(const void *buf, size_t len, const char *name, struct lw_trac
  * file (or a closed trace whose end_offset is larger) is refused. */
 #define LW_TRACE_READ_MAX (2048u << 20)
 
+/* Issue 24: unless trust is set (--trust-dir), lw_trace_open and lw_trace_read_header refuse
+ * with -EPERM a symlink, and a file that is not the user's or root's or that its group or
+ * others can write. */
+struct stat;
+void lw_trace_set_trust(bool trust);
+bool lw_trace_trusted(void);
+/* NULL when st (a trace or a directory of traces) may be read, else why not, in buf
+ * ("belongs to uid N, not to this user or root", "is writable by others"). */
+const char *lw_trace_untrusted(const struct stat *st, char *buf, size_t len);
+
 /* Reads the regular file at path into a private buffer and parses it.  Returns 0, or a
  * negative errno with *err filled (I/O errors included); -ENODATA for a file that holds
  * nothing (empty, or a header never completed: its magic is zero), which is not corrupt. */

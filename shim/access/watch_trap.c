@@ -106,8 +106,14 @@ static void record_hit(struct lw_watch *w, const ucontext_t *uc, bool async)
 static void chain(int sig, siginfo_t *si, void *uc)
 {
 	struct sigaction a = prog_act[__atomic_load_n(&prog_cur, __ATOMIC_ACQUIRE)];
-	if (a.sa_handler == SIG_IGN)
-		return;
+	if (a.sa_handler == SIG_IGN) {
+		/* Issue 24: a trap the CPU raised (int3, a breakpoint: si_code > 0) is forced
+		 * past an ignored disposition by the kernel, which kills the process; only a
+		 * SIGTRAP sent by kill() or raise() stays ignored.  As without the shim. */
+		if (si->si_code <= 0)
+			return;
+		a.sa_handler = SIG_DFL;
+	}
 	if (a.sa_handler == SIG_DFL) {
 		/* The default action, as without the shim: the process dumps core. */
 		struct sigaction d;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "core/init.h"
 #include "core/defs.h"
@@ -95,3 +96,24 @@ __attribute__((destructor)) static void lw_destructor(void)
 	lw_trace_close(only_thread());
 	lw_guard = saved;
 }
+
+/*
+ * Issue 24: _exit and _Exit end the process without destructors, which left its trace
+ * unclosed and its preallocated tail on disk: the trace is closed first (its unused tail
+ * trimmed, or freed when other threads may still write).  Not in a vfork child (the trace
+ * is its parent's), nor when this thread is inside the shim (a signal handler's _exit while
+ * the shim held its own locks).  glibc's exit() reaches its _exit internally, not through
+ * these.  The end is the system call glibc's _exit makes.
+ */
+LW_EXPORT void _exit(int status)
+{
+	if (__atomic_load_n(&lw_state, __ATOMIC_ACQUIRE) == LW_READY && !lw_guard &&
+	    lw_trace_owned_here()) {
+		lw_guard = 1;
+		lw_trace_close(only_thread());
+	}
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+LW_EXPORT void _Exit(int status) __attribute__((noreturn, alias("_exit")));

@@ -1,4 +1,5 @@
 /* LOCKWATCH_OPTIONS: "key=value" pairs separated by ':' or white space; values may be quoted. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lw_trace_format.h"
@@ -8,20 +9,31 @@
 
 struct lw_options lw_opt;
 
+/* Issue 24: digits only: strtoull would take "-1" (and "-18446744073709551615", which is 1)
+ * and wrap it, and saturate an overflow to ULLONG_MAX; both are bad values. */
 static uint64_t parse_u64(const char *s, int base, bool *ok)
 {
 	char *end;
 	*ok = false;
-	if (!*s)
+	if (!*s || *s == '-' || *s == '+' || *s == ' ' || *s == '\t')
 		return 0;
+	int saved = errno;
+	errno = 0;
 	unsigned long long v = strtoull(s, &end, base);
-	*ok = (*end == '\0');
+	*ok = (*end == '\0') && errno != ERANGE;
+	errno = saved;
 	return v;
 }
 
-static void set_option(const char *key, const char *val)
+static void set_option(const char *key, const char *val, bool too_long)
 {
 	bool ok = true;
+	if (too_long) {
+		/* Issue 24: never a truncated value (a trace_dir cut at 4095 characters). */
+		lw_msg("LOCKWATCH_OPTIONS: the value of %s is longer than %zu characters; "
+		       "ignored", key, sizeof lw_opt.trace_dir - 1);
+		return;
+	}
 	if (!strcmp(key, "trace_dir")) {
 		if (strlen(val) >= sizeof lw_opt.trace_dir || !*val) {
 			lw_msg("LOCKWATCH_OPTIONS: trace_dir is empty or too long; using %s",
@@ -50,7 +62,8 @@ static void set_option(const char *key, const char *val)
 			ok = false;
 	} else if (!strcmp(key, "verbose")) {
 		uint64_t v = parse_u64(val, 10, &ok);
-		lw_opt.verbose = (int)v;
+		if (ok)
+			lw_opt.verbose = v != 0;
 	} else if (!strcmp(key, "on_deadlock")) {
 		if (!strcmp(val, "exit"))
 			lw_opt.on_deadlock = LW_ON_DEADLOCK_EXIT;
@@ -76,9 +89,15 @@ static void set_option(const char *key, const char *val)
 		/* watch= (shim/access/layer.c) */
 	} else if (!strcmp(key, "suppressions")) {
 		/* Read by lockwatch report, not by the shim: one LOCKWATCH_OPTIONS serves both. */
+	} else if (!strcmp(key, "trust_dir")) {
+		/* Issue 24: a trace directory others own or can write, or a symlink, is used. */
+		uint64_t v = parse_u64(val, 10, &ok);
+		if (ok)
+			lw_opt.trust_dir = v != 0;
 	} else if (!strcmp(key, "enabled")) {
 		uint64_t v = parse_u64(val, 10, &ok);
-		lw_opt.enabled = v != 0;
+		if (ok)
+			lw_opt.enabled = v != 0;
 	} else {
 		lw_msg("LOCKWATCH_OPTIONS: unknown option '%s' ignored", key);
 		return;
@@ -100,6 +119,7 @@ void lw_options_load(void)
 	lw_opt.deadlock_ms = 1000;
 	lw_opt.hang_ms = 3000;
 	lw_opt.deadlock_exitcode = 66;
+	lw_opt.trust_dir = 0;
 
 	const char *sess = getenv("LOCKWATCH_SESSION");
 	if (sess && *sess) {
@@ -126,6 +146,7 @@ void lw_options_load(void)
 		}
 		key[k] = '\0';
 		size_t v = 0;
+		bool too_long = false;
 		if (*s == '=') {
 			s++;
 			char quote = (*s == '\'' || *s == '"') ? *s++ : 0;
@@ -133,12 +154,14 @@ void lw_options_load(void)
 					   : (*s != ':' && *s != ' ' && *s != '\t' && *s != '\n'))) {
 				if (v < sizeof val - 1)
 					val[v++] = *s;
+				else
+					too_long = true;
 				s++;
 			}
 			if (quote && *s == quote)
 				s++;
 		}
 		val[v] = '\0';
-		set_option(key, val);
+		set_option(key, val, too_long);
 	}
 }

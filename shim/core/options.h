@@ -18,6 +18,7 @@ struct lw_options {
 	int deadlock_ms;             /* a wait-for cycle must hold this long */
 	int hang_ms;                 /* every thread blocked this long is a hang */
 	int deadlock_exitcode;
+	int trust_dir;               /* issue 24: use a directory others own or can write */
 };
 
 enum lw_on_deadlock { LW_ON_DEADLOCK_EXIT = 0, LW_ON_DEADLOCK_ABORT = 1, LW_ON_DEADLOCK_CONTINUE = 2 };

@@ -9,6 +9,8 @@
 #include <sys/resource.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "core/trace_writer.h"
 #include "core/arena.h"
@@ -19,6 +21,9 @@
 #include "core/trace_residency.h"
 
 #define LW_GROW_STEP (1u << 20)
+/* Issue 24: a new trace starts this small and doubles (to LW_GROW_STEP, then by steps), so
+ * that a process killed early leaves little allocated on disk. */
+#define LW_INIT_SIZE (64u << 10)
 
 static struct {
 	int fd;
@@ -31,8 +36,11 @@ static struct {
 	 * counters every thread writes, and not in the same 128-byte pair of lines either
 	 * (x86's adjacent-line prefetcher pairs them: a counter two cores fight over next
 	 * door made the first load of every reservation miss). */
-	char *map __attribute__((aligned(128))); /* the whole [0, limit) range, mapped once */
+	char *map __attribute__((aligned(128))); /* [0, mapped) of the file; [0, limit) is
+						   * kept for it in the address space */
 	uint64_t limit;
+	uint64_t mapped;             /* issue 24: mapped so far, grown with the file */
+	pid_t pid;                   /* issue 24: the process the trace is of */
 	uint64_t size;               /* bytes allocated in the file (atomic) */
 	int closed;                  /* atomic */
 	int full;                    /* atomic: the limit was reached, every record is dropped */
@@ -155,6 +163,60 @@ static uint64_t fsize_limit(void)
 	return (uint64_t)rl.rlim_cur;
 }
 
+/*
+ * Issue 24: the shim's descriptor must cost the program none of its own.  RLIMIT_NOFILE
+ * bounds the numbers new descriptors get, not how many are open: one at or above the soft
+ * limit is out of the program's way.  The shim puts its trace's there, raising the soft
+ * limit for the moment of the dup when the hard limit allows (and the soft one is not huge:
+ * the kernel's table grows to the largest number), else at 800 or more as before when the
+ * soft limit is large; otherwise (soft limit = hard limit, like `ulimit -n 8`) it keeps
+ * none between uses: it opens the file by its path while it grows or closes the trace,
+ * and closes it again.
+ */
+#define LW_FD_HIGH_MAX 65536u
+static bool fd_costly;               /* W.fd is below the soft limit: close after use */
+
+/* Moves fd out of the program's way if it can.  Returns the descriptor to use (fd itself
+ * or its new number) and sets fd_costly. */
+static int place_fd(int fd)
+{
+	struct rlimit rl;
+	fd_costly = false;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > LW_FD_HIGH_MAX) {
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 800);
+		if (hi >= 0) {
+			close(fd);
+			return hi;
+		}
+		return fd;
+	}
+	if ((uint64_t)fd >= rl.rlim_cur)
+		return fd;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur) {
+		struct rlimit up = { rl.rlim_cur + 1, rl.rlim_max };
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+			int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur);
+			setrlimit(RLIMIT_NOFILE, &rl);
+			if (hi >= 0) {
+				close(fd);
+				return hi;
+			}
+		}
+	}
+	fd_costly = true;
+	return fd;
+}
+
+/* Done with the descriptor for now: closed when it takes one of the program's numbers. */
+static void put_fd(void)
+{
+	if (fd_costly && W.fd >= 0) {
+		close(W.fd);
+		W.fd = -1;
+	}
+}
+
 /* Returns a descriptor of our trace file, or -1.  The program may have closed ours
  * (closefrom, close_range) and even reused its number: then the file is opened again by
  * its absolute path, without following a symlink, and accepted only if it is the same
@@ -171,13 +233,8 @@ static int trace_fd(void)
 		close(fd);
 		return -1;
 	}
-	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 800);
-	if (hi >= 0) {
-		close(fd);
-		fd = hi;
-	}
-	W.fd = fd;
-	return fd;
+	W.fd = place_fd(fd);
+	return W.fd;
 }
 
 /* The first record that cannot be written: from now on none is, and the header says from
@@ -193,6 +250,68 @@ static void mark_full(void)
 		__atomic_store_n(&header()->cut_seq, lw_current_seq(), __ATOMIC_RELAXED);
 		__atomic_or_fetch(&header()->flags, LW_HDR_TRUNCATED, __ATOMIC_RELEASE);
 	}
+}
+
+/*
+ * Issue 24: the trace is mapped as it grows, not max_trace_mb up front: RLIMIT_AS counts a
+ * mapping whether or not it is touched, and a program near its limit must be able to map as
+ * much with the shim as without.  The first piece is placed at a random spot of a region
+ * of the address space that neither the loader, brk nor mmap's top-down search reaches in
+ * practice (32 to 48 TiB), each next piece right after the last (MAP_FIXED_NOREPLACE, so
+ * nothing of the program's is ever replaced); the records' addresses never move.  If
+ * something else sits there after all, recording stops as when the disk is full.
+ */
+#define LW_MAP_STEP (4ull << 20)
+#define LW_MAP_STEP_MAX (64ull << 20)
+#define LW_MAP_REGION 0x200000000000ull
+#define LW_MAP_SLOTS 16384u          /* 1 GiB apart: 16 TiB */
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+/* Maps [from, to) of the file at map + from, without replacing anything.  Returns false
+ * when it cannot. */
+static bool map_piece(char *map, int fd, uint64_t from, uint64_t to)
+{
+	char *want = map + from;
+	char *got = mmap(want, to - from, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_NORESERVE | MAP_FIXED_NOREPLACE, fd, (off_t)from);
+	if (got == want)
+		return true;
+	if (got != MAP_FAILED)               /* a kernel older than MAP_FIXED_NOREPLACE */
+		munmap(got, to - from);
+	return false;
+}
+
+/* The mapping's size for a file of `need` bytes: at least the next step, doubling up to
+ * LW_MAP_STEP_MAX at a time, within the limit (page-rounded). */
+static uint64_t map_target(uint64_t mapped, uint64_t need, uint64_t limit)
+{
+	uint64_t step = mapped < LW_MAP_STEP ? LW_MAP_STEP
+					     : (mapped < LW_MAP_STEP_MAX ? mapped : LW_MAP_STEP_MAX);
+	uint64_t t = mapped + step;
+	if (t < need)
+		t = (need + LW_MAP_STEP - 1) & ~(LW_MAP_STEP - 1);
+	uint64_t top = (limit + 4095) & ~4095ull;
+	return t > top ? top : t;
+}
+
+/* Maps the first piece of the trace at a random spot of the region; falls back to where
+ * the kernel puts it.  Returns the mapping or MAP_FAILED, and its size in *len. */
+static char *map_first(int fd, uint64_t limit, uint64_t *len)
+{
+	*len = map_target(0, LW_GROW_STEP, limit);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t r = ((uint64_t)getpid() << 32 ^ (uint64_t)ts.tv_nsec) * 0x9E3779B97F4A7C15ull;
+	for (int i = 0; i < 4; i++) {
+		uint64_t slot = (r >> (20 + 8 * i)) % LW_MAP_SLOTS;
+		char *at = (char *)(uintptr_t)(LW_MAP_REGION + slot * (1ull << 30));
+		if (map_piece(at, fd, 0, *len))
+			return at;
+	}
+	return mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
 }
 
 /* Makes sure the file has at least `need` bytes.  Returns true when it has.  With `ahead`,
@@ -221,7 +340,8 @@ static bool grow(uint64_t need, bool ahead)
 			return false;
 		}
 		if (size < need) {
-			uint64_t want = (need + LW_GROW_STEP - 1) / LW_GROW_STEP * LW_GROW_STEP;
+			uint64_t gran = size < LW_GROW_STEP ? LW_INIT_SIZE : LW_GROW_STEP;
+			uint64_t want = (need + gran - 1) / gran * gran;
 			/* At least a step of LW_TRACE_WINDOW, or the size itself while smaller:
 			 * few grows for a small trace. */
 			uint64_t step = size < LW_TRACE_WINDOW ? size : LW_TRACE_WINDOW;
@@ -236,6 +356,7 @@ static bool grow(uint64_t need, bool ahead)
 			int err = 0;
 			int fd = trace_fd();
 			if (ahead && want < need) {
+				put_fd();
 				lw_spin_unlock(&W.grow_lock);
 				break;
 			}
@@ -245,6 +366,14 @@ static bool grow(uint64_t need, bool ahead)
 				err = EBADF;
 			else
 				err = posix_fallocate(fd, (off_t)size, (off_t)(want - size));
+			/* Issue 24: the mapping follows the file, before anyone may write there. */
+			if (!err && want > W.mapped) {
+				uint64_t to = map_target(W.mapped, want, W.limit);
+				if (map_piece(W.map, fd, W.mapped, to))
+					W.mapped = to;
+				else
+					err = ENOMEM;
+			}
 			if (err) {
 				__atomic_store_n(&W.broken, 1, __ATOMIC_RELAXED);
 				mark_full();
@@ -253,6 +382,7 @@ static bool grow(uint64_t need, bool ahead)
 			} else {
 				__atomic_store_n(&W.size, want, __ATOMIC_RELEASE);
 			}
+			put_fd();
 		}
 		lw_spin_unlock(&W.grow_lock);
 	}
@@ -288,8 +418,9 @@ static bool take(uint64_t n, bool last_try, uint64_t *off)
 	uint64_t have = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
 	if (LW_UNLIKELY(o + n > have) && !grow(o + n, false))
 		return false;
-	if (LW_UNLIKELY(o + n + LW_GROW_STEP / 2 > have) && have < W.limit)
-		grow(o + n + LW_GROW_STEP / 2, true);
+	uint64_t margin = have < LW_GROW_STEP ? have / 2 : LW_GROW_STEP / 2;
+	if (LW_UNLIKELY(o + n + margin > have) && have < W.limit)
+		grow(o + n + margin, true);
 	if (LW_UNLIKELY((o ^ (o + n)) >= LW_TRACE_WINDOW))
 		crossed(o);
 	*off = o;
@@ -479,12 +610,36 @@ static int trace_open(bool forked_child)
 		       strerror(-err));
 		return err;
 	}
-	int dfd = open(lw_opt.trace_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* Issue 24: the directory is opened without following a symlink, and trusted (by its
+	 * descriptor, so that it cannot be swapped after the check) only when it is the
+	 * user's or root's and nobody else can write to it; trust_dir=1 overrides both. */
+	int dfd = open(lw_opt.trace_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+				(lw_opt.trust_dir ? 0 : O_NOFOLLOW));
 	if (dfd < 0) {
 		err = -errno;
-		lw_msg("cannot open trace directory %s: %s; not recording", lw_opt.trace_dir,
-		       strerror(errno));
+		struct stat lst;
+		if (errno == ELOOP || (errno == ENOTDIR && lstat(lw_opt.trace_dir, &lst) == 0 &&
+				       S_ISLNK(lst.st_mode)))
+			lw_msg("trace directory %s is a symbolic link, not followed; not recording "
+			       "(trust_dir=1 follows it)", lw_opt.trace_dir);
+		else
+			lw_msg("cannot open trace directory %s: %s; not recording",
+			       lw_opt.trace_dir, strerror(errno));
 		return err;
+	}
+	struct stat dst;
+	if (!lw_opt.trust_dir && fstat(dfd, &dst) == 0 &&
+	    ((dst.st_uid != geteuid() && dst.st_uid != 0) || (dst.st_mode & 022))) {
+		close(dfd);
+		if (dst.st_uid != geteuid() && dst.st_uid != 0)
+			lw_msg("trace directory %s belongs to uid %u, not to this user or root; "
+			       "not recording (trust_dir=1 uses it anyway)", lw_opt.trace_dir,
+			       (unsigned)dst.st_uid);
+		else
+			lw_msg("trace directory %s is writable by %s; not recording (trust_dir=1 "
+			       "uses it anyway)", lw_opt.trace_dir,
+			       (dst.st_mode & 002) ? "others" : "its group");
+		return -EPERM;
 	}
 	char name[64];
 	int fd = -1;
@@ -505,12 +660,9 @@ static int trace_open(bool forked_child)
 		       strerror(-err));
 		return err;
 	}
-	/* Keep the descriptor out of the low numbers programs tend to dup2 over. */
-	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 800);
-	if (hi >= 0) {
-		close(fd);
-		fd = hi;
-	}
+	/* Keep the descriptor out of the low numbers programs tend to dup2 over, and out of
+	 * the program's range altogether where it can be (issue 24). */
+	fd = place_fd(fd);
 	struct stat st;
 	uint64_t limit = lw_opt.max_trace_bytes;
 	uint64_t fsize = fsize_limit();
@@ -518,7 +670,7 @@ static int trace_open(bool forked_child)
 		limit = fsize & ~(uint64_t)(LW_GROW_STEP - 1);
 	if (limit < LW_GROW_STEP)
 		err = EFBIG;             /* RLIMIT_FSIZE below one step: not even a header */
-	if (err || fstat(fd, &st) < 0 || (err = posix_fallocate(fd, 0, LW_GROW_STEP)) != 0) {
+	if (err || fstat(fd, &st) < 0 || (err = posix_fallocate(fd, 0, LW_INIT_SIZE)) != 0) {
 		if (!err)
 			err = errno;
 		lw_msg("cannot size the trace file %s/%s: %s; not recording", lw_opt.trace_dir,
@@ -529,7 +681,8 @@ static int trace_open(bool forked_child)
 		return -err;
 	}
 	close(dfd);
-	char *map = mmap(NULL, limit, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	uint64_t mapped;
+	char *map = map_first(fd, limit, &mapped);
 	if (map == MAP_FAILED) {
 		err = -errno;
 		lw_msg("cannot map the trace file: %s; not recording", strerror(errno));
@@ -541,7 +694,9 @@ static int trace_open(bool forked_child)
 	W.dev = st.st_dev;
 	W.ino = st.st_ino;
 	W.limit = limit;
-	W.size = LW_GROW_STEP;
+	W.mapped = mapped;
+	W.size = LW_INIT_SIZE;
+	W.pid = pid;
 	W.tail = LW_TRACE_HEADER_SIZE;
 	W.closed = 0;
 	W.full = 0;
@@ -569,6 +724,7 @@ static int trace_open(bool forked_child)
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memcpy(h->magic, LW_TRACE_MAGIC, sizeof h->magic);
 	__atomic_store_n(&W.map, map, __ATOMIC_RELEASE);
+	put_fd();
 	if (lw_opt.verbose)
 		lw_msg("recording to %s/%s", lw_opt.trace_dir, name);
 	return 0;
@@ -612,9 +768,15 @@ static void lw_trace_close_(bool only_thread)
 			fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
 				  (off_t)(size - from));
 	}
+	put_fd();
 	if (lw_opt.verbose)
 		lw_msg("trace closed: %llu bytes, %llu records dropped", (unsigned long long)end,
 		       (unsigned long long)h->dropped);
+}
+
+bool lw_trace_owned_here(void)
+{
+	return W.map && W.pid == (pid_t)syscall(SYS_getpid);
 }
 
 void lw_trace_note_locks_unrecorded(void)
@@ -628,7 +790,7 @@ void lw_trace_forget(void)
 	/* The parent's mapping is shared with the parent: the child must not write into it.
 	 * Only this thread exists in the child, so nobody else is using it. */
 	if (W.map)
-		munmap(W.map, W.limit);
+		munmap(W.map, W.mapped);
 	if (W.fd >= 0)
 		close(W.fd);
 	W.map = NULL;

@@ -23,6 +23,9 @@ LW_HIDDEN bool lw_trace_last_in_chunk(const void *rec, uint32_t size);
 LW_HIDDEN void lw_trace_commit(void *rec, uint16_t kind, uint32_t size);
 /* Marks the trace closed (clean exit) and trims it when no other thread can write. */
 LW_HIDDEN void lw_trace_close(bool only_thread);
+/* Issue 24: whether a trace is open and is this process's (a vfork child shares its
+ * parent's memory, and its trace with it). */
+LW_HIDDEN bool lw_trace_owned_here(void);
 /* In a fork child: forgets the parent's file without touching it. */
 LW_HIDDEN void lw_trace_forget(void);
 /* Takes the next position in the process's event order (and starts a new hook epoch for

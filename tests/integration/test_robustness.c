@@ -223,7 +223,7 @@ Test(robustness, chdir_then_fork_keeps_the_trace_directory, .timeout = 30)
 static void mount_tmpfs(const char *dir, const char *size, bool read_only)
 {
 	char opts[64];
-	snprintf(opts, sizeof opts, "size=%s,mode=0777", size);
+	snprintf(opts, sizeof opts, "size=%s,mode=0700", size);   /* issue 24: not 0777 */
 	if (mount("tmpfs", dir, "tmpfs", read_only ? MS_RDONLY : 0, opts) != 0)
 		cr_skip_test("cannot mount a tmpfs here (%s)", strerror(errno));
 }
@@ -255,7 +255,7 @@ Test(robustness, a_read_only_trace_directory, .timeout = 30)
 Test(robustness, a_full_disk_at_start, .timeout = 30)
 {
 	char *dir = lw_tmpdir();
-	mount_tmpfs(dir, "64k", false);
+	mount_tmpfs(dir, "32k", false);   /* issue 24: below the trace's first 64 KiB */
 	expect_one_warning(dir, NULL, "1000");
 	lw_rmtree(dir);
 	free(dir);

@@ -167,8 +167,9 @@ Test(security, the_shim_does_nothing_in_a_setuid_program, .timeout = 30)
 	snprintf(traces, sizeof traces, "%s/traces", dir);
 	snprintf(cmd, sizeof cmd,
 		 "cp " LW_SHIM " '%s' && chmod 4755 '%s' && cp build/tests/programs/setuid_probe '%s' "
-		 "&& chown root:root '%s' && chmod 4755 '%s' && chmod 755 '%s' && mkdir -m 777 '%s'",
-		 lib, lib, prog, prog, prog, dir, traces);
+		 "&& chown root:root '%s' && chmod 4755 '%s' && chmod 755 '%s' && mkdir -m 700 '%s' "
+		 "&& chown %d '%s'", lib, lib, prog, prog, prog, dir, traces, (int)nobody->pw_uid,
+		 traces);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	const char *base = strrchr(lib, '/') + 1;
 	/* Control: the same program, not set-uid, run by nobody, does write a trace (so the

@@ -144,7 +144,8 @@ Test(hostile_reader, empty_and_all_zero_traces_hold_nothing)
 	cr_assert_eq(lw_trace_open(write_file("zero5.trace", zeros, 5), &t, &err), -ENODATA);
 }
 
-Test(hostile_reader, a_huge_sparse_trace_is_refused_at_the_limit_without_reading_it)
+/* Issue 24: a trace never closed is read up to its last data, however long its holes. */
+Test(hostile_reader, a_huge_sparse_unclosed_trace_is_read_to_its_last_data)
 {
 	struct tb b;
 	struct lw_trace t;
@@ -156,6 +157,30 @@ Test(hostile_reader, a_huge_sparse_trace_is_refused_at_the_limit_without_reading
 	write_file("sparse.trace", b.buf, b.len);
 	tb_free(&b);
 	/* Unclosed, and LW_TRACE_READ_MAX + 1 MiB long, all but its first page a hole. */
+	cr_assert_eq(truncate(path, (off_t)LW_TRACE_READ_MAX + (1 << 20)), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = lw_trace_open(path, &t, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert_eq(rc, 0, "rc %d: %s", rc, err.what);
+	cr_assert_lt(t.map_len, 1u << 20, "read %zu bytes", t.map_len);
+	cr_assert_lt(t1.tv_sec - t0.tv_sec, 2, "took %ld s", (long)(t1.tv_sec - t0.tv_sec));
+	lw_trace_close(&t);
+}
+
+/* A closed trace whose records would go past LW_TRACE_READ_MAX is refused without reading. */
+Test(hostile_reader, a_huge_closed_trace_is_refused_at_the_limit_without_reading_it)
+{
+	struct tb b;
+	struct lw_trace t;
+	struct lw_trace_error err;
+	struct timespec t0, t1;
+
+	tb_init(&b, 8);
+	tb_thread(&b, 1, 0);
+	tb_header(&b)->flags |= LW_HDR_CLOSED;
+	tb_header(&b)->end_offset = (uint64_t)LW_TRACE_READ_MAX + (1 << 20);
+	write_file("huge.trace", b.buf, b.len);
+	tb_free(&b);
 	cr_assert_eq(truncate(path, (off_t)LW_TRACE_READ_MAX + (1 << 20)), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = lw_trace_open(path, &t, &err);
