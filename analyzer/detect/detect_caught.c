@@ -102,9 +102,42 @@ static void name_of(struct lw_model *m, uint32_t proc, const struct lw_caught *c
 		snprintf(buf, len, "0x%" PRIx64, c->addr);
 }
 
+/* A read-modify-write instruction without LOCK (add, inc, sub... to memory): never a C11
+ * atomic operation, whose read-modify-writes x86 compiles with LOCK or xchg. */
+static bool plain_rmw(uint16_t flags)
+{
+	return (flags & LW_ACCESS_READ) && (flags & LW_ACCESS_WRITE) && !(flags & LW_ACCESS_ATOMIC);
+}
+
+/* How sure a catch is.  x86 compiles a C11 atomic load or store with relaxed, acquire or
+ * release order (C++ std::atomic's too) to a plain mov, the same instruction as a plain
+ * access, so two plain moves caught together may be two atomic operations, which never race.
+ * A catch is certain (an error) when one side is a read-modify-write without LOCK, or when
+ * the global's DWARF type says the bytes are not atomic; a catch on bytes the DWARF type
+ * calls atomic is no race at all; otherwise (the heap, a stack, a global without DWARF) it
+ * is a warning that says why. */
+enum certainty { CATCH_NO_RACE, CATCH_UNSURE, CATCH_CERTAIN };
+
+static enum certainty certainty_of(struct lw_model *m, uint32_t proc, const struct lw_caught *c)
+{
+	switch (lw_symbolize_data_atomic(lw_model_symbolizer(m, proc), c->addr)) {
+	case LW_DATA_ATOMIC:
+		return CATCH_NO_RACE;
+	case LW_DATA_NOT_ATOMIC:
+		return CATCH_CERTAIN;
+	case LW_DATA_ATOMIC_UNKNOWN:
+		break;
+	}
+	return plain_rmw(c->flags1) || plain_rmw(c->flags2) ? CATCH_CERTAIN : CATCH_UNSURE;
+}
+
 static void one_catch(struct lw_model *m, uint32_t proc, struct lw_findings *fs, size_t first,
 		      const struct lw_caught *c)
 {
+	enum certainty sure = certainty_of(m, proc, c);
+
+	if (sure == CATCH_NO_RACE)
+		return;
 	const struct lw_process *p = &m->procs.v[proc];
 	struct lw_finding *f = same_sites(fs, first, p->hdr.pid, c->pc1, c->pc2);
 	const struct lw_alloc *block;
@@ -120,7 +153,8 @@ static void one_catch(struct lw_model *m, uint32_t proc, struct lw_findings *fs,
 	if (!f) {
 		fresh = true;
 		name_of(m, proc, c, var, sizeof(var), &block);
-		f = lw_finding_new(fs, LW_FIND_DATA_RACE, LW_SEV_ERROR, m, proc);
+		f = lw_finding_new(fs, LW_FIND_DATA_RACE,
+				   sure == CATCH_CERTAIN ? LW_SEV_ERROR : LW_SEV_WARNING, m, proc);
 		f->variable.name = lw_xstrdup(var);
 		f->variable.addr = c->addr;
 		f->variable.size = c->size;
@@ -151,7 +185,11 @@ static void one_catch(struct lw_model *m, uint32_t proc, struct lw_findings *fs,
 		 (c->flags2 & LW_ACCESS_WRITE) ? "wrote" : "read", addr, named, c->tid1,
 		 (c->flags1 & LW_ACCESS_WRITE) ? "write" : "read", where);
 	f->caught = lw_xstrdup(what);
-	if (fresh)
+	if (fresh && sure == CATCH_UNSURE)
+		f->message = lw_xasprintf("data race %s (both plain moves: if the variable is a C11 "
+					  "or C++ atomic, loaded and stored with relaxed, acquire or "
+					  "release order, this is no race)", what);
+	else if (fresh)
 		f->message = lw_xasprintf("data race %s", what);
 }
 

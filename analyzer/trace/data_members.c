@@ -239,16 +239,35 @@ bool lw_data_static_name(struct lw_data_members *dm, uint64_t var_addr, char *bu
 	return n > 0 && (size_t)n < len;
 }
 
-bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off, char *buf,
-		    size_t len)
+/* Whether a class is C++'s std::atomic (or its base): its accesses are atomic operations. */
+static bool atomic_class(Dwarf_Die *type)
+{
+	const char *name = dwarf_diename(type);
+
+	return name && (strncmp(name, "atomic<", 7) == 0 || strncmp(name, "__atomic_base<", 14) == 0 ||
+			strncmp(name, "__atomic_float<", 15) == 0 || strcmp(name, "atomic_flag") == 0 ||
+			strcmp(name, "__atomic_flag_base") == 0);
+}
+
+/* Walks the type of the variable at var_addr down to the byte off bytes into it: appends the
+ * path to buf (when buf is not NULL) and sets *atomic (when not NULL) to whether an atomic
+ * type holds that byte.  Returns false when the module has no type for a variable there, or
+ * buf is too small. */
+static bool walk(struct lw_data_members *dm, uint64_t var_addr, uint64_t off, char *buf,
+		 size_t len, enum lw_data_atomicity *atomic)
 {
 	size_t used = 0;
 	Dwarf_Die type;
 	const struct var_ent *v = var_at(dm, var_addr);
+	enum lw_data_atomicity scratch;
 
-	if (!v || len == 0 || !dwarf_offdie(dm->dw, v->type, &type))
+	if (!atomic)
+		atomic = &scratch;
+	*atomic = LW_DATA_ATOMIC_UNKNOWN;
+	if (!v || (buf && len == 0) || !dwarf_offdie(dm->dw, v->type, &type))
 		return false;
-	buf[0] = '\0';
+	if (buf)
+		buf[0] = '\0';
 	for (int depth = 0; depth < LW_TYPE_DEPTH; depth++) {
 		Dwarf_Die next, member;
 		uint64_t at;
@@ -259,6 +278,10 @@ bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off,
 		case DW_TAG_volatile_type:
 		case DW_TAG_restrict_type:
 		case DW_TAG_atomic_type:
+			if (dwarf_tag(&type) == DW_TAG_atomic_type) {
+				*atomic = LW_DATA_ATOMIC;
+				goto done;
+			}
 			if (!type_of(&type, &next))
 				goto done;
 			type = next;
@@ -271,11 +294,15 @@ bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off,
 			/* fall through */
 		case DW_TAG_structure_type:
 		case DW_TAG_class_type: {
+			if (atomic_class(&type)) {
+				*atomic = LW_DATA_ATOMIC;
+				goto done;
+			}
 			if (!member_at(&type, off, &member, &next, &at))
 				goto done;
 			const char *name = dwarf_diename(&member);
 			/* A base class or an anonymous struct or union adds no name. */
-			if (dwarf_tag(&member) == DW_TAG_member && name &&
+			if (buf && dwarf_tag(&member) == DW_TAG_member && name &&
 			    !append(buf, len, &used, ".%s", name))
 				return false;
 			off -= at;
@@ -296,19 +323,41 @@ bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off,
 				for (int j = k + 1; j < n_dims; j++)
 					if (__builtin_mul_overflow(stride, dims[j], &stride))
 						goto done;
-				if (!append(buf, len, &used, "[%" PRIu64 "]", off / stride))
+				if (buf && !append(buf, len, &used, "[%" PRIu64 "]", off / stride))
 					return false;
 				off %= stride;
 			}
 			type = next;
 			continue;
 		}
+		case DW_TAG_base_type:
+		case DW_TAG_pointer_type:
+		case DW_TAG_enumeration_type:
+			*atomic = LW_DATA_NOT_ATOMIC;
+			goto done;
 		default:
 			goto done;
 		}
 	}
 done:
+	if (!buf)
+		return true;
 	if (off && !append(buf, len, &used, "+%" PRIu64, off))
 		return false;
 	return used > 0;
+}
+
+bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off, char *buf,
+		    size_t len)
+{
+	return walk(dm, var_addr, off, buf, len, NULL);
+}
+
+enum lw_data_atomicity lw_data_atomic(struct lw_data_members *dm, uint64_t var_addr,
+				      uint64_t off)
+{
+	enum lw_data_atomicity a;
+
+	walk(dm, var_addr, off, NULL, 0, &a);
+	return a;
 }

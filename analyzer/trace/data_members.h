@@ -24,6 +24,12 @@ bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off,
 /* The name of the static variable of a function at var_addr, "func::name", into buf (the
  * symbol table calls it "name.0").  Returns false, buf unspecified, when the variable there
  * is not a function's static (or has no DWARF), or when buf is too small. */
+/* Whether the byte off bytes into the variable at var_addr belongs to an atomic object
+ * (C11 _Atomic, C++ std::atomic): then every access the language makes to it is an atomic
+ * operation, whatever instruction x86 compiles it to.  UNKNOWN without DWARF for it. */
+enum lw_data_atomicity { LW_DATA_ATOMIC_UNKNOWN, LW_DATA_NOT_ATOMIC, LW_DATA_ATOMIC };
+enum lw_data_atomicity lw_data_atomic(struct lw_data_members *dm, uint64_t var_addr,
+				      uint64_t off);
 bool lw_data_static_name(struct lw_data_members *dm, uint64_t var_addr, char *buf, size_t len);
 
 #endif

@@ -350,21 +350,11 @@ static void load_data_symbols(struct sym_module *m)
 	m->n_data = v.n;
 }
 
-bool lw_symbolize_data(struct lw_symbolizer *s, uint64_t addr, char *buf, size_t len,
-		       const char **symbol, const char **module)
+/* The object symbol of module m containing addr, or NULL. */
+static const struct data_sym *data_sym_at(struct sym_module *m, uint64_t addr)
 {
-	return lw_symbolize_data_ex(s, addr, false, buf, len, symbol, module);
-}
-
-bool lw_symbolize_data_ex(struct lw_symbolizer *s, uint64_t addr, bool element0, char *buf,
-			  size_t len, const char **symbol, const char **module)
-{
-	struct sym_module *m = find_module(s, addr);
-	const struct data_sym *best = NULL;
 	size_t lo = 0, hi;
 
-	if (!m)
-		return false;
 	if (!m->data_loaded)
 		load_data_symbols(m);
 	/* The last symbol starting at or below addr, then back over overlapping ones. */
@@ -378,13 +368,38 @@ bool lw_symbolize_data_ex(struct lw_symbolizer *s, uint64_t addr, bool element0,
 			hi = mid;
 	}
 	for (size_t i = lo; i-- > 0;) {
-		if (addr - m->data[i].addr < m->data[i].size) {
-			best = &m->data[i];
-			break;
-		}
+		if (addr - m->data[i].addr < m->data[i].size)
+			return &m->data[i];
 		if (addr - m->data[i].addr > (1u << 24))
 			break;
 	}
+	return NULL;
+}
+
+enum lw_data_atomicity lw_symbolize_data_atomic(struct lw_symbolizer *s, uint64_t addr)
+{
+	struct sym_module *m = find_module(s, addr);
+	const struct data_sym *best = m ? data_sym_at(m, addr) : NULL;
+
+	if (!best)
+		return LW_DATA_ATOMIC_UNKNOWN;
+	if (!m->members)
+		m->members = lw_data_members_new(m->dwmod);
+	return lw_data_atomic(m->members, best->addr, addr - best->addr);
+}
+
+bool lw_symbolize_data(struct lw_symbolizer *s, uint64_t addr, char *buf, size_t len,
+		       const char **symbol, const char **module)
+{
+	return lw_symbolize_data_ex(s, addr, false, buf, len, symbol, module);
+}
+
+bool lw_symbolize_data_ex(struct lw_symbolizer *s, uint64_t addr, bool element0, char *buf,
+			  size_t len, const char **symbol, const char **module)
+{
+	struct sym_module *m = find_module(s, addr);
+	const struct data_sym *best = m ? data_sym_at(m, addr) : NULL;
+
 	if (!best)
 		return false;
 	char *readable = demangle(best->name);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "trace/data_members.h"
 
 struct lw_module;
 struct lw_symbolizer;
@@ -39,6 +40,10 @@ bool lw_symbolize_data(struct lw_symbolizer *s, uint64_t addr, char *buf, size_t
  * next is "L[1]": a lock in an array of locks), not after the array. */
 bool lw_symbolize_data_ex(struct lw_symbolizer *s, uint64_t addr, bool element0, char *buf,
 			  size_t len, const char **symbol, const char **module);
+
+/* Whether addr lies in an atomic object (C11 _Atomic, C++ std::atomic) of a global's DWARF
+ * type: LW_DATA_ATOMIC_UNKNOWN for memory no symbol with a type covers (the heap, a stack). */
+enum lw_data_atomicity lw_symbolize_data_atomic(struct lw_symbolizer *s, uint64_t addr);
 
 /* True if the frame lies in libc's or libpthread's pthread_/sem_ functions. */
 bool lw_frame_is_libc_sync(const struct lw_sym_frame *f);
