@@ -687,7 +687,7 @@ void lw_detect_races(struct lw_model *m, struct lw_findings *fs)
 		const struct lw_process *p = &m->procs.v[i];
 
 		/* The dependencies level has no access records and not every acquisition. */
-		if (p->hdr.level != LW_LEVEL_FULL || !p->accesses.n)
+		if (!lw_trace_ordered(&p->hdr) || !p->accesses.n)
 			continue;
 		detect_process(m, (uint32_t)i, fs);
 	}

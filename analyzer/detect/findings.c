@@ -3,6 +3,7 @@
 #include "trace/lock_names.h"
 #include "trace/symbolize.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,4 +233,59 @@ void lw_findings_free(struct lw_findings *fs)
 		free_finding(fs->v.v[i]);
 	free(fs->v.v);
 	memset(fs, 0, sizeof(*fs));
+}
+
+/* ---- issue 20: the coverage line ---- */
+
+static const char *perf_refusal(int err)
+{
+	switch (err) {
+	case EACCES:
+	case EPERM:
+		return "perf events are not permitted (perf_event_paranoid); fix: "
+		       "sysctl kernel.perf_event_paranoid=2, or give the program CAP_PERFMON";
+	case ENOENT:
+	case ENODEV:
+	case EOPNOTSUPP:
+		return "this machine offers no hardware breakpoints (a virtual machine without "
+		       "them?); fix: run on a machine or VM that exposes debug registers";
+	case ENOSPC:
+		return "no free debug register (a debugger or another tool holds them); fix: "
+		       "detach it";
+	case EINVAL:
+		return "the kernel refused the breakpoints (older than 5.13?); fix: Linux 5.13 "
+		       "or later";
+	default:
+		return "perf_event_open failed; fix: check perf_event_paranoid and the kernel";
+	}
+}
+
+bool lw_coverage_line(const struct lw_coverage_sum *c, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!c->processes)
+		return false;
+	if (c->refused == c->processes) {
+		snprintf(buf, len, "globals not watched: %s", perf_refusal(c->err));
+		return true;
+	}
+	if (!c->granules) {
+		snprintf(buf, len, "no globals of the program's own to watch");
+		return true;
+	}
+	if (c->whole_run == c->processes - c->refused && c->granules_watched == c->granules)
+		snprintf(buf, len, "watched %" PRIu64 " of %" PRIu64 " global%s for the whole run",
+			 c->globals_watched, c->globals, c->globals == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "watched %" PRIu64 " of %" PRIu64 " global granule%s (%" PRIu64
+			 " of %" PRIu64 " globals), windows open %u%% of the run",
+			 c->granules_watched, c->granules, c->granules == 1 ? "" : "s",
+			 c->globals_watched, c->globals,
+			 c->run_ns ? (unsigned)((c->window_ns * 100 + c->run_ns / 2) / c->run_ns) : 0);
+	if (c->refused) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, len - n, " (not in %zu process%s: %s)", c->refused,
+			 c->refused == 1 ? "" : "es", perf_refusal(c->err));
+	}
+	return true;
 }

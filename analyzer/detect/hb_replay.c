@@ -201,11 +201,67 @@ static void sync_op(struct lw_hb *hb, uint32_t ti, const struct lw_sync *s)
 	}
 }
 
+/*
+ * Issue 20: automatic watching's windows.  At the dependencies level the shim writes every
+ * synchronisation only while a window is open (LW_SYNC_WINDOW_OPEN to LW_SYNC_FENCE), and
+ * records accesses only then.  Inside a window the replay is exact: a happens-before chain
+ * between two accesses of one window is made of events between them in time, all written.
+ * Outside, the acquisitions, releases and other synchronisation it has are partial, and are
+ * left out, as are the held sets at a fence (each thread writes its holds again at its first
+ * record of the next window).  A fence orders everything before it before everything after
+ * it: every thread that has started takes the join of all their clocks, then starts a new
+ * epoch.  So two accesses of different windows never race, and no check-then-act spans a
+ * fence (as if each thread had waited there): a missed race at worst, never a false one.
+ * Thread creation and joins, written at every level, are always replayed.
+ */
+static void fence(struct lw_hb *hb, const bool *started, uint64_t seq)
+{
+	uint32_t *j = vc_new(hb->n);
+
+	for (uint32_t i = 0; i < hb->n; i++)
+		if (started[i])
+			vc_join(j, hb->t[i].vc, hb->n);
+	for (uint32_t i = 0; i < hb->n; i++) {
+		struct lw_hb_thread *t = &hb->t[i];
+
+		if (!started[i])
+			continue;
+		memcpy(t->vc, j, hb->n * sizeof(uint32_t));
+		tick(t, i);
+		t->held.n = 0;
+		t->atomic_depth = 0;
+		t->waited = seq;
+	}
+	free(j);
+}
+
+/* Whether an event outside a window is one the shim writes at every level. */
+static bool always_written(const struct lw_process *p, const struct lw_event *ev)
+{
+	if (ev->kind == LW_EV_THREAD || ev->kind == LW_EV_JOIN || ev->kind == LW_EV_ALLOC)
+		return true;
+	if (ev->kind != LW_EV_SYNC)
+		return false;
+	switch (p->syncs.v[ev->arg].op) {
+	case LW_SYNC_FORK:
+	case LW_SYNC_WAIT_CHILD:
+	case LW_SYNC_SYSTEM_BEGIN:
+	case LW_SYNC_SYSTEM_END:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 		  lw_hb_alloc_fn alloc_fn, void *ctx)
 {
 	struct lw_process *p = &m->procs.v[proc];
 	struct lw_hb hb = { .m = m, .proc = proc, .n = (uint32_t)p->threads.n };
+	/* Issue 20: a full-level trace is one window from start to end. */
+	bool windowed = p->hdr.level != LW_LEVEL_FULL && (p->hdr.flags & LW_HDR_WINDOWS);
+	bool in_window = !windowed;
+	bool *started = lw_xcalloc(hb.n ? hb.n : 1, sizeof(bool));
 
 	hb.t = lw_xcalloc(hb.n ? hb.n : 1, sizeof(*hb.t));
 	for (uint32_t i = 0; i < hb.n; i++) {
@@ -215,9 +271,24 @@ void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 	}
 	for (size_t k = 0; k < p->events.n; k++) {
 		const struct lw_event *ev = &p->events.v[k];
-		uint32_t ti = lw_hb_thread_index(&hb, ev->tid), oi;
+		uint32_t ti, oi;
 
+		if (ev->kind == LW_EV_SYNC && ev->tid == 0 && windowed) {
+			const struct lw_sync *s = &p->syncs.v[ev->arg];
+
+			if (s->op == LW_SYNC_WINDOW_OPEN) {
+				in_window = true;
+			} else if (s->op == LW_SYNC_FENCE) {
+				fence(&hb, started, s->seq);
+				in_window = false;
+			}
+			continue;
+		}
+		ti = lw_hb_thread_index(&hb, ev->tid);
 		if (ti == LW_NONE)
+			continue;
+		started[ti] = true;
+		if (!in_window && !always_written(p, ev))
 			continue;
 		switch (ev->kind) {
 		case LW_EV_THREAD:
@@ -273,6 +344,7 @@ void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 		free(hb.t[i].vc);
 		free(hb.t[i].held.v);
 	}
+	free(started);
 	free(hb.t);
 	for (size_t i = 0; i < hb.objs.n; i++) {
 		struct lw_hb_obj *o = hb.objs.v[i];

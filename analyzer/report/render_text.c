@@ -376,6 +376,13 @@ void lw_render_text_styled(const struct lw_findings *fs, FILE *out,
 	if (fs->n_suppressed)
 		fprintf(out, ", %zu suppressed", fs->n_suppressed);
 	fputc('\n', out);
+	{
+		/* Issue 20: how clean a clean report is. */
+		char cov[512];
+
+		if (lw_coverage_line(&fs->coverage, cov, sizeof(cov)))
+			fprintf(out, "lockwatch: %s\n", cov);
+	}
 	style = &plain_style;
 	lw_source_lines_free();
 }

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "access/watch.h"
+#include "access/autowatch.h"
 #include "access/hooks.h"
 #include "core/defs.h"
 #include "core/msg.h"
@@ -30,8 +31,16 @@ static bool access_active;
 void lw_watch_set_spec(const char *val)
 {
 	size_t have = strlen(spec), add = strlen(val);
+	/* Issue 20: watch=auto (the default without names) and watch=off; the last word
+	 * counts.  Names turn automatic watching off: they are watched for the whole run. */
+	if (!strcmp(val, "auto") || !strcmp(val, "off")) {
+		lw_auto_enabled = val[1] == 'u';
+		spec[0] = '\0';
+		return;
+	}
 	if (!add)
 		return;
+	lw_auto_enabled = false;
 	if (have + 1 + add >= sizeof spec) {
 		lw_msg("LOCKWATCH_OPTIONS: watch list too long; '%s' ignored", val);
 		return;
@@ -51,6 +60,8 @@ void lw_access_configure(void)
 		hooks = false;
 	}
 	access_active = spec[0] != '\0' || lw_annotations_referenced() || hooks;
+	/* Issue 20: automatic watching does not raise the level: it writes the order in full
+	 * only inside its windows (shim/locks/acquire.c, "watch windows"). */
 	if (hooks)
 		lw_hooks_init();
 	/* Races need the order of every synchronisation, not only the new dependencies. */
@@ -239,6 +250,7 @@ static int text_cb(struct dl_phdr_info *info, size_t sz, void *data)
 
 void lw_watch_arm(void)
 {
+	lw_auto_start();
 	if (!spec[0])
 		return;
 	int saved = errno;
@@ -280,6 +292,7 @@ void lw_watch_after_fork(void)
 	 * needs to say what they watch. */
 	for (int i = 0; i < lw_n_watches; i++)
 		write_watch_record(&lw_watches[i]);
+	lw_auto_after_fork();
 }
 
 uint32_t lw_access_stack(struct lw_thread *t, uintptr_t pc)

@@ -114,6 +114,8 @@ struct lw_thread {
 	/* The chunk of the trace it is filling at the full level, [chunk_lo, chunk_hi) (atomic,
 	 * written by the thread: trace_writer.c, read by trace_residency.c). */
 	uint64_t chunk_lo, chunk_hi;
+	/* Issue 20: the last watch window (lw_window_epoch) the thread wrote records in. */
+	uint32_t window_seen;
 };
 
 

@@ -623,6 +623,13 @@ void lw_trace_note_locks_unrecorded(void)
 		__atomic_add_fetch(&header()->locks_unrecorded, 1, __ATOMIC_RELAXED);
 }
 
+/* Issue 20: the header says the trace has watch windows (LW_HDR_WINDOWS). */
+void lw_trace_mark_windows(void)
+{
+	if (W.map)
+		__atomic_or_fetch(&header()->flags, LW_HDR_WINDOWS, __ATOMIC_RELEASE);
+}
+
 void lw_trace_forget(void)
 {
 	/* The parent's mapping is shared with the parent: the child must not write into it.
