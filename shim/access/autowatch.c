@@ -23,6 +23,7 @@
 #include "core/threads.h"
 #include "core/trace_writer.h"
 #include "locks/acquire.h"
+#include "locks/watchdog.h"
 
 /*
  * The schedule.
@@ -278,6 +279,7 @@ static void *sampler_main(void *arg)
 		if (!win && (seq_budget == 0 || !any_waiting()))
 			break;       /* nothing more to watch: the thread ends */
 	}
+	__atomic_sub_fetch(&lw_shim_threads, 1, __ATOMIC_RELEASE);
 	return arg;
 }
 
@@ -362,7 +364,9 @@ void lw_auto_start(void)
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, 128 * 1024);
 	pthread_t th;
-	if (REAL(create)(&th, &attr, sampler_main, NULL) != 0)
+	__atomic_add_fetch(&lw_shim_threads, 1, __ATOMIC_RELEASE);
+	if (REAL(create)(&th, &attr, sampler_main, NULL) != 0 &&
+	    __atomic_sub_fetch(&lw_shim_threads, 1, __ATOMIC_RELEASE) >= 0)
 		lw_msg("watch: cannot start the sampler thread; the globals first watched stay "
 		       "watched");
 	pthread_attr_destroy(&attr);
@@ -429,6 +433,7 @@ void lw_auto_after_fork(void)
 	/* The sampler is the parent's; the breakpoints the child inherited are moved by it
 	 * (they are copies of its events), so the child records none of their hits. */
 	bool was = __atomic_exchange_n(&active, 0, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&lw_shim_threads, 0, __ATOMIC_RELEASE);   /* the sampler is not here */
 	__atomic_store_n(&lw_window_open, 0, __ATOMIC_RELEASE);
 	win = 0;
 	if (was || refused)

@@ -18,14 +18,17 @@
  * library directory (/lib/, /lib64/, /usr/lib/, /usr/lib64/, /usr/local/lib/,
  * /usr/libexec/), or when it is the C or C++ runtime, the loader or lockwatch's own
  * (libc.so, ld-linux, libstdc++, libgcc_s, libpthread, libm, liblockwatch*) wherever it
- * lives.  Their objects (a pthread object, a stdio buffer, malloc's arenas) are touched by
+ * lives.  So is an executable installed in a system directory (those and /bin/, /sbin/,
+ * /usr/bin/, /usr/sbin/): a system program or interpreter (python3, sh) is not the
+ * program being debugged, and its globals are the interpreter's.  Their objects (a pthread object, a stdio buffer, malloc's arenas) are touched by
  * the runtime on the program's behalf: a watchpoint there would see the runtime, not the
  * program.
  */
 static bool system_object(const char *path)
 {
 	static const char *const dirs[] = { "/lib/", "/lib64/", "/usr/lib/", "/usr/lib64/",
-					    "/usr/local/lib/", "/usr/libexec/", NULL };
+					    "/usr/local/lib/", "/usr/libexec/", "/bin/", "/sbin/",
+					    "/usr/bin/", "/usr/sbin/", NULL };
 	static const char *const names[] = { "libc.so", "ld-linux", "libstdc++", "libgcc_s",
 					     "libpthread", "libm.so", "liblockwatch", NULL };
 	for (const char *const *d = dirs; *d; d++)
@@ -178,6 +181,11 @@ static int module_cb(struct dl_phdr_info *info, size_t sz, void *data)
 	if (!path || !*path) {
 		if (!first)
 			return 0;     /* the vDSO */
+		char exe[1024];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		exe[n > 0 ? n : 0] = '\0';
+		if (n > 0 && system_object(exe))
+			return 0;
 		path = "/proc/self/exe";
 	} else if (system_object(path)) {
 		return 0;

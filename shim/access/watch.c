@@ -60,6 +60,10 @@ void lw_access_configure(void)
 		hooks = false;
 	}
 	access_active = spec[0] != '\0' || lw_annotations_referenced() || hooks;
+	/* Issue 20: hook mode sees every access, and a program that annotates its accesses says
+	 * itself which matter: automatic watching would only see some of them again. */
+	if (access_active)
+		lw_auto_enabled = false;
 	/* Issue 20: automatic watching does not raise the level: it writes the order in full
 	 * only inside its windows (shim/locks/acquire.c, "watch windows"). */
 	if (hooks)

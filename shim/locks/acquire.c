@@ -619,6 +619,15 @@ void lw_release_checked(struct lw_thread *t, const void *addr, uintptr_t site)
 	struct lw_lock *l = lw_lock_get(addr, 0, site);
 	uint16_t kind = l ? l->kind : 0;
 	uint32_t gen = l ? l->gen : 0;
+	/* An unlock by a thread that does not hold the lock still releases it (a normal mutex
+	 * lets another thread unlock it): its next owner is ordered after this thread, so the
+	 * ordered trace has the release too (issue 20: the reader-writer lesson's last reader
+	 * unlocks the room the first one locked). */
+	if (l && lw_order_recorded() && (kind == LW_LOCK_MUTEX || kind == LW_LOCK_SPIN ||
+					 kind == LW_LOCK_RWLOCK)) {
+		lw_window_join(t);
+		write_release_as(t->tid, (uintptr_t)addr, gen, 0);
+	}
 	struct lw_held_ent *e = NULL;
 	struct lw_thread *o = holder_of(t, (uintptr_t)addr, &e);
 	uint32_t stack = lw_site_stack(site);

@@ -24,6 +24,7 @@
 #define LW_MAX_SNAP 4096
 
 static int started;                      /* atomic */
+int lw_shim_threads;
 static int reported;                     /* a deadlock was reported (on_deadlock=continue) */
 
 static uint64_t now_ns(void)
@@ -256,7 +257,8 @@ static bool all_blocked(int live, uint64_t now, uint64_t min_ns)
 	if (sem_wait_seen && handler_installed())
 		return false;
 	int os = os_threads();
-	return os == live + 1;       /* the program's threads, and this one */
+	/* The program's threads, this one, and the shim's others. */
+	return os == live + 1 + __atomic_load_n(&lw_shim_threads, __ATOMIC_ACQUIRE);
 }
 
 static void write_deadlock(uint32_t reason, const int *idx, int n)
@@ -410,7 +412,9 @@ void lw_wait_begin(struct lw_thread *t, uintptr_t addr, uint32_t gen, uint16_t k
 
 void lw_watchdog_after_fork(void)
 {
-	/* The watchdog thread does not exist in the child: start another when needed. */
+	/* The watchdog thread does not exist in the child: start another when needed.  Nor
+	 * does any other thread of the shim (issue 20: the sampler). */
+	lw_shim_threads = 0;
 	started = 0;
 	reported = 0;
 	n_prev = 0;
