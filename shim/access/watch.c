@@ -26,28 +26,39 @@ struct lw_watch lw_watches[LW_WATCH_MAX];
 int lw_n_watches;
 
 static char spec[4096];              /* the watch= values, comma-separated */
+static bool no_auto;                 /* watch=off */
 static bool access_active;
 
-void lw_watch_set_spec(const char *val)
+/* Adds one entry of a watch= list: a name or 0xADDR:SIZE, or (issue 20) auto or off. */
+static void add_entry(const char *val, size_t add)
 {
-	size_t have = strlen(spec), add = strlen(val);
-	/* Issue 20: watch=auto (the default without names) and watch=off; the last word
-	 * counts.  Names turn automatic watching off: they are watched for the whole run. */
-	if (!strcmp(val, "auto") || !strcmp(val, "off")) {
-		lw_auto_enabled = val[1] == 'u';
-		spec[0] = '\0';
+	size_t have = strlen(spec);
+	if ((add == 4 && !strncmp(val, "auto", 4)) || (add == 3 && !strncmp(val, "off", 3))) {
+		no_auto = val[1] == 'f';
 		return;
 	}
-	if (!add)
-		return;
-	lw_auto_enabled = false;
 	if (have + 1 + add >= sizeof spec) {
-		lw_msg("LOCKWATCH_OPTIONS: watch list too long; '%s' ignored", val);
+		lw_msg("LOCKWATCH_OPTIONS: watch list too long; '%.*s' ignored", (int)add, val);
 		return;
 	}
 	if (have)
 		spec[have++] = ',';
-	memcpy(spec + have, val, add + 1);
+	memcpy(spec + have, val, add);
+	spec[have + add] = '\0';
+}
+
+void lw_watch_set_spec(const char *val)
+{
+	/* Issue 20: watch=auto is the default without names; watch=off turns it off.  Names
+	 * are watched for the whole run, as before, and automatic watching is then off. */
+	while (*val) {
+		size_t n = strcspn(val, ", \t");
+		if (n)
+			add_entry(val, n);
+		val += n;
+		val += strspn(val, ", \t");
+	}
+	lw_auto_enabled = !no_auto && !spec[0];
 }
 
 void lw_access_configure(void)
