@@ -265,7 +265,7 @@ bool lw_coverage_line(const struct lw_coverage_sum *c, char *buf, size_t len)
 	buf[0] = '\0';
 	if (!c->processes)
 		return false;
-	if (c->refused == c->processes) {
+	if (c->refused && !c->granules_watched) {
 		snprintf(buf, len, "globals not watched: %s", perf_refusal(c->err));
 		return true;
 	}

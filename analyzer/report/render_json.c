@@ -253,7 +253,7 @@ static void coverage_object(struct lw_json *j, const struct lw_coverage_sum *c)
 	lw_json_key(j, "text");
 	lw_json_string(j, line);
 	lw_json_key(j, "watching");
-	lw_json_string(j, c->refused == c->processes ? "refused" : "watched");
+	lw_json_string(j, c->refused && !c->granules_watched ? "refused" : "watched");
 	lw_json_key(j, "whole_run");
 	lw_json_bool(j, c->granules && c->whole_run == c->processes - c->refused &&
 			c->granules_watched == c->granules);

@@ -39,8 +39,10 @@
  * A granule leaves its slot when it has been hit from two threads LW_AUTO_ENOUGH times (what
  * a race needs is in the trace: DONE), after LW_AUTO_LONELY hits from one thread (back to
  * the queue, it may be shared later), when a hit comes from outside the program's own code
- * (the C library or the shim touching a lock or a buffer: DROPPED for good), and at the end
- * of its window (back to the queue).  The slot takes the next waiting granule, round robin.
+ * (the C library or the shim touching a lock or a buffer: DROPPED for good), after
+ * LW_AUTO_DWELL_NS with no hit from a second thread (five times that with one: back to the
+ * queue), and at the end of its window (back to the queue).  The slot takes the next waiting
+ * granule, round robin, so that a quiet program's window goes round all its globals.
  */
 #define LW_AUTO_TICK_NS      (2 * 1000 * 1000)
 #define LW_AUTO_WINDOW_NS    (50ull * 1000 * 1000)
@@ -48,6 +50,7 @@
 #define LW_AUTO_ENOUGH       32u
 #define LW_AUTO_LONELY       512u
 #define LW_AUTO_SEQ_BYTES    40u
+#define LW_AUTO_DWELL_NS     (20ull * 1000 * 1000)
 
 bool lw_auto_enabled = true;
 unsigned lw_auto_budget = 10;
@@ -133,7 +136,9 @@ static int retarget(uint32_t s, uint32_t g)
 	__atomic_store_n(&sl->tid_b, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&sl->shared_hits, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&sl->foreign, 0, __ATOMIC_RELAXED);
+	sl->since = now_ns();
 	struct perf_event_attr at = base;
+	at.sig_data = LW_AUTO_TAG | s;       /* the kernel copies it on modification (5.17) */
 	if (g == UINT32_MAX) {
 		at.bp_addr = G.granules[0].addr;
 		at.bp_len = HW_BREAKPOINT_LEN_1;
@@ -167,6 +172,15 @@ static uint32_t next_waiting(void)
 	return UINT32_MAX;
 }
 
+/* Whether a granule other than g waits for a slot. */
+static bool other_waiting(uint32_t g)
+{
+	for (uint32_t k = 0; k < G.n_granules; k++)
+		if (k != g && G.granules[k].state == LW_GRANULE_WAITING)
+			return true;
+	return false;
+}
+
 static bool any_waiting(void)
 {
 	for (uint32_t g = 0; g < G.n_granules; g++)
@@ -186,14 +200,21 @@ static void review(uint32_t s)
 	struct lw_auto_granule *gr = &G.granules[sl->granule];
 	uint32_t hits = __atomic_load_n(&sl->hits, __ATOMIC_RELAXED);
 	uint32_t shared = __atomic_load_n(&sl->shared_hits, __ATOMIC_RELAXED);
+	uint64_t dwelt = now_ns() - sl->since;
+	uint8_t next;
 	if (__atomic_load_n(&sl->foreign, __ATOMIC_RELAXED))
-		gr->state = LW_GRANULE_DROPPED;
+		next = LW_GRANULE_DROPPED;
 	else if (shared >= LW_AUTO_ENOUGH)
-		gr->state = LW_GRANULE_DONE;
-	else if (!shared && hits >= LW_AUTO_LONELY)
-		gr->state = LW_GRANULE_WAITING;
+		next = LW_GRANULE_DONE;
+	else if ((!shared && (hits >= LW_AUTO_LONELY || dwelt >= LW_AUTO_DWELL_NS)) ||
+		 dwelt >= 5 * LW_AUTO_DWELL_NS)
+		next = LW_GRANULE_WAITING;
 	else
 		return;
+	/* Back to the queue with nobody else in it: it stays where it is. */
+	if (next == LW_GRANULE_WAITING && !other_waiting(sl->granule))
+		return;
+	gr->state = next;
 	rotated = true;
 	retarget(s, next_waiting());
 }
@@ -301,6 +322,7 @@ static int open_slot(uint32_t s, uint32_t g)
 	slots[s].fd = fd;
 	slots[s].granule = g;
 	slots[s].len = G.granules[g].len;
+	slots[s].since = now_ns();
 	G.granules[g].state = LW_GRANULE_WATCHED;
 	G.granules[g].ever = 1;
 	return 0;

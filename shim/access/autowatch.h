@@ -69,6 +69,7 @@ struct lw_auto_slot {
 	uint32_t shared_hits;        /* hits since the second thread's first */
 	uint32_t foreign;            /* hits from outside the program's own code */
 	uint64_t last_value;
+	uint64_t since;              /* sampler's: when the granule came in (CLOCK_MONOTONIC) */
 };
 
 /* Whether a hit of slot s (tagged LW_AUTO_TAG) of the breakpoint at bp_addr is to be recorded, and its stats;
