@@ -51,6 +51,7 @@
 #define LW_AUTO_LONELY       512u
 #define LW_AUTO_SEQ_BYTES    40u
 #define LW_AUTO_DWELL_NS     (20ull * 1000 * 1000)
+#define LW_AUTO_SLOW_AFTER_NS (500ull * 1000 * 1000)
 
 bool lw_auto_enabled = true;
 unsigned lw_auto_budget = 10;
@@ -291,6 +292,9 @@ static void *sampler_main(void *arg)
 	lw_guard = 1;                /* nothing this thread does is the program's */
 	struct timespec period = { 0, LW_AUTO_TICK_NS };
 	for (;;) {
+		/* Every 2 ms while the program starts (short programs), every 10 ms after. */
+		if (now_ns() - start_ns > LW_AUTO_SLOW_AFTER_NS)
+			period.tv_nsec = 5 * LW_AUTO_TICK_NS;
 		clock_nanosleep(CLOCK_MONOTONIC, 0, &period, NULL);
 		if (!__atomic_load_n(&active, __ATOMIC_ACQUIRE))
 			break;
