@@ -9,7 +9,7 @@
 
 static struct lw_result run_case(const char *prog, const char *mode)
 {
-	const char *args[] = { mode, NULL };
+	const char *args[] = { mode, NULL };   /* mode NULL: no argument */
 	struct lw_result r = lw_run_json(prog, args, NULL, TIMEOUT_MS);
 	cr_assert_not_null(r.report, "%s %s: no report (status %d), stderr: %s", prog, mode,
 			   r.status, r.stderr_text);
@@ -128,4 +128,11 @@ Test(autowatch, refused_perf_events_say_so_and_the_run_goes_on, .timeout = 120)
 	cr_assert(text && strstr(text, "perf_event_paranoid") && !strchr(text, '\n'),
 		  "coverage text: %s", text);
 	lw_result_free(&r);
+}
+
+/* A table a pthread_once routine fills, read after pthread_once returns: ordered by
+ * pthread_once, which the shim records in the ordered trace (wrap_once.c). */
+Test(autowatch, a_table_filled_by_pthread_once_is_clean, .timeout = 120)
+{
+	expect_clean("build/tests/programs/auto_once", NULL);
 }
