@@ -246,7 +246,7 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 
 		memcpy(&x, r, sizeof(x));
 		fprintf(out, " status %u flags 0x%x err %" PRId32 " globals %" PRIu32 "/%" PRIu32
-			" granules %" PRIu32 "/%" PRIu32 " dropped %" PRIu32 " windows %" PRIu32
+			" granules %" PRIu32 "/%" PRIu32 " granules_dropped %" PRIu32 " windows %" PRIu32
 			" run_ns %" PRIu64 " window_ns %" PRIu64 " traps %" PRIu64 " seq %" PRIu64,
 			x.status, x.flags, x.err, x.globals_watched, x.globals, x.granules_watched,
 			x.granules, x.granules_dropped, x.windows, x.run_ns, x.window_ns, x.traps,
