@@ -36,7 +36,8 @@ ifneq ($(DUP_TESTS),)
 $(error tests/unit and tests/integration both have $(DUP_TESTS): give each test file its own name)
 endif
 TEST_PROGS   := $(patsubst tests/programs/%.c,$(B)/tests/programs/%,$(filter-out tests/programs/lib%.c,$(wildcard tests/programs/*.c))) \
-                $(patsubst tests/programs/%.c,$(B)/tests/programs/%.so,$(wildcard tests/programs/lib*.c))
+                $(patsubst tests/programs/%.c,$(B)/tests/programs/%.so,$(wildcard tests/programs/lib*.c)) \
+                $(patsubst tests/programs/%.cpp,$(B)/tests/programs/%,$(wildcard tests/programs/*.cpp))
 
 SHIM_OBJ     := $(patsubst %.c,$(B)/obj/shim/%.o,$(SHIM_SRC))
 ANALYZER_OBJ := $(patsubst %.c,$(B)/obj/an/%.o,$(ANALYZER_SRC))
@@ -192,6 +193,11 @@ $(B)/tests/programs/lib%.so: tests/programs/lib%.c
 $(B)/tests/programs/%: tests/programs/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -Iinclude -O0 -g -Wall -pthread -o $@ $<
+
+# Issue 20: C++ test programs (a class's static member, watched automatically).
+$(B)/tests/programs/%: tests/programs/%.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) -O0 -g -Wall -pthread -o $@ $<
 
 tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS) $(HOOK_PROGS) $(HOOK_TSAN_PROGS) \
        $(HOOK_BENCH)

@@ -3,11 +3,13 @@
 # ThreadSanitizer and Helgrind, and the analyzer's throughput.
 #
 # Run from anywhere after `make` (`make bench` builds what it needs and runs it).  For each
-# program of BENCH_PROGRAMS it runs, interleaved (native, default, full, tsan, native, ...),
-# REPS times each:
+# program of BENCH_PROGRAMS it runs, interleaved (native, default, auto, full, tsan, native,
+# ...), REPS times each:
 #   native   the program as built by the Makefile (-O2 -g);
-#   default  LD_PRELOAD=build/lib/liblockwatch.so, the dependencies level;
-#   full     the same with LOCKWATCH_OPTIONS=level=full;
+#   default  LD_PRELOAD=build/lib/liblockwatch.so, the dependencies level, watch=off;
+#   auto     the same with automatic watching of the program's globals (watch=auto, the
+#            shim's default: issue 20);
+#   full     the same with LOCKWATCH_OPTIONS=level=full (watch=off);
 #   tsan     the same source built with clang -fsanitize=thread -O2 -g (skipped without clang);
 # and prints each mode's median wall time as a ratio to native's median, the median peak RSS
 # (/usr/bin/time -f %M, when present) and the trace size (header end_offset).  Helgrind
@@ -175,12 +177,17 @@ human() {
 		printf (i == 1 ? "%d%s" : "%.1f%s"), b, u[i] }'
 }
 
-# shim_run TAG DIR LEVEL CMD...: run_timed under the shim, traces in a fresh DIR.
+# shim_run TAG DIR LEVEL CMD...: run_timed under the shim, traces in a fresh DIR.  LEVEL is
+# the recording level, or "auto" for the dependencies level with automatic watching; every
+# other mode runs with watch=off.
 shim_run() {
-	local tag=$1 dir=$2 level=$3
+	local tag=$1 dir=$2 level=$3 watch=off
 	shift 3
+	if [ "$level" = auto ]; then
+		level=dependencies watch=auto
+	fi
 	rm -rf "$dir" && mkdir -p "$dir"
-	run_timed "$tag" LD_PRELOAD="$SHIM" LOCKWATCH_OPTIONS="trace_dir=$dir:level=$level" "$@"
+	run_timed "$tag" LD_PRELOAD="$SHIM" LOCKWATCH_OPTIONS="trace_dir=$dir:level=$level:watch=$watch" "$@"
 }
 
 # scaled ARGS...: the arguments with the first (the iteration count) multiplied by SCALE.
@@ -232,7 +239,7 @@ for prog in $BENCH_PROGRAMS; do
 			2>"$TMP/clang.err" || { cat "$TMP/clang.err" >&2; die "clang -fsanitize=thread failed"; }
 	fi
 
-	nat=() dfl=() ful=() ts=() nat_kb=() dfl_kb=() ful_kb=() ts_kb=()
+	nat=() dfl=() aut=() ful=() ts=() nat_kb=() dfl_kb=() aut_kb=() ful_kb=() ts_kb=()
 	for ((r = 1; r <= REPS; r++)); do
 		run_timed native "${cmd[@]}" "$big"
 		nat+=("$LAST_S") nat_kb+=("$LAST_KB")
@@ -240,6 +247,11 @@ for prog in $BENCH_PROGRAMS; do
 		shim_run default "$TMP/default-$prog" dependencies "${cmd[@]}" "$big"
 		dfl+=("$LAST_S") dfl_kb+=("$LAST_KB")
 		[ "$LAST_SUM" = "$want" ] || die "$prog under lockwatch printed '$LAST_SUM', native '$want'"
+		shim_run auto "$TMP/auto-$prog" auto "${cmd[@]}" "$big"
+		aut+=("$LAST_S") aut_kb+=("$LAST_KB")
+		[ "$LAST_SUM" = "$want" ] || die "$prog under watch=auto printed '$LAST_SUM', native '$want'"
+		auto_bytes=$(trace_bytes "$TMP/auto-$prog") || exit 1
+		rm -rf "$TMP/auto-$prog"
 		shim_run full "$TMP/full-$prog" full "${cmd[@]}" "$big"
 		ful+=("$LAST_S") ful_kb+=("$LAST_KB")
 		[ "$LAST_SUM" = "$want" ] || die "$prog under level=full printed '$LAST_SUM', native '$want'"
@@ -277,18 +289,20 @@ for prog in $BENCH_PROGRAMS; do
 
 	n_med=$(median "${nat[@]}")
 	row="$prog $big $n_med"
-	row+=" $(ratio "$(median "${dfl[@]}")" "$n_med") $(ratio "$(median "${ful[@]}")" "$n_med")"
+	row+=" $(ratio "$(median "${dfl[@]}")" "$n_med") $(ratio "$(median "${aut[@]}")" "$n_med")"
+	row+=" $(ratio "$(median "${ful[@]}")" "$n_med")"
 	row+=" $(ratio "$(median "${ts[@]+"${ts[@]}"}")" "$n_med")"
 	row+=" $(ratio "$(median "${hg[@]+"${hg[@]}"}")" "$(median "${sn[@]+"${sn[@]}"}")")"
 	if [ "$HAVE_TIME" = 1 ]; then
 		row+=" $(median "${nat_kb[@]}" | cut -d. -f1) $(median "${dfl_kb[@]}" | cut -d. -f1)"
+		row+=" $(median "${aut_kb[@]}" | cut -d. -f1)"
 		row+=" $(median "${ful_kb[@]}" | cut -d. -f1)"
 		row+=" $(median "${ts_kb[@]+"${ts_kb[@]}"}" | cut -d. -f1)"
 		row+=" $(median "${hg_kb[@]+"${hg_kb[@]}"}" | cut -d. -f1)"
 	fi
 	rows+=("$row")
 	srow="$prog $small $(human "$small_bytes") $big $(human "$default_bytes")"
-	srow+=" $(ratio "$default_bytes" "$small_bytes") $(human "$full_bytes")"
+	srow+=" $(ratio "$default_bytes" "$small_bytes") $(human "$auto_bytes") $(human "$full_bytes")"
 	size_rows+=("$srow")
 done
 
@@ -324,12 +338,12 @@ for n in "$ANALYZER_ITERATIONS" $((ANALYZER_ITERATIONS * 2)); do
 done
 
 echo "== wall time, ratio to native (median of $REPS); helgrind at the reduced count, against native there =="
-head="program iterations native_s default full tsan helgrind"
-[ "$HAVE_TIME" = 1 ] && head+=" rss_native_kb rss_default_kb rss_full_kb rss_tsan_kb rss_helgrind_kb"
+head="program iterations native_s default auto full tsan helgrind"
+[ "$HAVE_TIME" = 1 ] && head+=" rss_native_kb rss_default_kb rss_auto_kb rss_full_kb rss_tsan_kb rss_helgrind_kb"
 { echo "$head"; printf '%s\n' "${rows[@]}"; } | column -t
 echo
 echo "== trace size (bytes of records) against run length =="
-{ echo "program small_iterations default_small big_iterations default_big growth full_big"
+{ echo "program small_iterations default_small big_iterations default_big growth auto_big full_big"
   printf '%s\n' "${size_rows[@]}"; } | column -t
 echo
 echo "== analyzer: lockwatch report on full-level lockheavy traces (median of $REPS) =="

@@ -31,6 +31,10 @@
 #define LW_HDR_CLOSED        (1u << 0)          /* process exited through exit(): tail is exact */
 #define LW_HDR_TRUNCATED     (1u << 1)          /* the shim dropped records (size limit, disk full) */
 #define LW_HDR_FORKED        (1u << 2)          /* this process is a fork() child of ppid */
+/* Issue 20 (automatic watching): at the dependencies level, synchronisation was recorded in
+ * full, in order, while a watch window was open: between an LW_SYNC_WINDOW_OPEN and the next
+ * LW_SYNC_FENCE (records of tid 0).  Readers replay happens-before inside the windows only. */
+#define LW_HDR_WINDOWS       (1u << 6)
 
 enum lw_level {
 	LW_LEVEL_DEPENDENCIES = 0,   /* each distinct (thread, held set, lock, site) once */
@@ -93,6 +97,8 @@ enum lw_rec_kind {
 	/* Issue 20, the collider (shim/access/collider.c): */
 	LW_REC_RACE_CAUGHT  = 21,    /* a conflicting access landed while another was held back */
 	LW_REC_COLLIDER     = 22,    /* the collider's counts so far (the last one counts) */
+	/* Issue 20 (automatic watching of globals): what it covered; 20 is reserved. */
+	LW_REC_COVERAGE     = 19,
 	LW_REC_KIND_MAX     = 22,
 };
 
@@ -383,6 +389,9 @@ struct lw_rec_misuse {
  * LW_ACCESS_READ, LW_ACCESS_WRITE and LW_ACCESS_AFTER, never with LW_ACCESS_ATOMIC or
  * LW_ACCESS_FREE.  One record where there were two. */
 #define LW_ACCESS_UPDATE  (1u << 5)
+/* Issue 20, the collider's RACE_CAUGHT records only: the instruction could not be decoded;
+ * the access changed the bytes, so it wrote (LW_ACCESS_WRITE is set with it). */
+#define LW_ACCESS_UNDECODED (1u << 6)
 #define LW_UPDATE_PC_BITS 47
 #define LW_UPDATE_PC(v)     ((v) & ((UINT64_C(1) << LW_UPDATE_PC_BITS) - 1))
 #define LW_UPDATE_STACK(v)  ((uint32_t)((v) >> LW_UPDATE_PC_BITS))
@@ -460,6 +469,12 @@ enum lw_sync_op {
 	LW_SYNC_SYSTEM_BEGIN    = 11, /* system() called; value: CLOCK_REALTIME ns */
 	LW_SYNC_SYSTEM_END      = 12, /* ... returned: its children (started within these times,
 				       * with no FORK record) all ended; value: as BEGIN */
+	/* Issue 20 (automatic watching), tid 0, written by the shim's sampler: */
+	LW_SYNC_WINDOW_OPEN     = 13, /* a watch window opens: from here to the next FENCE every
+				       * synchronisation is in the trace, in order (value: the
+				       * window's number, from 1) */
+	LW_SYNC_FENCE           = 14, /* the window closes: everything every thread did before
+				       * happens before everything any thread does after */
 };
 
 struct lw_rec_sync {
@@ -541,6 +556,36 @@ struct lw_rec_watch {
 	uint32_t size;
 	uint16_t name_len;
 	uint16_t armed;              /* 1: hardware watchpoint armed; 0: refused */
+};
+
+/* Issue 20: what automatic watching of the program's globals covered (watch=auto), written
+ * when the process exits and in a fork child; the last one counts.  Granules are aligned
+ * 8-byte pieces of the candidate objects (data objects of the program and of its own
+ * shared libraries). */
+enum lw_coverage_status {
+	LW_COVERAGE_WATCHED    = 0,  /* watching worked (possibly with nothing to watch) */
+	LW_COVERAGE_REFUSED    = 1,  /* perf_event_open refused the breakpoints: err says why */
+	LW_COVERAGE_FORKED     = 2,  /* a fork child: watching stopped at the fork */
+};
+#define LW_COVF_WHOLE_RUN (1u << 0)  /* one window, open the whole run: every candidate
+				      * granule was watched from start-up to this record */
+
+struct lw_rec_coverage {
+	struct lw_rec_head head;
+	uint16_t status;             /* enum lw_coverage_status */
+	uint16_t flags;              /* LW_COVF_* */
+	int32_t  err;                /* LW_COVERAGE_REFUSED: the errno of perf_event_open */
+	uint32_t globals;            /* candidate objects */
+	uint32_t globals_watched;    /* objects at least one granule of which was watched */
+	uint32_t granules;           /* candidate granules */
+	uint32_t granules_watched;   /* granules watched at some time */
+	uint32_t granules_dropped;   /* dropped: touched from the C library, the loader or the
+				      * shim (a lock, a stdio buffer) */
+	uint32_t windows;            /* windows opened */
+	uint64_t run_ns;             /* from start-up to this record */
+	uint64_t window_ns;          /* of which windows were open */
+	uint64_t traps;              /* watchpoint hits recorded */
+	uint64_t seq;
 };
 
 #endif

@@ -3,7 +3,7 @@
  * read-modify-write (a LOCK-prefixed instruction on x86-64), so no update is lost and the
  * total is always 2000, without a lock.
  *
- * Run:      lockwatch run --watch counter -- build/samples/atomic_counter
+ * Run:      lockwatch run -- build/samples/atomic_counter
  * Expected: no finding (exit status 0): lockwatch sees that the watched instruction is
  * atomic, and atomic accesses do not race.
  */

@@ -3,7 +3,7 @@
  * of 200 with no lock at all.  Each checks the balance, works a little (the usleep), then
  * subtracts.  Both pass the check before either subtracts, so the account ends at -200.
  *
- * Run it with no source change:  lockwatch run --watch balance -- build/samples/bank_withdraw
+ * Run it with no source change:  lockwatch run -- build/samples/bank_withdraw
  * Expected: an error-level data-race on balance (the unlocked reads and writes of the two
  * threads) and an error-level atomicity-violation on balance (check, then act, with the
  * other thread's write in between).

@@ -2,7 +2,7 @@
  * Lesson, exercise 1, fixed: the check and the act are one critical section, so the second
  * thread sees the first one's withdrawal and is refused.  The account ends at 0.
  *
- * Run:      lockwatch run --watch balance -- build/samples/bank_withdraw_fixed
+ * Run:      lockwatch run -- build/samples/bank_withdraw_fixed
  * Expected: no finding (exit status 0).
  */
 #include <pthread.h>

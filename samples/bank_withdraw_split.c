@@ -4,7 +4,7 @@
  * threads can still pass the check before either subtracts: the account ends at -200.
  * ThreadSanitizer and Helgrind are silent here.
  *
- * Run:      lockwatch run --watch balance -- build/samples/bank_withdraw_split
+ * Run:      lockwatch run -- build/samples/bank_withdraw_split
  * Expected: an error-level atomicity-violation on balance (the check and the act are in
  * two critical sections, and the other thread's write falls between them); no data-race.
  */

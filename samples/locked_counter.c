@@ -2,7 +2,7 @@
  * Lesson, the shared counter, fixed with a mutex: each counter += 1 holds the lock, so no
  * update is lost and the total is always 2000.
  *
- * Run:      lockwatch run --watch counter -- build/samples/locked_counter
+ * Run:      lockwatch run -- build/samples/locked_counter
  * Expected: no finding (exit status 0).
  */
 #include <pthread.h>

@@ -3,7 +3,7 @@
  * lock.  The += is a load, an add and a store; two threads interleaving them lose updates,
  * so the total can come out below 2000.
  *
- * Run:      lockwatch run --watch counter -- build/samples/race_counter
+ * Run:      lockwatch run -- build/samples/race_counter
  * Expected: an error-level data-race on counter.
  */
 #include <pthread.h>

@@ -19,8 +19,8 @@ show_named() {
 
 show_named transfer -- build/samples/transfer_a_to_b
 show_named ordered -- build/samples/transfer_ordered
-show_named bank --watch balance -- build/samples/bank_withdraw
-show_named split --watch balance -- build/samples/bank_withdraw_split
-show_named fixed --watch balance -- build/samples/bank_withdraw_fixed
+show_named bank -- build/samples/bank_withdraw
+show_named split -- build/samples/bank_withdraw_split
+show_named fixed -- build/samples/bank_withdraw_fixed
 show_named deadlock -- build/samples/deadlock_lock_order
 exit 0

@@ -222,7 +222,8 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 		static const char *const ops[] = { "?", "sem-post", "cond-signal", "cond-broadcast",
 						   "cond-wake", "barrier-arrive", "barrier-depart",
 						   "atomic-begin", "atomic-end", "fork",
-						   "wait-child", "system-begin", "system-end" };
+						   "wait-child", "system-begin", "system-end",
+						   "window-open", "fence" };   /* 13, 14: issue 20 */
 
 		memcpy(&x, r, sizeof(x));
 		fprintf(out, " tid %" PRIu32 " op %s addr 0x%" PRIx64 " value 0x%" PRIx64 " stack %"
@@ -261,6 +262,18 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 			PRIu64 " fired %" PRIu64 " watched %" PRIu64 " caught %" PRIu64 " skipped %"
 			PRIu64 " sample_ns %" PRIu64, x.state, x.err, x.candidates, x.sampled, x.fired,
 			x.watched, x.caught, x.skipped, x.sample_ns);
+		break;
+	}
+	case LW_REC_COVERAGE: {      /* issue 20 */
+		struct lw_rec_coverage x;
+
+		memcpy(&x, r, sizeof(x));
+		fprintf(out, " status %u flags 0x%x err %" PRId32 " globals %" PRIu32 "/%" PRIu32
+			" granules %" PRIu32 "/%" PRIu32 " granules_dropped %" PRIu32 " windows %" PRIu32
+			" run_ns %" PRIu64 " window_ns %" PRIu64 " traps %" PRIu64 " seq %" PRIu64,
+			x.status, x.flags, x.err, x.globals_watched, x.globals, x.granules_watched,
+			x.granules, x.granules_dropped, x.windows, x.run_ns, x.window_ns, x.traps,
+			x.seq);
 		break;
 	}
 	case LW_REC_WATCH: {

@@ -32,7 +32,9 @@ static void run_usage(FILE *out)
 	      LW_REPORT_OPTIONS_HELP
 	      "  -d, --trace-dir DIR     where the traces go (default ./lockwatch-traces)\n"
 	      "  -w, --watch VAR,...     watch these variables (names, or 0xADDR:SIZE) with\n"
-	      "                          hardware watchpoints, to find races on them (at most 4)\n"
+	      "                          hardware watchpoints, to find races on them (at most 4);\n"
+	      "                          auto (the default) watches the program's own globals\n"
+	      "                          by sampling, off watches nothing\n"
 	      "  -h, --help              show this help\n"
 	      "  -V, --version           show the version\n\n"
 	      "Environment: LOCKWATCH_SHIM names the shim (default: ../lib/liblockwatch.so next to\n"

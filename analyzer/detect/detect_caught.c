@@ -106,7 +106,8 @@ static void name_of(struct lw_model *m, uint32_t proc, const struct lw_caught *c
  * atomic operation, whose read-modify-writes x86 compiles with LOCK or xchg. */
 static bool plain_rmw(uint16_t flags)
 {
-	return (flags & LW_ACCESS_READ) && (flags & LW_ACCESS_WRITE) && !(flags & LW_ACCESS_ATOMIC);
+	return (flags & LW_ACCESS_READ) && (flags & LW_ACCESS_WRITE) &&
+	       !(flags & (LW_ACCESS_ATOMIC | LW_ACCESS_UNDECODED));
 }
 
 /* How sure a catch is.  x86 compiles a C11 atomic load or store with relaxed, acquire or
@@ -202,6 +203,8 @@ void lw_detect_caught(struct lw_model *m, struct lw_findings *fs)
 		if (k->head.kind == LW_REC_COLLIDER) {
 			fs->collider.processes++;
 			fs->collider.refused += k->state == LW_COLLIDER_REFUSED;
+			if (k->state == LW_COLLIDER_REFUSED && !fs->collider.err)
+				fs->collider.err = k->err;
 			fs->collider.forked += k->state == LW_COLLIDER_FORKED;
 			fs->collider.candidates += k->candidates;
 			fs->collider.sampled += k->sampled;

@@ -85,6 +85,8 @@ struct race_ctx {
 	uint32_t           *hoff, *hn;   /* per access: its held snapshot in pool */
 	LW_VEC(struct snap_ent) pool;
 	bool               *rmw_load;/* per access: the load of a read-modify-write */
+	bool               *as_atomic;/* per access: a watchpoint's plain access to an atomic
+				       * variable (issue 20, find_atomic_granules) */
 	LW_VEC(struct fkey) keys;
 	struct lw_map       kidx;    /* (hash, probe) -> index in keys */
 	LW_VEC(char *)      names;
@@ -458,6 +460,23 @@ static void remember(struct granule *g, uint32_t ti, uint32_t clock, uint32_t ai
 	g->ents.v[slot] = (struct shadow_ent){ ti, clock, ai, mask, write, atomic, site };
 }
 
+/* Whether read ai of thread ti reads back what the thread itself wrote last, in the same
+ * critical section, with nobody's access between: `if (++readers == 1)` unoptimised is a
+ * load, a store and a load again.  Such a read checks nothing another thread did, so it is
+ * not the check of a check-then-act (issue 20: automatic watching sees such variables
+ * without being asked; the check of a split critical section reads what others wrote). */
+static bool rereads_own_write(const struct race_ctx *c, const struct granule *g, uint32_t ti,
+			      uint32_t ai)
+{
+	const struct shadow_ent *last = NULL;
+
+	for (size_t i = 0; i < g->ents.n; i++)
+		if (!last || g->ents.v[i].access > last->access)
+			last = &g->ents.v[i];
+	return last && last->ti == ti && last->write && !last->atomic &&
+	       same_section(c, last->access, ai);
+}
+
 /* Checks access ai of thread ti against granule gk, then records it there. */
 static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32_t ai,
 		       uint64_t gk, bool first_piece)
@@ -466,7 +485,7 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 	const uint32_t *vc = hb->t[ti].vc;
 	struct granule *g = granule(c, gk);
 	uint8_t mask = granule_mask(b, gk);
-	bool wb = is_write(b), ab = (b->flags & LW_ACCESS_ATOMIC) != 0;
+	bool wb = is_write(b), ab = (b->flags & LW_ACCESS_ATOMIC) || c->as_atomic[ai];
 	uint64_t site = site_of(b);
 	size_t i;
 
@@ -553,7 +572,7 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 			}
 			free(cd.vc);
 		}
-		if (!wb) {
+		if (!wb && !rereads_own_write(c, g, ti, ai)) {
 			struct cand cd = { ti, ai, lw_xmalloc(hb->n * sizeof(uint32_t)) };
 
 			memcpy(cd.vc, vc, hb->n * sizeof(uint32_t));
@@ -647,6 +666,34 @@ static void find_rmw_loads(struct race_ctx *c)
 	free(acc_nsync);
 }
 
+/*
+ * Issue 20: a watchpoint sees instructions, and on x86-64 an atomic load or a release store
+ * is a plain mov: only a locked read-modify-write (or xchg) shows that a variable is atomic.
+ * So once a watchpoint saw one on a granule, its other watchpoint accesses there count as
+ * atomic too (they never race with atomics, nor make a check-then-act).  A plain access
+ * racing with the atomic ones goes unreported: a missed race at worst, never a false one.
+ */
+static void find_atomic_granules(struct race_ctx *c)
+{
+	const struct lw_process *p = c->p;
+	struct lw_map atomic = { 0 };
+	uint32_t one;
+
+	for (size_t i = 0; i < p->accesses.n; i++) {
+		const struct lw_access *a = &p->accesses.v[i];
+
+		if ((a->flags & LW_SRC_WATCHPOINT) && (a->flags & LW_ACCESS_ATOMIC))
+			lw_map_put(&atomic, a->addr >> 3, 0, 1);
+	}
+	for (size_t i = 0; i < p->accesses.n; i++) {
+		const struct lw_access *a = &p->accesses.v[i];
+
+		if ((a->flags & LW_SRC_WATCHPOINT) && lw_map_get(&atomic, a->addr >> 3, 0, &one))
+			c->as_atomic[i] = true;
+	}
+	lw_map_free(&atomic);
+}
+
 static void detect_process(struct lw_model *m, uint32_t proc, struct lw_findings *fs)
 {
 	const struct lw_process *p = &m->procs.v[proc];
@@ -656,7 +703,9 @@ static void detect_process(struct lw_model *m, uint32_t proc, struct lw_findings
 	c.hoff = lw_xcalloc(n, sizeof(uint32_t));
 	c.hn = lw_xcalloc(n, sizeof(uint32_t));
 	c.rmw_load = lw_xcalloc(n, sizeof(bool));
+	c.as_atomic = lw_xcalloc(n, sizeof(bool));
 	find_rmw_loads(&c);
+	find_atomic_granules(&c);
 	lw_hb_replay(m, proc, on_access, on_alloc, &c);
 	for (size_t i = 0; i < c.g.n; i++) {
 		for (size_t k = 0; k < c.g.v[i].cands.n; k++)
@@ -671,6 +720,7 @@ static void detect_process(struct lw_model *m, uint32_t proc, struct lw_findings
 	free(c.hn);
 	free(c.pool.v);
 	free(c.rmw_load);
+	free(c.as_atomic);
 	for (size_t i = 0; i < c.keys.n; i++)
 		free(c.keys.v[i].var);
 	free(c.keys.v);
@@ -687,7 +737,7 @@ void lw_detect_races(struct lw_model *m, struct lw_findings *fs)
 		const struct lw_process *p = &m->procs.v[i];
 
 		/* The dependencies level has no access records and not every acquisition. */
-		if (p->hdr.level != LW_LEVEL_FULL || !p->accesses.n)
+		if (!lw_trace_ordered(&p->hdr) || !p->accesses.n)
 			continue;
 		detect_process(m, (uint32_t)i, fs);
 	}

@@ -3,6 +3,7 @@
 #include "trace/lock_names.h"
 #include "trace/symbolize.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,4 +234,103 @@ void lw_findings_free(struct lw_findings *fs)
 		free_finding(fs->v.v[i]);
 	free(fs->v.v);
 	memset(fs, 0, sizeof(*fs));
+}
+
+/* ---- issue 20: the coverage line ---- */
+
+static const char *perf_refusal(int err)
+{
+	switch (err) {
+	case EACCES:
+	case EPERM:
+		return "perf events are not permitted (perf_event_paranoid); fix: "
+		       "sysctl kernel.perf_event_paranoid=2, or give the program CAP_PERFMON";
+	case ENOENT:
+	case ENODEV:
+	case EOPNOTSUPP:
+		return "this machine offers no hardware breakpoints (a virtual machine without "
+		       "them?); fix: run on a machine or VM that exposes debug registers";
+	case ENOSPC:
+		return "no free debug register (a debugger or another tool holds them); fix: "
+		       "detach it";
+	case EINVAL:
+		return "the kernel refused the breakpoints (older than 5.13?); fix: Linux 5.13 "
+		       "or later";
+	case EMFILE:
+		return "no descriptor number out of the program's way (the soft and hard "
+		       "RLIMIT_NOFILE are equal); fix: raise the hard limit (ulimit -Hn)";
+	default:
+		return "perf_event_open failed; fix: check perf_event_paranoid and the kernel";
+	}
+}
+
+bool lw_coverage_line(const struct lw_coverage_sum *c, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!c->processes)
+		return false;
+	if (c->refused && !c->granules_watched) {
+		snprintf(buf, len, "globals not watched: %s", perf_refusal(c->err));
+		return true;
+	}
+	if (!c->granules) {
+		snprintf(buf, len, "no globals of the program's own to watch");
+		return true;
+	}
+	if (c->whole_run == c->processes - c->refused && c->granules_watched == c->granules)
+		snprintf(buf, len, "watched %" PRIu64 " of %" PRIu64 " global%s for the whole run",
+			 c->globals_watched, c->globals, c->globals == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "watched %" PRIu64 " of %" PRIu64 " global granule%s (%" PRIu64
+			 " of %" PRIu64 " globals), windows open %u%% of the run",
+			 c->granules_watched, c->granules, c->granules == 1 ? "" : "s",
+			 c->globals_watched, c->globals,
+			 c->run_ns ? (unsigned)((c->window_ns * 100 + c->run_ns / 2) / c->run_ns) : 0);
+	if (c->refused) {
+		size_t n = strlen(buf);
+		snprintf(buf + n, len - n, " (not in %zu process%s: %s)", c->refused,
+			 c->refused == 1 ? "" : "es", perf_refusal(c->err));
+	}
+	return true;
+}
+
+bool lw_collider_line(const struct lw_collider_counts *c, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!c->processes)
+		return false;
+	if (c->refused == c->processes) {
+		snprintf(buf, len, "heap not sampled: %s", perf_refusal(c->err));
+		return true;
+	}
+	int n = snprintf(buf, len, "%" PRIu64 " sample%s on %" PRIu64 " code site%s, %" PRIu64
+			 " heap address%s watched, %" PRIu64 " race%s caught in the act",
+			 c->sampled, c->sampled == 1 ? "" : "s", c->candidates,
+			 c->candidates == 1 ? "" : "s", c->watched, c->watched == 1 ? "" : "es",
+			 c->caught, c->caught == 1 ? "" : "s");
+	if (n > 0 && (size_t)n < len && c->refused)
+		n += snprintf(buf + n, len - (size_t)n, " (not in %zu process%s: %s)", c->refused,
+			      c->refused == 1 ? "" : "es", perf_refusal(c->err));
+	if (n > 0 && (size_t)n < len && c->forked)
+		snprintf(buf + n, len - (size_t)n, " (%zu fork child%s not sampled)", c->forked,
+			 c->forked == 1 ? "" : "ren");
+	return true;
+}
+
+bool lw_watching_line(const struct lw_findings *fs, char *buf, size_t len)
+{
+	char globals[512], heap[512];
+	bool g = lw_coverage_line(&fs->coverage, globals, sizeof(globals));
+	bool h = lw_collider_line(&fs->collider, heap, sizeof(heap));
+
+	buf[0] = '\0';
+	/* Both refused for one reason: said once. */
+	if (g && h && fs->coverage.refused && !fs->coverage.granules_watched &&
+	    fs->collider.refused == fs->collider.processes && fs->coverage.err == fs->collider.err)
+		snprintf(buf, len, "globals and heap not watched: %s", perf_refusal(fs->coverage.err));
+	else if (g && h)
+		snprintf(buf, len, "%s; %s", globals, heap);
+	else if (g || h)
+		snprintf(buf, len, "%s", g ? globals : heap);
+	return g || h;
 }

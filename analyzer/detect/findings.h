@@ -156,9 +156,30 @@ struct lw_findings {
 		size_t   processes;          /* processes that wrote counts */
 		size_t   refused;            /* ... where perf_event_open was refused */
 		size_t   forked;             /* ... fork children, which do not sample */
+		int32_t  err;                /* the errno of the first refusal */
 		uint64_t candidates, sampled, fired, watched, caught, skipped;
 	} collider;
+	/* Issue 20: what automatic watching of globals covered, summed over the processes
+	 * that wrote a coverage record (lw_coverage_line says it in words). */
+	struct lw_coverage_sum {
+		size_t   processes;          /* with a coverage record; 0: none, no line */
+		size_t   refused;            /* of them, where perf_event_open was refused */
+		int32_t  err;                /* the errno of the first refusal */
+		size_t   whole_run;          /* of them, watched everything for the whole run */
+		uint64_t globals, globals_watched, granules, granules_watched, granules_dropped;
+		uint64_t windows, run_ns, window_ns, traps;
+	} coverage;
 };
+
+/* Issue 20: the coverage line, e.g. "watched 3 of 3 globals for the whole run"; false (and
+ * buf empty) when no process wrote a coverage record. */
+bool lw_coverage_line(const struct lw_coverage_sum *c, char *buf, size_t len);
+/* Issue 20: the collider's counts in words ("412 code sites sampled of 1200, 57 heap
+ * addresses watched, 2 races caught in the act"); false when no process sampled. */
+bool lw_collider_line(const struct lw_collider_counts *c, char *buf, size_t len);
+/* Issue 20: the report's one line on what watching covered: the globals' line and the
+ * collider's, joined by "; "; false when neither has anything to say. */
+bool lw_watching_line(const struct lw_findings *fs, char *buf, size_t len);
 
 /* Constructors; they cannot fail. */
 struct lw_finding *lw_finding_new(struct lw_findings *fs, enum lw_finding_kind kind,

@@ -218,16 +218,76 @@ static uint32_t other_thread(const struct lw_hb *hb, const struct lw_event *ev)
 	return LW_NONE;
 }
 
+/*
+ * Issue 20: automatic watching's windows.  At the dependencies level the shim writes every
+ * synchronisation only while a window is open (LW_SYNC_WINDOW_OPEN to LW_SYNC_FENCE), and
+ * records accesses only then.  Inside a window the replay is exact: a happens-before chain
+ * between two accesses of one window is made of events between them in time, all written.
+ * Outside, the acquisitions, releases and other synchronisation it has are partial, and are
+ * left out, as are the held sets at a fence (each thread writes its holds again at its first
+ * record of the next window).  A fence orders everything before it before everything after
+ * it: every thread that has started takes the join of all their clocks, then starts a new
+ * epoch.  So two accesses of different windows never race, and no check-then-act spans a
+ * fence (as if each thread had waited there): a missed race at worst, never a false one.
+ * Thread creation and joins, written at every level, are always replayed.
+ */
+static void fence(struct lw_hb *hb, const bool *started, const uint32_t *retired, uint64_t seq)
+{
+	uint32_t *j = vc_new(hb->n);
+
+	/* The threads whose clocks are gone (issue 24) ordered everything before the fence too:
+	 * retired is the join of their last clocks. */
+	vc_join(j, retired, hb->n);
+	for (uint32_t i = 0; i < hb->n; i++)
+		if (started[i] && hb->t[i].vc)
+			vc_join(j, hb->t[i].vc, hb->n);
+	for (uint32_t i = 0; i < hb->n; i++) {
+		struct lw_hb_thread *t = &hb->t[i];
+
+		if (!started[i] || !t->vc)
+			continue;
+		memcpy(t->vc, j, hb->n * sizeof(uint32_t));
+		tick(t, i);
+		t->held.n = 0;
+		t->atomic_depth = 0;
+		t->waited = seq;
+	}
+	free(j);
+}
+
+/* Whether an event outside a window is one the shim writes at every level. */
+static bool always_written(const struct lw_process *p, const struct lw_event *ev)
+{
+	if (ev->kind == LW_EV_THREAD || ev->kind == LW_EV_JOIN || ev->kind == LW_EV_ALLOC)
+		return true;
+	if (ev->kind != LW_EV_SYNC)
+		return false;
+	switch (p->syncs.v[ev->arg].op) {
+	case LW_SYNC_FORK:
+	case LW_SYNC_WAIT_CHILD:
+	case LW_SYNC_SYSTEM_BEGIN:
+	case LW_SYNC_SYSTEM_END:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 		  lw_hb_alloc_fn alloc_fn, void *ctx)
 {
 	struct lw_process *p = &m->procs.v[proc];
 	struct lw_hb hb = { .m = m, .proc = proc, .n = (uint32_t)p->threads.n };
+	/* Issue 20: a full-level trace is one window from start to end. */
+	bool windowed = p->hdr.level != LW_LEVEL_FULL && (p->hdr.flags & LW_HDR_WINDOWS);
+	bool in_window = !windowed;
+	bool *started = lw_xcalloc(hb.n ? hb.n : 1, sizeof(bool));
 
 	/* Issue 24: a thread's clock lives from its first event to the last event that reads
 	 * it (its own last, its join, a creation it made), not the whole replay: 20,000 threads
 	 * kept 20,000 clocks of 20,000 entries.  last[i] is that event's index + 1. */
 	size_t *last = lw_xcalloc(hb.n ? hb.n : 1, sizeof(*last));
+	uint32_t *retired = vc_new(hb.n);
 
 	hb.t = lw_xcalloc(hb.n ? hb.n : 1, sizeof(*hb.t));
 	for (uint32_t i = 0; i < hb.n; i++)
@@ -243,13 +303,28 @@ void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 	}
 	for (size_t k = 0; k < p->events.n; k++) {
 		const struct lw_event *ev = &p->events.v[k];
-		uint32_t ti = lw_hb_thread_index(&hb, ev->tid), oi;
+		uint32_t ti, oi;
 		uint32_t other = other_thread(&hb, ev);
 
+		if (ev->kind == LW_EV_SYNC && ev->tid == 0 && windowed) {
+			const struct lw_sync *s = &p->syncs.v[ev->arg];
+
+			if (s->op == LW_SYNC_WINDOW_OPEN) {
+				in_window = true;
+			} else if (s->op == LW_SYNC_FENCE) {
+				fence(&hb, started, retired, s->seq);
+				in_window = false;
+			}
+			continue;
+		}
+		ti = lw_hb_thread_index(&hb, ev->tid);
 		if (ti == LW_NONE)
 			continue;
 		thread_clock(&hb, ti);
 		thread_clock(&hb, other);
+		started[ti] = true;
+		if (!in_window && !always_written(p, ev))
+			goto retire;
 		switch (ev->kind) {
 		case LW_EV_THREAD:
 			oi = ev->arg ? lw_hb_thread_index(&hb, ev->arg) : LW_NONE;
@@ -299,21 +374,29 @@ void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 				alloc_fn(&hb, ev->arg, ctx);
 			break;
 		}
-		/* Issue 24: the clocks nothing reads any more go. */
+retire:
+		/* Issue 24: the clocks nothing reads any more go (into retired, for the fences
+		 * of automatic watching's windows). */
 		if (last[ti] == k + 1) {
+			if (windowed)
+				vc_join(retired, hb.t[ti].vc, hb.n);
 			free(hb.t[ti].vc);
 			hb.t[ti].vc = NULL;
 		}
-		if (other != LW_NONE && last[other] == k + 1) {
+		if (other != LW_NONE && last[other] == k + 1 && hb.t[other].vc) {
+			if (windowed)
+				vc_join(retired, hb.t[other].vc, hb.n);
 			free(hb.t[other].vc);
 			hb.t[other].vc = NULL;
 		}
 	}
+	free(retired);
 	free(last);
 	for (uint32_t i = 0; i < hb.n; i++) {
 		free(hb.t[i].vc);
 		free(hb.t[i].held.v);
 	}
+	free(started);
 	free(hb.t);
 	for (size_t i = 0; i < hb.objs.n; i++) {
 		struct lw_hb_obj *o = hb.objs.v[i];

@@ -48,7 +48,8 @@ typedef void (*lw_hb_access_fn)(struct lw_hb *hb, uint32_t ti, uint32_t ai, void
 typedef void (*lw_hb_alloc_fn)(struct lw_hb *hb, uint32_t bi, void *ctx);
 
 /*
- * Replays the events of process proc (recorded at the full level) in seq order:
+ * Replays the events of process proc (recorded at the full level, or in watch windows) in
+ * seq order:
  *  - create: the child starts with its parent's clock; join: the joiner takes the child's;
  *  - lock ACQUIRE takes the lock's clock (a reader only what writers released), RELEASE
  *    joins the thread's clock into it (readers' releases accumulate; a writer takes all);
@@ -58,7 +59,10 @@ typedef void (*lw_hb_alloc_fn)(struct lw_hb *hb, uint32_t bi, void *ctx);
  *    departure closes the round of arrivals before it);
  *  - an LW_ACCESS_ATOMIC access acquires and releases its address (seq_cst approximation).
  * Synchronisation objects are known by address: a destroyed and re-initialised lock keeps
- * its clock, which can only hide a race, never invent one.  Cannot fail.
+ * its clock, which can only hide a race, never invent one.  A dependencies-level trace with
+ * LW_HDR_WINDOWS (issue 20, automatic watching) is replayed inside its watch windows only,
+ * and each window's fence orders everything before it before everything after it (see
+ * hb_replay.c).  Cannot fail.
  */
 void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 		  lw_hb_alloc_fn alloc_fn, void *ctx);

@@ -246,6 +246,42 @@ static void finding(struct lw_json *j, const struct lw_finding *f)
 	lw_json_end_object(j);
 }
 
+
+/* Issue 20: automatic watching's coverage, as "coverage": {...} (absent without it). */
+static void coverage_object(struct lw_json *j, const struct lw_coverage_sum *c)
+{
+	char line[512];
+
+	if (!lw_coverage_line(c, line, sizeof(line)))
+		return;
+	lw_json_key(j, "coverage");
+	lw_json_begin_object(j);
+	lw_json_key(j, "text");
+	lw_json_string(j, line);
+	lw_json_key(j, "watching");
+	lw_json_string(j, c->refused && !c->granules_watched ? "refused" : "watched");
+	lw_json_key(j, "whole_run");
+	lw_json_bool(j, c->granules && c->whole_run == c->processes - c->refused &&
+			c->granules_watched == c->granules);
+	lw_json_key(j, "globals");
+	lw_json_int(j, (int64_t)c->globals);
+	lw_json_key(j, "globals_watched");
+	lw_json_int(j, (int64_t)c->globals_watched);
+	lw_json_key(j, "granules");
+	lw_json_int(j, (int64_t)c->granules);
+	lw_json_key(j, "granules_watched");
+	lw_json_int(j, (int64_t)c->granules_watched);
+	lw_json_key(j, "granules_dropped");
+	lw_json_int(j, (int64_t)c->granules_dropped);
+	lw_json_key(j, "windows");
+	lw_json_int(j, (int64_t)c->windows);
+	lw_json_key(j, "window_percent");
+	lw_json_int(j, c->run_ns ? (int64_t)((c->window_ns * 100 + c->run_ns / 2) / c->run_ns) : 0);
+	lw_json_key(j, "traps");
+	lw_json_int(j, (int64_t)c->traps);
+	lw_json_end_object(j);
+}
+
 void lw_render_json(const struct lw_findings *fs, FILE *out)
 {
 	struct lw_json j;
@@ -280,8 +316,16 @@ void lw_render_json(const struct lw_findings *fs, FILE *out)
 		lw_json_int(&j, (int64_t)c->skipped);
 		lw_json_key(&j, "refused_processes");
 		lw_json_int(&j, (int64_t)c->refused);
+		{
+			char line[512];
+
+			lw_collider_line(c, line, sizeof(line));
+			lw_json_key(&j, "text");
+			lw_json_string(&j, line);
+		}
 		lw_json_end_object(&j);
 	}
+	coverage_object(&j, &fs->coverage);
 	lw_json_end_object(&j);
 	fputc('\n', out);
 }

@@ -589,6 +589,18 @@ void lw_render_sarif(const struct lw_findings *fs, FILE *out, bool baseline_give
 	for (size_t i = 0; i < fs->v.n; i++)
 		result(&s, fs->v.v[i], baseline_given);
 	lw_json_end_array(j);
+	{
+		/* Issue 20: automatic watching's coverage, in the run's property bag. */
+		char line[1100];
+
+		if (lw_watching_line(fs, line, sizeof(line))) {
+			lw_json_key(j, "properties");
+			lw_json_begin_object(j);
+			lw_json_key(j, "lockwatch.coverage");
+			lw_json_string(j, line);
+			lw_json_end_object(j);
+		}
+	}
 	lw_json_end_object(j);
 	lw_json_end_array(j);
 	lw_json_end_object(j);

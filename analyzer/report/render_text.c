@@ -368,24 +368,6 @@ void lw_render_text_styled(const struct lw_findings *fs, FILE *out,
 		finding_text(out, fs->v.v[i]);
 		known += fs->v.v[i]->baseline;
 	}
-	/* Issue 20: what the collider sampled (the lead joins it with the globals' line). */
-	if (fs->collider.processes) {
-		const struct lw_collider_counts *c = &fs->collider;
-
-		fprintf(out, "lockwatch: collider: %" PRIu64 " code site%s sampled of %" PRIu64
-			", %" PRIu64 " fired, %" PRIu64 " address%s watched, %" PRIu64
-			" race%s caught in the act", c->sampled, c->sampled == 1 ? "" : "s",
-			c->candidates, c->fired, c->watched, c->watched == 1 ? "" : "es", c->caught,
-			c->caught == 1 ? "" : "s");
-		if (c->refused)
-			fprintf(out, " (breakpoints refused in %zu process%s: see "
-				"/proc/sys/kernel/perf_event_paranoid)", c->refused,
-				c->refused == 1 ? "" : "es");
-		if (c->forked)
-			fprintf(out, " (%zu fork child%s not sampled)", c->forked,
-				c->forked == 1 ? "" : "ren");
-		fputc('\n', out);
-	}
 	fputs("lockwatch: ", out);
 	sgr(out, e ? LW_SGR_ERROR : LW_SGR_BOLD);
 	fprintf(out, "%zu error%s, %zu warning%s", e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
@@ -396,6 +378,13 @@ void lw_render_text_styled(const struct lw_findings *fs, FILE *out,
 	if (fs->n_suppressed)
 		fprintf(out, ", %zu suppressed", fs->n_suppressed);
 	fputc('\n', out);
+	{
+		/* Issue 20: how clean a clean report is. */
+		char cov[1100];
+
+		if (lw_watching_line(fs, cov, sizeof(cov)))
+			fprintf(out, "lockwatch: %s\n", cov);
+	}
 	style = &plain_style;
 	lw_source_lines_free();
 }

@@ -73,7 +73,7 @@ static struct lw_thread *get_thread(struct lw_process *p, uint32_t tid)
 static void add_event(struct lw_process *p, uint64_t seq, uint16_t kind, uint16_t mode,
 		      uint32_t tid, uint32_t arg)
 {
-	if (p->hdr.level != LW_LEVEL_FULL)
+	if (!lw_trace_ordered(&p->hdr))
 		return;
 	lw_vec_push(&p->events, ((struct lw_event){ .seq = seq, .order = (uint32_t)p->events.n,
 						    .kind = kind, .mode = mode, .tid = tid,
@@ -390,7 +390,9 @@ static void add_access_record(struct lw_process *p, const unsigned char *r, uint
 		struct lw_rec_sync rec;
 
 		memcpy(&rec, r, sizeof(rec));
-		get_thread(p, rec.tid);
+		/* Issue 20: a window's opening or fence is no thread's (tid 0). */
+		if (rec.tid || (rec.op != LW_SYNC_WINDOW_OPEN && rec.op != LW_SYNC_FENCE))
+			get_thread(p, rec.tid);
 		add_event(p, rec.seq, LW_EV_SYNC, 0, rec.tid, (uint32_t)p->syncs.n);
 		lw_vec_push(&p->syncs, ((struct lw_sync){ rec.tid, rec.op, rec.addr, rec.value,
 							 rec.stack, rec.seq }));
@@ -515,7 +517,7 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 	case LW_REC_RELEASE: {
 		struct lw_rec_release rec;
 
-		if (p->hdr.level != LW_LEVEL_FULL)
+		if (!lw_trace_ordered(&p->hdr))
 			break;
 		memcpy(&rec, r, sizeof(rec));
 		get_thread(p, rec.tid);
@@ -543,6 +545,10 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 	case LW_REC_COLLIDER:
 		memcpy(&p->collider, r, sizeof(p->collider));
 		break;
+	case LW_REC_COVERAGE:        /* issue 20: the last one counts */
+		memcpy(&p->coverage, r, sizeof(p->coverage));
+		p->has_coverage = true;
+		break;
 	default:
 		/* LOCK_DESTROY carries nothing the detectors use yet. */
 		break;
@@ -564,6 +570,7 @@ static const uint16_t seq_offset[LW_REC_KIND_MAX + 1] = {
 	[LW_REC_SYNC] = offsetof(struct lw_rec_sync, seq),
 	[LW_REC_PATH] = offsetof(struct lw_rec_path, seq),
 	[LW_REC_ALLOC] = offsetof(struct lw_rec_alloc, seq),
+	[LW_REC_COVERAGE] = offsetof(struct lw_rec_coverage, seq),
 };
 
 /* Whether record r, of kind `kind`, has a seq after `cut`. */

@@ -152,7 +152,17 @@ struct lw_process {
 	uint32_t              *alloc_order;/* indexes in allocs by address, made on first use */
 	LW_VEC(struct lw_event)  events;   /* full level only; by seq after lw_model_finish */
 	size_t                 n_cut;      /* records left out: after the header's cut_seq */
+	/* Issue 20: automatic watching's last LW_REC_COVERAGE record, if any. */
+	bool                   has_coverage;
+	struct lw_rec_coverage coverage;
 };
+
+/* Issue 20: whether the trace orders its synchronisation (events is filled): the full level,
+ * or automatic watching's windows (LW_HDR_WINDOWS). */
+static inline bool lw_trace_ordered(const struct lw_trace_header *h)
+{
+	return h->level == LW_LEVEL_FULL || (h->flags & LW_HDR_WINDOWS);
+}
 
 /* A lock instance: (process, addr, gen). */
 struct lw_lock {

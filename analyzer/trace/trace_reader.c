@@ -50,6 +50,7 @@ size_t lw_rec_fixed_size(uint32_t kind)
 	case LW_REC_SEM_SIGNAL:   return sizeof(struct lw_rec_sem_signal);
 	case LW_REC_RACE_CAUGHT:  return sizeof(struct lw_rec_race_caught);   /* issue 20 */
 	case LW_REC_COLLIDER:     return sizeof(struct lw_rec_collider);
+	case LW_REC_COVERAGE:     return sizeof(struct lw_rec_coverage);   /* issue 20 */
 	default:                  return 0;
 	}
 }
@@ -66,6 +67,7 @@ const char *lw_rec_kind_name(uint32_t kind)
 		[LW_REC_ACCESS] = "access", [LW_REC_SYNC] = "sync", [LW_REC_WATCH] = "watch",
 		[LW_REC_ALLOC] = "alloc", [LW_REC_SEM_SIGNAL] = "sem-signal",
 		[LW_REC_RACE_CAUGHT] = "race-caught", [LW_REC_COLLIDER] = "collider",
+		[LW_REC_COVERAGE] = "coverage",
 	};
 
 	if (kind < sizeof(names) / sizeof(names[0]) && names[kind])

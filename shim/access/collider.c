@@ -50,6 +50,7 @@
 #include "access/decode.h"
 #include "access/watch.h"
 #include "core/defs.h"
+#include "core/fds.h"
 #include "core/init.h"
 #include "core/layers.h"
 #include "core/msg.h"
@@ -295,11 +296,13 @@ static int open_bp(struct perf_event_attr *at, uint32_t type, uintptr_t addr, ui
 	int fd = (int)syscall(SYS_perf_event_open, at, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	/* Out of the low numbers a program may close or dup2 over (as watch.c). */
-	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 860);
-	if (hi >= 0) {
+	/* Out of the numbers the program gets (issue 24): where that is impossible, the
+	 * collider takes none of them and says so. */
+	bool costly;
+	fd = lw_fd_place(fd, &costly);
+	if (costly) {
 		close(fd);
-		fd = hi;
+		return -EMFILE;
 	}
 	return fd;
 }
@@ -504,7 +507,7 @@ static void data_trap(const ucontext_t *uc, bool async)
 		uint64_t now;
 		if (!read_bytes(addr, len, &now) || now == before)
 			return;
-		how2 = LW_ACCESS_READ | LW_ACCESS_WRITE;
+		how2 = LW_ACCESS_WRITE | LW_ACCESS_UNDECODED;
 	}
 	/* A conflict: a write, and no atomic instruction on either side.  (x86 compiles a C11
 	 * atomic load, and a relaxed or release store, to a plain move: a plain access beside

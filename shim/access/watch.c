@@ -12,8 +12,10 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "access/watch.h"
+#include "access/autowatch.h"
 #include "access/hooks.h"
 #include "core/defs.h"
+#include "core/fds.h"
 #include "core/msg.h"
 #include "core/options.h"
 #include "core/stacks.h"
@@ -25,20 +27,39 @@ struct lw_watch lw_watches[LW_WATCH_MAX];
 int lw_n_watches;
 
 static char spec[4096];              /* the watch= values, comma-separated */
+static bool no_auto;                 /* watch=off */
 static bool access_active;
 
-void lw_watch_set_spec(const char *val)
+/* Adds one entry of a watch= list: a name or 0xADDR:SIZE, or (issue 20) auto or off. */
+static void add_entry(const char *val, size_t add)
 {
-	size_t have = strlen(spec), add = strlen(val);
-	if (!add)
+	size_t have = strlen(spec);
+	if ((add == 4 && !strncmp(val, "auto", 4)) || (add == 3 && !strncmp(val, "off", 3))) {
+		no_auto = val[1] == 'f';
 		return;
+	}
 	if (have + 1 + add >= sizeof spec) {
-		lw_msg("LOCKWATCH_OPTIONS: watch list too long; '%s' ignored", val);
+		lw_msg("LOCKWATCH_OPTIONS: watch list too long; '%.*s' ignored", (int)add, val);
 		return;
 	}
 	if (have)
 		spec[have++] = ',';
-	memcpy(spec + have, val, add + 1);
+	memcpy(spec + have, val, add);
+	spec[have + add] = '\0';
+}
+
+void lw_watch_set_spec(const char *val)
+{
+	/* Issue 20: watch=auto is the default without names; watch=off turns it off.  Names
+	 * are watched for the whole run, as before, and automatic watching is then off. */
+	while (*val) {
+		size_t n = strcspn(val, ", \t");
+		if (n)
+			add_entry(val, n);
+		val += n;
+		val += strspn(val, ", \t");
+	}
+	lw_auto_enabled = !no_auto && !spec[0];
 }
 
 void lw_access_configure(void)
@@ -51,6 +72,12 @@ void lw_access_configure(void)
 		hooks = false;
 	}
 	access_active = spec[0] != '\0' || lw_annotations_referenced() || hooks;
+	/* Issue 20: hook mode sees every access, and a program that annotates its accesses says
+	 * itself which matter: automatic watching would only see some of them again. */
+	if (access_active)
+		lw_auto_enabled = false;
+	/* Issue 20: automatic watching does not raise the level: it writes the order in full
+	 * only inside its windows (shim/locks/acquire.c, "watch windows"). */
 	if (hooks)
 		lw_hooks_init();
 	/* Races need the order of every synchronisation, not only the new dependencies. */
@@ -169,12 +196,10 @@ static int arm(struct lw_watch *w, int index)
 	int fd = (int)syscall(SYS_perf_event_open, &at, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	/* Out of the low numbers a program may close or dup2 over: closing it would disarm. */
-	int hi = fcntl(fd, F_DUPFD_CLOEXEC, 850);
-	if (hi >= 0) {
-		close(fd);
-		fd = hi;
-	}
+	/* Out of the numbers the program gets, which it may close or dup2 over (closing it
+	 * would disarm); a watch the user named is kept even where that is impossible. */
+	bool costly;
+	fd = lw_fd_place(fd, &costly);
 	w->fd = fd;
 	return 0;
 }
@@ -239,6 +264,7 @@ static int text_cb(struct dl_phdr_info *info, size_t sz, void *data)
 
 void lw_watch_arm(void)
 {
+	lw_auto_start();
 	if (!spec[0])
 		return;
 	int saved = errno;
@@ -280,6 +306,7 @@ void lw_watch_after_fork(void)
 	 * needs to say what they watch. */
 	for (int i = 0; i < lw_n_watches; i++)
 		write_watch_record(&lw_watches[i]);
+	lw_auto_after_fork();
 }
 
 uint32_t lw_access_stack(struct lw_thread *t, uintptr_t pc)

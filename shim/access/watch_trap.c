@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <linux/perf_event.h>
 #include "access/watch.h"
+#include "access/autowatch.h"
 #include "access/collider.h"
 #include "core/arena.h"
 #include "core/defs.h"
@@ -102,6 +103,83 @@ static void record_hit(struct lw_watch *w, const ucontext_t *uc, bool async)
 	lw_trace_commit(r, LW_REC_ACCESS, sizeof *r);
 }
 
+/* Whether the instruction at pc (the one before it) touched [lo, hi), LW_ACCESS_* or 0. */
+static unsigned touches(uintptr_t pc, const long long *gregs, uintptr_t lo, uintptr_t hi)
+{
+	return lo < hi ? lw_decode_access(pc, gregs, lo, hi) : 0;
+}
+
+/* Issue 20: records one hit of automatic watching's slot s.  Only what the decoder is sure
+ * of is recorded, and only the bytes the instruction touched: a granule may hold two struct
+ * members, which two threads may use under two different locks.  Async-signal-safe. */
+static void record_auto_hit(uint32_t s, const siginfo_t *si, const ucontext_t *uc, bool async)
+{
+	if (async || __atomic_load_n(&lw_state, __ATOMIC_ACQUIRE) != LW_READY)
+		return;
+	struct lw_thread *t = lw_self;
+	if (!t)
+		return;
+	const long long *gregs = (const long long *)uc->uc_mcontext.gregs;
+	uintptr_t pc = (uintptr_t)gregs[REG_RIP];
+	struct lw_auto_slot *sl = lw_auto_hit(s, (uintptr_t)si->si_addr, pc, t->tid);
+	if (!sl)
+		return;
+	uintptr_t lo = __atomic_load_n(&sl->addr, __ATOMIC_ACQUIRE), hi = lo + sl->len;
+	unsigned how = touches(pc, gregs, lo, hi);
+	if (!how)
+		return;
+	/* The first and the last byte it touched, by halves. */
+	uintptr_t a = lo, b = hi;
+	while (b - a > 1) {
+		uintptr_t mid = a + (b - a) / 2;
+		if (touches(pc, gregs, lo, mid))
+			b = mid;
+		else
+			a = mid;
+	}
+	uintptr_t first = a;
+	a = first;
+	b = hi;
+	while (b - a > 1) {
+		uintptr_t mid = a + (b - a) / 2;
+		if (touches(pc, gregs, mid, hi))
+			a = mid;
+		else
+			b = mid;
+	}
+	uintptr_t end = b;
+	if (!lw_guard) {
+		lw_guard = 1;
+		lw_window_join(t);
+		lw_guard = 0;
+	}
+	uint64_t seq = lw_next_seq();
+	struct lw_watch w = { .addr = first, .len = (uint32_t)(end - first) };
+	uint64_t value = 0;
+	if (w.len > 8 || !lw_watch_read(&w, &value))
+		value = 0;
+	uint32_t stack = 0;
+	if (!lw_guard) {
+		lw_guard = 1;
+		stack = lw_access_stack(t, pc);
+		lw_guard = 0;
+	}
+	struct lw_rec_access *r = lw_trace_reserve_shared(sizeof *r);
+	if (!r)
+		return;
+	r->tid = t->tid;
+	r->flags = (uint16_t)(how | LW_SRC_WATCHPOINT);
+	r->size = (uint16_t)(end - first);
+	r->addr = first;
+	r->pc = pc;
+	r->value = value;
+	r->stack = stack;
+	r->sub = 0;
+	r->seq = seq;
+	lw_trace_commit(r, LW_REC_ACCESS, sizeof *r);
+	lw_auto_recorded();
+}
+
 /* Hands a SIGTRAP that is not ours to the program's disposition. */
 static void chain(int sig, siginfo_t *si, void *uc)
 {
@@ -153,6 +231,10 @@ static void on_trap(int sig, siginfo_t *si, void *uc)
 	    (data & 0xffffffffull) < (uint64_t)__atomic_load_n(&lw_n_watches, __ATOMIC_ACQUIRE))
 		record_hit(&lw_watches[data & 0xffffffffull], uc,
 			   (ps->flags & LW_TRAP_PERF_FLAG_ASYNC) != 0);
+	else if (si->si_code == TRAP_PERF && ps->type == PERF_TYPE_BREAKPOINT &&
+		 (data & ~0xffffffffull) == LW_AUTO_TAG)
+		record_auto_hit((uint32_t)(data & 0xffffffffull), si, uc,
+				(ps->flags & LW_TRAP_PERF_FLAG_ASYNC) != 0);
 	else if (si->si_code == TRAP_PERF && ps->type == PERF_TYPE_BREAKPOINT &&
 		 (data & ~0xffffffffull) == LW_COLLIDER_TAG)   /* issue 20: the collider's */
 		lw_collider_trap(data & 0xffffffffull, uc, (ps->flags & LW_TRAP_PERF_FLAG_ASYNC) != 0);

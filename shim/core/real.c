@@ -94,4 +94,5 @@ void lw_real_resolve(void)
 	GET(lockf64, "lockf64");
 	GET(flock, "flock");
 	GET(close, "close");
+	GET(once, "pthread_once");   /* issue 20 */
 }

@@ -89,6 +89,8 @@ struct lw_real {
 	int (*lockf64)(int, int, off64_t);
 	int (*flock)(int, int);
 	int (*close)(int);
+	/* Issue 20: pthread_once orders its init routine before every return (wrap_once.c). */
+	int (*once)(pthread_once_t *, void (*)(void));
 };
 
 LW_HIDDEN extern struct lw_real lw_real;

@@ -114,6 +114,8 @@ struct lw_thread {
 	/* The chunk of the trace it is filling at the full level, [chunk_lo, chunk_hi) (atomic,
 	 * written by the thread: trace_writer.c, read by trace_residency.c). */
 	uint64_t chunk_lo, chunk_hi;
+	/* Issue 20: the last watch window (lw_window_epoch) the thread wrote records in. */
+	uint32_t window_seen;
 };
 
 
@@ -164,8 +166,9 @@ LW_HIDDEN struct lw_thread *lw_thread_by_tid(uint32_t tid);
 LW_HIDDEN bool lw_thread_pending(void);
 LW_HIDDEN void lw_thread_release(struct lw_thread *t);
 LW_HIDDEN int lw_threads_live(void);
-/* Issue 20: the shim's own threads besides the watchdog (the collider's sampler), which the
- * watchdog's count of the process's threads must leave out.  Atomic. */
+/* Issue 20: the shim's own threads besides the watchdog (the samplers of automatic watching
+ * and of the collider), which the watchdog's count of the process's threads must leave out.
+ * Atomic; each owner adds its thread and takes it out when it ends or in a fork() child. */
 LW_HIDDEN extern int lw_internal_threads;
 LW_HIDDEN void lw_threads_reset_after_fork(struct lw_thread *self);
 LW_HIDDEN struct lw_thread *lw_registry_head(void);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core/trace_writer.h"
+#include "core/fds.h"
 #include "core/arena.h"
 #include "core/defs.h"
 #include "core/msg.h"
@@ -163,49 +164,14 @@ static uint64_t fsize_limit(void)
 	return (uint64_t)rl.rlim_cur;
 }
 
-/*
- * Issue 24: the shim's descriptor must cost the program none of its own.  RLIMIT_NOFILE
- * bounds the numbers new descriptors get, not how many are open: one at or above the soft
- * limit is out of the program's way.  The shim puts its trace's there, raising the soft
- * limit for the moment of the dup when the hard limit allows (and the soft one is not huge:
- * the kernel's table grows to the largest number), else at 800 or more as before when the
- * soft limit is large; otherwise (soft limit = hard limit, like `ulimit -n 8`) it keeps
- * none between uses: it opens the file by its path while it grows or closes the trace,
- * and closes it again.
- */
-#define LW_FD_HIGH_MAX 65536u
 static bool fd_costly;               /* W.fd is below the soft limit: close after use */
 
-/* Moves fd out of the program's way if it can.  Returns the descriptor to use (fd itself
- * or its new number) and sets fd_costly. */
+/* Moves the trace's descriptor out of the program's way if it can (core/fds.c); when it
+ * cannot, the writer keeps none between uses: it opens the file by its path while it grows
+ * or closes the trace, and closes it again. */
 static int place_fd(int fd)
 {
-	struct rlimit rl;
-	fd_costly = false;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
-	    rl.rlim_cur > LW_FD_HIGH_MAX) {
-		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 800);
-		if (hi >= 0) {
-			close(fd);
-			return hi;
-		}
-		return fd;
-	}
-	if ((uint64_t)fd >= rl.rlim_cur)
-		return fd;
-	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur) {
-		struct rlimit up = { rl.rlim_cur + 1, rl.rlim_max };
-		if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
-			int hi = fcntl(fd, F_DUPFD_CLOEXEC, (int)rl.rlim_cur);
-			setrlimit(RLIMIT_NOFILE, &rl);
-			if (hi >= 0) {
-				close(fd);
-				return hi;
-			}
-		}
-	}
-	fd_costly = true;
-	return fd;
+	return lw_fd_place(fd, &fd_costly);
 }
 
 /* Done with the descriptor for now: closed when it takes one of the program's numbers. */
@@ -783,6 +749,13 @@ void lw_trace_note_locks_unrecorded(void)
 {
 	if (W.map)
 		__atomic_add_fetch(&header()->locks_unrecorded, 1, __ATOMIC_RELAXED);
+}
+
+/* Issue 20: the header says the trace has watch windows (LW_HDR_WINDOWS). */
+void lw_trace_mark_windows(void)
+{
+	if (W.map)
+		__atomic_or_fetch(&header()->flags, LW_HDR_WINDOWS, __ATOMIC_RELEASE);
 }
 
 void lw_trace_forget(void)

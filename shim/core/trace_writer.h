@@ -33,6 +33,8 @@ LW_HIDDEN void lw_trace_forget(void);
 LW_HIDDEN uint64_t lw_next_seq(void);
 /* The header says that some lock operations went unrecorded (lockwatch-trace(5)). */
 LW_HIDDEN void lw_trace_note_locks_unrecorded(void);
+/* Issue 20: sets LW_HDR_WINDOWS in the header (automatic watching's windows). */
+LW_HIDDEN void lw_trace_mark_windows(void);
 /* The same, for a lock acquisition: an event that orders nothing of this thread's before
  * any other thread's (lw_epoch.releases stays). */
 LW_HIDDEN uint64_t lw_next_acquire_seq(void);

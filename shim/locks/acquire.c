@@ -150,6 +150,7 @@ static void write_acquire_as(uint32_t tid, const struct lw_held_ent *held, uint3
 static void write_acquire(struct lw_thread *t, uintptr_t addr, uint32_t gen, uint16_t mode,
 			  uint16_t flags, uint32_t stack)
 {
+	lw_window_join(t);
 	write_acquire_as(t->tid, t->held, t->n_held, addr, gen, mode, flags, stack, 0);
 }
 
@@ -382,15 +383,16 @@ void lw_acq_commit(const struct lw_acq *a)
 		struct lw_held_ent *e = lw_held_find(t, (const void *)a->addr);
 		if (e && e->gen == a->gen) {
 			/* A recursive mutex, a second read lock, another sem_wait: no new order,
-			 * but the full level still orders every acquisition it writes. */
-			e->count++;
-			if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL) && !e->unwritten)
+			 * but the full level still orders every acquisition it writes (before the
+			 * count goes up: a window's first record states the holds as they were). */
+			if (lw_order_recorded() && !e->unwritten)
 				write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
+			e->count++;
 			return;
 		}
 	}
 	bool unwritten = false;
-	if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL)) {
+	if (lw_order_recorded()) {
 		unwritten = one_user(t, a) && !(t->n_held > 0 && first_of_tuple(t, a));
 		if (!unwritten)
 			write_acquire(t, a->addr, a->gen, a->mode, a->flags, a->stack);
@@ -472,6 +474,7 @@ void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind, uint16_t 
 static void release_full(struct lw_thread *t, const struct lw_held_ent *e)
 {
 	if (!e->unwritten) {
+		lw_window_join(t);
 		write_release_as(t->tid, e->addr, e->gen, 0);
 		/* Its user's last release is in the trace now. */
 		if (e->count == 1 &&
@@ -502,7 +505,7 @@ bool lw_released(struct lw_thread *t, const void *addr)
 	struct lw_held_ent *e = lw_held_find(t, addr);
 	if (!e)
 		return false;
-	if (lw_opt.level == LW_LEVEL_FULL)
+	if (lw_order_recorded())
 		release_full(t, e);
 	if (--e->count == 0)
 		held_remove(t, e);
@@ -564,8 +567,9 @@ void lw_sem_posted(struct lw_thread *t, const void *addr)
 		}
 		return;
 	}
-	sem_note(t, LW_REC_SEM_LOCKLIKE, e->addr, e->gen, lw_opt.level == LW_LEVEL_FULL);
-	if (lw_opt.level == LW_LEVEL_FULL)
+	bool ordered = lw_order_recorded();
+	sem_note(t, LW_REC_SEM_LOCKLIKE, e->addr, e->gen, ordered);
+	if (ordered)
 		release_full(t, e);
 	if (--e->count == 0)
 		held_remove(t, e);
@@ -615,6 +619,15 @@ void lw_release_checked(struct lw_thread *t, const void *addr, uintptr_t site)
 	struct lw_lock *l = lw_lock_get(addr, 0, site);
 	uint16_t kind = l ? l->kind : 0;
 	uint32_t gen = l ? l->gen : 0;
+	/* An unlock by a thread that does not hold the lock still releases it (a normal mutex
+	 * lets another thread unlock it): its next owner is ordered after this thread, so the
+	 * ordered trace has the release too (issue 20: the reader-writer lesson's last reader
+	 * unlocks the room the first one locked). */
+	if (l && lw_order_recorded() && (kind == LW_LOCK_MUTEX || kind == LW_LOCK_SPIN ||
+					 kind == LW_LOCK_RWLOCK)) {
+		lw_window_join(t);
+		write_release_as(t->tid, (uintptr_t)addr, gen, 0);
+	}
 	struct lw_held_ent *e = NULL;
 	struct lw_thread *o = holder_of(t, (uintptr_t)addr, &e);
 	uint32_t stack = lw_site_stack(site);
@@ -742,8 +755,9 @@ void lw_check_reinit(struct lw_thread *t, const void *addr, uint16_t kind, uintp
 
 void lw_sync(struct lw_thread *t, uint16_t op, uintptr_t addr, uint64_t value, uintptr_t site)
 {
-	if (lw_opt.level != LW_LEVEL_FULL)
+	if (!lw_order_recorded())
 		return;
+	lw_window_join(t);
 	struct lw_rec_sync *r = lw_trace_reserve(sizeof *r);
 	if (!r)
 		return;
@@ -754,4 +768,80 @@ void lw_sync(struct lw_thread *t, uint16_t op, uintptr_t addr, uint64_t value, u
 	r->stack = site ? site_stack(t, site) : 0;
 	r->seq = lw_next_seq();
 	lw_trace_commit(r, LW_REC_SYNC, sizeof *r);
+}
+
+/* ---- issue 20: watch windows ---- */
+
+int lw_window_open;
+uint32_t lw_window_epoch;
+static uint64_t window_seq_limit = UINT64_MAX;   /* atomic */
+
+void lw_window_limit(uint64_t seq)
+{
+	__atomic_store_n(&window_seq_limit, seq, __ATOMIC_RELEASE);
+}
+
+void lw_window_spend(void)
+{
+	if (LW_UNLIKELY(lw_current_seq() > __atomic_load_n(&window_seq_limit, __ATOMIC_RELAXED)))
+		__atomic_store_n(&lw_window_open, 0, __ATOMIC_SEQ_CST);
+}
+
+void lw_window_join_slow(struct lw_thread *t)
+{
+	uint32_t ep = __atomic_load_n(&lw_window_epoch, __ATOMIC_ACQUIRE);
+	if (!__atomic_load_n(&lw_window_open, __ATOMIC_ACQUIRE) || t->window_seen == ep)
+		return;
+	t->window_seen = ep;
+	/* A seq from the counter ends the thread's block of private ones, which it may have
+	 * taken before the window opened. */
+	lw_next_seq();
+	for (uint32_t i = 0; i < t->n_held; i++) {
+		const struct lw_held_ent *e = &t->held[i];
+		if (e->unwritten)
+			continue;
+		for (uint32_t k = 0; k < e->count; k++)
+			write_acquire_as(t->tid, t->held, i, e->addr, e->gen, e->mode, e->flags,
+					 e->stack, 0);
+	}
+}
+
+static void window_record(uint16_t op, uint64_t value)
+{
+	struct lw_rec_sync *r = lw_trace_reserve_shared(sizeof *r);
+	if (!r)
+		return;
+	r->tid = 0;
+	r->op = op;
+	r->addr = 0;
+	r->value = value;
+	r->stack = 0;
+	r->seq = lw_next_seq();
+	lw_trace_commit(r, LW_REC_SYNC, sizeof *r);
+}
+
+void lw_window_mark(bool open)
+{
+	/* At the full level everything is written anyway: only the flag moves (it says when
+	 * watchpoint hits are recorded). */
+	bool records = lw_opt.level != LW_LEVEL_FULL;
+	if (!records) {
+		__atomic_store_n(&lw_window_open, open, __ATOMIC_SEQ_CST);
+		return;
+	}
+	if (open) {
+		/* The opening's seq is taken before the flag is set: every record written because
+		 * a thread saw the flag sorts after it. */
+		uint32_t ep = __atomic_load_n(&lw_window_epoch, __ATOMIC_RELAXED) + 1;
+		if (records)
+			window_record(LW_SYNC_WINDOW_OPEN, ep);
+		__atomic_store_n(&lw_window_epoch, ep, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&lw_window_open, 1, __ATOMIC_SEQ_CST);
+	} else {
+		/* The fence's seq is taken after the flag is cleared: a record written by a thread
+		 * that still saw it open may sort after the fence, where the analyzer ignores it. */
+		__atomic_store_n(&lw_window_open, 0, __ATOMIC_SEQ_CST);
+		if (records)
+			window_record(LW_SYNC_FENCE, __atomic_load_n(&lw_window_epoch, __ATOMIC_RELAXED));
+	}
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/options.h"
 #include "core/threads.h"
 #include "locks/locks.h"
 
@@ -86,5 +87,41 @@ LW_HIDDEN void lw_sem_posted(struct lw_thread *t, const void *addr);
 /* Before the real sem_destroy: every held entry of the semaphore ends, and its generation
  * ends (or is kept, see lw_sem_destroyed_keep_gen). */
 LW_HIDDEN void lw_sem_destroying(struct lw_thread *t, const void *addr, uintptr_t site);
+
+/* Issue 20 (automatic watching): watch windows.  While one is open (lw_window_open), the
+ * dependencies level writes every synchronisation as the full level does, so that the
+ * analyzer's happens-before replay is exact for the accesses inside the window; when it
+ * closes, a FENCE orders every thread's past before every thread's future.  Set only by the
+ * sampler (shim/access/autowatch.c) through lw_window_mark. */
+LW_HIDDEN extern int lw_window_open;         /* atomic */
+LW_HIDDEN extern uint32_t lw_window_epoch;   /* atomic: windows opened so far */
+/* Whether synchronisation is written in order now: the full level, or a window is open.
+ * The wrappers' one test of what to write. */
+static inline bool lw_order_recorded(void)
+{
+	return LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL) ||
+	       LW_UNLIKELY(__atomic_load_n(&lw_window_open, __ATOMIC_ACQUIRE) != 0);
+}
+/* Before t writes a record of the order in an open window: at its first one in this window,
+ * writes again the acquisitions of the locks it holds (the analyzer forgets every held set at
+ * a fence), and ends its block of private seqs so that its next record sorts after the
+ * window's opening.  Cheap when t already did. */
+LW_HIDDEN void lw_window_join_slow(struct lw_thread *t);
+/* Closes the window when the trace has passed the position the sampler allowed it. */
+LW_HIDDEN void lw_window_spend(void);
+static inline void lw_window_join(struct lw_thread *t)
+{
+	uint32_t ep = __atomic_load_n(&lw_window_epoch, __ATOMIC_ACQUIRE);
+	if (LW_LIKELY(ep == 0))
+		return;              /* no windows: the full level, or watch=off */
+	if (LW_UNLIKELY(t->window_seen != ep))
+		lw_window_join_slow(t);
+	lw_window_spend();
+}
+/* The last position windows may take (the sampler's trace budget). */
+LW_HIDDEN void lw_window_limit(uint64_t seq);
+/* The sampler opens (open) or closes a window: writes LW_SYNC_WINDOW_OPEN or LW_SYNC_FENCE
+ * (tid 0) in the right order with the flag.  At the full level it only moves the flag. */
+LW_HIDDEN void lw_window_mark(bool open);
 
 #endif

@@ -256,7 +256,7 @@ static bool all_blocked(int live, uint64_t now, uint64_t min_ns)
 	if (sem_wait_seen && handler_installed())
 		return false;
 	int os = os_threads();
-	/* The program's threads, this one, and the shim's others (issue 20). */
+	/* The program's threads, this one, and the shim's others (issue 20: the samplers). */
 	return os == live + 1 + __atomic_load_n(&lw_internal_threads, __ATOMIC_ACQUIRE);
 }
 
@@ -411,7 +411,8 @@ void lw_wait_begin(struct lw_thread *t, uintptr_t addr, uint32_t gen, uint16_t k
 
 void lw_watchdog_after_fork(void)
 {
-	/* The watchdog thread does not exist in the child: start another when needed. */
+	/* The watchdog thread does not exist in the child: start another when needed.  (The
+	 * shim's other threads, the samplers, are taken out of the count by their owners.) */
 	started = 0;
 	reported = 0;
 	n_prev = 0;

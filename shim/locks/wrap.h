@@ -72,7 +72,7 @@ static inline void lw_acq_end(const struct lw_acq *a)
  * real unlock, so the trace orders it before the next owner's acquisition; otherwise the
  * bookkeeping happens after it, outside the critical section. */
 #define LW_RELEASE(call, addr) do { \
-		if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL)) { \
+		if (lw_order_recorded()) { \
 			lw_note_release((const void *)(addr), LW_SITE()); \
 			return (call); \
 		} \

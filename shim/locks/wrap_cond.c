@@ -75,7 +75,7 @@ void lw_cond_wait_end(struct lw_cond_wait *w, const void *c, const void *m, uint
 		return;
 	lw_wait_end(w->t);
 	__atomic_sub_fetch(&cond_waiting, 1, __ATOMIC_RELEASE);
-	if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL) && lw_enter()) {
+	if (lw_order_recorded() && lw_enter()) {
 		lw_sync(w->t, LW_SYNC_COND_WAKE, (uintptr_t)c, 0, site);
 		lw_leave();
 	}
@@ -153,7 +153,7 @@ static void release_waiters(struct lw_thread *self, const void *c, bool all)
 void lw_cond_note_sync(uint16_t op, const void *c, uintptr_t site)
 {
 	bool release = op == LW_SYNC_COND_SIGNAL || op == LW_SYNC_COND_BROADCAST;
-	if (LW_LIKELY(lw_opt.level != LW_LEVEL_FULL) &&
+	if (!lw_order_recorded() &&
 	    (!release || !__atomic_load_n(&cond_waiting, __ATOMIC_SEQ_CST)))
 		return;
 	int e = errno;
@@ -161,8 +161,7 @@ void lw_cond_note_sync(uint16_t op, const void *c, uintptr_t site)
 	if (t) {
 		if (release)
 			release_waiters(t, c, op == LW_SYNC_COND_BROADCAST);
-		if (lw_opt.level == LW_LEVEL_FULL)
-			lw_sync(t, op, (uintptr_t)c, 0, site);
+		lw_sync(t, op, (uintptr_t)c, 0, site);   /* written when lw_order_recorded() */
 		lw_leave();
 	}
 	errno = e;

@@ -43,7 +43,7 @@ LW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 static int trylock_spinning(pthread_mutex_t *m)
 {
 	int rc = REAL(mutex_trylock)(m);
-	if (rc != EBUSY || LW_LIKELY(lw_opt.level != LW_LEVEL_FULL))
+	if (rc != EBUSY || LW_LIKELY(!lw_order_recorded()))
 		return rc;
 	for (int i = 0; i < LW_MUTEX_SPINS && rc == EBUSY; i++) {
 		for (int k = 0; k < 32 && __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED); k++)

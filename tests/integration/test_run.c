@@ -207,14 +207,14 @@ static uint64_t trace_bytes(const char *dir)
 	return total;
 }
 
-Test(run, a_dependencies_trace_does_not_grow_with_run_length, .timeout = 120)
+/* The trace of lockheavy at 20000 and 400000 rounds, with the shim's options opts. */
+static void lockheavy_sizes(const char *opts, uint64_t size[2])
 {
-	uint64_t size[2];
 	static const char *iters[] = { "20000", "400000" };
 	for (int i = 0; i < 2; i++) {
 		char *dir = lw_tmpdir();
 		char opt[256];
-		snprintf(opt, sizeof opt, "LOCKWATCH_OPTIONS=trace_dir=%s", dir);
+		snprintf(opt, sizeof opt, "LOCKWATCH_OPTIONS=trace_dir=%s%s", dir, opts);
 		const char *env[] = { "LD_PRELOAD=" LW_SHIM, opt, NULL };
 		const char *prog[] = { "build/bench/lockheavy", iters[i], "2", "16", NULL };
 		cr_assert_eq(lw_spawn(prog, env, NULL, NULL, 60000), 0);
@@ -222,7 +222,26 @@ Test(run, a_dependencies_trace_does_not_grow_with_run_length, .timeout = 120)
 		lw_rmtree(dir);
 		free(dir);
 	}
+}
+
+/* The dependencies level alone (automatic watching off). */
+Test(run, a_dependencies_trace_does_not_grow_with_run_length, .timeout = 120)
+{
+	uint64_t size[2];
+	lockheavy_sizes(" watch=off", size);
 	/* 20 times the work; the distinct behaviour is the same. */
 	cr_assert(size[1] <= size[0] + size[0] / 20, "trace grew from %llu to %llu bytes",
 		  (unsigned long long)size[0], (unsigned long long)size[1]);
+}
+
+/* With automatic watching (the default): what its windows write is bounded by
+ * watch_trace_kb (32 KiB), and the collider's counts and stacks by its sites, whatever the
+ * run's length. */
+Test(run, the_default_trace_is_bounded_whatever_the_run_length, .timeout = 120)
+{
+	uint64_t size[2];
+	lockheavy_sizes("", size);
+	cr_assert(size[1] <= size[0] + size[0] / 20 + 36 * 1024,
+		  "trace grew from %llu to %llu bytes", (unsigned long long)size[0],
+		  (unsigned long long)size[1]);
 }

@@ -36,6 +36,23 @@ static int lines(const char *dir, const char *name, const char *want, bool *has)
 	return n;
 }
 
+/* The number of lines of dir/name that contain want. */
+static int matching_lines(const char *dir, const char *name, const char *want)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	char *s = lw_slurp(path);
+	int n = 0;
+	for (char *p = s; p && *p;) {
+		char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		n += memmem(p, len, want, strlen(want)) != NULL;
+		p += len + (nl != NULL);
+	}
+	free(s);
+	return n;
+}
+
 static int count_traces(const char *dir, const char *sub)
 {
 	char path[512];
@@ -370,7 +387,7 @@ Test(trust, exited_and_killed_children_leave_small_traces, .timeout = 120)
 	lines(dir, "err", "never closed", &has);
 	cr_assert(!has, "an _exited child's trace was left open");
 	cr_assert_eq(sh(dir, "$L report k"), 0);
-	cr_assert_eq(lines(dir, "err", "never closed", &has), 101, "one warning per killed child");
+	cr_assert_eq(matching_lines(dir, "err", "never closed"), 100, "one warning per killed child");
 	lw_rmtree(dir);
 	free(dir);
 }

@@ -1,5 +1,6 @@
 /* Unit tests for analyzer/detect/hb_replay.c and the data-race half of detect_races.c. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -742,4 +743,234 @@ Test(races, a_trace_without_a_cut_seq_is_read_whole)
 	cut_short(&b, false);
 	analyze(&b);
 	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+}
+
+/* ---- issue 20: automatic watching's windows at the dependencies level ---- */
+
+/* A dependencies-level trace with watch windows; T1 created T2 and T3. */
+static void start_windowed(struct tb *b)
+{
+	tb_init(b, 43);
+	tb_header(b)->level = LW_LEVEL_DEPENDENCIES;
+	tb_header(b)->flags |= LW_HDR_WINDOWS;
+	tb_watch(b, X, 4, "balance");
+	tb_thread(b, 1, 0);
+	tb_thread(b, 2, 1);
+	tb_thread(b, 3, 1);
+}
+
+static void window_open(struct tb *b)
+{
+	tb_sync(b, 0, LW_SYNC_WINDOW_OPEN, 0);
+}
+
+static void fence(struct tb *b)
+{
+	tb_sync(b, 0, LW_SYNC_FENCE, 0);
+}
+
+Test(races, a_window_is_replayed_at_the_dependencies_level)
+{
+	struct tb b;
+
+	start_windowed(&b);
+	window_open(&b);
+	tb_write(&b, 2, X, 0x401010);
+	tb_write(&b, 3, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+}
+
+Test(races, a_fence_orders_the_accesses_of_two_windows)
+{
+	struct tb b;
+
+	start_windowed(&b);
+	window_open(&b);
+	tb_write(&b, 2, X, 0x401010);
+	fence(&b);
+	window_open(&b);
+	tb_write(&b, 3, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
+
+/* After the fence, both threads start new epochs: their next accesses race again. */
+Test(races, accesses_after_a_fence_still_race_with_each_other)
+{
+	struct tb b;
+
+	start_windowed(&b);
+	window_open(&b);
+	tb_write(&b, 2, X, 0x401010);
+	fence(&b);
+	window_open(&b);
+	tb_write(&b, 2, X, 0x401030);
+	tb_write(&b, 3, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+}
+
+Test(races, accesses_outside_windows_are_left_out)
+{
+	struct tb b;
+
+	start_windowed(&b);
+	tb_write(&b, 2, X, 0x401010);
+	tb_write(&b, 3, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
+
+/* A dependencies-level acquisition (no release ever written) outside a window is not a lock
+ * the thread holds inside the next one. */
+Test(races, an_acquisition_outside_windows_is_not_held_in_them)
+{
+	struct tb b;
+
+	start_windowed(&b);
+	tb_lock(&b, 2, M1);
+	window_open(&b);
+	tb_write(&b, 2, X, 0x401010);
+	tb_write(&b, 3, X, 0x401020);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+	cr_assert_eq(first(LW_FIND_DATA_RACE)->accesses.v[0].n_locks, 0);
+}
+
+/* The acquisition was before the window; its release inside still orders the next owner. */
+Test(races, a_release_in_a_window_orders_the_next_owner)
+{
+	struct tb b;
+
+	start_windowed(&b);
+	window_open(&b);
+	tb_write(&b, 2, X, 0x401010);
+	tb_unlock(&b, 2, M1);
+	tb_lock(&b, 3, M1);
+	tb_write(&b, 3, X, 0x401020);
+	tb_unlock(&b, 3, M1);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
+
+/* A check in one window and its act in the next: another thread's write between them is
+ * ordered by the fence, and no check-then-act spans it. */
+Test(races, no_check_then_act_spans_a_fence)
+{
+	struct tb b;
+
+	start_windowed(&b);
+	window_open(&b);
+	tb_lock(&b, 2, M1);
+	tb_read(&b, 2, X, 0x401010);
+	tb_unlock(&b, 2, M1);
+	fence(&b);
+	window_open(&b);
+	tb_lock(&b, 3, M1);
+	tb_write(&b, 3, X, 0x401020);
+	tb_unlock(&b, 3, M1);
+	tb_lock(&b, 2, M1);
+	tb_write(&b, 2, X, 0x401030);
+	tb_unlock(&b, 2, M1);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 0);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
+
+/* The same in one window is the split critical section's check-then-act. */
+Test(races, a_check_then_act_inside_one_window_is_reported)
+{
+	struct tb b;
+
+	start_windowed(&b);
+	window_open(&b);
+	tb_lock(&b, 2, M1);
+	tb_read(&b, 2, X, 0x401010);
+	tb_unlock(&b, 2, M1);
+	tb_lock(&b, 3, M1);
+	tb_write(&b, 3, X, 0x401020);
+	tb_unlock(&b, 3, M1);
+	tb_lock(&b, 2, M1);
+	tb_write(&b, 2, X, 0x401030);
+	tb_unlock(&b, 2, M1);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 1);
+}
+
+/* A watchpoint sees an atomic load as a plain mov: once it saw a locked read-modify-write
+ * of a variable, its plain accesses there are atomic too. */
+Test(races, a_watchpoint_load_of_an_atomic_variable_does_not_race)
+{
+	struct tb b;
+
+	start(&b);
+	tb_access(&b, 2, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC | LW_SRC_WATCHPOINT,
+		  X, 4, 0x401010, 0);
+	tb_access(&b, 3, LW_ACCESS_READ | LW_SRC_WATCHPOINT, X, 4, 0x401020, 0);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+}
+
+/* `if (++readers == 1)` unoptimised reads back its own store: that read checks nothing
+ * another thread did, so the next critical section's write is no act of a check-then-act. */
+Test(races, reading_back_ones_own_write_is_no_check)
+{
+	struct tb b;
+
+	start(&b);
+	tb_lock(&b, 2, M1);
+	tb_read(&b, 2, X, 0x401010);
+	tb_write(&b, 2, X, 0x401014);
+	tb_read(&b, 2, X, 0x401018);
+	tb_unlock(&b, 2, M1);
+	tb_lock(&b, 3, M1);
+	tb_write(&b, 3, X, 0x401014);
+	tb_unlock(&b, 3, M1);
+	tb_lock(&b, 2, M1);
+	tb_read(&b, 2, X, 0x401030);
+	tb_write(&b, 2, X, 0x401034);
+	tb_unlock(&b, 2, M1);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 0);
+}
+
+/* The coverage record becomes the report's coverage line. */
+Test(races, the_coverage_record_is_summed_and_said)
+{
+	struct tb b;
+	struct lw_rec_coverage r;
+	char line[512];
+
+	start_windowed(&b);
+	memset(&r, 0, sizeof(r));
+	r.status = LW_COVERAGE_WATCHED;
+	r.flags = LW_COVF_WHOLE_RUN;
+	r.globals = r.globals_watched = 3;
+	r.granules = r.granules_watched = 3;
+	r.windows = 1;
+	r.run_ns = r.window_ns = 1000;
+	r.seq = b.seq++;
+	TB_FIXED(&b, LW_REC_COVERAGE, r);
+	analyze(&b);
+	cr_assert(lw_coverage_line(&fs.coverage, line, sizeof(line)));
+	cr_assert_str_eq(line, "watched 3 of 3 globals for the whole run");
+}
+
+Test(races, refused_perf_events_are_one_line_with_the_fix)
+{
+	struct tb b;
+	struct lw_rec_coverage r;
+	char line[512];
+
+	start_windowed(&b);
+	memset(&r, 0, sizeof(r));
+	r.status = LW_COVERAGE_REFUSED;
+	r.err = EACCES;
+	r.seq = b.seq++;
+	TB_FIXED(&b, LW_REC_COVERAGE, r);
+	analyze(&b);
+	cr_assert(lw_coverage_line(&fs.coverage, line, sizeof(line)));
+	cr_assert(strstr(line, "sysctl kernel.perf_event_paranoid=2"), "%s", line);
+	cr_assert_null(strchr(line, '\n'));
 }
