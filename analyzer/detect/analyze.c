@@ -6,6 +6,10 @@
 #include "detect/detect_caught.h"
 #include "detect/detect_records.h"
 #include "trace/lock_names.h"
+#include "trace/symbolize.h"
+#include "base/hashmap.h"
+#include "base/util.h"
+#include <stdlib.h>
 
 /* Issue 20: sums the processes' coverage records. */
 static void sum_coverage(const struct lw_model *m, struct lw_coverage_sum *c)
@@ -36,8 +40,89 @@ static void sum_coverage(const struct lw_model *m, struct lw_coverage_sum *c)
 	}
 }
 
+/*
+ * Issue 20: a watchpoint sees instructions, and x86 compiles a C11 atomic load, or a relaxed
+ * or release store (C++ std::atomic's too), to a plain mov.  Where the global's DWARF type
+ * says the bytes are atomic, every access the program makes to them is an atomic operation:
+ * it is marked so, and then synchronises (a release/acquire flag orders the data it
+ * publishes) and never races.  Seen from the instruction alone, a correct release/acquire
+ * hand-off was two false data races.
+ */
+static void mark_atomic_accesses(struct lw_model *m)
+{
+	for (uint32_t i = 0; i < m->procs.n; i++) {
+		struct lw_process *p = &m->procs.v[i];
+		struct lw_map seen = { 0 };   /* addr -> 1 + enum lw_data_atomicity */
+
+		for (size_t k = 0; k < p->accesses.n; k++) {
+			struct lw_access *a = &p->accesses.v[k];
+			uint32_t v;
+
+			if (!(a->flags & LW_SRC_WATCHPOINT) || (a->flags & LW_ACCESS_ATOMIC))
+				continue;
+			if (!lw_map_get(&seen, a->addr, 0, &v)) {
+				v = 1 + (uint32_t)lw_symbolize_data_atomic(lw_model_symbolizer(m, i),
+									   a->addr);
+				lw_map_put(&seen, a->addr, 0, v);
+			}
+			if (v == 1 + LW_DATA_ATOMIC)
+				a->flags |= LW_ACCESS_ATOMIC;
+		}
+		lw_map_free(&seen);
+	}
+}
+
+/*
+ * Issue 20: automatic watching rotates two debug registers over the globals when they do not
+ * all fit.  An atomic global it did not watch at the time may have ordered two accesses it
+ * did watch (a release/acquire flag publishing data): happens-before cannot see that order.
+ * In such a process (windows, not one for the whole run, and a global of the program's own
+ * code holding an atomic object), races found by happens-before are warnings that name the
+ * atomic; a race caught in the act needs no order and stays as it is.
+ */
+static void demote_unseen_order(struct lw_model *m, struct lw_findings *fs)
+{
+	for (uint32_t i = 0; i < m->procs.n; i++) {
+		const struct lw_process *p = &m->procs.v[i];
+		char atomic[128] = "";
+		uint64_t module_of = 0;
+
+		if (!(p->hdr.flags & LW_HDR_WINDOWS) || p->hdr.level == LW_LEVEL_FULL ||
+		    (p->has_coverage && (p->coverage.flags & LW_COVF_WHOLE_RUN)))
+			continue;
+		/* The modules of the watched globals (one is enough to name). */
+		for (size_t k = 0; k < p->accesses.n && !atomic[0]; k++) {
+			uint64_t a = p->accesses.v[k].addr;
+
+			if (!(p->accesses.v[k].flags & LW_SRC_WATCHPOINT) || a == module_of)
+				continue;
+			module_of = a;
+			if (!lw_symbolize_module_atomic(lw_model_symbolizer(m, i), a, atomic,
+							sizeof(atomic)))
+				atomic[0] = '\0';
+		}
+		if (!atomic[0])
+			continue;
+		for (size_t k = 0; k < fs->v.n; k++) {
+			struct lw_finding *f = fs->v.v[k];
+			char *msg;
+
+			if (f->pid != p->hdr.pid || f->caught || f->severity != LW_SEV_ERROR ||
+			    (f->kind != LW_FIND_DATA_RACE && f->kind != LW_FIND_ATOMICITY))
+				continue;
+			f->severity = LW_SEV_WARNING;
+			msg = lw_xasprintf("%s (the program's atomic %s was not watched throughout "
+					   "and may order these accesses: --watch it to be sure)",
+					   f->message, atomic);
+			free(f->message);
+			f->message = msg;
+		}
+	}
+}
+
 void lw_analyze(struct lw_model *m, struct lw_findings *fs)
 {
+	mark_atomic_accesses(m);
 	lw_name_locks(m);
 	fs->n_processes = m->procs.n;
 	sum_coverage(m, &fs->coverage);
@@ -46,5 +131,6 @@ void lw_analyze(struct lw_model *m, struct lw_findings *fs)
 	lw_detect_misuse(m, fs);
 	lw_detect_path_races(m, fs);
 	lw_detect_races(m, fs);
+	demote_unseen_order(m, fs);
 	lw_detect_caught(m, fs);   /* issue 20: after the races it may join */
 }

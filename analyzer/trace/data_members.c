@@ -361,3 +361,52 @@ enum lw_data_atomicity lw_data_atomic(struct lw_data_members *dm, uint64_t var_a
 	walk(dm, var_addr, off, NULL, 0, &a);
 	return a;
 }
+
+/* Whether type holds an atomic object anywhere (itself, a member, an element), depth
+ * bounded. */
+static bool type_has_atomic(Dwarf_Die *type, int depth)
+{
+	Dwarf_Die next, d;
+
+	if (depth > LW_TYPE_DEPTH)
+		return false;
+	switch (dwarf_tag(type)) {
+	case DW_TAG_atomic_type:
+		return true;
+	case DW_TAG_typedef:
+	case DW_TAG_const_type:
+	case DW_TAG_volatile_type:
+	case DW_TAG_array_type:
+		return type_of(type, &next) && type_has_atomic(&next, depth + 1);
+	case DW_TAG_structure_type:
+	case DW_TAG_class_type:
+	case DW_TAG_union_type:
+		if (atomic_class(type))
+			return true;
+		if (dwarf_child(type, &d) != 0)
+			return false;
+		do {
+			if ((dwarf_tag(&d) == DW_TAG_member || dwarf_tag(&d) == DW_TAG_inheritance) &&
+			    type_of(&d, &next) && type_has_atomic(&next, depth + 1))
+				return true;
+		} while (dwarf_siblingof(&d, &d) == 0);
+		return false;
+	default:
+		return false;
+	}
+}
+
+bool lw_data_any_atomic(struct lw_data_members *dm, char *name, size_t len)
+{
+	if (!dm)
+		return false;
+	for (size_t i = 0; i < dm->vars.n; i++) {
+		Dwarf_Die type;
+
+		if (!dwarf_offdie(dm->dw, dm->vars.v[i].type, &type) || !type_has_atomic(&type, 0))
+			continue;
+		snprintf(name, len, "%s", dm->vars.v[i].name ? dm->vars.v[i].name : "?");
+		return true;
+	}
+	return false;
+}

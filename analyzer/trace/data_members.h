@@ -30,6 +30,10 @@ bool lw_data_member(struct lw_data_members *dm, uint64_t var_addr, uint64_t off,
 enum lw_data_atomicity { LW_DATA_ATOMIC_UNKNOWN, LW_DATA_NOT_ATOMIC, LW_DATA_ATOMIC };
 enum lw_data_atomicity lw_data_atomic(struct lw_data_members *dm, uint64_t var_addr,
 				      uint64_t off);
+/* Whether any variable with a static address in the module holds an atomic object (in
+ * itself, a member or an element); its name into buf.  Issue 20: such a variable may order
+ * accesses when automatic watching did not watch it. */
+bool lw_data_any_atomic(struct lw_data_members *dm, char *name, size_t len);
 bool lw_data_static_name(struct lw_data_members *dm, uint64_t var_addr, char *buf, size_t len);
 
 #endif

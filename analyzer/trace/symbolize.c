@@ -376,6 +376,17 @@ static const struct data_sym *data_sym_at(struct sym_module *m, uint64_t addr)
 	return NULL;
 }
 
+bool lw_symbolize_module_atomic(struct lw_symbolizer *s, uint64_t addr, char *name, size_t len)
+{
+	struct sym_module *m = find_module(s, addr);
+
+	if (!m)
+		return false;
+	if (!m->members)
+		m->members = lw_data_members_new(m->dwmod);
+	return lw_data_any_atomic(m->members, name, len);
+}
+
 enum lw_data_atomicity lw_symbolize_data_atomic(struct lw_symbolizer *s, uint64_t addr)
 {
 	struct sym_module *m = find_module(s, addr);

@@ -45,6 +45,10 @@ bool lw_symbolize_data_ex(struct lw_symbolizer *s, uint64_t addr, bool element0,
  * type: LW_DATA_ATOMIC_UNKNOWN for memory no symbol with a type covers (the heap, a stack). */
 enum lw_data_atomicity lw_symbolize_data_atomic(struct lw_symbolizer *s, uint64_t addr);
 
+/* Whether the module holding addr has a global holding an atomic object (its name into
+ * name). */
+bool lw_symbolize_module_atomic(struct lw_symbolizer *s, uint64_t addr, char *name, size_t len);
+
 /* True if the frame lies in libc's or libpthread's pthread_/sem_ functions. */
 bool lw_frame_is_libc_sync(const struct lw_sym_frame *f);
 

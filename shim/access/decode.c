@@ -124,12 +124,40 @@ static bool decode_at(const uint8_t *p, size_t len, ZydisDecodedInstruction *in,
  * decodes to an instruction that ends exactly at pc and whose memory operand, computed from
  * the registers, overlaps the watched bytes.  Of several, the longest wins (it carries the
  * prefixes, LOCK among them).  A register that the instruction itself overwrote makes the
- * address check fail, and 0 lets the caller fall back on comparing values. */
+ * address check fail: then the one candidate that overwrote its own address register and is
+ * at least as wide as the watched bytes is taken; otherwise 0 lets the caller fall back on
+ * comparing values. */
+/* Whether in overwrote a register its memory operand op computes its address from (mov
+ * (%rax),%eax): the registers after it no longer give the address. */
+static bool address_clobbered(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+			      const ZydisDecodedOperand *op)
+{
+	ZydisRegister base = op->mem.base == ZYDIS_REGISTER_NONE ? ZYDIS_REGISTER_NONE
+		: ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, op->mem.base);
+	ZydisRegister index = op->mem.index == ZYDIS_REGISTER_NONE ? ZYDIS_REGISTER_NONE
+		: ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, op->mem.index);
+	for (int i = 0; i < in->operand_count; i++) {
+		if (ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+		    !(ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+			continue;
+		ZydisRegister r = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64,
+								   ops[i].reg.value);
+		if (r != ZYDIS_REGISTER_NONE && (r == base || r == index))
+			return true;
+	}
+	return false;
+}
+
 unsigned lw_decode_access(uintptr_t pc, const long long *gregs, uintptr_t lo, uintptr_t hi)
 {
 	uintptr_t floor, ceil;
 	code_bounds(pc - 1, &floor, &ceil);
 	unsigned best = 0;
+	/* Issue 20: the one candidate whose address its own result overwrote, as wide as the
+	 * watched bytes at least: the hardware says it touched them, and no narrower access can
+	 * be mistaken for one of a neighbour's bytes. */
+	unsigned clobbered = 0;
+	int n_clobbered = 0;
 	for (int k = 1; k <= ZYDIS_MAX_INSTRUCTION_LENGTH; k++) {
 		uintptr_t s = pc - (uintptr_t)k;
 		if (s < floor)
@@ -146,8 +174,15 @@ unsigned lw_decode_access(uintptr_t pc, const long long *gregs, uintptr_t lo, ui
 			    !operand_address(&in, op, s, gregs, &ea))
 				continue;
 			uintptr_t size = op->size ? op->size / 8 : 1;
-			if (!(ea < hi && ea + size > lo))
+			if (!(ea < hi && ea + size > lo)) {
+				unsigned how = operand_how(&in, op);
+				if (size >= hi - lo && address_clobbered(&in, ops, op) &&
+				    (how & (LW_ACCESS_READ | LW_ACCESS_WRITE))) {
+					clobbered = how;
+					n_clobbered++;
+				}
 				continue;
+			}
 			unsigned how = operand_how(&in, op);
 			if (how & (LW_ACCESS_READ | LW_ACCESS_WRITE)) {
 				best = how;  /* longer candidates come later and win */
@@ -155,7 +190,7 @@ unsigned lw_decode_access(uintptr_t pc, const long long *gregs, uintptr_t lo, ui
 			}
 		}
 	}
-	return best;
+	return best ? best : n_clobbered == 1 ? clobbered : 0;
 }
 
 int lw_decode_operand(uintptr_t ip, const long long *gregs, struct lw_operand *out)

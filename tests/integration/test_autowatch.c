@@ -136,3 +136,31 @@ Test(autowatch, a_table_filled_by_pthread_once_is_clean, .timeout = 120)
 {
 	expect_clean("build/tests/programs/auto_once", NULL);
 }
+
+#define FLAG "build/tests/programs/auto_atomic_flag"
+
+/* x86 compiles a release store and an acquire load to plain moves: the flag's DWARF type
+ * (_Atomic) makes its accesses atomic, so the data it publishes is ordered (two false data
+ * races, on the flag and the data, in every run before).  Ten runs. */
+Test(autowatch, a_release_acquire_flag_orders_the_data_it_publishes, .timeout = 300)
+{
+	for (int i = 0; i < 10; i++)
+		expect_clean(FLAG, "ordered");
+}
+
+/* Found; an error when the flag was watched for the whole run, else a warning that names
+ * the flag (it may have ordered the accesses while it was not watched). */
+Test(autowatch, data_read_without_waiting_for_the_flag_is_a_race, .timeout = 120)
+{
+	struct lw_result r = run_case(FLAG, "unordered");
+	json_t *f = lw_find(r.report, "data-race", NULL);
+	cr_assert_not_null(f, "no data race, stderr: %s", r.stderr_text);
+	const char *name = json_string_value(json_object_get(json_object_get(f, "variable"), "name"));
+	cr_assert(name && !strcmp(name, "data"), "the race is on %s, not data", name);
+	const char *sev = json_string_value(json_object_get(f, "severity"));
+	const char *msg = json_string_value(json_object_get(f, "message"));
+	if (sev && !strcmp(sev, "warning"))
+		cr_assert(msg && strstr(msg, "atomic ready was not watched throughout"), "%s", msg);
+	assert_watched(r.report);
+	lw_result_free(&r);
+}
