@@ -363,7 +363,6 @@ enum lw_misuse_what {
 #define LW_BADTHR_JOIN_SELF      1u   /* pthread_join of the caller itself (EDEADLK) */
 #define LW_BADTHR_DETACH_JOINED  2u   /* pthread_detach of a thread already joined */
 #define LW_BADTHR_CANCEL_JOINED  3u   /* pthread_cancel of a thread already joined */
-#define LW_BADTHR_DETACH_UNKNOWN 4u   /* pthread_detach of an ID no thread had */
 
 struct lw_rec_misuse {
 	struct lw_rec_head head;

@@ -236,8 +236,8 @@ static char *misuse_message(const struct lw_misuse *u, const char *name, const c
 					    "was already joined (its ID is no longer valid)", u->tid,
 					    u->other_tid);
 		default:
-			return lw_xasprintf("thread T%" PRIu32 " detached a thread ID no thread of "
-					    "the process had", u->tid);
+			return lw_xasprintf("thread T%" PRIu32 " misused a thread ID (unknown code %"
+					    PRIu64 ")", u->tid, u->value);
 		}
 	case LW_MISUSE_WRONG_KIND:
 		return lw_xasprintf("thread T%" PRIu32 " waited on a condition variable with %s as "

@@ -156,6 +156,27 @@ Test(misuse_calls, condition_wait_with_its_mutex_is_clean, .timeout = 120)
 	expect("cond-clean", NULL, NULL);
 }
 
+/* The wait is misuse, and returns with the mutex locked again (ETIMEDOUT): main then holds
+ * it, and returns holding it. */
+Test(misuse_calls, condition_wait_without_its_mutex_returns_holding_it, .timeout = 120)
+{
+	for (int i = 0; i < runs(); i++) {
+		const char *args[] = { "cond-unheld", NULL };
+		struct lw_result r = lw_run_json("build/tests/programs/misuse_calls", args, NULL,
+						 30000);
+		cr_assert_not_null(r.report, "run %d: no report", i);
+		json_t *e = lw_find(r.report, "misuse", "error");
+		json_t *w = lw_find(r.report, "misuse", "warning");
+		const char *em = e ? json_string_value(json_object_get(e, "message")) : "";
+		const char *wm = w ? json_string_value(json_object_get(w, "message")) : "";
+		cr_assert(strstr(em, "which it does not hold"), "run %d: error '%s'", i, em);
+		cr_assert(strstr(wm, "ended the process") && strstr(wm, "while holding"),
+			  "run %d: warning '%s'", i, wm);
+		cr_assert_eq(lw_count(r.report, NULL, NULL), 2, "run %d", i);
+		lw_result_free(&r);
+	}
+}
+
 Test(misuse_calls, mutex_init_refusing_its_attributes, .timeout = 120)
 {
 	expect("attr-refused", "warning", "invalid attributes");

@@ -208,6 +208,16 @@ int main(int argc, char **argv)
 		if (mx == &m)
 			pthread_mutex_unlock(&m);
 		pthread_rwlock_destroy(&rw);
+	} else if (!strcmp(s, "cond-unheld")) {
+		/* A timed wait with a normal mutex nobody holds: glibc's wait unlocks it (a
+		 * normal mutex does not check), times out and locks it again, so main returns
+		 * holding it. */
+		pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+		pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+		struct timespec ts = soon(0);
+		pthread_mutex_lock(&m);
+		pthread_mutex_unlock(&m);
+		printf("%d\n", pthread_cond_timedwait(&c, &m, &ts));
 	} else if (!strcmp(s, "attr-refused") || !strcmp(s, "attr-clean")) {
 		pthread_mutexattr_t a;
 		pthread_mutex_t m;
