@@ -340,7 +340,8 @@ enum lw_misuse_what {
 	/* Issue 22, the third-party misuse programs (50..59). */
 	LW_MISUSE_REINIT_LIVE         = 50, /* *_init of a mutex, rwlock, spinlock or condvar
 					     * initialised and not destroyed, unused (other_*:
-					     * its init) */
+					     * its init; value 1: static storage, an error; 0: a
+					     * stack lock, both inits from one frame, a warning) */
 	LW_MISUSE_TIMEOUT_INVALID     = 51, /* warning: a timed wait or lock refused its
 					     * timeout (tv_nsec out of range: EINVAL); value:
 					     * the tv_nsec passed */

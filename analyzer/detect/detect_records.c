@@ -206,9 +206,13 @@ static char *misuse_message(const struct lw_misuse *u, const char *name, const c
 				    u->other_tid ? " (its initialisation failed)" : "");
 	/* Issue 22: the third-party misuse programs (50..59). */
 	case LW_MISUSE_REINIT_LIVE:
+		if (u->value)
+			return lw_xasprintf("thread T%" PRIu32 " initialised %s again, which was "
+					    "initialised and not destroyed (a static object)", u->tid,
+					    name);
 		return lw_xasprintf("thread T%" PRIu32 " initialised %s again, which was initialised "
-				    "and not destroyed (the same storage: %s)", u->tid, name,
-				    u->value ? "a static object" : "one frame of one thread");
+				    "and not destroyed, from the same frame (unless two block-scope "
+				    "variables share its stack slot)", u->tid, name);
 	case LW_MISUSE_TIMEOUT_INVALID:
 		return lw_xasprintf("thread T%" PRIu32 " passed %s an invalid timeout (tv_nsec %"
 				    PRId64 ", outside 0..999999999); the call failed with EINVAL",
@@ -265,6 +269,9 @@ void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs)
 					       u->what == LW_MISUSE_INIT_REFUSED ||   /* issue 22 */
 					       u->what == LW_MISUSE_TIMEOUT_INVALID ||
 					       u->what == LW_MISUSE_ATTR_REFUSED ||
+					       /* a stack lock initialised twice from one frame: two
+						* block-scope variables sharing a slot look the same */
+					       (u->what == LW_MISUSE_REINIT_LIVE && u->value == 0) ||
 					       (u->what == LW_MISUSE_BAD_THREAD &&
 						u->value == LW_BADTHR_JOIN_SELF)
 					       ? LW_SEV_WARNING
