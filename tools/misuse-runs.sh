@@ -6,8 +6,8 @@
 # exit status 66 when an error is listed, else 0).  Prints, per sample, how many runs got
 # the verdict, and every run that did not (or hung).
 #
-# Usage: tools/misuse-runs.sh [RUNS]      (`make misuse-runs` runs it with 20; the test suite
-# runs it with 3, tests/integration/test_misuse_runs.c)
+# Usage: tools/misuse-runs.sh [RUNS [SAMPLE...]]   (default: 20 runs of every sample below;
+# `make misuse-runs` runs it with 20, the test suite with 3: tests/integration/test_misuse_runs.c)
 # Environment: LOCKWATCH_BUILD (default build), TIMEOUT (seconds per run, default 60).
 # Exit status: 0 when every run of every sample got its verdict; 1 otherwise.
 if [ -z "${BASH_VERSION:-}" ]; then
@@ -15,6 +15,7 @@ if [ -z "${BASH_VERSION:-}" ]; then
 fi
 set -u -o pipefail
 RUNS=${1:-20}
+shift 2>/dev/null
 TIMEOUT=${TIMEOUT:-60}
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${LOCKWATCH_BUILD:-build}
@@ -24,6 +25,7 @@ LW=$BUILD/bin/lockwatch
 SAMPLES=(
 	barrier_reinit barrier_reinit_fixed
 	barrier_count_zero barrier_count_checked
+	barrier_destroy_waited barrier_destroy_after_round
 	sem_init_unchecked sem_init_checked
 	free_locked_node free_unlocked_node
 	mutex_reinit_locked mutex_reset_fixed
@@ -31,6 +33,7 @@ SAMPLES=(
 	cond_two_mutexes cond_one_mutex
 	exit_holding_lock exit_holding_lock_fixed
 )
+[ $# -gt 0 ] && SAMPLES=("$@")
 
 for t in jq timeout; do
 	command -v "$t" >/dev/null || { echo "misuse-runs.sh: $t is needed" >&2; exit 1; }

@@ -177,6 +177,23 @@ Test(misuse_calls, condition_wait_without_its_mutex_returns_holding_it, .timeout
 	}
 }
 
+/* A wait on a destroyed barrier is misuse, and a hang the watchdog ends. */
+Test(misuse_calls, wait_on_a_destroyed_barrier, .timeout = 120)
+{
+	for (int i = 0; i < runs(); i++) {
+		const char *args[] = { "barrier-wait-destroyed", NULL };
+		struct lw_result r = lw_run_json("build/tests/programs/misuse_calls", args, NULL,
+						 60000);
+		cr_assert_not_null(r.report, "run %d: no report", i);
+		json_t *e = lw_find(r.report, "misuse", "error");
+		const char *em = e ? json_string_value(json_object_get(e, "message")) : "";
+		cr_assert(strstr(em, "after it was destroyed"), "run %d: misuse '%s'", i, em);
+		cr_assert_not_null(lw_find(r.report, "deadlock", "error"), "run %d: no hang", i);
+		cr_assert_eq(r.status, 66, "run %d: exit %d", i, r.status);
+		lw_result_free(&r);
+	}
+}
+
 Test(misuse_calls, mutex_init_refusing_its_attributes, .timeout = 120)
 {
 	expect("attr-refused", "warning", "invalid attributes");

@@ -49,6 +49,15 @@ static void *nothing(void *arg)
 	return arg;
 }
 
+static pthread_barrier_t barrier;
+
+static void *late_to_barrier(void *arg)
+{
+	sem_wait(arg);
+	pthread_barrier_wait(&barrier);
+	return NULL;
+}
+
 static void *wait_for_cancel(void *arg)
 {
 	sem_t *s = arg;
@@ -208,6 +217,17 @@ int main(int argc, char **argv)
 		if (mx == &m)
 			pthread_mutex_unlock(&m);
 		pthread_rwlock_destroy(&rw);
+	} else if (!strcmp(s, "barrier-wait-destroyed")) {
+		/* The worker comes to the barrier after main destroyed it: it waits for ever,
+		 * and main for it in the join. */
+		pthread_t t;
+		sem_t go;
+		sem_init(&go, 0, 0);
+		pthread_barrier_init(&barrier, NULL, 2);
+		pthread_create(&t, NULL, late_to_barrier, &go);
+		pthread_barrier_destroy(&barrier);
+		sem_post(&go);
+		pthread_join(t, NULL);
 	} else if (!strcmp(s, "cond-unheld")) {
 		/* A timed wait with a normal mutex nobody holds: glibc's wait unlocks it (a
 		 * normal mutex does not check), times out and locks it again, so main returns
