@@ -194,9 +194,21 @@ int main(int argc, char **argv)
 		else
 			pthread_cancel(t);
 	} else if (!strcmp(s, "thread-clean")) {
-		pthread_t a, b;
+		pthread_t a, b, c, d;
 		sem_t started;
 		sem_init(&started, 0, 0);
+		/* A joined thread's handle, given again by glibc to a detached thread, which
+		 * is then cancelled: its ID is valid. */
+		pthread_create(&c, NULL, nothing, NULL);
+		pthread_join(c, NULL);
+		pthread_attr_t detached;
+		pthread_attr_init(&detached);
+		pthread_attr_setdetachstate(&detached, PTHREAD_CREATE_DETACHED);
+		pthread_create(&d, &detached, wait_for_cancel, &started);
+		sem_wait(&started);
+		if (pthread_equal(c, d))
+			puts("handle reused");
+		pthread_cancel(d);
 		pthread_create(&a, NULL, nothing, NULL);
 		pthread_detach(a);
 		pthread_create(&b, NULL, wait_for_cancel, &started);
