@@ -297,6 +297,15 @@ test-groundtruth: deps
 	@$(MAKE) --no-print-directory all
 	@/usr/bin/python3 tests/groundtruth/run.py --seed $(SEED) --n $(N) --jobs 2
 
+# Issue 22: every misuse sample and its fix 20 times, and the misuse_calls scenarios 20 times
+# each, the verdict checked every time (`make test` runs 3 of each: test_misuse_runs,
+# test_misuse_calls).  The third-party misuse bench is bench/thirdparty-misuse.sh (downloads).
+.PHONY: misuse-runs
+misuse-runs: deps
+	@$(MAKE) --no-print-directory tests
+	@rc=0; bash tools/misuse-runs.sh 20 || rc=1; \
+	LW_MISUSE_RUNS=20 sh tools/run-tests.sh $(B)/tests/test_misuse_calls || rc=1; exit $$rc
+
 # Not part of `make test`: minutes long, and its numbers only mean something on a quiet machine.
 bench: $(B)/lib/liblockwatch.so $(B)/bin/lockwatch $(BENCHES)
 	@sh bench/run.sh

@@ -346,8 +346,33 @@ enum lw_misuse_what {
 	LW_MISUSE_REINIT_WAITED       = 43, /* *_init of a lock threads wait for */
 	/* LW_MISUSE_EXIT_HOLDING with value LW_EXIT_PROCESS: the thread ended the process
 	 * (main returned, or exit() was called) holding the lock; a warning too. */
+	/* Issue 22, the third-party misuse programs (50..59). */
+	LW_MISUSE_REINIT_LIVE         = 50, /* *_init of a mutex, rwlock, spinlock or condvar
+					     * initialised and not destroyed, unused (other_*:
+					     * its init; value 1: static storage, an error; 0: a
+					     * stack lock, both inits from one frame, a warning) */
+	LW_MISUSE_TIMEOUT_INVALID     = 51, /* warning: a timed wait or lock refused its
+					     * timeout (tv_nsec out of range: EINVAL); value:
+					     * the tv_nsec passed */
+	LW_MISUSE_NOT_AN_OBJECT       = 52, /* a lock call on memory that holds no valid object
+					     * of its kind: never initialised, or overwritten
+					     * since (value: LW_UNINIT_* op; other_*: its init) */
+	LW_MISUSE_BAD_THREAD          = 53, /* join, detach or cancel of a thread that cannot
+					     * take it (value: LW_BADTHR_*; other_tid: that
+					     * thread, 0 if unknown) */
+	LW_MISUSE_WRONG_KIND          = 54, /* a condvar wait whose "mutex" is a lock of another
+					     * kind (value: its enum lw_lock_kind) */
+	LW_MISUSE_ATTR_REFUSED        = 55, /* warning: a mutex's or rwlock's init refused its
+					     * attributes (EINVAL); value: the error */
 };
 #define LW_EXIT_PROCESS 1u
+/* LW_MISUSE_NOT_AN_OBJECT's value beyond the LW_UNINIT_* ops 1..3 (wait, post, destroy). */
+#define LW_UNINIT_LOCK   4u
+#define LW_UNINIT_UNLOCK 5u
+/* LW_MISUSE_BAD_THREAD's value: what was asked of which thread. */
+#define LW_BADTHR_JOIN_SELF      1u   /* pthread_join of the caller itself (EDEADLK) */
+#define LW_BADTHR_DETACH_JOINED  2u   /* pthread_detach of a thread already joined */
+#define LW_BADTHR_CANCEL_JOINED  3u   /* pthread_cancel of a thread already joined */
 
 struct lw_rec_misuse {
 	struct lw_rec_head head;

@@ -106,6 +106,7 @@ static const char *refusal_name(uint64_t code, char *buf, size_t size)
 	case EINVAL: return "EINVAL";
 	case EBUSY: return "EBUSY";
 	case EAGAIN: return "EAGAIN";
+	case EOPNOTSUPP: return "EOPNOTSUPP";   /* issue 22: a mutex attribute refused */
 	case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
 	default:
 		snprintf(buf, size, "error %" PRIu64, code);
@@ -203,6 +204,53 @@ static char *misuse_message(const struct lw_misuse *u, const char *name, const c
 				    u->tid, u->value == 3 ? "destroyed" : u->value == 2 ? "posted"
 								     : "waited on", name,
 				    u->other_tid ? " (its initialisation failed)" : "");
+	/* Issue 22: the third-party misuse programs (50..59). */
+	case LW_MISUSE_REINIT_LIVE:
+		if (u->value)
+			return lw_xasprintf("thread T%" PRIu32 " initialised %s again, which was "
+					    "initialised and not destroyed (a static object)", u->tid,
+					    name);
+		return lw_xasprintf("thread T%" PRIu32 " initialised %s again, which was initialised "
+				    "and not destroyed, from the same frame (unless two block-scope "
+				    "variables share its stack slot)", u->tid, name);
+	case LW_MISUSE_TIMEOUT_INVALID:
+		return lw_xasprintf("thread T%" PRIu32 " passed %s an invalid timeout (tv_nsec %"
+				    PRId64 ", outside 0..999999999); the call failed with EINVAL",
+				    u->tid, name, (int64_t)u->value);
+	case LW_MISUSE_NOT_AN_OBJECT:
+		return lw_xasprintf("thread T%" PRIu32 " %s %s, whose memory holds no valid %s "
+				    "(never initialised, or overwritten since its init)", u->tid,
+				    u->value == LW_UNINIT_LOCK     ? "locked"
+				    : u->value == LW_UNINIT_UNLOCK ? "unlocked"
+				    : u->value == 2                ? "posted"
+				    : u->value == 3                ? "destroyed"
+								   : "waited on",
+				    name, lw_lock_kind_name(u->lock_kind));
+	case LW_MISUSE_BAD_THREAD:
+		switch (u->value) {
+		case LW_BADTHR_JOIN_SELF:
+			return lw_xasprintf("thread T%" PRIu32 " joined itself; the call failed "
+					    "with EDEADLK", u->tid);
+		case LW_BADTHR_DETACH_JOINED:
+			return lw_xasprintf("thread T%" PRIu32 " detached thread T%" PRIu32 ", which "
+					    "was already joined (its ID is no longer valid)", u->tid,
+					    u->other_tid);
+		case LW_BADTHR_CANCEL_JOINED:
+			return lw_xasprintf("thread T%" PRIu32 " cancelled thread T%" PRIu32 ", which "
+					    "was already joined (its ID is no longer valid)", u->tid,
+					    u->other_tid);
+		default:
+			return lw_xasprintf("thread T%" PRIu32 " misused a thread ID (unknown code %"
+					    PRIu64 ")", u->tid, u->value);
+		}
+	case LW_MISUSE_WRONG_KIND:
+		return lw_xasprintf("thread T%" PRIu32 " waited on a condition variable with %s as "
+				    "its mutex, which is a %s, not a mutex", u->tid, name,
+				    lw_lock_kind_name((uint16_t)u->value));
+	case LW_MISUSE_ATTR_REFUSED:
+		return lw_xasprintf("thread T%" PRIu32 " initialised %s with invalid attributes; the "
+				    "call failed with %s and it stayed uninitialised", u->tid, name,
+				    refusal_name(u->value, code, sizeof(code)));
 	default:
 		return lw_xasprintf("thread T%" PRIu32 " misused %s (unknown misuse code %u)", u->tid,
 				    name, u->what);
@@ -218,7 +266,14 @@ void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs)
 		enum lw_severity sev = u->what == LW_MISUSE_EXIT_HOLDING ||
 					       u->what == LW_MISUSE_RELOCK_REFUSED ||
 					       u->what == LW_MISUSE_UNLOCK_REFUSED ||
-					       u->what == LW_MISUSE_INIT_REFUSED   /* issue 22 */
+					       u->what == LW_MISUSE_INIT_REFUSED ||   /* issue 22 */
+					       u->what == LW_MISUSE_TIMEOUT_INVALID ||
+					       u->what == LW_MISUSE_ATTR_REFUSED ||
+					       /* a stack lock initialised twice from one frame: two
+						* block-scope variables sharing a slot look the same */
+					       (u->what == LW_MISUSE_REINIT_LIVE && u->value == 0) ||
+					       (u->what == LW_MISUSE_BAD_THREAD &&
+						u->value == LW_BADTHR_JOIN_SELF)
 					       ? LW_SEV_WARNING
 					       : LW_SEV_ERROR;
 		struct lw_finding *f = lw_finding_new(fs, LW_FIND_MISUSE, sev, m, u->proc);
@@ -262,7 +317,12 @@ void lw_detect_misuse(struct lw_model *m, struct lw_findings *fs)
 						       u->what == LW_MISUSE_REINIT_WAITED
 					     ? "waiter"
 					     : u->what == LW_MISUSE_REINIT ||
-						       u->what == LW_MISUSE_NOT_INITIALISED
+						       u->what == LW_MISUSE_NOT_INITIALISED ||
+						       u->what == LW_MISUSE_REINIT_LIVE ||
+						       u->what == LW_MISUSE_NOT_AN_OBJECT ||
+						       u->what == LW_MISUSE_WRONG_KIND ||
+						       u->what == LW_MISUSE_TIMEOUT_INVALID ||
+						       u->what == LW_MISUSE_USE_AFTER_DESTROY
 					     ? "init"
 					     : "earlier");
 			ot.stack = lw_finding_stack(m, u->proc, u->other_stack);

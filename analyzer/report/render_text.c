@@ -208,7 +208,10 @@ static void misuse_text(FILE *out, const struct lw_finding *f)
 
 		if (t->role && !t->stack.n)
 			continue;
-		if (t->role)
+		if (t->role && t->tid == 0)   /* issue 22: the thread that made it is not known */
+			fprintf(out, "\n  %s, at:\n",
+				strcmp(t->role, "init") == 0 ? "the init" : "the earlier use");
+		else if (t->role)
 			fprintf(out, "\n  %s: thread T%" PRIu32 " at:\n",
 				strcmp(t->role, "owner") == 0    ? "the owner locked it"
 				: strcmp(t->role, "waiter") == 0 ? "the waiter waits"  /* issue 22 */

@@ -61,6 +61,7 @@ void lw_real_resolve(void)
 	GET(create, "pthread_create");
 	GET(join, "pthread_join");
 	GET(detach, "pthread_detach");
+	GET(cancel, "pthread_cancel");                    /* issue 22 */
 	GET(exit, "pthread_exit");
 	GET(barrier_wait, "pthread_barrier_wait");
 	GET(barrier_init, "pthread_barrier_init");        /* issue 22 */

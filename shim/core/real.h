@@ -53,6 +53,7 @@ struct lw_real {
 	int (*create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 	int (*join)(pthread_t, void **);
 	int (*detach)(pthread_t);
+	int (*cancel)(pthread_t);    /* issue 22: a cancel of a joined thread */
 	void (*exit)(void *) __attribute__((noreturn));
 	int (*barrier_wait)(pthread_barrier_t *);
 	/* Issue 22: barrier misuse. */

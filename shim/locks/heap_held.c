@@ -1,4 +1,5 @@
-/* free() and munmap() of memory that holds a locked lock (issue 22): the shim interposes both
+/* free(), realloc() and munmap() of memory that holds a locked lock (issue 22): the shim
+ * interposes the three
  * and checks the range against the held sets of the threads that hold locks outside the
  * main executable's image.  A MISUSE record (LW_MISUSE_FREE_LOCKED, LW_MISUSE_UNMAP_LOCKED)
  * names the freeing call's stack and, as the other side, the holder and where it locked.
@@ -262,6 +263,7 @@ static bool any_in_range(uintptr_t lo, uintptr_t hi)
  * may free while it looks: a block freed then is left alone (never handed to the wrong
  * allocator). */
 static void (*real_free)(void *);
+static void *(*real_realloc)(void *, size_t);
 static size_t (*real_usable)(void *);
 static int (*real_munmap)(void *, size_t);
 static __thread int resolving __attribute__((tls_model("initial-exec")));
@@ -274,6 +276,8 @@ static void resolve(void)
 	__atomic_store_n(&real_usable, u, __ATOMIC_RELEASE);
 	int (*m)(void *, size_t) = (int (*)(void *, size_t))dlsym(RTLD_NEXT, "munmap");
 	__atomic_store_n(&real_munmap, m, __ATOMIC_RELEASE);
+	void *(*r)(void *, size_t) = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+	__atomic_store_n(&real_realloc, r, __ATOMIC_RELEASE);
 	void (*f)(void *) = (void (*)(void *))dlsym(RTLD_NEXT, "free");
 	__atomic_store_n(&real_free, f, __ATOMIC_RELEASE);
 	errno = saved;
@@ -314,4 +318,29 @@ LW_EXPORT int munmap(void *addr, size_t len)
 	    any_in_range((uintptr_t)addr, (uintptr_t)addr + len))
 		check_range((uintptr_t)addr, (uintptr_t)addr + len, LW_MISUSE_UNMAP_LOCKED, LW_SITE());
 	return m(addr, len);
+}
+
+/* realloc ends the old object even when the block stays where it is (C11 7.22.3.5): a lock
+ * held in it is gone as after free (LW_MISUSE_FREE_LOCKED), checked before the call, while
+ * the block is still the program's.  While the real functions are being looked up (dlsym
+ * may allocate), glibc's own realloc serves. */
+extern void *__libc_realloc(void *, size_t);
+
+LW_EXPORT void *realloc(void *p, size_t n)
+{
+	void *(*r)(void *, size_t) = __atomic_load_n(&real_realloc, __ATOMIC_ACQUIRE);
+	if (LW_UNLIKELY(!r)) {
+		if (!resolving)
+			resolve();
+		r = __atomic_load_n(&real_realloc, __ATOMIC_ACQUIRE);
+		if (!r)
+			return __libc_realloc(p, n);
+	}
+	if (LW_UNLIKELY(some_held()) && p && !lw_guard) {
+		size_t (*u)(void *) = __atomic_load_n(&real_usable, __ATOMIC_ACQUIRE);
+		size_t m = u ? u(p) : 0;
+		if (m && any_in_range((uintptr_t)p, (uintptr_t)p + m))
+			check_range((uintptr_t)p, (uintptr_t)p + m, LW_MISUSE_FREE_LOCKED, LW_SITE());
+	}
+	return r(p, n);
 }

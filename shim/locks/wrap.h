@@ -10,6 +10,7 @@
 #include "core/threads.h"
 #include "locks/acquire.h"
 #include "locks/locks.h"
+#include "locks/reinit.h"
 
 /* Whether a lock call's result means the caller now holds the lock: EOWNERDEAD from a
  * robust mutex whose owner died does. */
@@ -110,12 +111,25 @@ static inline void lw_note_init(const void *addr, uint16_t kind, uint16_t flags,
 	}
 }
 
-/* Issue 22: before the real init. */
-static inline void lw_note_reinit(const void *addr, uint16_t kind, uintptr_t site)
+/* Issue 22: before the real init (cfa: LW_CFA() in the exported wrapper). */
+static inline void lw_note_reinit(const void *addr, uint16_t kind, uintptr_t site, uintptr_t cfa)
 {
 	struct lw_thread *t = lw_enter();
 	if (t) {
 		lw_check_reinit(t, addr, kind, site);
+		lw_reinit_check(t, addr, kind, site, cfa);
+		lw_leave();
+	}
+}
+
+/* Issue 22: a successful init of a mutex, rwlock, spinlock or condvar, and where from. */
+static inline void lw_note_init_at(const void *addr, uint16_t kind, uint16_t flags, uintptr_t site,
+				   uintptr_t cfa)
+{
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		lw_lock_new_gen(addr, kind, flags, site);
+		lw_reinit_noted(t, addr, site, cfa);
 		lw_leave();
 	}
 }
@@ -144,6 +158,10 @@ struct lw_cond_wait {
  * (misuse records), publishes the wait (a timed one cannot hang).  Keeps errno. */
 LW_HIDDEN void lw_cond_wait_begin(struct lw_cond_wait *w, const void *c, const void *m,
 				  bool timed, uintptr_t site);
+/* Issue 22: a wait that began without its mutex held returned with it (the wait's unlock
+ * went through, a normal mutex's does, and it locked it again): the thread holds it now,
+ * and a thread that held it does not.  Keeps errno. */
+LW_HIDDEN void lw_cond_wait_took(struct lw_cond_wait *w, const void *m, uintptr_t site);
 /* After it, however it ended: m is held again.  Keeps errno. */
 LW_HIDDEN void lw_cond_wait_end(struct lw_cond_wait *w, const void *c, const void *m,
 				uintptr_t site);
@@ -160,6 +178,8 @@ LW_HIDDEN void lw_cond_wait_cancelled(void *arg);
 		rc = (call); \
 		pthread_cleanup_pop(0); \
 		lw_cond_wait_end(&w, c, m, LW_SITE()); \
+		if (LW_UNLIKELY(!w.held) && w.t && (rc == 0 || rc == ETIMEDOUT)) \
+			lw_cond_wait_took(&w, m, LW_SITE()); \
 		return rc; \
 	} while (0)
 

@@ -173,13 +173,19 @@ LW_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
 			lw_misuse(t, LW_MISUSE_USE_AFTER_DESTROY, LW_LOCK_BARRIER, (uintptr_t)b,
 				  l ? l->gen : 0, lw_site_stack(site), 0, 0, 0);
 		} else if (state == BARRIER_LIVE) {
-			if (__atomic_load_n(&st->arrived, __ATOMIC_ACQUIRE) != 0) {
+			/* Marked destroyed first, the waiters counted after, as a wait counts
+			 * itself first and looks at the state after (issue 22): of a destroy
+			 * and a wait that meet, at least one sees the other. */
+			__atomic_store_n(&st->state, BARRIER_DESTROYED, __ATOMIC_SEQ_CST);
+			if (__atomic_load_n(&st->arrived, __ATOMIC_SEQ_CST) != 0) {
 				/* glibc's destroy then waits for the waiters to leave, which
-				 * they never do: the watchdog sees this thread blocked. */
+				 * they never do. */
 				misuse_waited(t, LW_MISUSE_DESTROY_WAITED, b, lw_site_stack(site));
-				blocks = true;
 			}
-			__atomic_store_n(&st->state, BARRIER_DESTROYED, __ATOMIC_RELEASE);
+			/* A waiter may arrive at any moment, and glibc's destroy then waits
+			 * for its round: published, so the watchdog sees this thread blocked
+			 * if it never returns (a destroy that returns is never a hang). */
+			blocks = true;
 			lw_lock_destroyed(b, site);
 		}
 		if (blocks)
@@ -206,13 +212,26 @@ LW_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 		struct barrier *st = barrier_find(b, false, &inserted);
 		if (!st) {
 			barrier_unknown(t, b, LW_UNINIT_WAIT, site);
-		} else if (__atomic_load_n(&st->state, __ATOMIC_ACQUIRE) == BARRIER_LIVE &&
-			   st->count) {
+		} else if (__atomic_load_n(&st->state, __ATOMIC_ACQUIRE) == BARRIER_DESTROYED) {
+			/* Issue 22: a wait on a barrier destroyed and not initialised again. */
+			const struct lw_lock *l = lw_lock_find((uintptr_t)b);
+			lw_misuse(t, LW_MISUSE_USE_AFTER_DESTROY, LW_LOCK_BARRIER, (uintptr_t)b,
+				  l ? l->gen : 0, lw_site_stack(site), 0, 0, 0);
+		} else if (st->count) {
 			uint32_t cur = __atomic_load_n(&st->arrived, __ATOMIC_RELAXED), next;
 			do
 				next = cur + 1 >= st->count ? 0 : cur + 1;
 			while (!__atomic_compare_exchange_n(&st->arrived, &cur, next, true,
-							    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+							    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED));
+			/* Counted, then the state looked at again: a destroy that did not see
+			 * this wait counted is one this wait sees (issue 22). */
+			if (next != 0 &&
+			    __atomic_load_n(&st->state, __ATOMIC_SEQ_CST) == BARRIER_DESTROYED) {
+				const struct lw_lock *l = lw_lock_find((uintptr_t)b);
+				lw_misuse(t, LW_MISUSE_USE_AFTER_DESTROY, LW_LOCK_BARRIER,
+					  (uintptr_t)b, l ? l->gen : 0, lw_site_stack(site), 0, 0,
+					  0);
+			}
 		}
 		lw_leave();
 	}

@@ -49,11 +49,12 @@ static void *resolve(const char *name)
 
 LW_EXPORT int mtx_init(mtx_t *m, int type)
 {
+	lw_note_reinit(m, LW_LOCK_MUTEX, LW_SITE(), LW_CFA());   /* issue 22, as pthread's */
 	int rc = C11(mtx_init)(m, type);
 	if (rc == thrd_success)
-		lw_note_init(m, LW_LOCK_MUTEX,
-			     LW_LOCKF_API_C11 | ((type & mtx_recursive) ? LW_LOCKF_RECURSIVE : 0),
-			     LW_SITE());
+		lw_note_init_at(m, LW_LOCK_MUTEX,
+				LW_LOCKF_API_C11 | ((type & mtx_recursive) ? LW_LOCKF_RECURSIVE : 0),
+				LW_SITE(), LW_CFA());
 	return rc;
 }
 
@@ -100,9 +101,10 @@ LW_EXPORT int mtx_unlock(mtx_t *m)
 
 LW_EXPORT int cnd_init(cnd_t *c)
 {
+	lw_note_reinit(c, LW_LOCK_COND, LW_SITE(), LW_CFA());   /* issue 22, as pthread's */
 	int rc = C11(cnd_init)(c);
 	if (rc == thrd_success)
-		lw_note_init(c, LW_LOCK_COND, LW_LOCKF_API_C11, LW_SITE());
+		lw_note_init_at(c, LW_LOCK_COND, LW_LOCKF_API_C11, LW_SITE(), LW_CFA());
 	return rc;
 }
 

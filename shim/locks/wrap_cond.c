@@ -7,6 +7,7 @@
 #include "core/threads.h"
 #include "locks/acquire.h"
 #include "locks/misuse.h"
+#include "locks/refused.h"
 #include "locks/watchdog.h"
 #include "locks/wrap.h"
 
@@ -42,11 +43,18 @@ void lw_cond_wait_begin(struct lw_cond_wait *w, const void *c, const void *m, bo
 	struct lw_thread *t = w->t;
 	uint32_t stack = lw_site_stack(site);
 	struct lw_held_ent *h = lw_held_find(t, m);
+	const struct lw_lock *kl;
 	if (h) {
 		w->held = true;
 		w->count = h->count;
 		h->count = 1;        /* a recursive mutex is released whole by the wait */
 		lw_released(t, m);
+	} else if ((kl = lw_lock_find((uintptr_t)m)) != NULL && kl->kind != LW_LOCK_MUTEX &&
+		   kl->kind != 0 &&
+		   !(__atomic_load_n(&kl->flags, __ATOMIC_ACQUIRE) & LW_LOCKF_DESTROYED)) {
+		/* Issue 22: the "mutex" is a lock of another kind (an rwlock). */
+		lw_misuse(t, LW_MISUSE_WRONG_KIND, kl->kind, (uintptr_t)m, kl->gen, stack, 0,
+			  kl->init_stack, kl->kind);
 	} else if (!lw_locks_incomplete()) {
 		/* (Its acquisition may be one the shim could not record.) */
 		lw_misuse(t, LW_MISUSE_COND_NOT_HELD, LW_LOCK_COND, (uintptr_t)c, 0, stack, 0, 0,
@@ -93,6 +101,29 @@ void lw_cond_wait_end(struct lw_cond_wait *w, const void *c, const void *m, uint
 	errno = e;
 }
 
+void lw_cond_wait_took(struct lw_cond_wait *w, const void *m, uintptr_t site)
+{
+	int e = errno;
+	struct lw_thread *t = lw_enter();
+	const struct lw_lock *kl = lw_lock_find((uintptr_t)m);
+	if (t && (!kl || kl->kind == LW_LOCK_MUTEX)) {
+		for (struct lw_thread *o = lw_registry_head(); o; o = o->next) {
+			if (o == t || __atomic_load_n(&o->state, __ATOMIC_ACQUIRE) != LW_TS_LIVE)
+				continue;
+			uint32_t n = __atomic_load_n(&o->n_held, __ATOMIC_ACQUIRE);
+			struct lw_held_ent *held = __atomic_load_n(&o->held, __ATOMIC_ACQUIRE);
+			for (uint32_t i = 0; held && n <= o->cap_held && i < n; i++)
+				if (held[i].addr == (uintptr_t)m)
+					lw_forget_held(held[i].lock);
+		}
+		lw_acquired(t, m, LW_LOCK_MUTEX, LW_MODE_WRITE, LW_ACQF_COND_REACQ, site);
+	}
+	if (t)
+		lw_leave();
+	(void)w;
+	errno = e;
+}
+
 /* A wait is a cancellation point: cancelled, the thread holds the mutex again when its
  * cleanup handlers run (and typically unlock it), so the held set must have it back. */
 void lw_cond_wait_cancelled(void *arg)
@@ -109,13 +140,15 @@ LW_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 
 LW_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
 {
-	LW_COND_WAIT(true, REAL(cond_timedwait)(c, m, abs));
+	LW_COND_WAIT(true, lw_timeout_checked(REAL(cond_timedwait)(c, m, abs), c, LW_LOCK_COND,
+					      abs, LW_SITE()));
 }
 
 LW_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 				     const struct timespec *abs)
 {
-	LW_COND_WAIT(true, REAL(cond_clockwait)(c, m, clk, abs));
+	LW_COND_WAIT(true, lw_timeout_checked(REAL(cond_clockwait)(c, m, clk, abs), c,
+					      LW_LOCK_COND, abs, LW_SITE()));
 }
 
 /* A signal releases one waiter of c that no earlier signal or broadcast released (the
@@ -216,13 +249,15 @@ LW_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 
 LW_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
 {
+	lw_note_reinit(c, LW_LOCK_COND, LW_SITE(), LW_CFA());   /* issue 22 */
 	int rc = REAL(cond_init)(c, attr);
 	if (rc == 0) {
 		int pshared = PTHREAD_PROCESS_PRIVATE;
 		if (attr)
 			pthread_condattr_getpshared(attr, &pshared);
-		lw_note_init(c, LW_LOCK_COND, pshared == PTHREAD_PROCESS_SHARED ? LW_LOCKF_PSHARED : 0,
-			     LW_SITE());
+		lw_note_init_at(c, LW_LOCK_COND,
+				pshared == PTHREAD_PROCESS_SHARED ? LW_LOCKF_PSHARED : 0, LW_SITE(),
+				LW_CFA());
 	}
 	return rc;
 }

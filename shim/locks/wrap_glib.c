@@ -109,9 +109,15 @@ static struct {
 	} while (0)
 
 /* A new object, and the end of one. */
+/* Issue 22: an init of an object in use, or initialised and not cleared, is checked as
+ * pthread's are (GLib: "calling g_mutex_init() on an already initialized GMutex leads to
+ * undefined behaviour"). */
 #define INIT(init, obj, kind, flags) do { \
+		API_BEGIN; \
+		lw_note_reinit((obj), kind, LW_SITE(), LW_CFA()); \
+		API_END; \
 		PASS(CALL(init, obj)); \
-		lw_note_init((obj), kind, LW_LOCKF_API_GLIB | (flags), LW_SITE()); \
+		lw_note_init_at((obj), kind, LW_LOCKF_API_GLIB | (flags), LW_SITE(), LW_CFA()); \
 	} while (0)
 #define CLEAR(clear, obj, kind) do { \
 		API_BEGIN; \

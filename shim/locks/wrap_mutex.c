@@ -2,11 +2,12 @@
 #include "core/defs.h"
 #include "core/options.h"
 #include "core/real.h"
+#include "locks/refused.h"
 #include "locks/wrap.h"
 
 LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
-	lw_note_reinit(m, LW_LOCK_MUTEX, LW_SITE());   /* issue 22 */
+	lw_note_reinit(m, LW_LOCK_MUTEX, LW_SITE(), LW_CFA());   /* issue 22 */
 	int rc = REAL(mutex_init)(m, attr);
 	if (rc == 0) {
 		uint16_t flags = 0;
@@ -21,7 +22,9 @@ LW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *
 			flags |= LW_LOCKF_ERRORCHECK;
 		if (pshared == PTHREAD_PROCESS_SHARED)
 			flags |= LW_LOCKF_PSHARED;
-		lw_note_init(m, LW_LOCK_MUTEX, flags, LW_SITE());
+		lw_note_init_at(m, LW_LOCK_MUTEX, flags, LW_SITE(), LW_CFA());
+	} else if (rc != 0 && attr) {
+		lw_call_misuse(LW_MISUSE_ATTR_REFUSED, LW_LOCK_MUTEX, m, (uint64_t)rc, LW_SITE());
 	}
 	return rc;
 }
@@ -53,26 +56,42 @@ static int trylock_spinning(pthread_mutex_t *m)
 	return rc;
 }
 
+/* Issue 22: a lock call on memory that holds no mutex goes straight through (glibc refuses
+ * it with EINVAL, or worse), after the misuse is written. */
+#define LW_MUTEX_CHECKED(m, op, call) do { \
+		if (LW_UNLIKELY(lw_mutex_bogus(m))) { \
+			lw_call_misuse(LW_MISUSE_NOT_AN_OBJECT, LW_LOCK_MUTEX, (m), (op), LW_SITE()); \
+			return (call); \
+		} \
+	} while (0)
+
 LW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
+	LW_MUTEX_CHECKED(m, LW_UNINIT_LOCK, REAL(mutex_lock)(m));
 	LW_ACQUIRE_BLOCKING(trylock_spinning(m), REAL(mutex_lock)(m), m, LW_LOCK_MUTEX,
 			    LW_MODE_WRITE);
 }
 
 LW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
+	LW_MUTEX_CHECKED(m, LW_UNINIT_LOCK, REAL(mutex_trylock)(m));
 	LW_ACQUIRE(REAL(mutex_trylock)(m), m, LW_LOCK_MUTEX, LW_MODE_WRITE, LW_ACQF_TRY);
 }
 
 LW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
 {
-	LW_ACQUIRE(REAL(mutex_timedlock)(m, abs), m, LW_LOCK_MUTEX, LW_MODE_WRITE, LW_ACQF_TIMED);
+	LW_MUTEX_CHECKED(m, LW_UNINIT_LOCK, REAL(mutex_timedlock)(m, abs));
+	LW_ACQUIRE(lw_timeout_checked(REAL(mutex_timedlock)(m, abs), m, LW_LOCK_MUTEX, abs,
+				      LW_SITE()),
+		   m, LW_LOCK_MUTEX, LW_MODE_WRITE, LW_ACQF_TIMED);
 }
 
 LW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
 {
-	LW_ACQUIRE(REAL(mutex_clocklock)(m, clk, abs), m, LW_LOCK_MUTEX, LW_MODE_WRITE,
-		   LW_ACQF_TIMED);
+	LW_MUTEX_CHECKED(m, LW_UNINIT_LOCK, REAL(mutex_clocklock)(m, clk, abs));
+	LW_ACQUIRE(lw_timeout_checked(REAL(mutex_clocklock)(m, clk, abs), m, LW_LOCK_MUTEX, abs,
+				      LW_SITE()),
+		   m, LW_LOCK_MUTEX, LW_MODE_WRITE, LW_ACQF_TIMED);
 }
 
 /* An unlock by a thread that does not own a mutex that checks its owner: the real call
@@ -96,6 +115,7 @@ static int unlock_not_owner(pthread_mutex_t *m, uintptr_t site)
 
 LW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
+	LW_MUTEX_CHECKED(m, LW_UNINIT_UNLOCK, REAL(mutex_unlock)(m));
 	struct lw_thread *self = lw_self;
 	if (LW_UNLIKELY(self != NULL && !lw_guard &&
 			__atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED) != self->os_tid) &&

@@ -1,18 +1,20 @@
 /* pthread_rwlock_*: read acquisitions are shared (LW_MODE_READ), write ones exclusive. */
 #include "core/defs.h"
 #include "core/real.h"
+#include "locks/refused.h"
 #include "locks/wrap.h"
 
 LW_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)
 {
-	lw_note_reinit(l, LW_LOCK_RWLOCK, LW_SITE());   /* issue 22 */
+	lw_note_reinit(l, LW_LOCK_RWLOCK, LW_SITE(), LW_CFA());   /* issue 22 */
 	int rc = REAL(rwlock_init)(l, attr);
 	if (rc == 0) {
 		int pshared = PTHREAD_PROCESS_PRIVATE;
 		if (attr)
 			pthread_rwlockattr_getpshared(attr, &pshared);
-		lw_note_init(l, LW_LOCK_RWLOCK,
-			     pshared == PTHREAD_PROCESS_SHARED ? LW_LOCKF_PSHARED : 0, LW_SITE());
+		lw_note_init_at(l, LW_LOCK_RWLOCK,
+				pshared == PTHREAD_PROCESS_SHARED ? LW_LOCKF_PSHARED : 0, LW_SITE(),
+				LW_CFA());
 	}
 	return rc;
 }
@@ -49,22 +51,30 @@ LW_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 
 LW_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abs)
 {
-	RW_ACQUIRE(REAL(rwlock_timedrdlock)(l, abs), LW_MODE_READ, LW_ACQF_TIMED);
+	RW_ACQUIRE(lw_timeout_checked(REAL(rwlock_timedrdlock)(l, abs), l, LW_LOCK_RWLOCK, abs,
+				      LW_SITE()),
+		   LW_MODE_READ, LW_ACQF_TIMED);
 }
 
 LW_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abs)
 {
-	RW_ACQUIRE(REAL(rwlock_timedwrlock)(l, abs), LW_MODE_WRITE, LW_ACQF_TIMED);
+	RW_ACQUIRE(lw_timeout_checked(REAL(rwlock_timedwrlock)(l, abs), l, LW_LOCK_RWLOCK, abs,
+				      LW_SITE()),
+		   LW_MODE_WRITE, LW_ACQF_TIMED);
 }
 
 LW_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c, const struct timespec *abs)
 {
-	RW_ACQUIRE(REAL(rwlock_clockrdlock)(l, c, abs), LW_MODE_READ, LW_ACQF_TIMED);
+	RW_ACQUIRE(lw_timeout_checked(REAL(rwlock_clockrdlock)(l, c, abs), l, LW_LOCK_RWLOCK,
+				      abs, LW_SITE()),
+		   LW_MODE_READ, LW_ACQF_TIMED);
 }
 
 LW_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c, const struct timespec *abs)
 {
-	RW_ACQUIRE(REAL(rwlock_clockwrlock)(l, c, abs), LW_MODE_WRITE, LW_ACQF_TIMED);
+	RW_ACQUIRE(lw_timeout_checked(REAL(rwlock_clockwrlock)(l, c, abs), l, LW_LOCK_RWLOCK,
+				      abs, LW_SITE()),
+		   LW_MODE_WRITE, LW_ACQF_TIMED);
 }
 
 LW_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)

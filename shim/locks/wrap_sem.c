@@ -10,6 +10,7 @@
 #include "locks/acquire.h"
 #include "locks/locks.h"
 #include "locks/misuse.h"
+#include "locks/refused.h"
 #include "locks/uninit.h"
 #include "locks/wrap.h"
 
@@ -36,6 +37,9 @@ LW_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 /* A wait on a semaphore: is it one the shim knows an init of?  Keeps errno. */
 static inline void sem_wait_used(const void *s, uintptr_t site)
 {
+	/* Issue 22: a semaphore the shim knows, whose memory no longer holds one. */
+	if (LW_UNLIKELY(lw_sem_bogus(s)) && lw_lock_find((uintptr_t)s))
+		lw_call_misuse(LW_MISUSE_NOT_AN_OBJECT, LW_LOCK_SEM, s, LW_UNINIT_WAIT, site);
 	int e = errno;
 	struct lw_thread *t = lw_enter();
 	if (t) {
@@ -85,17 +89,23 @@ LW_EXPORT int sem_trywait(sem_t *s)
 LW_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abs)
 {
 	sem_wait_used(s, LW_SITE());
-	LW_ACQUIRE(REAL(sem_timedwait)(s, abs), s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TIMED);
+	LW_ACQUIRE(lw_sem_timeout_checked(REAL(sem_timedwait)(s, abs), s, LW_LOCK_SEM, abs,
+					  LW_SITE()),
+		   s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TIMED);
 }
 
 LW_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
 {
 	sem_wait_used(s, LW_SITE());
-	LW_ACQUIRE(REAL(sem_clockwait)(s, clk, abs), s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TIMED);
+	LW_ACQUIRE(lw_sem_timeout_checked(REAL(sem_clockwait)(s, clk, abs), s, LW_LOCK_SEM, abs,
+					  LW_SITE()),
+		   s, LW_LOCK_SEM, LW_MODE_WRITE, LW_ACQF_TIMED);
 }
 
 LW_EXPORT int sem_post(sem_t *s)
 {
+	if (LW_UNLIKELY(lw_sem_bogus(s)) && lw_lock_find((uintptr_t)s))   /* issue 22 */
+		lw_call_misuse(LW_MISUSE_NOT_AN_OBJECT, LW_LOCK_SEM, s, LW_UNINIT_POST, LW_SITE());
 	int saved = errno;
 	struct lw_thread *t = lw_enter();
 	if (t) {

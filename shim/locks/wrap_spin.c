@@ -5,11 +5,12 @@
 
 LW_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared)
 {
-	lw_note_reinit((const void *)s, LW_LOCK_SPIN, LW_SITE());   /* issue 22 */
+	lw_note_reinit((const void *)s, LW_LOCK_SPIN, LW_SITE(), LW_CFA());   /* issue 22 */
 	int rc = REAL(spin_init)(s, pshared);
 	if (rc == 0)
-		lw_note_init((const void *)s, LW_LOCK_SPIN,
-			     pshared == PTHREAD_PROCESS_SHARED ? LW_LOCKF_PSHARED : 0, LW_SITE());
+		lw_note_init_at((const void *)s, LW_LOCK_SPIN,
+				pshared == PTHREAD_PROCESS_SHARED ? LW_LOCKF_PSHARED : 0, LW_SITE(),
+				LW_CFA());
 	return rc;
 }
 

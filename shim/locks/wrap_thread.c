@@ -243,10 +243,46 @@ void lw_join_cancelled(void *w)
 	lw_join_end(w, false);
 }
 
+/* Issue 22: the joined thread of th when a join of it went by and no thread the shim knows
+ * has that handle now (its ID is no longer valid): true and *tid set. */
+static bool joined_earlier(pthread_t th, uint32_t *tid)
+{
+	if (lw_thread_by_handle(th) || lw_thread_pending())
+		return false;
+	uint32_t n = __atomic_load_n(&gone_next, __ATOMIC_RELAXED);
+	for (uint32_t k = 0; k < LW_GONE && k < n; k++) {
+		uint32_t i = (n - 1 - k) % LW_GONE;
+		if (pthread_equal(gone[i].handle, th)) {
+			*tid = gone[i].tid;
+			return !gone[i].detached;
+		}
+	}
+	return false;
+}
+
+/* Issue 22: a join, detach or cancel asked of a thread that cannot take it (what:
+ * LW_BADTHR_*; with th's handle looked up when what is 0: DETACH or CANCEL of a joined
+ * thread).  Keeps errno. */
+static void bad_thread(uint64_t what, pthread_t th, uint64_t if_joined, uintptr_t site)
+{
+	int saved = errno;
+	struct lw_thread *t = lw_enter();
+	if (t) {
+		uint32_t tid = 0;
+		if (what || joined_earlier(th, &tid))
+			lw_misuse(t, LW_MISUSE_BAD_THREAD, 0, 0, 0, lw_site_stack(site), tid, 0,
+				  what ? what : if_joined);
+		lw_leave();
+	}
+	errno = saved;
+}
+
 LW_EXPORT int pthread_join(pthread_t th, void **ret)
 {
 	struct lw_join w;
 	int rc;
+	if (LW_UNLIKELY(pthread_equal(th, pthread_self())))
+		bad_thread(LW_BADTHR_JOIN_SELF, th, 0, api_site(LW_SITE()));
 	lw_join_begin(&w, th, api_site(LW_SITE()));
 	pthread_cleanup_push(lw_join_cancelled, &w);
 	rc = REAL(join)(th, ret);
@@ -274,10 +310,19 @@ void lw_detached(pthread_t th)
 
 LW_EXPORT int pthread_detach(pthread_t th)
 {
+	if (!pthread_equal(th, pthread_self()))
+		bad_thread(0, th, LW_BADTHR_DETACH_JOINED, api_site(LW_SITE()));
 	int rc = REAL(detach)(th);
 	if (rc == 0)
 		lw_detached(th);
 	return rc;
+}
+
+LW_EXPORT int pthread_cancel(pthread_t th)
+{
+	if (!pthread_equal(th, pthread_self()))
+		bad_thread(0, th, LW_BADTHR_CANCEL_JOINED, LW_SITE());
+	return REAL(cancel)(th);
 }
 
 LW_EXPORT void pthread_exit(void *ret)
