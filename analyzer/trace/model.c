@@ -456,6 +456,16 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 		t->end_seq = rec.seq;
 		break;
 	}
+	case LW_REC_THREADS_LIKE: {   /* issue 23 (perf): threads counted, not written */
+		struct lw_rec_threads_like rec;
+		struct lw_thread *t;
+
+		memcpy(&rec, r, sizeof(rec));
+		t = get_thread(p, rec.like);
+		if (rec.count > t->n_like)
+			t->n_like = rec.count;
+		break;
+	}
 	case LW_REC_JOIN: {
 		struct lw_rec_join rec;
 
@@ -549,6 +559,7 @@ static const uint16_t seq_offset[LW_REC_KIND_MAX + 1] = {
 	[LW_REC_SYNC] = offsetof(struct lw_rec_sync, seq),
 	[LW_REC_PATH] = offsetof(struct lw_rec_path, seq),
 	[LW_REC_ALLOC] = offsetof(struct lw_rec_alloc, seq),
+	[LW_REC_THREADS_LIKE] = offsetof(struct lw_rec_threads_like, seq),   /* issue 23 (perf) */
 };
 
 /* Whether record r, of kind `kind`, has a seq after `cut`. */

@@ -40,6 +40,7 @@ struct lw_thread {
 	uint64_t end_seq;
 	uint32_t first_join, n_joins;/* its joins (as joiner) in lw_process.joins, sorted by seq */
 	bool     was_joined;         /* some thread joined it */
+	uint32_t n_like;             /* issue 23 (perf): threads like it counted, not written */
 };
 
 struct lw_join {

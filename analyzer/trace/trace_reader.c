@@ -48,6 +48,7 @@ size_t lw_rec_fixed_size(uint32_t kind)
 	case LW_REC_WATCH:        return sizeof(struct lw_rec_watch);
 	case LW_REC_ALLOC:        return sizeof(struct lw_rec_alloc);
 	case LW_REC_SEM_SIGNAL:   return sizeof(struct lw_rec_sem_signal);
+	case LW_REC_THREADS_LIKE: return sizeof(struct lw_rec_threads_like); /* issue 23 (perf) */
 	default:                  return 0;
 	}
 }
@@ -63,6 +64,7 @@ const char *lw_rec_kind_name(uint32_t kind)
 		[LW_REC_MISUSE] = "misuse", [LW_REC_PATH] = "path",
 		[LW_REC_ACCESS] = "access", [LW_REC_SYNC] = "sync", [LW_REC_WATCH] = "watch",
 		[LW_REC_ALLOC] = "alloc", [LW_REC_SEM_SIGNAL] = "sem-signal",
+		[LW_REC_THREADS_LIKE] = "threads-like",   /* issue 23 (perf) */
 	};
 
 	if (kind < sizeof(names) / sizeof(names[0]) && names[kind])

@@ -291,13 +291,29 @@ static bool first_time(struct lw_thread *t, uint64_t key)
  * level (a lock with one user) it is only whether the thread's cache and the lock's memo
  * miss it: a key written twice costs a record, where the process-wide set would cost
  * memory for every key (manylocks: 4 MB) and the trace had every acquisition before. */
+/* issue 23 (perf): the same for a thread of a class (threads.c): a deferred thread
+ * writes only what the class has not written (its key has the class where the tid was);
+ * a thread written in full puts the class's key in the set with each key it writes. */
+static __attribute__((noinline)) bool first_of_class(struct lw_thread *t, uint64_t key,
+						     uint64_t other)
+{
+	uint64_t ckey = lw_mix64(other ^ (0xc1a55ULL << 40) ^ ((uint64_t)t->klass << 8) *
+				 0xff51afd7ed558ccdULL);
+	if (__atomic_load_n(&t->deferred, __ATOMIC_RELAXED))
+		return !seen_by_thread(t, ckey) && lw_dedup_insert(ckey);
+	if (seen_by_thread(t, key) || !lw_dedup_insert(key))
+		return false;
+	lw_dedup_insert(ckey);
+	return true;
+}
+
 static bool first_of_tuple(struct lw_thread *t, const struct lw_acq *a)
 {
-	uint64_t key = lw_mix64((a->addr * 0x9e3779b97f4a7c15ULL) ^
-				((uint64_t)t->tid << 40 | (uint64_t)a->gen << 8 |
-				 (uint64_t)a->mode << 4 | a->flags) ^
-				((uint64_t)a->stack * 0xc2b2ae3d27d4eb4fULL) ^ held_hash(t) ^
-				((uint64_t)lw_trace_epoch << 56));
+	uint64_t other = (a->addr * 0x9e3779b97f4a7c15ULL) ^
+			 ((uint64_t)a->gen << 8 | (uint64_t)a->mode << 4 | a->flags) ^
+			 ((uint64_t)a->stack * 0xc2b2ae3d27d4eb4fULL) ^ held_hash(t) ^
+			 ((uint64_t)lw_trace_epoch << 56);
+	uint64_t key = lw_mix64(other ^ (uint64_t)t->tid << 40);
 	uint64_t *memo = a->l->seen;
 	if (lw_opt.level == LW_LEVEL_FULL) {
 		if (seen_by_thread(t, key) || __atomic_load_n(&memo[0], __ATOMIC_RELAXED) == key)
@@ -305,6 +321,8 @@ static bool first_of_tuple(struct lw_thread *t, const struct lw_acq *a)
 		__atomic_store_n(&memo[0], key, __ATOMIC_RELAXED);
 		return true;
 	}
+	if (LW_UNLIKELY(t->klass))
+		return first_of_class(t, key, other);
 	if (seen_by_thread(t, key) || __atomic_load_n(&memo[0], __ATOMIC_RELAXED) == key ||
 	    __atomic_load_n(&memo[1], __ATOMIC_RELAXED) == key)
 		return false;
