@@ -516,16 +516,24 @@ static inline void held_remove(struct lw_thread *t, struct lw_held_ent *e)
 	t->n_held--;
 }
 
-bool lw_released(struct lw_thread *t, const void *addr)
+/* issue 23 (perf): inlined into lw_release_checked, the unlock wrappers' path; the lock
+ * released last-taken-first (the top entry) is looked at before any search. */
+static inline bool released(struct lw_thread *t, const void *addr)
 {
-	struct lw_held_ent *e = lw_held_find(t, addr);
+	struct lw_held_ent *e = t->n_held && t->held[t->n_held - 1].addr == (uintptr_t)addr ?
+				&t->held[t->n_held - 1] : lw_held_find(t, addr);
 	if (!e)
 		return false;
-	if (lw_opt.level == LW_LEVEL_FULL)
+	if (LW_UNLIKELY(lw_opt.level == LW_LEVEL_FULL))
 		release_full(t, e);
 	if (--e->count == 0)
 		held_remove(t, e);
 	return true;
+}
+
+bool lw_released(struct lw_thread *t, const void *addr)
+{
+	return released(t, addr);
 }
 
 /* Writes a note on semaphore (addr, gen), LW_REC_SEM_LOCKLIKE or LW_REC_SEM_SIGNAL (the same
@@ -629,7 +637,7 @@ static struct lw_thread *holder_of(struct lw_thread *self, uintptr_t addr,
 
 void lw_release_checked(struct lw_thread *t, const void *addr, uintptr_t site)
 {
-	if (LW_LIKELY(lw_released(t, addr)))
+	if (LW_LIKELY(released(t, addr)))
 		return;
 	struct lw_lock *l = lw_lock_get(addr, 0, site);
 	uint16_t kind = l ? l->kind : 0;
