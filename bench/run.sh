@@ -60,8 +60,10 @@ PROGRAMS=(
 	"handoff     20000    2000"
 	"sem_completion 50000 5000"
 	"py_queue    200000   20000"
+	"unpadded    3000000  300000"
+	"hashtable   2000000  200000"
 )
-BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem compute handoff sem_completion py_queue}
+BENCH_PROGRAMS=${BENCH_PROGRAMS:-uncontended lockheavy threads manylocks condvar sem compute handoff sem_completion py_queue unpadded hashtable}
 
 die() {
 	echo "bench: $*" >&2

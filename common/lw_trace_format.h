@@ -99,7 +99,9 @@ enum lw_rec_kind {
 	LW_REC_COLLIDER     = 22,    /* the collider's counts so far (the last one counts) */
 	/* Issue 20 (automatic watching of globals): what it covered; 20 is reserved. */
 	LW_REC_COVERAGE     = 19,
-	LW_REC_KIND_MAX     = 22,
+	/* issue 23 (perf): kind 26 */
+	LW_REC_THREADS_LIKE = 26,    /* default level: threads counted, not written */
+	LW_REC_KIND_MAX     = 26,
 };
 
 /* What a lock is; a lock's identity is (addr, gen). */
@@ -191,6 +193,21 @@ struct lw_rec_join {
 	uint32_t joiner;
 	uint32_t joined;
 	uint32_t stack;
+	uint32_t pad;
+	uint64_t seq;
+};
+
+/* issue 23 (perf): at the dependencies level, after the first few threads with the same
+ * start routine and creation site (a class), a thread whose acquisitions the class has all
+ * written already leaves no THREAD, THREAD_END, JOIN or ACQUIRE record: it is counted.  This
+ * record says `count` such threads of the class of thread `like` had ended so far; a later
+ * one for the same `like` supersedes it (written at counts 1, 2, 4, 8, ... and at exit). */
+struct lw_rec_threads_like {
+	struct lw_rec_head head;
+	uint32_t like;               /* tid of the class's first thread (written in full) */
+	uint32_t count;              /* threads of the class counted so far */
+	uint64_t start_routine;
+	uint32_t create_stack;
 	uint32_t pad;
 	uint64_t seq;
 };

@@ -203,6 +203,45 @@ static inline int lw_count_in_dump(const struct lw_result *r, const char *want)
 	return n;
 }
 
+/* Issue 23 (perf): how many threads the traces of run r show: THREAD records, plus the
+ * threads counted and not written (the largest count of each LW_REC_THREADS_LIKE class). */
+static inline int lw_threads_seen(const struct lw_result *r)
+{
+	char traces[128], trace[512], out[192];
+	int n = 0;
+	snprintf(traces, sizeof traces, "%s/traces", r->dir);
+	snprintf(out, sizeof out, "%s/dump.out", r->dir);
+	DIR *d = opendir(traces);
+	cr_assert_not_null(d, "no trace directory %s", traces);
+	for (struct dirent *e; (e = readdir(d));) {
+		if (!strstr(e->d_name, ".trace"))
+			continue;
+		snprintf(trace, sizeof trace, "%s/%s", traces, e->d_name);
+		const char *argv[] = { LW_BIN, "dump", trace, NULL };
+		cr_assert_eq(lw_spawn(argv, NULL, out, NULL, 20000), 0, "dump %s", trace);
+		char *text = lw_slurp(out);
+		unsigned like[64] = { 0 }, most[64] = { 0 }, n_like = 0;
+		for (char *p = text; p && (p = strstr(p, " thread tid ")); p++)
+			n++;
+		for (char *p = text; p && (p = strstr(p, "threads-like like ")); p++) {
+			unsigned l, c, k;
+			if (sscanf(p, "threads-like like %u count %u", &l, &c) != 2)
+				continue;
+			for (k = 0; k < n_like && like[k] != l; k++)
+				;
+			if (k == n_like && n_like < 64)
+				like[n_like++] = l;
+			if (k < 64 && c > most[k])
+				most[k] = c;
+		}
+		for (unsigned k = 0; k < n_like; k++)
+			n += (int)most[k];
+		free(text);
+	}
+	closedir(d);
+	return n;
+}
+
 /* How many records of kind ("acquire", "release") the traces of run r hold. */
 static inline int lw_count_records(const struct lw_result *r, const char *kind)
 {

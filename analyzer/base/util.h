@@ -21,8 +21,10 @@ void *lw_grow(void *v, size_t *cap, size_t need, size_t elem);
 
 /* A growable array of T: LW_VEC(T) v = {0}; lw_vec_push(&v, x); free(v.v). */
 #define LW_VEC(T) struct { T *v; size_t n, cap; }
+/* issue 23 (perf): the capacity check inline, lw_grow only to grow. */
 #define lw_vec_reserve(vec, k) \
-	((vec)->v = lw_grow((vec)->v, &(vec)->cap, (vec)->n + (k), sizeof(*(vec)->v)))
+	((vec)->v = (vec)->n + (k) <= (vec)->cap ? (vec)->v : \
+		    lw_grow((vec)->v, &(vec)->cap, (vec)->n + (k), sizeof(*(vec)->v)))
 #define lw_vec_push(vec, x) \
 	do { lw_vec_reserve(vec, 1); (vec)->v[(vec)->n++] = (x); } while (0)
 

@@ -109,6 +109,15 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 			x.flags & LW_ENDF_HELD_LOCKS ? " (held locks)" : "", x.seq);
 		break;
 	}
+	case LW_REC_THREADS_LIKE: {   /* issue 23 (perf) */
+		struct lw_rec_threads_like x;
+
+		memcpy(&x, r, sizeof(x));
+		fprintf(out, " like %" PRIu32 " count %" PRIu32 " create_stack %" PRIu32
+			" start 0x%" PRIx64 " seq %" PRIu64, x.like, x.count, x.create_stack,
+			x.start_routine, x.seq);
+		break;
+	}
 	case LW_REC_JOIN: {
 		struct lw_rec_join x;
 

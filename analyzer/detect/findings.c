@@ -139,6 +139,7 @@ struct lw_fthread *lw_finding_thread(struct lw_finding *f, struct lw_model *m, u
 			return &f->threads.v[i];
 	if (t && t->known) {
 		ft.parent = t->parent;
+		ft.n_like = t->n_like;   /* issue 23 (perf) */
 		if (t->start_routine) {
 			struct lw_sym_frame sf;
 

@@ -85,6 +85,7 @@ struct lw_fthread {
 	size_t           n_held;
 	struct lw_fheld *held;
 	char            *waiting_for;/* deadlock: what it waits for, NULL otherwise */
+	uint32_t         n_like;     /* issue 23 (perf): threads like it counted, not recorded */
 };
 
 /* A variable of a data-race or atomicity finding. */

@@ -56,6 +56,10 @@ static void thread(struct lw_json *j, const struct lw_finding *f, const struct l
 		lw_json_null(j);
 	lw_json_key(j, "created_at");
 	stack(j, &t->create_stack);
+	if (t->n_like) {   /* issue 23 (perf): threads like it counted, not recorded */
+		lw_json_key(j, "more_like_it");
+		lw_json_int(j, t->n_like);
+	}
 	if (t->role) {
 		lw_json_key(j, "role");
 		lw_json_string(j, t->role);

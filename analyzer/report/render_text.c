@@ -109,6 +109,10 @@ static void threads_text(FILE *out, const struct lw_finding *f)
 		thread_label(out, f, t->tid);
 		fprintf(out, " was created by T%" PRIu32 " at:\n", t->parent);
 		stack_text(out, &t->create_stack, "      ");
+		if (t->n_like)   /* issue 23 (perf) */
+			fprintf(out, "    %" PRIu32 " more threads like T%" PRIu32 " (same start routine "
+				"and creation site, nothing new done) were counted, not recorded\n",
+				t->n_like, t->tid);
 	}
 }
 

@@ -36,17 +36,33 @@ uint32_t lw_model_find_lock(const struct lw_model *m, uint32_t proc, uint64_t ad
 }
 
 /* Returns the index of lock (proc, addr, gen), creating an unknown-kind lock if needed. */
-static uint32_t get_lock(struct lw_model *m, uint32_t proc, uint64_t addr, uint32_t gen)
+static __attribute__((noinline)) uint32_t get_lock_slow(struct lw_model *m, uint32_t proc,
+							 uint64_t addr, uint32_t gen,
+							 uint64_t b, size_t c)
 {
 	uint32_t i = lw_model_find_lock(m, proc, addr, gen);
 
-	if (i != LW_NONE)
-		return i;
-	i = (uint32_t)m->locks.n;
-	lw_vec_push(&m->locks, ((struct lw_lock){ .proc = proc, .addr = addr, .gen = gen,
-						 .cls = LW_NONE }));
-	lw_map_put(&m->lock_ids, addr, lock_key_b(proc, gen), i);
+	if (i == LW_NONE) {
+		i = (uint32_t)m->locks.n;
+		lw_vec_push(&m->locks, ((struct lw_lock){ .proc = proc, .addr = addr, .gen = gen,
+							 .cls = LW_NONE }));
+		lw_map_put(&m->lock_ids, addr, b, i);
+	}
+	m->lock_cache[c].addr = addr;
+	m->lock_cache[c].b = b;
+	m->lock_cache[c].idx1 = i + 1;
 	return i;
+}
+
+static inline uint32_t get_lock(struct lw_model *m, uint32_t proc, uint64_t addr, uint32_t gen)
+{
+	uint64_t b = lock_key_b(proc, gen);
+	size_t c = (size_t)((addr >> 3) ^ (addr >> 11) ^ b) % (sizeof(m->lock_cache) /
+							       sizeof(m->lock_cache[0]));
+
+	if (m->lock_cache[c].idx1 && m->lock_cache[c].addr == addr && m->lock_cache[c].b == b)
+		return m->lock_cache[c].idx1 - 1;
+	return get_lock_slow(m, proc, addr, gen, b, c);
 }
 
 struct lw_thread *lw_model_thread(const struct lw_model *m, uint32_t proc, uint32_t tid)
@@ -61,11 +77,15 @@ static struct lw_thread *get_thread(struct lw_process *p, uint32_t tid)
 {
 	uint32_t i;
 
-	if (lw_map_get(&p->tids, tid, 0, &i))
-		return &p->threads.v[i];
-	i = (uint32_t)p->threads.n;
-	lw_vec_push(&p->threads, ((struct lw_thread){ .tid = tid }));
-	lw_map_put(&p->tids, tid, 0, i);
+	if (p->last_thread1 && p->last_tid == tid)
+		return &p->threads.v[p->last_thread1 - 1];
+	if (!lw_map_get(&p->tids, tid, 0, &i)) {
+		i = (uint32_t)p->threads.n;
+		lw_vec_push(&p->threads, ((struct lw_thread){ .tid = tid }));
+		lw_map_put(&p->tids, tid, 0, i);
+	}
+	p->last_tid = tid;
+	p->last_thread1 = i + 1;
 	return &p->threads.v[i];
 }
 
@@ -216,11 +236,9 @@ static void add_stack(struct lw_process *p, const unsigned char *r)
 	lw_vec_push(&p->stacks, st);
 }
 
-static struct lw_held_ref *copy_held(struct lw_model *m, uint32_t proc, const unsigned char *h,
-				     uint32_t n)
+static struct lw_held_ref *fill_held(struct lw_model *m, uint32_t proc, const unsigned char *h,
+				     uint32_t n, struct lw_held_ref *out)
 {
-	struct lw_held_ref *out = lw_xmalloc((size_t)n * sizeof(*out));
-
 	for (uint32_t i = 0; i < n; i++) {
 		struct lw_held rec;
 
@@ -231,17 +249,28 @@ static struct lw_held_ref *copy_held(struct lw_model *m, uint32_t proc, const un
 	return out;
 }
 
+static struct lw_held_ref *copy_held(struct lw_model *m, uint32_t proc, const unsigned char *h,
+				     uint32_t n)
+{
+	return fill_held(m, proc, h, n, lw_xmalloc((size_t)n * sizeof(struct lw_held_ref)));
+}
+
+/* issue 23 (perf): a word at a time (byte-wise FNV-1a was a tenth of the analyzer's time
+ * on a full-level trace); the map mixes it again. */
 static uint64_t acq_hash(const struct lw_acq *a)
 {
-	uint64_t h = LW_FNV_INIT;
+	uint64_t h = ((uint64_t)a->lock << 32 | (uint64_t)a->mode << 16 | a->flags) *
+		     0x9e3779b97f4a7c15ull;
 
-	h = lw_fnv1a(h, &a->lock, sizeof(a->lock));
-	h = lw_fnv1a(h, &a->mode, sizeof(a->mode));
-	h = lw_fnv1a(h, &a->flags, sizeof(a->flags));
-	h = lw_fnv1a(h, &a->stack, sizeof(a->stack));
-	for (uint32_t i = 0; i < a->n_held; i++)
-		h = lw_fnv1a(h, &a->held[i], sizeof(a->held[i]));
-	return h;
+	h = (h ^ (h >> 29) ^ a->stack) * 0xbf58476d1ce4e5b9ull;
+	for (uint32_t i = 0; i < a->n_held; i++) {
+		const struct lw_held_ref *e = &a->held[i];
+
+		h = (h ^ (h >> 31) ^ ((uint64_t)e->lock << 32 | (uint64_t)e->mode << 16 |
+				      e->flags)) * 0x94d049bb133111ebull;
+		h = (h ^ (h >> 29) ^ e->stack) * 0xbf58476d1ce4e5b9ull;
+	}
+	return h ^ (h >> 32);
 }
 
 static bool acq_same(const struct lw_acq *a, const struct lw_acq *b)
@@ -259,6 +288,7 @@ static void add_acquire(struct lw_model *m, uint32_t proc, const unsigned char *
 {
 	struct lw_rec_acquire rec;
 	struct lw_acq a;
+	struct lw_held_ref held_buf[16];
 	uint64_t h;
 	uint32_t i;
 
@@ -266,7 +296,10 @@ static void add_acquire(struct lw_model *m, uint32_t proc, const unsigned char *
 	a = (struct lw_acq){ .proc = proc, .tid = rec.tid, .mode = rec.mode, .flags = rec.flags,
 			     .stack = rec.stack, .n_held = rec.n_held, .seq = rec.seq, .count = 1 };
 	a.lock = get_lock(m, proc, rec.addr, rec.gen);
-	a.held = copy_held(m, proc, r + sizeof(rec), rec.n_held);
+	/* issue 23 (perf): decoded on the stack; copied to the heap only when kept. */
+	a.held = rec.n_held <= sizeof(held_buf) / sizeof(held_buf[0]) ?
+		 fill_held(m, proc, r + sizeof(rec), rec.n_held, held_buf) :
+		 copy_held(m, proc, r + sizeof(rec), rec.n_held);
 	get_thread(&m->procs.v[proc], rec.tid);
 	add_event(&m->procs.v[proc], rec.seq, LW_EV_ACQUIRE, rec.mode, rec.tid, a.lock);
 	/* The full level records every acquisition: keep each distinct one once, counted.
@@ -276,12 +309,16 @@ static void add_acquire(struct lw_model *m, uint32_t proc, const unsigned char *
 		if (acq_same(&m->acqs.v[i], &a)) {
 			if (m->acqs.v[i].count < UINT32_MAX)
 				m->acqs.v[i].count++;
-			free(a.held);
+			if (a.held != held_buf)
+				free(a.held);
 			return;
 		}
 	} else {
 		lw_map_put(&m->acq_ids, h, (uint64_t)proc << 32 | rec.tid, (uint32_t)m->acqs.n);
 	}
+	if (a.held == held_buf)
+		a.held = memcpy(lw_xmalloc((size_t)a.n_held * sizeof(*a.held)), held_buf,
+				(size_t)a.n_held * sizeof(*a.held));
 	lw_vec_push(&m->acqs, a);
 }
 
@@ -458,6 +495,16 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 		t->end_seq = rec.seq;
 		break;
 	}
+	case LW_REC_THREADS_LIKE: {   /* issue 23 (perf): threads counted, not written */
+		struct lw_rec_threads_like rec;
+		struct lw_thread *t;
+
+		memcpy(&rec, r, sizeof(rec));
+		t = get_thread(p, rec.like);
+		if (rec.count > t->n_like)
+			t->n_like = rec.count;
+		break;
+	}
 	case LW_REC_JOIN: {
 		struct lw_rec_join rec;
 
@@ -571,6 +618,7 @@ static const uint16_t seq_offset[LW_REC_KIND_MAX + 1] = {
 	[LW_REC_PATH] = offsetof(struct lw_rec_path, seq),
 	[LW_REC_ALLOC] = offsetof(struct lw_rec_alloc, seq),
 	[LW_REC_COVERAGE] = offsetof(struct lw_rec_coverage, seq),
+	[LW_REC_THREADS_LIKE] = offsetof(struct lw_rec_threads_like, seq),   /* issue 23 (perf) */
 };
 
 /* Whether record r, of kind `kind`, has a seq after `cut`. */
@@ -629,8 +677,9 @@ static uint64_t event_sub(const struct lw_event *e)
 }
 
 /* One stable radix sort of v by key into v (tmp: scratch of the same size), 11 bits a pass
- * and only as many passes as the largest key needs. */
-static void radix_pass(struct lw_event *v, struct lw_event *tmp, size_t *count, size_t n,
+ * and only as many passes as the largest key needs.  (issue 23, perf: inlined, so that key
+ * is too; a pass whose digit is the same for every event moves nothing.) */
+static inline __attribute__((always_inline)) void radix_pass(struct lw_event *v, struct lw_event *tmp, size_t *count, size_t n,
 		       uint64_t (*key)(const struct lw_event *))
 {
 	struct lw_event *src = v, *dst = tmp;
@@ -644,6 +693,8 @@ static void radix_pass(struct lw_event *v, struct lw_event *tmp, size_t *count, 
 		memset(count, 0, 2048 * sizeof(size_t));
 		for (size_t i = 0; i < n; i++)
 			count[(key(&src[i]) >> shift) & 0x7ff]++;
+		if (count[(key(&src[0]) >> shift) & 0x7ff] == n)
+			continue;
 		for (size_t d = 0; d < 2048; d++) {
 			size_t c = count[d];
 

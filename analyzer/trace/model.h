@@ -40,6 +40,7 @@ struct lw_thread {
 	uint64_t end_seq;
 	uint32_t first_join, n_joins;/* its joins (as joiner) in lw_process.joins, sorted by seq */
 	bool     was_joined;         /* some thread joined it */
+	uint32_t n_like;             /* issue 23 (perf): threads like it counted, not written */
 };
 
 struct lw_join {
@@ -138,6 +139,8 @@ struct lw_process {
 	struct lw_map          stack_ids;  /* (id, 0) -> index in stacks */
 	LW_VEC(struct lw_thread) threads;
 	struct lw_map          tids;       /* (tid, 0) -> index in threads */
+	uint32_t               last_tid, last_thread1; /* issue 23 (perf): get_thread's memo
+						    * (index + 1, 0: none) */
 	LW_VEC(struct lw_join)   joins;
 	struct lw_map          locklike;   /* (addr, tid << 32 | gen) -> 1 */
 	struct lw_map          sem_signal; /* (addr, gen) -> 1: posted by a non-holder */
@@ -262,6 +265,9 @@ struct lw_model {
 	LW_VEC(struct lw_path_event) paths;
 	LW_VEC(struct lw_class)   classes;   /* set by lw_name_locks */
 	struct lw_map             class_ids; /* (key hash, n) -> index */
+	/* issue 23 (perf): a direct-mapped cache in front of lock_ids (get_lock): a trace names
+	 * the same few locks over and over.  idx1: index + 1, 0 for an empty entry. */
+	struct { uint64_t addr, b; uint32_t idx1; } lock_cache[256];
 };
 
 /* Returns an empty model (never NULL). */

@@ -51,6 +51,7 @@ size_t lw_rec_fixed_size(uint32_t kind)
 	case LW_REC_RACE_CAUGHT:  return sizeof(struct lw_rec_race_caught);   /* issue 20 */
 	case LW_REC_COLLIDER:     return sizeof(struct lw_rec_collider);
 	case LW_REC_COVERAGE:     return sizeof(struct lw_rec_coverage);   /* issue 20 */
+	case LW_REC_THREADS_LIKE: return sizeof(struct lw_rec_threads_like); /* issue 23 (perf) */
 	default:                  return 0;
 	}
 }
@@ -68,6 +69,7 @@ const char *lw_rec_kind_name(uint32_t kind)
 		[LW_REC_ALLOC] = "alloc", [LW_REC_SEM_SIGNAL] = "sem-signal",
 		[LW_REC_RACE_CAUGHT] = "race-caught", [LW_REC_COLLIDER] = "collider",
 		[LW_REC_COVERAGE] = "coverage",
+		[LW_REC_THREADS_LIKE] = "threads-like",   /* issue 23 (perf) */
 	};
 
 	if (kind < sizeof(names) / sizeof(names[0]) && names[kind])

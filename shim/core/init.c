@@ -93,6 +93,7 @@ __attribute__((destructor)) static void lw_destructor(void)
 	int saved = lw_guard;
 	lw_guard = 1;
 	lw_layers_process_exiting(lw_self);   /* issue 22: locks the exiting thread holds */
+	lw_thread_classes_flush();            /* issue 23 (perf): counted threads */
 	lw_trace_close(only_thread());
 	lw_guard = saved;
 }

@@ -7,6 +7,7 @@
 #include "core/threads.h"
 #include "core/arena.h"
 #include "core/layers.h"
+#include "core/options.h"
 #include "core/trace_writer.h"
 
 __thread struct lw_thread *lw_self __attribute__((tls_model("initial-exec")));
@@ -63,22 +64,128 @@ struct lw_thread *lw_thread_claim(uint32_t tid)
 	return t;
 }
 
+static void write_thread_record(struct lw_thread *t)
+{
+	struct lw_rec_thread *r = lw_trace_reserve(sizeof *r);
+	if (!r)
+		return;
+	r->tid = t->tid;
+	r->parent = t->parent;
+	r->os_tid = t->os_tid;
+	r->create_stack = t->create_stack;
+	r->start_routine = t->start_routine;
+	r->seq = t->start_seq;
+	lw_trace_commit(r, LW_REC_THREAD, sizeof *r);
+}
+
+/*
+ * issue 23 (perf): thread classes.  At the dependencies level a thread-per-request program
+ * starts the same thread over and over; its trace must grow with what the threads do, not
+ * with how many there are.  A class is a (start routine, creation site) pair.  The first
+ * LW_CLASS_FULL threads of a class are written in full.  Each later one is deferred: it
+ * writes no THREAD record at its start, and its acquisitions are deduplicated against the
+ * class's (acquire.c, first_of_tuple).  The first record it must write (an acquisition new
+ * to the class, a misuse, a join, a thread it creates, a held lock at its end, a deadlock
+ * it is part of) writes its THREAD record first (lw_thread_materialize), and from then on
+ * it is a thread like any other.  One that ends without having written anything is
+ * counted: LW_REC_THREADS_LIKE records give the count at 1, 2, 4, ... and at exit.
+ */
+#define LW_CLASS_SLOTS 1024
+#define LW_CLASS_FULL  3
+
+struct lw_class {
+	uintptr_t start_routine;
+	uint32_t create_stack;
+	uint32_t like;               /* the first thread's tid */
+	uint32_t started;            /* under classes_lock */
+	uint32_t counted;            /* atomic */
+	uint32_t written;            /* atomic: the last count written */
+};
+static struct lw_class classes[LW_CLASS_SLOTS];
+static lw_spin_t classes_lock;
+
+/* Puts t in its class; returns true when t is deferred. */
+static bool class_join(struct lw_thread *t)
+{
+	uint64_t h = lw_mix64(t->start_routine * 0x9e3779b97f4a7c15ULL ^ t->create_stack);
+	bool deferred = false;
+	lw_spin_lock(&classes_lock);
+	for (uint32_t n = 0, i = (uint32_t)h % LW_CLASS_SLOTS; n < LW_CLASS_SLOTS;
+	     n++, i = (i + 1) % LW_CLASS_SLOTS) {
+		struct lw_class *c = &classes[i];
+		if (c->started == 0) {
+			c->start_routine = t->start_routine;
+			c->create_stack = t->create_stack;
+			c->like = t->tid;
+		} else if (c->start_routine != t->start_routine ||
+			   c->create_stack != t->create_stack) {
+			continue;
+		}
+		c->started++;
+		t->klass = i + 1;
+		deferred = c->started > LW_CLASS_FULL;
+		break;
+	}
+	lw_spin_unlock(&classes_lock);
+	if (deferred)
+		__atomic_store_n(&t->deferred, 1, __ATOMIC_RELAXED);
+	return deferred;
+}
+
+static void write_like(struct lw_class *c, uint32_t count)
+{
+	struct lw_rec_threads_like *r = lw_trace_reserve(sizeof *r);
+	if (!r)
+		return;
+	r->like = c->like;
+	r->count = count;
+	r->start_routine = c->start_routine;
+	r->create_stack = c->create_stack;
+	r->pad = 0;
+	r->seq = lw_next_seq();
+	lw_trace_commit(r, LW_REC_THREADS_LIKE, sizeof *r);
+}
+
+static void class_count(uint32_t klass)
+{
+	struct lw_class *c = &classes[klass - 1];
+	uint32_t n = __atomic_add_fetch(&c->counted, 1, __ATOMIC_RELAXED);
+	if ((n & (n - 1)) == 0) {
+		__atomic_store_n(&c->written, n, __ATOMIC_RELAXED);
+		write_like(c, n);
+	}
+}
+
+void lw_thread_classes_flush(void)
+{
+	for (uint32_t i = 0; i < LW_CLASS_SLOTS; i++) {
+		struct lw_class *c = &classes[i];
+		uint32_t n = __atomic_load_n(&c->counted, __ATOMIC_RELAXED);
+		if (n && n != __atomic_load_n(&c->written, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&c->written, n, __ATOMIC_RELAXED);
+			write_like(c, n);
+		}
+	}
+}
+
+void lw_thread_materialize_slow(struct lw_thread *t)
+{
+	if (__atomic_exchange_n(&t->deferred, 0, __ATOMIC_ACQ_REL))
+		write_thread_record(t);
+}
+
 void lw_thread_started(struct lw_thread *t, uint32_t parent, uint32_t create_stack,
 		       uintptr_t start_routine, uint64_t seq)
 {
 	lw_self = t;
 	t->parent = parent;
 	t->start_seq = seq ? seq : lw_next_seq();
-	struct lw_rec_thread *r = lw_trace_reserve(sizeof *r);
-	if (!r)
+	t->create_stack = create_stack;
+	t->start_routine = start_routine;
+	/* The full level keeps every thread: its happens-before needs each one. */
+	if (start_routine && lw_opt.level != LW_LEVEL_FULL && class_join(t))
 		return;
-	r->tid = t->tid;
-	r->parent = parent;
-	r->os_tid = t->os_tid;
-	r->create_stack = create_stack;
-	r->start_routine = start_routine;
-	r->seq = t->start_seq;
-	lw_trace_commit(r, LW_REC_THREAD, sizeof *r);
+	write_thread_record(t);
 }
 
 /* A thread the shim did not see being created (the main thread, or one started during
@@ -97,7 +204,15 @@ void lw_thread_ended(struct lw_thread *t)
 {
 	lw_wait_end(t);              /* cancelled in a wait, it waits no more */
 	lw_layers_thread_ended(t);   /* held locks (locks/layer.c), kept reads (access/) */
-	struct lw_rec_thread_end *r = lw_trace_reserve(sizeof *r);
+	/* issue 23 (perf): a deferred thread that wrote nothing is counted, not written (one
+	 * that holds locks at its end is written: the record below materializes it). */
+	struct lw_rec_thread_end *r = NULL;
+	if (t->klass && !t->n_held && __atomic_exchange_n(&t->deferred, 0, __ATOMIC_ACQ_REL)) {
+		t->counted = 1;
+		class_count(t->klass);
+	} else {
+		r = lw_trace_reserve(sizeof *r);
+	}
 	if (r) {
 		r->tid = t->tid;
 		r->flags = t->n_held ? LW_ENDF_HELD_LOCKS : 0;
@@ -161,11 +276,17 @@ void lw_threads_reset_after_fork(struct lw_thread *self)
 		if (t != self)
 			t->state = LW_TS_FREE;
 	next_tid = 0;
+	memset(classes, 0, sizeof classes);   /* issue 23 (perf) */
+	classes_lock.v = 0;
 	if (self) {
 		self->tid = lw_thread_new_tid();
 		self->os_tid = (pid_t)syscall(SYS_gettid);
 		self->handle = pthread_self();
 		memset(self->seen, 0, sizeof self->seen);
+		/* issue 23 (perf): the child's trace starts with no class; the child's thread
+		 * is written in full (it is the child's first). */
+		self->klass = 0;
+		self->deferred = 0;
 		for (uint32_t i = 0; i < self->n_held; i++)
 			self->held[i].stack = 0;  /* those stacks are in the parent's trace */
 	}

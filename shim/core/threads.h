@@ -116,6 +116,15 @@ struct lw_thread {
 	uint64_t chunk_lo, chunk_hi;
 	/* Issue 20: the last watch window (lw_window_epoch) the thread wrote records in. */
 	uint32_t window_seen;
+	/* issue 23 (perf): thread classes (threads.c).  klass: 1 + index of the thread's class
+	 * (start routine, creation site), 0 for none.  deferred (atomic): the thread's THREAD
+	 * record is not written yet, and its acquisitions are deduplicated by class; the first
+	 * record it must write writes it (lw_thread_materialize). */
+	uint32_t klass;
+	uint32_t deferred;
+	uint32_t counted;            /* it ended deferred: no record names it */
+	uint32_t create_stack;
+	uintptr_t start_routine;
 };
 
 
@@ -159,6 +168,15 @@ LW_HIDDEN uint32_t lw_thread_new_tid(void);
 LW_HIDDEN void lw_thread_started(struct lw_thread *t, uint32_t parent, uint32_t create_stack,
 				 uintptr_t start_routine, uint64_t seq);
 LW_HIDDEN void lw_thread_ended(struct lw_thread *t);
+/* issue 23 (perf): writes a deferred thread's THREAD record now (once). */
+LW_HIDDEN void lw_thread_materialize_slow(struct lw_thread *t);
+static inline void lw_thread_materialize(struct lw_thread *t)
+{
+	if (LW_UNLIKELY(t && __atomic_load_n(&t->deferred, __ATOMIC_RELAXED)))
+		lw_thread_materialize_slow(t);
+}
+/* issue 23 (perf): the counted threads' final counts, written before the trace closes. */
+LW_HIDDEN void lw_thread_classes_flush(void);
 LW_HIDDEN struct lw_thread *lw_thread_by_handle(pthread_t h);
 /* The thread whose tid is tid, live, or ended and not yet freed; NULL if none. */
 LW_HIDDEN struct lw_thread *lw_thread_by_tid(uint32_t tid);

@@ -397,6 +397,9 @@ void *lw_trace_reserve_shared(uint32_t size)
 {
 	if (LW_UNLIKELY(W.map == NULL))
 		return NULL;
+	/* issue 23 (perf): a deferred thread writes its THREAD record before its first other
+	 * record (the dependencies level's records all come this way, not through a chunk). */
+	lw_thread_materialize(lw_self);
 	/* Once the trace is closed (at exit, while other threads may still lock for a moment)
 	 * a record is not dropped: the run it would describe is over. */
 	if (LW_UNLIKELY(__atomic_load_n(&W.closed, __ATOMIC_RELAXED)))

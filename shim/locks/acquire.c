@@ -292,13 +292,28 @@ static bool first_time(struct lw_thread *t, uint64_t key)
  * level (a lock with one user) it is only whether the thread's cache and the lock's memo
  * miss it: a key written twice costs a record, where the process-wide set would cost
  * memory for every key (manylocks: 4 MB) and the trace had every acquisition before. */
+/* issue 23 (perf): the key of an acquisition by a thread of a class (threads.c), with the
+ * class where the tid was.  A deferred thread writes only what its class has not written;
+ * a thread written in full puts its class's key in the set with each key it writes. */
+static inline uint64_t class_key(const struct lw_thread *t, uint64_t other)
+{
+	return lw_mix64(other ^ (0xc1a55ULL << 40) ^
+			((uint64_t)t->klass << 8) * 0xff51afd7ed558ccdULL);
+}
+
+static __attribute__((noinline)) bool first_of_deferred(struct lw_thread *t, uint64_t other)
+{
+	uint64_t ckey = class_key(t, other);
+	return !seen_by_thread(t, ckey) && lw_dedup_insert(ckey);
+}
+
 static bool first_of_tuple(struct lw_thread *t, const struct lw_acq *a)
 {
-	uint64_t key = lw_mix64((a->addr * 0x9e3779b97f4a7c15ULL) ^
-				((uint64_t)t->tid << 40 | (uint64_t)a->gen << 8 |
-				 (uint64_t)a->mode << 4 | a->flags) ^
-				((uint64_t)a->stack * 0xc2b2ae3d27d4eb4fULL) ^ held_hash(t) ^
-				((uint64_t)lw_trace_epoch << 56));
+	uint64_t other = (a->addr * 0x9e3779b97f4a7c15ULL) ^
+			 ((uint64_t)a->gen << 8 | (uint64_t)a->mode << 4 | a->flags) ^
+			 ((uint64_t)a->stack * 0xc2b2ae3d27d4eb4fULL) ^ held_hash(t) ^
+			 ((uint64_t)lw_trace_epoch << 56);
+	uint64_t key = lw_mix64(other ^ (uint64_t)t->tid << 40);
 	uint64_t *memo = a->l->seen;
 	if (lw_opt.level == LW_LEVEL_FULL) {
 		if (seen_by_thread(t, key) || __atomic_load_n(&memo[0], __ATOMIC_RELAXED) == key)
@@ -306,10 +321,14 @@ static bool first_of_tuple(struct lw_thread *t, const struct lw_acq *a)
 		__atomic_store_n(&memo[0], key, __ATOMIC_RELAXED);
 		return true;
 	}
+	if (LW_UNLIKELY(__atomic_load_n(&t->deferred, __ATOMIC_RELAXED)))
+		return first_of_deferred(t, other);
 	if (seen_by_thread(t, key) || __atomic_load_n(&memo[0], __ATOMIC_RELAXED) == key ||
 	    __atomic_load_n(&memo[1], __ATOMIC_RELAXED) == key)
 		return false;
 	bool first = lw_dedup_insert(key);
+	if (LW_UNLIKELY(t->klass) && first)
+		lw_dedup_insert(class_key(t, other));   /* issue 23 (perf) */
 	/* Only a key the set has is remembered here, and only after the thread's own cache
 	 * missed, so a hot loop never writes the shared line (the trace epoch is in the key: a
 	 * fork child's new trace misses and writes its own). */
@@ -500,9 +519,12 @@ static inline void held_remove(struct lw_thread *t, struct lw_held_ent *e)
 	t->n_held--;
 }
 
-bool lw_released(struct lw_thread *t, const void *addr)
+/* issue 23 (perf): inlined into lw_release_checked, the unlock wrappers' path; the lock
+ * released last-taken-first (the top entry) is looked at before any search. */
+static inline bool released(struct lw_thread *t, const void *addr)
 {
-	struct lw_held_ent *e = lw_held_find(t, addr);
+	struct lw_held_ent *e = t->n_held && t->held[t->n_held - 1].addr == (uintptr_t)addr ?
+				&t->held[t->n_held - 1] : lw_held_find(t, addr);
 	if (!e)
 		return false;
 	if (lw_order_recorded())
@@ -510,6 +532,11 @@ bool lw_released(struct lw_thread *t, const void *addr)
 	if (--e->count == 0)
 		held_remove(t, e);
 	return true;
+}
+
+bool lw_released(struct lw_thread *t, const void *addr)
+{
+	return released(t, addr);
 }
 
 /* Writes a note on semaphore (addr, gen), LW_REC_SEM_LOCKLIKE or LW_REC_SEM_SIGNAL (the same
@@ -614,7 +641,7 @@ static struct lw_thread *holder_of(struct lw_thread *self, uintptr_t addr,
 
 void lw_release_checked(struct lw_thread *t, const void *addr, uintptr_t site)
 {
-	if (LW_LIKELY(lw_released(t, addr)))
+	if (LW_LIKELY(released(t, addr)))
 		return;
 	struct lw_lock *l = lw_lock_get(addr, 0, site);
 	uint16_t kind = l ? l->kind : 0;

@@ -269,6 +269,8 @@ static void write_deadlock(uint32_t reason, const int *idx, int n)
 	}
 	if (size > LW_REC_MAX_SIZE)
 		return;
+	for (int i = 0; i < n; i++)   /* issue 23 (perf): every thread named is in the trace */
+		lw_thread_materialize(snaps[idx[i]].t);
 	struct lw_rec_deadlock *r = lw_trace_reserve(size);
 	if (!r)
 		return;

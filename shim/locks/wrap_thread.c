@@ -98,6 +98,7 @@ struct lw_start *lw_create_begin(void *(*fn)(void *), void *arg, bool detached, 
 	struct lw_thread *t = lw_enter();
 	if (!t)
 		return NULL;
+	lw_thread_materialize(t);    /* issue 23 (perf): its child names it as parent */
 	struct lw_start *s = start_alloc();
 	if (!s) {
 		lw_leave();
@@ -166,7 +167,8 @@ static void remember_gone(pthread_t h, uint32_t tid, bool detached)
 static void check_join(struct lw_thread *t, pthread_t th, struct lw_thread *j, uint32_t stack)
 {
 	if (j) {
-		if (__atomic_load_n(&j->detached, __ATOMIC_ACQUIRE))
+		if (__atomic_load_n(&j->detached, __ATOMIC_ACQUIRE) &&
+		    (lw_thread_materialize(j), true))   /* issue 23 (perf): the report names it */
 			lw_misuse(t, LW_MISUSE_JOIN_DETACHED, 0, 0, 0, stack, j->tid, 0, j->tid);
 		return;
 	}
@@ -221,7 +223,9 @@ void lw_join_end(struct lw_join *w, bool joined)
 		return;
 	int saved = errno;
 	if (lw_enter()) {
-		struct lw_rec_join *r = lw_trace_reserve(sizeof *r);
+		/* issue 23 (perf): a counted thread's join is counted with it. */
+		struct lw_rec_join *r = __atomic_load_n(&j->counted, __ATOMIC_ACQUIRE) ? NULL :
+					lw_trace_reserve(sizeof *r);
 		if (r) {
 			r->joiner = t->tid;
 			r->joined = j->tid;

@@ -291,7 +291,7 @@ Test(real, c11_threads, .timeout = 150, .init = setup)
 	struct real_run r = real_run("c11_threads", NULL, argv);
 	expect_same_and_clean("c11_threads", &r);
 	/* main, four workers, a producer and two consumers */
-	cr_expect_geq(lw_count_in_dump(&r.lw, " thread tid "), 8,
+	cr_expect_geq(lw_threads_seen(&r.lw), 8,
 		      "c11_threads: fewer than 8 threads recorded: thrd_create is not seen");
 	cr_expect_gt(lw_count_records(&r.lw, "acquire"), 0,
 		     "c11_threads: no nested acquisition recorded: mtx_lock is not seen");
