@@ -184,7 +184,12 @@ static void thread_init(struct lw_thread *t)
 	lw_hook.tid = t->tid;
 	lw_hook.parent = t->parent;
 	lw_hook.start_seq = t->start_seq;
-	lw_hook.key = LW_ST_TID(t->tid) | (lw_current_seq() & LW_CELL_SEQ_MASK);
+	/* The thread's own epoch: its last event (issue 21: the counter's last position, which
+	 * a lock left out of the trace or an acquisition's reserved block of positions may have
+	 * carried past that event, put the thread's first accesses after its releases, "holding
+	 * no lock").  A thread with no event yet stands at the counter, after its creation. */
+	uint64_t epoch = lw_epoch.seq ? lw_epoch.seq : lw_current_seq();
+	lw_hook.key = LW_ST_TID(t->tid) | (epoch & LW_CELL_SEQ_MASK);
 	__atomic_store_n(&t->hook_bias, bias_ok && t->tid <= 0xffffu, __ATOMIC_RELAXED);
 }
 

@@ -1,0 +1,57 @@
+/* No false race, no missed race (issue 21): programs written for these tests, built with
+ * `lockwatch cc` (hook mode, build/hooks/) or plainly and run with --watch NAME
+ * (build/tests/programs/), each run several times: a verdict that changes from run to run
+ * is a bug. */
+#include <criterion/criterion.h>
+#include "lw_test.h"
+#include "race_checks.h"
+
+#define HOOKS   "build/hooks/"
+#define PLAIN   "build/tests/programs/"
+#define TIMEOUT_MS 30000
+
+/* Runs prog (with args and --watch var unless var is NULL) and returns the run. */
+static struct lw_result run(const char *prog, const char *var, const char *const args[])
+{
+	const char *opts[] = { "--watch", var, NULL };
+	return lw_run_json_opts(prog, var ? opts : NULL, args, NULL, TIMEOUT_MS);
+}
+
+/* prog exits 0 with no finding of kind (NULL: at error level) in each of runs runs. */
+static void assert_clean_runs(const char *prog, const char *var, const char *const args[],
+			      int runs)
+{
+	for (int i = 0; i < runs; i++) {
+		struct lw_result r = run(prog, var, args);
+		cr_assert_eq(r.status, 0, "%s run %d: exit status %d, stderr: %s", prog, i, r.status,
+			     r.stderr_text);
+		cr_assert_not_null(r.report, "%s run %d: no report", prog, i);
+		cr_assert_eq(lw_count(r.report, NULL, "error"), 0, "%s run %d: %s", prog, i,
+			     finding_list(r.report));
+		cr_assert_eq(lw_count(r.report, "data-race", NULL), 0, "%s run %d: %s", prog, i,
+			     finding_list(r.report));
+		lw_result_free(&r);
+	}
+}
+
+/* Two threads take a, then b, and count with both held; the first thread's write was
+ * placed after its releases ("holding no lock"), every run with one round. */
+Test(precision, nested_locks_are_not_a_race_in_hook_mode, .timeout = 120)
+{
+	const char *one[] = { "1", NULL }, *many[] = { "1000", NULL };
+	assert_clean_runs(HOOKS "nested_locks", NULL, one, 10);
+	assert_clean_runs(HOOKS "nested_locks", NULL, many, 5);
+}
+
+Test(precision, nested_locks_are_not_a_race_under_watch, .timeout = 60)
+{
+	const char *many[] = { "1000", NULL };
+	assert_clean_runs(PLAIN "nested_locks", "counter", many, 3);
+}
+
+/* A thread's first access, inside a critical section of a mutex another thread had taken,
+ * was placed after its release: a race with the next holder, in most runs. */
+Test(precision, data_handed_over_under_one_lock_is_not_a_race, .timeout = 120)
+{
+	assert_clean_runs(HOOKS "lock_handoff", NULL, NULL, 20);
+}
