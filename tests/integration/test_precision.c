@@ -55,3 +55,37 @@ Test(precision, data_handed_over_under_one_lock_is_not_a_race, .timeout = 120)
 {
 	assert_clean_runs(HOOKS "lock_handoff", NULL, NULL, 20);
 }
+
+/* prog (with args, --watch var unless NULL) gives an atomicity violation on var and no data
+ * race, every one of runs runs. */
+static void assert_violation_runs(const char *prog, const char *var, const char *const args[],
+				  const char *name, int runs)
+{
+	for (int i = 0; i < runs; i++) {
+		struct lw_result r = run(prog, var, args);
+		cr_assert_eq(r.status, 66, "%s run %d: exit status %d, stderr: %s", prog, i,
+			     r.status, r.stderr_text);
+		cr_assert_eq(lw_count(r.report, "atomicity-violation", "error"), 1, "%s run %d: %s",
+			     prog, i, finding_list(r.report));
+		cr_assert_eq(lw_count(r.report, NULL, "error"), 1, "%s run %d: %s", prog, i,
+			     finding_list(r.report));
+		cr_assert_str_eq(variable(lw_find(r.report, "atomicity-violation", "error")), name);
+		lw_result_free(&r);
+	}
+}
+
+/* The reader holds an outer lock the writer never takes: the check and the act are still
+ * two critical sections of m, and the writer's shrink falls between them. */
+Test(precision, an_outer_lock_the_writer_never_takes_protects_nothing_hook, .timeout = 120)
+{
+	const char *none[] = { "no-outer", NULL };
+	assert_violation_runs(HOOKS "outer_lock_check", NULL, NULL, "len", 10);
+	assert_violation_runs(HOOKS "outer_lock_check", NULL, none, "len", 3);
+}
+
+Test(precision, an_outer_lock_the_writer_never_takes_protects_nothing_watch, .timeout = 120)
+{
+	const char *none[] = { "no-outer", NULL };
+	assert_violation_runs(PLAIN "outer_lock_check", "len", NULL, "len", 10);
+	assert_violation_runs(PLAIN "outer_lock_check", "len", none, "len", 3);
+}
