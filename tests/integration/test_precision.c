@@ -89,3 +89,41 @@ Test(precision, an_outer_lock_the_writer_never_takes_protects_nothing_watch, .ti
 	assert_violation_runs(PLAIN "outer_lock_check", "len", NULL, "len", 10);
 	assert_violation_runs(PLAIN "outer_lock_check", "len", none, "len", 3);
 }
+
+/* Whether some error-level data race of the report is on var. */
+static bool race_on(json_t *report, const char *var)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(report, "findings"), i, f) {
+		const char *k = json_string_value(json_object_get(f, "kind"));
+		const char *v = variable(f);
+		if (k && !strcmp(k, "data-race") && v && !strcmp(v, var))
+			return true;
+	}
+	return false;
+}
+
+/* prog (args, --watch var unless NULL) ends with status 66 and a data race on each name of
+ * want (NULL-terminated), every one of runs runs. */
+static void assert_races_runs(const char *prog, const char *var, const char *const args[],
+			      const char *const want[], int runs)
+{
+	for (int i = 0; i < runs; i++) {
+		struct lw_result r = run(prog, var, args);
+		cr_assert_eq(r.status, 66, "%s run %d: exit status %d, stderr: %s", prog, i,
+			     r.status, r.stderr_text);
+		for (int k = 0; want[k]; k++)
+			cr_assert(race_on(r.report, want[k]), "%s run %d: no race on %s: %s", prog, i,
+				  want[k], finding_list(r.report));
+		lw_result_free(&r);
+	}
+}
+
+/* Two racy variables raced on by the same two sites: two findings. */
+Test(precision, every_racy_variable_is_reported, .timeout = 120)
+{
+	const char *want[] = { "total1", "total2", NULL };
+	assert_races_runs(HOOKS "two_races", NULL, NULL, want, 5);
+	assert_races_runs(PLAIN "two_races", "total1,total2", NULL, want, 3);
+}
