@@ -127,3 +127,14 @@ Test(precision, every_racy_variable_is_reported, .timeout = 120)
 	assert_races_runs(HOOKS "two_races", NULL, NULL, want, 5);
 	assert_races_runs(PLAIN "two_races", "total1,total2", NULL, want, 3);
 }
+
+/* A C++ file-static (_ZL5score) and a variable of an anonymous namespace
+ * (_ZN12_GLOBAL__N_15levelE), watched by their plain names. */
+Test(precision, watch_finds_cxx_variables_with_internal_linkage_by_plain_name, .timeout = 60)
+{
+	const char *want[] = { "score", "level", NULL };
+	struct lw_result r = run(PLAIN "cxx_file_static", "score,level", NULL);
+	cr_assert(!r.stderr_text || !strstr(r.stderr_text, "no variable"), "%s", r.stderr_text);
+	lw_result_free(&r);
+	assert_races_runs(PLAIN "cxx_file_static", "score,level", NULL, want, 3);
+}
