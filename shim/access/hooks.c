@@ -400,25 +400,36 @@ static uint64_t written_state(uint64_t tag, uint64_t me)
 	return tag | LW_ST_SHARED | me | (++lw_hook.writes & LW_CELL_SEQ_MASK);
 }
 
-/* Whether this access to a shared granule repeats the thread's last access to it: the same
- * kind (read or write), since the thread's last event that could order it before another
- * thread (lw_epoch.releases: any but a lock acquisition), with no other thread's write in
- * between (the cell's state before this access is the one that access saw, or left).  Notes
- * this access either way.  Only a run of reads, or of writes, shrinks to its first: a
- * read-modify-write loop keeps every read with its write, since a read whose write was
- * left out would look like the check of a check-then-act. */
+/* The bytes of a granule that [addr, addr+size) covers, as a mask (addr's granule). */
+static inline uint32_t granule_bytes(uintptr_t addr, unsigned size)
+{
+	return size >= 8 ? 0xffu : ((1u << size) - 1) << (addr & 7);
+}
+
+/* Whether this access to a shared granule repeats the thread's recorded accesses to it: the
+ * same kind (read or write), of bytes they covered (bytes: granule_bytes), since the
+ * thread's last event that could order it before another thread (lw_epoch.releases: any but
+ * a lock acquisition), with no other thread's write in between (the cell's state before this
+ * access is the one that access saw, or left).  Notes this access either way: a run of the
+ * same kind adds its bytes to the run's.  Only a run of reads, or of writes, shrinks to its
+ * first access of each byte: a read-modify-write loop keeps every read with its write, since
+ * a read whose write was left out would look like the check of a check-then-act, and a write
+ * of another field of the granule is recorded (issue 21: a race on the second field of a
+ * struct was missed).  The kind is bit 0 of `write`, the bytes bits 8 to 15. */
 static inline __attribute__((always_inline)) bool recent_repeat(struct lw_thread *t,
 								 uint64_t granule, bool write,
-								 uint64_t before, uint64_t after)
+								 uint32_t bytes, uint64_t before,
+								 uint64_t after)
 {
 	struct lw_hook_recent *r =
 		&t->hook_recent[(granule ^ (granule >> 9)) & (LW_HOOK_RECENT - 1)];
 	uint32_t releases = lw_epoch.releases + 1;  /* never 0 (an unused entry's) until it wraps */
-	bool repeat = r->granule == granule && r->releases == releases && r->cell == before &&
-		      r->write == write;
+	bool run = r->granule == granule && r->releases == releases && r->cell == before &&
+		   (r->write & 1) == write;
+	bool repeat = run && !(bytes & ~(r->write >> 8));
 	r->granule = granule;
 	r->releases = releases;
-	r->write = write;
+	r->write = (uint32_t)write | (bytes | (run ? r->write >> 8 : 0)) << 8;
 	r->cell = after;
 	return repeat;
 }
@@ -631,7 +642,8 @@ static inline __attribute__((always_inline)) bool on_granule(struct lw_thread *t
 			bool read_only = !(s & LW_ST_TIDMASK);
 			if (!w && !at) {
 				if (!read_only)
-					return !recent_repeat(t, g, false, s, s);
+					return !recent_repeat(t, g, false,
+							      granule_bytes(addr, size), s, s);
 				keep_read(t, g, wh | where_stack(t, pc));
 				return false;
 			}
@@ -643,7 +655,7 @@ static inline __attribute__((always_inline)) bool on_granule(struct lw_thread *t
 				continue;
 			if (read_only)
 				write_kept_reads_of(t, g);
-			return at || !recent_repeat(t, g, true, s, n);
+			return at || !recent_repeat(t, g, true, granule_bytes(addr, size), s, n);
 		}
 		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == tag && lw_hook.parent &&
 		    (s & LW_ST_TIDMASK) == LW_ST_TID(lw_hook.parent) &&
@@ -667,7 +679,7 @@ static inline __attribute__((always_inline)) bool on_granule(struct lw_thread *t
 		if (!(s & LW_ST_SHARED))
 			write_previous(s, where, g, run);
 		if (!at)
-			recent_repeat(t, g, w, n, n);
+			recent_repeat(t, g, w, granule_bytes(addr, size), n, n);
 		return true;
 	}
 }

@@ -371,7 +371,8 @@ static bool effective_address(const struct insn *in, uintptr_t pc, const long lo
 	return true;
 }
 
-unsigned lw_decode_access(uintptr_t pc, const long long *gregs, uintptr_t lo, uintptr_t hi)
+unsigned lw_decode_access(uintptr_t pc, const long long *gregs, uintptr_t lo, uintptr_t hi,
+			  uintptr_t *at, unsigned *len)
 {
 	uintptr_t floor = code_floor(pc);
 	unsigned best = 0;
@@ -394,6 +395,8 @@ unsigned lw_decode_access(uintptr_t pc, const long long *gregs, uintptr_t lo, ui
 		if (in.lock)
 			how |= LW_ACCESS_ATOMIC;
 		best = how;          /* longer candidates come later and win */
+		*at = ea > lo ? ea : lo;
+		*len = (unsigned)((ea + size < hi ? ea + size : hi) - *at);
 	}
 	return best;
 }

@@ -73,8 +73,14 @@ static void record_hit(struct lw_watch *w, const ucontext_t *uc, bool async)
 	uint64_t value = 0;
 	bool have = lw_watch_read(w, &value);
 	uint64_t prev = have ? __atomic_exchange_n(&w->last_value, value, __ATOMIC_ACQ_REL) : 0;
+	uintptr_t at = w->addr;
+	unsigned len = (unsigned)w->len;
 	unsigned how = pc ? lw_decode_access(pc, (const long long *)uc->uc_mcontext.gregs,
-					     w->addr, w->addr + w->len) : 0;
+					     w->addr, w->addr + w->len, &at, &len) : 0;
+	if (!how || len == 0) {
+		at = w->addr;       /* not decoded: the whole watched variable */
+		len = (unsigned)w->len;
+	}
 	if (!how) {
 		/* Not decoded: every access to these bytes traps, so a value that differs
 		 * from the one after the previous hit was written by this access. */
@@ -91,8 +97,8 @@ static void record_hit(struct lw_watch *w, const ucontext_t *uc, bool async)
 		return;
 	r->tid = t->tid;
 	r->flags = (uint16_t)(how | LW_SRC_WATCHPOINT);
-	r->size = (uint16_t)w->len;
-	r->addr = w->addr;
+	r->size = (uint16_t)len;
+	r->addr = at;
 	r->pc = pc;
 	r->value = value;
 	r->stack = stack;

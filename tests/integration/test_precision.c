@@ -138,3 +138,15 @@ Test(precision, watch_finds_cxx_variables_with_internal_linkage_by_plain_name, .
 	lw_result_free(&r);
 	assert_races_runs(PLAIN "cxx_file_static", "score,level", NULL, want, 3);
 }
+
+/* Two threads writing two different bytes of one word: no race; writing one byte after
+ * another byte of the word: a race on that byte, in hook and in watch mode. */
+Test(precision, different_bytes_of_a_word_are_no_race_the_same_byte_is, .timeout = 120)
+{
+	const char *apart[] = { "apart", NULL }, *same[] = { "same", NULL };
+	const char *hook_want[] = { "lanes.b[3]", NULL }, *watch_want[] = { "lanes+3", NULL };
+	assert_clean_runs(HOOKS "byte_lanes", NULL, apart, 5);
+	assert_clean_runs(PLAIN "byte_lanes", "lanes,halves", apart, 3);
+	assert_races_runs(HOOKS "byte_lanes", NULL, same, hook_want, 10);
+	assert_races_runs(PLAIN "byte_lanes", "lanes,halves", same, watch_want, 3);
+}

@@ -295,6 +295,18 @@ Test(render, digits_of_a_variable_name_tell_findings_apart)
 	lw_finding_fingerprint(c, fc);
 	cr_assert_str_neq(fa, fb);
 	cr_assert_str_eq(fa, fc);
+	/* Elements of one array are one variable. */
+	free(b->variable.name);
+	free(b->message);
+	free(c->variable.name);
+	free(c->message);
+	b->variable.name = lw_xstrdup("name");
+	b->message = lw_xstrdup("data race on name: write by T2 and write by T3");
+	c->variable.name = lw_xstrdup("name[2]");
+	c->message = lw_xstrdup("data race on name[2]: write by T2 and write by T3");
+	lw_finding_fingerprint(b, fb);
+	lw_finding_fingerprint(c, fc);
+	cr_assert_str_eq(fb, fc);
 	lw_model_free(m);
 	lw_trace_close(&t);
 	tb_free(&tr);
