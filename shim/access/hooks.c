@@ -23,7 +23,9 @@
  *
  * 1. Stack addresses never enter: each thread's stack bounds (pthread_getattr_np, once per
  *    thread) sit in initial-exec TLS beside the epoch key, and one subtraction and compare
- *    drops an access to them.
+ *    drops an access to them.  But for the part of a thread's stack from the lowest address
+ *    it handed to a thread it created (the start routine's argument) up: the frames that
+ *    hold a local other threads were given a pointer to (issue 21).
  *
  * 2. A location touched by one thread only stays out of the trace.  Memory is shadowed in
  *    8-byte granules by a 16-byte cell in one big MAP_NORESERVE table (2^31 cells, 32 GiB of
@@ -118,7 +120,8 @@
  * What is lost: within an epoch, the owner's other accesses to the same granule (another
  * field's bytes, a read after the write) are not written at the transition, so a race on
  * them alone is missed; so are races on stack variables another thread was given a pointer
- * to.  A thread's kept read of data nobody writes replaces its earlier reads of the same
+ * to other than through the start routine's argument, and the owner's accesses to them
+ * before it created that thread.  A thread's kept read of data nobody writes replaces its earlier reads of the same
  * bytes: two reads of a thread, with another thread's write that could have come between
  * them but came after both, are the data race of the second with the write, and not also
  * an atomicity violation of the pair.  Tids above 65535 share cells' tid field with lower
@@ -178,6 +181,10 @@ static void thread_init(struct lw_thread *t)
 			size = 0;
 		pthread_attr_destroy(&at);
 	}
+	/* A local the thread handed to a thread it created is watched from there up (issue 21;
+	 * lw_hook_stack_escapes). */
+	if (lw_hook.stack_escape && lw_hook.stack_escape - (uintptr_t)lo < size)
+		size = lw_hook.stack_escape - (uintptr_t)lo;
 	lw_hook.stack_lo = (uintptr_t)lo;
 	lw_hook.stack_span = size;
 	lw_hook.shadow = shadow;

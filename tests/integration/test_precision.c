@@ -150,3 +150,29 @@ Test(precision, different_bytes_of_a_word_are_no_race_the_same_byte_is, .timeout
 	assert_races_runs(HOOKS "byte_lanes", NULL, same, hook_want, 10);
 	assert_races_runs(PLAIN "byte_lanes", "lanes,halves", same, watch_want, 3);
 }
+
+/* main's local, handed to a thread as its argument, written by both: a race on it; written
+ * by main only after the join: none. */
+Test(precision, a_local_handed_to_a_thread_races_in_hook_mode, .timeout = 120)
+{
+	const char *joined[] = { "joined", NULL };
+	for (int i = 0; i < 10; i++) {
+		struct lw_result r = run(HOOKS "stack_escape", NULL, NULL);
+		cr_assert_eq(r.status, 66, "run %d: exit status %d, stderr: %s", i, r.status,
+			     r.stderr_text);
+		json_t *f = lw_find(r.report, "data-race", "error");
+		cr_assert_not_null(f, "run %d: %s", i, finding_list(r.report));
+		cr_assert(some_access_at(f, "main", NULL), "run %d: main's access", i);
+		cr_assert(some_access_at(f, "worker", "stack_escape.c"), "run %d: worker's", i);
+		lw_result_free(&r);
+	}
+	assert_clean_runs(HOOKS "stack_escape", NULL, joined, 5);
+}
+
+/* An atomic store against a plain read: a race; two atomics: none. */
+Test(precision, an_atomic_store_races_with_a_plain_read_not_with_an_atomic_one, .timeout = 120)
+{
+	const char *atomic[] = { "atomic", NULL }, *want[] = { "ready", NULL };
+	assert_races_runs(HOOKS "atomic_plain", NULL, NULL, want, 10);
+	assert_clean_runs(HOOKS "atomic_plain", NULL, atomic, 10);
+}
