@@ -91,7 +91,7 @@ HOOK_PROGS   := $(patsubst %,$(B)/hooks/%,$(HOOK_SAMPLES) $(HOOK_TEST_PROGRAMS))
                 $(patsubst tests/hooks/%.c,$(B)/hooks/%,$(wildcard tests/hooks/*.c))
 # Issue 21 (precision, tests/integration/test_precision.c): tests/programs built with
 # `lockwatch cc` too.
-PRECISION_HOOK_PROGS := $(patsubst %,$(B)/hooks/%,nested_locks lock_handoff outer_lock_check two_races byte_lanes stack_escape atomic_plain)
+PRECISION_HOOK_PROGS := $(patsubst %,$(B)/hooks/%,nested_locks lock_handoff outer_lock_check two_races byte_lanes stack_escape atomic_plain exit_running)
 PRECISION_CXX_PROGS  := $(B)/tests/programs/cxx_file_static
 $(B)/tests/programs/%: tests/programs/%.cc
 	@mkdir -p $(dir $@)

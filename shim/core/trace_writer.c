@@ -35,7 +35,11 @@ static struct {
 	uint64_t limit;
 	uint64_t size;               /* bytes allocated in the file (atomic) */
 	int closed;                  /* atomic */
+	int closing;                 /* atomic: lw_trace_close has begun */
 	int full;                    /* atomic: the limit was reached, every record is dropped */
+	/* Issue 21: room the other threads' records take after the close, [exit_next,
+	 * exit_end) (atomic), reserved by lw_trace_close ("After the close"). */
+	uint64_t exit_next, exit_end;
 	bool chunked;                /* full level: each thread writes into chunks of its own */
 	uint32_t gen;                /* bumped by each open: a thread's chunk of another file
 				      * (a fork child's parent's) is not used */
@@ -296,14 +300,44 @@ static bool take(uint64_t n, bool last_try, uint64_t *off)
 	return true;
 }
 
+/*
+ * After the close.
+ *
+ * The shim closes the trace in its destructor, at exit, while the program's other threads
+ * may still run until the process ends: their last records describe what they did in that
+ * moment, races included (issue 21: a race two threads made while main returned was
+ * missed in some runs).  So the close leaves them room: each thread goes on filling the
+ * chunk it has, and what does not fit there takes LW_EXIT_ROOM bytes reserved at the tail
+ * before the end was set.  The first record that finds no room at all ends the trace for
+ * every thread (W.full), and the header's cut_seq, without LW_HDR_TRUNCATED, says from
+ * which seq on the trace is not whole: a reader leaves out the records after it, as after a
+ * cut of a full trace (lockwatch-trace(5)), and says so.  Nothing is counted as dropped: the
+ * program's run was over.
+ */
+#define LW_EXIT_ROOM (256u << 10)
+
+/* Takes size bytes of the room left after the close, or NULL when it is used up (and then
+ * ends the trace, once). */
+static void *exit_room(uint32_t size)
+{
+	if (!__atomic_load_n(&W.full, __ATOMIC_RELAXED)) {
+		uint64_t o = __atomic_fetch_add(&W.exit_next, size, __ATOMIC_RELAXED);
+		if (o + size > o && o + size <= W.exit_end)
+			return W.map + o;
+		int expected = 0;
+		if (__atomic_compare_exchange_n(&W.full, &expected, 1, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
+			__atomic_store_n(&header()->cut_seq, lw_current_seq(), __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
 void *lw_trace_reserve_shared(uint32_t size)
 {
 	if (LW_UNLIKELY(W.map == NULL))
 		return NULL;
-	/* Once the trace is closed (at exit, while other threads may still lock for a moment)
-	 * a record is not dropped: the run it would describe is over. */
 	if (LW_UNLIKELY(__atomic_load_n(&W.closed, __ATOMIC_RELAXED)))
-		return NULL;
+		return exit_room(size);
 	/* Once full, a drop touches nothing the other threads write: the thread counts its
 	 * drops and adds them to the header's count a batch at a time. */
 	if (LW_UNLIKELY(__atomic_load_n(&W.full, __ATOMIC_RELAXED))) {
@@ -390,12 +424,12 @@ static __attribute__((noinline)) void *reserve_slow(uint32_t size)
 }
 
 /* Whether the calling thread's chunk is one of this trace's and may still be written: not
- * once the trace is closed or full (a thread writing on in its chunk while the others'
- * records are dropped would leave a trace whose order lies). */
+ * once the trace is full (a thread writing on in its chunk while the others' records are
+ * dropped would leave a trace whose order lies).  After the close it may ("After the
+ * close"): the chunk lies below the end. */
 static inline bool chunk_open(void)
 {
 	return W.chunked && chunk.gen == W.gen &&
-	       LW_LIKELY(!__atomic_load_n(&W.closed, __ATOMIC_RELAXED)) &&
 	       LW_LIKELY(!__atomic_load_n(&W.full, __ATOMIC_RELAXED));
 }
 
@@ -544,6 +578,8 @@ static int trace_open(bool forked_child)
 	W.size = LW_GROW_STEP;
 	W.tail = LW_TRACE_HEADER_SIZE;
 	W.closed = 0;
+	W.closing = 0;
+	W.exit_next = W.exit_end = 0;
 	W.full = 0;
 	W.broken = 0;
 	W.grow_lock.v = 0;
@@ -583,8 +619,16 @@ void lw_trace_close(bool only_thread)
 
 static void lw_trace_close_(bool only_thread)
 {
-	if (!W.map || __atomic_exchange_n(&W.closed, 1, __ATOMIC_ACQ_REL))
+	if (!W.map || __atomic_exchange_n(&W.closing, 1, __ATOMIC_ACQ_REL))
 		return;
+	/* Room for the records the other threads still make ("After the close"). */
+	uint64_t room;
+	if (!only_thread && !__atomic_load_n(&W.full, __ATOMIC_RELAXED) &&
+	    take(LW_EXIT_ROOM, false, &room)) {
+		__atomic_store_n(&W.exit_end, room + LW_EXIT_ROOM, __ATOMIC_RELAXED);
+		__atomic_store_n(&W.exit_next, room, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&W.closed, 1, __ATOMIC_RELEASE);
 	/* Under the grow lock, so that no record's room appears past the end afterwards: a
 	 * thread whose reservation crossed the file's size and that grows it later finds the
 	 * trace closed (grow) and leaves its record unwritten, zeros below the end at most. */

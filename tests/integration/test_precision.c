@@ -176,3 +176,49 @@ Test(precision, an_atomic_store_races_with_a_plain_read_not_with_an_atomic_one, 
 	assert_races_runs(HOOKS "atomic_plain", NULL, NULL, want, 10);
 	assert_clean_runs(HOOKS "atomic_plain", NULL, atomic, 10);
 }
+
+/* Two threads race after the shim closed the trace at exit (libexitlate.so runs the race
+ * after every destructor): their records reach the trace, and the race is found. */
+static void exit_race(const char *prog, const char *var)
+{
+	char here[4096], lib[4200];
+	cr_assert_not_null(getcwd(here, sizeof here));
+	snprintf(lib, sizeof lib, "%s/build/tests/programs/libexitlate.so", here);
+	const char *args[] = { lib, NULL }, *want[] = { "hits", NULL };
+	for (int i = 0; i < 10; i++) {
+		struct lw_result r = run(prog, var, args);
+		cr_assert(!r.stderr_text || !strstr(r.stderr_text, "dropped"), "run %d: %s", i,
+			  r.stderr_text);
+		lw_result_free(&r);
+	}
+	assert_races_runs(prog, var, args, want, 10);
+}
+
+Test(precision, a_race_made_while_the_program_exits_is_found_hook, .timeout = 300)
+{
+	exit_race(HOOKS "exit_running", NULL);
+}
+
+Test(precision, a_race_made_while_the_program_exits_is_found_watch, .timeout = 300)
+{
+	exit_race(PLAIN "exit_running", "hits");
+}
+
+/* More than the room left after the close: the report says what is missing, and nothing
+ * is reported but the race. */
+Test(precision, records_beyond_the_room_after_exit_are_said_to_be_missing, .timeout = 120)
+{
+	char here[4096], lib[4200];
+	cr_assert_not_null(getcwd(here, sizeof here));
+	snprintf(lib, sizeof lib, "%s/build/tests/programs/libexitlate.so", here);
+	const char *args[] = { lib, "rounds", "100000", NULL };
+	struct lw_result r = run(HOOKS "exit_running", NULL, args);
+	cr_assert(r.stderr_text && strstr(r.stderr_text, "after the program's exit began"),
+		  "%s", r.stderr_text);
+	cr_assert(!strstr(r.stderr_text, "dropped"), "%s", r.stderr_text);
+	size_t i;
+	json_t *f;
+	json_array_foreach(json_object_get(r.report, "findings"), i, f)
+		cr_assert_str_eq(variable(f), "hits", "%s", finding_list(r.report));
+	lw_result_free(&r);
+}
