@@ -91,6 +91,13 @@ HOOK_SAMPLES := bank_withdraw bank_withdraw_split bank_withdraw_fixed race_count
 HOOK_TEST_PROGRAMS := lock_handover tsan_futex_lock
 HOOK_PROGS   := $(patsubst %,$(B)/hooks/%,$(HOOK_SAMPLES) $(HOOK_TEST_PROGRAMS)) \
                 $(patsubst tests/hooks/%.c,$(B)/hooks/%,$(wildcard tests/hooks/*.c))
+# Issue 21 (precision, tests/integration/test_precision.c): tests/programs built with
+# `lockwatch cc` too.
+PRECISION_HOOK_PROGS := $(patsubst %,$(B)/hooks/%,nested_locks lock_handoff outer_lock_check two_races byte_lanes stack_escape atomic_plain exit_running)
+PRECISION_CXX_PROGS  := $(B)/tests/programs/cxx_file_static
+$(B)/tests/programs/%: tests/programs/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -O0 -g -Wall -pthread -o $@ $<
 $(B)/hooks/%: samples/%.c $(B)/bin/lockwatch $(B)/lib/liblockwatch-hooks.so
 	@mkdir -p $(dir $@)
 	$(B)/bin/lockwatch cc -O1 -pthread -o $@ $< -latomic
@@ -200,7 +207,7 @@ $(B)/tests/programs/%: tests/programs/%.cpp
 	$(CXX) -O0 -g -Wall -pthread -o $@ $<
 
 tests: all $(UNIT_TESTS) $(INTEG_TESTS) $(TEST_PROGS) $(HOOK_PROGS) $(HOOK_TSAN_PROGS) \
-       $(HOOK_BENCH)
+       $(HOOK_BENCH) $(PRECISION_HOOK_PROGS) $(PRECISION_CXX_PROGS)
 
 # Every test binary is a Criterion suite; each test that runs a program has its own timeout.
 # tools/check-layers.sh: the includes before the build, the calls between objects after it.

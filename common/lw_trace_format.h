@@ -56,7 +56,9 @@ struct lw_trace_header {
 	char     exe[LW_TRACE_EXE_MAX]; /* path of the executable, NUL-terminated */
 	/* With LW_HDR_TRUNCATED: the last seq taken when the shim dropped its first record
 	 * (0: not known, a trace of an older shim).  Every record with a larger seq was written
-	 * while others were being dropped, so readers leave those out. */
+	 * while others were being dropped, so readers leave those out.  Issue 21: in a closed
+	 * trace without LW_HDR_TRUNCATED, the last seq taken when a thread still running after
+	 * the close first found no room (the same cut; nothing counted as dropped). */
 	uint64_t cut_seq;
 	/* Issue 18 (locktable): nonzero when the shim could not record some lock operations
 	 * (its lock table was full): an acquisition may be missing, so the trace's lock orders

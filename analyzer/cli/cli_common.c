@@ -320,7 +320,16 @@ size_t lw_load_traces(struct lw_model *m, const struct lw_strvec *paths)
 		if (cut)
 			snprintf(left_out, sizeof(left_out), " (%zu records written after the first "
 				 "dropped one are left out)", cut);
-		if (cut || t.hdr.flags & LW_HDR_TRUNCATED || t.hdr.dropped)
+		/* Issue 21: cut where a thread still running after the program's exit began
+		 * found no room (lockwatch-trace(5)): no record was dropped before it. */
+		bool exit_cut = !(t.hdr.flags & LW_HDR_TRUNCATED) && t.hdr.cut_seq &&
+				(t.hdr.flags & LW_HDR_CLOSED);
+		if (exit_cut)
+			lw_msg_warning("%s: threads still running after the program's exit began "
+				       "wrote more than the shim had room for: what they did after seq "
+				       "%llu is not in the report (%zu records written after it are "
+				       "left out)", paths->v[i], (unsigned long long)t.hdr.cut_seq, cut);
+		else if (!exit_cut && (cut || t.hdr.flags & LW_HDR_TRUNCATED || t.hdr.dropped))
 			lw_msg_warning("%s: the shim dropped %llu records; the report may be "
 				       "incomplete%s", paths->v[i], (unsigned long long)t.hdr.dropped,
 				       left_out);

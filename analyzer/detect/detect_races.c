@@ -21,6 +21,12 @@
  * another thread's write to x fell between them (R-W-R, R-W-W).  The write-first cases of
  * AVIO's table (W-W-R, W-R-W) are left out: without AVIO's training runs they flag every
  * pair of consecutive critical sections, such as a locked counter's.
+ *
+ * A check and an act are one critical section only for a lock held from the one through the
+ * other that the interfering writer also takes (in a mode that excludes the checker's: not
+ * both readers of an rwlock), or inside one LW_ATOMIC region.  An outer lock the writer never
+ * takes protects nothing against it: the writer's write can still fall between a check and
+ * an act made in two critical sections of the lock it does take (issue 21).
  */
 
 #define MAX_ACCESS_BYTES LW_ACCESS_CHECKED /* longer accesses are checked on their first
@@ -30,6 +36,7 @@
 
 struct snap_ent {
 	uint32_t lock;               /* index in lw_model.locks, LW_NONE: an LW_ATOMIC region */
+	uint16_t mode;               /* enum lw_mode */
 	uint64_t since;
 };
 
@@ -200,14 +207,49 @@ static void snapshot(struct race_ctx *c, const struct lw_hb *hb, uint32_t ti, ui
 	for (size_t i = 0; i < t->held.n; i++)
 		if (lw_hb_lock_counts(c->m, t->tid, t->held.v[i].lock))
 			lw_vec_push(&c->pool, ((struct snap_ent){ t->held.v[i].lock,
+								  t->held.v[i].mode,
 								  t->held.v[i].since }));
 	if (t->atomic_depth)
-		lw_vec_push(&c->pool, ((struct snap_ent){ LW_NONE, t->atomic_since }));
+		lw_vec_push(&c->pool, ((struct snap_ent){ LW_NONE, LW_MODE_WRITE,
+							  t->atomic_since }));
 	c->hn[ai] = (uint32_t)(c->pool.n - c->hoff[ai]);
 }
 
-/* True if one lock (or LW_ATOMIC region) was held continuously from access a to access b. */
-static bool same_section(const struct race_ctx *c, uint32_t a, uint32_t b)
+/* Whether access w holds lock li in a mode that excludes a holder in mode. */
+static bool holds_excluding(const struct race_ctx *c, uint32_t w, uint32_t li, uint16_t mode)
+{
+	for (uint32_t i = 0; i < c->hn[w]; i++) {
+		const struct snap_ent *z = &c->pool.v[c->hoff[w] + i];
+
+		if (z->lock == li && (z->mode != LW_MODE_READ || mode != LW_MODE_READ))
+			return true;
+	}
+	return false;
+}
+
+/* True if check a and act b are one critical section against the write w (LW_NONE: against
+ * any write): a lock held continuously from a to b that w also takes, or one LW_ATOMIC
+ * region (see the top of this file). */
+static bool same_section(const struct race_ctx *c, uint32_t a, uint32_t b, uint32_t w)
+{
+	for (uint32_t i = 0; i < c->hn[a]; i++)
+		for (uint32_t k = 0; k < c->hn[b]; k++) {
+			const struct snap_ent *x = &c->pool.v[c->hoff[a] + i];
+			const struct snap_ent *y = &c->pool.v[c->hoff[b] + k];
+
+			if (x->lock != y->lock || x->since != y->since)
+				continue;
+			if (x->lock == LW_NONE)
+				return true;
+			if (w != LW_NONE && holds_excluding(c, w, x->lock, x->mode))
+				return true;
+		}
+	return false;
+}
+
+/* True if one lock (or LW_ATOMIC region) was held continuously from access a to access b,
+ * whoever else takes it (issue 20: a read back of one's own write). */
+static bool same_lock_section(const struct race_ctx *c, uint32_t a, uint32_t b)
 {
 	for (uint32_t i = 0; i < c->hn[a]; i++)
 		for (uint32_t k = 0; k < c->hn[b]; k++) {
@@ -474,7 +516,7 @@ static bool rereads_own_write(const struct race_ctx *c, const struct granule *g,
 		if (!last || g->ents.v[i].access > last->access)
 			last = &g->ents.v[i];
 	return last && last->ti == ti && last->write && !last->atomic &&
-	       same_section(c, last->access, ai);
+	       same_lock_section(c, last->access, ai);
 }
 
 /* Checks access ai of thread ti against granule gk, then records it there. */
@@ -508,7 +550,8 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 		for (i = 0; i < g->gaps.n; i++) {
 			const struct gap *gp = &g->gaps.v[i];
 
-			if (gp->ti != ti && (gp->mask & mask) && gp->act_clock > vc[gp->ti])
+			if (gp->ti != ti && (gp->mask & mask) && gp->act_clock > vc[gp->ti] &&
+			    !same_section(c, gp->check, gp->act, ai))
 				report_atomicity(c, gp->check, ai, gp->act, false);
 		}
 	/* Data races: earlier conflicting accesses of other threads not ordered before this. */
@@ -540,7 +583,7 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 			 * at the check's own site is the same statement run again, a loop's next
 			 * round (a consumer copying out a shared buffer under its lock, round after
 			 * round), not the act of a check-then-act. */
-			if (!same_section(c, cd.access, ai) && hb->t[ti].waited <= check_seq &&
+			if (!same_section(c, cd.access, ai, LW_NONE) && hb->t[ti].waited <= check_seq &&
 			    (wb || site_of(&c->p->accesses.v[cd.access]) != site)) {
 				uint8_t m2 = granule_mask(&c->p->accesses.v[cd.access], gk) | mask;
 				size_t k;
@@ -548,7 +591,8 @@ static void on_granule(struct race_ctx *c, struct lw_hb *hb, uint32_t ti, uint32
 				for (k = 0; k < g->ents.n; k++) {
 					const struct shadow_ent *e = &g->ents.v[k];
 
-					if (e->ti == ti || !e->write || e->atomic || !(e->mask & m2))
+					if (e->ti == ti || !e->write || e->atomic || !(e->mask & m2) ||
+					    same_section(c, cd.access, ai, e->access))
 						continue;
 					if (c->p->accesses.v[e->access].seq > check_seq)
 						report_atomicity(c, cd.access, e->access, ai, true);

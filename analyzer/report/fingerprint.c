@@ -138,6 +138,19 @@ void lw_finding_fingerprint(const struct lw_finding *f, char out[LW_FINGERPRINT_
 		set.v[i] = norm;
 	}
 	h = hash_set(h, &set);
+	/* Issue 21: the digits of a variable's name tell variables apart (g1 and g2, a heap
+	 * block's offset 8 and offset 16), where those of the rest are thread numbers and pids.
+	 * Elements of one array stay one variable (normalize drops "[2]"), and a name without
+	 * digits hashes as before, so that its fingerprint stays what a baseline holds. */
+	if (f->variable.name) {
+		char *var = normalize(f->variable.name, false);
+
+		if (strpbrk(var, "0123456789")) {
+			h = lw_fnv1a(h, "var#", 4);
+			h = lw_fnv1a(h, var, strlen(var));
+		}
+		free(var);
+	}
 	/* A cycle's message is its chain of locks, already hashed; other kinds say in it what
 	 * went wrong (which misuse, which access), with numbers dropped. */
 	if (f->kind != LW_FIND_LOCK_ORDER_CYCLE && f->message) {

@@ -640,6 +640,10 @@ uint32_t lw_model_add_trace(struct lw_model *m, const struct lw_trace *t)
 	 * other threads' records of that time are missing (a thread that went on writing would
 	 * seem to race with one whose release was dropped). */
 	uint64_t cut = t->hdr.flags & LW_HDR_TRUNCATED ? t->hdr.cut_seq : 0;
+	/* Issue 21: a closed trace's cut_seq without LW_HDR_TRUNCATED is where a thread that
+	 * went on after the program's exit began first found no room: the same cut. */
+	if (!cut && (t->hdr.flags & LW_HDR_CLOSED))
+		cut = t->hdr.cut_seq;
 
 	p.name = lw_xstrdup(t->name ? t->name : "(trace)");
 	p.hdr = t->hdr;

@@ -501,7 +501,9 @@ static void data_trap(const ucontext_t *uc, bool async)
 		return;
 	const long long *gregs = (const long long *)uc->uc_mcontext.gregs;
 	uintptr_t pc = async ? 0 : (uintptr_t)gregs[REG_RIP];
-	unsigned how2 = pc ? lw_decode_access(pc, gregs, addr, addr + len) : 0;
+	uintptr_t at2;
+	unsigned len2;
+	unsigned how2 = pc ? lw_decode_access(pc, gregs, addr, addr + len, &at2, &len2) : 0;
 	if (!how2) {
 		/* Not decoded: a changed value was written by this access. */
 		uint64_t now;

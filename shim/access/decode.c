@@ -148,7 +148,8 @@ static bool address_clobbered(const ZydisDecodedInstruction *in, const ZydisDeco
 	return false;
 }
 
-unsigned lw_decode_access(uintptr_t pc, const long long *gregs, uintptr_t lo, uintptr_t hi)
+unsigned lw_decode_access(uintptr_t pc, const long long *gregs, uintptr_t lo, uintptr_t hi,
+			  uintptr_t *at, unsigned *len)
 {
 	uintptr_t floor, ceil;
 	code_bounds(pc - 1, &floor, &ceil);
@@ -186,11 +187,17 @@ unsigned lw_decode_access(uintptr_t pc, const long long *gregs, uintptr_t lo, ui
 			unsigned how = operand_how(&in, op);
 			if (how & (LW_ACCESS_READ | LW_ACCESS_WRITE)) {
 				best = how;  /* longer candidates come later and win */
+				*at = ea > lo ? ea : lo;
+				*len = (unsigned)((ea + size < hi ? ea + size : hi) - *at);
 				break;
 			}
 		}
 	}
-	return best ? best : n_clobbered == 1 ? clobbered : 0;
+	if (best || n_clobbered != 1)
+		return best;
+	*at = lo;                    /* it covers them all */
+	*len = (unsigned)(hi - lo);
+	return clobbered;
 }
 
 int lw_decode_operand(uintptr_t ip, const long long *gregs, struct lw_operand *out)

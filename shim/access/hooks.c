@@ -23,7 +23,9 @@
  *
  * 1. Stack addresses never enter: each thread's stack bounds (pthread_getattr_np, once per
  *    thread) sit in initial-exec TLS beside the epoch key, and one subtraction and compare
- *    drops an access to them.
+ *    drops an access to them.  But for the part of a thread's stack from the lowest address
+ *    it handed to a thread it created (the start routine's argument) up: the frames that
+ *    hold a local other threads were given a pointer to (issue 21).
  *
  * 2. A location touched by one thread only stays out of the trace.  Memory is shadowed in
  *    8-byte granules by a 16-byte cell in one big MAP_NORESERVE table (2^31 cells, 32 GiB of
@@ -118,7 +120,8 @@
  * What is lost: within an epoch, the owner's other accesses to the same granule (another
  * field's bytes, a read after the write) are not written at the transition, so a race on
  * them alone is missed; so are races on stack variables another thread was given a pointer
- * to.  A thread's kept read of data nobody writes replaces its earlier reads of the same
+ * to other than through the start routine's argument, and the owner's accesses to them
+ * before it created that thread.  A thread's kept read of data nobody writes replaces its earlier reads of the same
  * bytes: two reads of a thread, with another thread's write that could have come between
  * them but came after both, are the data race of the second with the write, and not also
  * an atomicity violation of the pair.  Tids above 65535 share cells' tid field with lower
@@ -178,13 +181,22 @@ static void thread_init(struct lw_thread *t)
 			size = 0;
 		pthread_attr_destroy(&at);
 	}
+	/* A local the thread handed to a thread it created is watched from there up (issue 21;
+	 * lw_hook_stack_escapes). */
+	if (lw_hook.stack_escape && lw_hook.stack_escape - (uintptr_t)lo < size)
+		size = lw_hook.stack_escape - (uintptr_t)lo;
 	lw_hook.stack_lo = (uintptr_t)lo;
 	lw_hook.stack_span = size;
 	lw_hook.shadow = shadow;
 	lw_hook.tid = t->tid;
 	lw_hook.parent = t->parent;
 	lw_hook.start_seq = t->start_seq;
-	lw_hook.key = LW_ST_TID(t->tid) | (lw_current_seq() & LW_CELL_SEQ_MASK);
+	/* The thread's own epoch: its last event (issue 21: the counter's last position, which
+	 * a lock left out of the trace or an acquisition's reserved block of positions may have
+	 * carried past that event, put the thread's first accesses after its releases, "holding
+	 * no lock").  A thread with no event yet stands at the counter, after its creation. */
+	uint64_t epoch = lw_epoch.seq ? lw_epoch.seq : lw_current_seq();
+	lw_hook.key = LW_ST_TID(t->tid) | (epoch & LW_CELL_SEQ_MASK);
 	__atomic_store_n(&t->hook_bias, bias_ok && t->tid <= 0xffffu, __ATOMIC_RELAXED);
 }
 
@@ -395,25 +407,36 @@ static uint64_t written_state(uint64_t tag, uint64_t me)
 	return tag | LW_ST_SHARED | me | (++lw_hook.writes & LW_CELL_SEQ_MASK);
 }
 
-/* Whether this access to a shared granule repeats the thread's last access to it: the same
- * kind (read or write), since the thread's last event that could order it before another
- * thread (lw_epoch.releases: any but a lock acquisition), with no other thread's write in
- * between (the cell's state before this access is the one that access saw, or left).  Notes
- * this access either way.  Only a run of reads, or of writes, shrinks to its first: a
- * read-modify-write loop keeps every read with its write, since a read whose write was
- * left out would look like the check of a check-then-act. */
+/* The bytes of a granule that [addr, addr+size) covers, as a mask (addr's granule). */
+static inline uint32_t granule_bytes(uintptr_t addr, unsigned size)
+{
+	return size >= 8 ? 0xffu : ((1u << size) - 1) << (addr & 7);
+}
+
+/* Whether this access to a shared granule repeats the thread's recorded accesses to it: the
+ * same kind (read or write), of bytes they covered (bytes: granule_bytes), since the
+ * thread's last event that could order it before another thread (lw_epoch.releases: any but
+ * a lock acquisition), with no other thread's write in between (the cell's state before this
+ * access is the one that access saw, or left).  Notes this access either way: a run of the
+ * same kind adds its bytes to the run's.  Only a run of reads, or of writes, shrinks to its
+ * first access of each byte: a read-modify-write loop keeps every read with its write, since
+ * a read whose write was left out would look like the check of a check-then-act, and a write
+ * of another field of the granule is recorded (issue 21: a race on the second field of a
+ * struct was missed).  The kind is bit 0 of `write`, the bytes bits 8 to 15. */
 static inline __attribute__((always_inline)) bool recent_repeat(struct lw_thread *t,
 								 uint64_t granule, bool write,
-								 uint64_t before, uint64_t after)
+								 uint32_t bytes, uint64_t before,
+								 uint64_t after)
 {
 	struct lw_hook_recent *r =
 		&t->hook_recent[(granule ^ (granule >> 9)) & (LW_HOOK_RECENT - 1)];
 	uint32_t releases = lw_epoch.releases + 1;  /* never 0 (an unused entry's) until it wraps */
-	bool repeat = r->granule == granule && r->releases == releases && r->cell == before &&
-		      r->write == write;
+	bool run = r->granule == granule && r->releases == releases && r->cell == before &&
+		   (r->write & 1) == write;
+	bool repeat = run && !(bytes & ~(r->write >> 8));
 	r->granule = granule;
 	r->releases = releases;
-	r->write = write;
+	r->write = (uint32_t)write | (bytes | (run ? r->write >> 8 : 0)) << 8;
 	r->cell = after;
 	return repeat;
 }
@@ -626,7 +649,8 @@ static inline __attribute__((always_inline)) bool on_granule(struct lw_thread *t
 			bool read_only = !(s & LW_ST_TIDMASK);
 			if (!w && !at) {
 				if (!read_only)
-					return !recent_repeat(t, g, false, s, s);
+					return !recent_repeat(t, g, false,
+							      granule_bytes(addr, size), s, s);
 				keep_read(t, g, wh | where_stack(t, pc));
 				return false;
 			}
@@ -638,7 +662,7 @@ static inline __attribute__((always_inline)) bool on_granule(struct lw_thread *t
 				continue;
 			if (read_only)
 				write_kept_reads_of(t, g);
-			return at || !recent_repeat(t, g, true, s, n);
+			return at || !recent_repeat(t, g, true, granule_bytes(addr, size), s, n);
 		}
 		if ((s & (LW_ST_TAGMASK | LW_ST_SHARED)) == tag && lw_hook.parent &&
 		    (s & LW_ST_TIDMASK) == LW_ST_TID(lw_hook.parent) &&
@@ -662,7 +686,7 @@ static inline __attribute__((always_inline)) bool on_granule(struct lw_thread *t
 		if (!(s & LW_ST_SHARED))
 			write_previous(s, where, g, run);
 		if (!at)
-			recent_repeat(t, g, w, n, n);
+			recent_repeat(t, g, w, granule_bytes(addr, size), n, n);
 		return true;
 	}
 }

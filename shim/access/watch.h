@@ -45,9 +45,11 @@ LW_HIDDEN bool lw_annotations_referenced(void);
 /* How one trapped instruction touched the watched bytes: LW_ACCESS_* flags, or 0 when the
  * instruction could not be decoded with confidence.  pc is the address just after the
  * instruction (where a data breakpoint leaves the thread); gregs are the thread's
- * registers after it ran (ucontext_t's gregs); [lo, hi) are the watched bytes. */
+ * registers after it ran (ucontext_t's gregs); [lo, hi) are the watched bytes.  When
+ * decoded, [*at, *at + *len) are the watched bytes the instruction touched (issue 21: two
+ * threads writing two different bytes of a watched word are no race). */
 LW_HIDDEN unsigned lw_decode_access(uintptr_t pc, const long long *gregs, uintptr_t lo,
-				    uintptr_t hi);
+				    uintptr_t hi, uintptr_t *at, unsigned *len);
 /* Tells the decoder where code may be read: [lo, hi) of every executable segment. */
 LW_HIDDEN void lw_decode_add_text(uintptr_t lo, uintptr_t hi);
 

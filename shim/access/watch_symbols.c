@@ -11,8 +11,17 @@
 #include "access/watch.h"
 #include "core/stacks.h"
 
+/* Issue 21: a C++ variable with internal linkage is in the symbol table only mangled: a
+ * file-static `static int x;` as _ZL1x, one in an anonymous namespace as
+ * _ZN12_GLOBAL__N_11xE.  --watch x finds them by matching those forms of the plain name
+ * here, in the host, without a demangler (which would allocate). */
+#define LW_MANGLED_MAX 256
+static const char anon_ns[] = "_ZN12_GLOBAL__N_1";
+
 struct lookup {
 	const char *name;
+	char zl[LW_MANGLED_MAX];     /* "_ZL<len><name>", or "" */
+	char anon[LW_MANGLED_MAX];   /* "_ZN12_GLOBAL__N_1<len><name>E", or "" */
 	int rank;                    /* of the best definition so far: 0 none, 1 local, 2 global */
 	bool tls;                    /* a thread-local definition was seen */
 	bool first;                  /* the next object is the program itself */
@@ -22,18 +31,61 @@ struct lookup {
 	size_t module_len;
 };
 
+/* Whether the NUL-terminated want (not empty) is the string at nm, which has at most
+ * room bytes before the end of its table. */
+static bool name_is(const char *nm, size_t room, const char *want, size_t want_len)
+{
+	return want_len && room > want_len && memcmp(nm, want, want_len + 1) == 0;
+}
+
+/* Writes the mangled forms of lk->name that --watch accepts for it (see LW_MANGLED_MAX):
+ * only for a plain identifier, which the forms can hold. */
+static void mangled_forms(struct lookup *lk)
+{
+	size_t n = strlen(lk->name);
+	lk->zl[0] = lk->anon[0] = '\0';
+	if (n == 0 || n > 200 || (lk->name[0] >= '0' && lk->name[0] <= '9'))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char c = lk->name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_'))
+			return;
+	}
+	/* The length in decimal, without snprintf (which may allocate). */
+	char len[4];
+	int k = 0;
+	if (n >= 100)
+		len[k++] = (char)('0' + n / 100);
+	if (n >= 10)
+		len[k++] = (char)('0' + n / 10 % 10);
+	len[k++] = (char)('0' + n % 10);
+	len[k] = '\0';
+	char *p = lk->zl;
+	memcpy(p, "_ZL", 3);
+	memcpy(p + 3, len, (size_t)k);
+	memcpy(p + 3 + k, lk->name, n + 1);
+	p = lk->anon;
+	memcpy(p, anon_ns, sizeof anon_ns - 1);
+	p += sizeof anon_ns - 1;
+	memcpy(p, len, (size_t)k);
+	memcpy(p + k, lk->name, n);
+	memcpy(p + k + n, "E", 2);
+}
+
 /* Looks name up in one symbol table.  strtab is [str, str + str_len). */
 static void scan_symbols(struct lookup *lk, const ElfW(Sym) *sym, size_t n, const char *str,
 			 size_t str_len, uintptr_t bias, const char *path)
 {
-	size_t name_len = strlen(lk->name);
+	size_t name_len = strlen(lk->name), zl_len = strlen(lk->zl), anon_len = strlen(lk->anon);
 	for (size_t i = 0; i < n; i++) {
 		const ElfW(Sym) *s = &sym[i];
-		if (s->st_shndx == SHN_UNDEF || s->st_name >= str_len ||
-		    str_len - s->st_name <= name_len)
+		if (s->st_shndx == SHN_UNDEF || s->st_name >= str_len)
 			continue;
 		const char *nm = str + s->st_name;
-		if (memcmp(nm, lk->name, name_len + 1) != 0)
+		size_t room = str_len - s->st_name;
+		if (!name_is(nm, room, lk->name, name_len) && !name_is(nm, room, lk->zl, zl_len) &&
+		    !name_is(nm, room, lk->anon, anon_len))
 			continue;
 		int type = ELF64_ST_TYPE(s->st_info);
 		if (type == STT_TLS) {
@@ -122,6 +174,7 @@ int lw_symbol_lookup(const char *name, uintptr_t *addr, uint64_t *size, char *mo
 {
 	struct lookup lk = { .name = name, .first = true, .module = module,
 			     .module_len = module_len };
+	mangled_forms(&lk);
 	int saved = errno;
 	dl_iterate_phdr(lookup_cb, &lk);
 	errno = saved;

@@ -75,8 +75,14 @@ static void record_hit(struct lw_watch *w, const ucontext_t *uc, bool async)
 	uint64_t value = 0;
 	bool have = lw_watch_read(w, &value);
 	uint64_t prev = have ? __atomic_exchange_n(&w->last_value, value, __ATOMIC_ACQ_REL) : 0;
+	uintptr_t at = w->addr;
+	unsigned len = (unsigned)w->len;
 	unsigned how = pc ? lw_decode_access(pc, (const long long *)uc->uc_mcontext.gregs,
-					     w->addr, w->addr + w->len) : 0;
+					     w->addr, w->addr + w->len, &at, &len) : 0;
+	if (!how || len == 0) {
+		at = w->addr;       /* not decoded: the whole watched variable */
+		len = (unsigned)w->len;
+	}
 	if (!how) {
 		/* Not decoded: every access to these bytes traps, so a value that differs
 		 * from the one after the previous hit was written by this access. */
@@ -93,8 +99,8 @@ static void record_hit(struct lw_watch *w, const ucontext_t *uc, bool async)
 		return;
 	r->tid = t->tid;
 	r->flags = (uint16_t)(how | LW_SRC_WATCHPOINT);
-	r->size = (uint16_t)w->len;
-	r->addr = w->addr;
+	r->size = (uint16_t)len;
+	r->addr = at;
 	r->pc = pc;
 	r->value = value;
 	r->stack = stack;
@@ -106,7 +112,9 @@ static void record_hit(struct lw_watch *w, const ucontext_t *uc, bool async)
 /* Whether the instruction at pc (the one before it) touched [lo, hi), LW_ACCESS_* or 0. */
 static unsigned touches(uintptr_t pc, const long long *gregs, uintptr_t lo, uintptr_t hi)
 {
-	return lo < hi ? lw_decode_access(pc, gregs, lo, hi) : 0;
+	uintptr_t at;
+	unsigned len;
+	return lo < hi ? lw_decode_access(pc, gregs, lo, hi, &at, &len) : 0;
 }
 
 /* Issue 20: records one hit of automatic watching's slot s.  Only what the decoder is sure

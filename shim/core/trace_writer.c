@@ -45,6 +45,10 @@ static struct {
 	uint64_t size;               /* bytes allocated in the file (atomic) */
 	int closed;                  /* atomic */
 	int full;                    /* atomic: the limit was reached, every record is dropped */
+	/* Issue 21: room the other threads' records take after the close, [exit_next,
+	 * exit_end) (atomic), reserved by lw_trace_close ("After the close"). */
+	uint64_t exit_next, exit_end;
+	int exit_ready;              /* atomic: they are set */
 	bool chunked;                /* full level: each thread writes into chunks of its own */
 	uint32_t gen;                /* bumped by each open: a thread's chunk of another file
 				      * (a fork child's parent's) is not used */
@@ -393,6 +397,52 @@ static bool take(uint64_t n, bool last_try, uint64_t *off)
 	return true;
 }
 
+/*
+ * After the close.
+ *
+ * The shim closes the trace in its destructor, at exit, while the program's other threads
+ * may still run until the process ends: their last records describe what they did in that
+ * moment, races included (issue 21: a race two threads made while main returned was
+ * missed in some runs).  So the close leaves them room: each thread goes on filling the
+ * chunk it has, and what does not fit there takes up to LW_EXIT_ROOM bytes of the file past
+ * the end the close set, which moves the end past each record it takes.  The first record that finds no room at all ends the trace for
+ * every thread (W.full), and the header's cut_seq, without LW_HDR_TRUNCATED, says from
+ * which seq on the trace is not whole: a reader leaves out the records after it, as after a
+ * cut of a full trace (lockwatch-trace(5)), and says so.  Nothing is counted as dropped: the
+ * program's run was over.
+ */
+#define LW_EXIT_ROOM (256u << 10)
+
+/* Takes size bytes of the room left after the close, or NULL when it is used up (and then
+ * ends the trace, once). */
+static void *exit_room(uint32_t size)
+{
+	/* The close sets the room up right after it marks the trace closed: a few
+	 * instructions, unless it was preempted (or this is a signal handler of the closing
+	 * thread: then, after a while, the record is lost and the trace cut). */
+	for (unsigned spins = 0; !__atomic_load_n(&W.exit_ready, __ATOMIC_ACQUIRE) &&
+				 spins < 1000; spins++)
+		sched_yield();
+	if (!__atomic_load_n(&W.full, __ATOMIC_RELAXED)) {
+		uint64_t o = __atomic_fetch_add(&W.exit_next, size, __ATOMIC_ACQUIRE);
+		if (o + size > o && o + size <= __atomic_load_n(&W.exit_end, __ATOMIC_RELAXED)) {
+			/* The end moves past it first: a record the process's end tears is a
+			 * hole below the end, which readers skip. */
+			uint64_t e = __atomic_load_n(&header()->end_offset, __ATOMIC_RELAXED);
+			while (e < o + size &&
+			       !__atomic_compare_exchange_n(&header()->end_offset, &e, o + size, true,
+							    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+				;
+			return W.map + o;
+		}
+		int expected = 0;
+		if (__atomic_compare_exchange_n(&W.full, &expected, 1, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
+			__atomic_store_n(&header()->cut_seq, lw_current_seq(), __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
 void *lw_trace_reserve_shared(uint32_t size)
 {
 	if (LW_UNLIKELY(W.map == NULL))
@@ -400,10 +450,10 @@ void *lw_trace_reserve_shared(uint32_t size)
 	/* issue 23 (perf): a deferred thread writes its THREAD record before its first other
 	 * record (the dependencies level's records all come this way, not through a chunk). */
 	lw_thread_materialize(lw_self);
-	/* Once the trace is closed (at exit, while other threads may still lock for a moment)
-	 * a record is not dropped: the run it would describe is over. */
+	/* Issue 21: once the trace is closed (at exit), a thread still running writes into the
+	 * room the close left (exit_room). */
 	if (LW_UNLIKELY(__atomic_load_n(&W.closed, __ATOMIC_RELAXED)))
-		return NULL;
+		return exit_room(size);
 	/* Once full, a drop touches nothing the other threads write: the thread counts its
 	 * drops and adds them to the header's count a batch at a time. */
 	if (LW_UNLIKELY(__atomic_load_n(&W.full, __ATOMIC_RELAXED))) {
@@ -490,12 +540,12 @@ static __attribute__((noinline)) void *reserve_slow(uint32_t size)
 }
 
 /* Whether the calling thread's chunk is one of this trace's and may still be written: not
- * once the trace is closed or full (a thread writing on in its chunk while the others'
- * records are dropped would leave a trace whose order lies). */
+ * once the trace is full (a thread writing on in its chunk while the others' records are
+ * dropped would leave a trace whose order lies).  After the close it may ("After the
+ * close"): the chunk lies below the end. */
 static inline bool chunk_open(void)
 {
 	return W.chunked && chunk.gen == W.gen &&
-	       LW_LIKELY(!__atomic_load_n(&W.closed, __ATOMIC_RELAXED)) &&
 	       LW_LIKELY(!__atomic_load_n(&W.full, __ATOMIC_RELAXED));
 }
 
@@ -668,6 +718,8 @@ static int trace_open(bool forked_child)
 	W.pid = pid;
 	W.tail = LW_TRACE_HEADER_SIZE;
 	W.closed = 0;
+	W.exit_next = W.exit_end = 0;
+	W.exit_ready = 0;
 	W.full = 0;
 	W.broken = 0;
 	W.grow_lock.v = 0;
@@ -717,11 +769,27 @@ static void lw_trace_close_(bool only_thread)
 		sched_yield();
 	uint64_t end = __atomic_load_n(&W.tail, __ATOMIC_ACQUIRE);
 	uint64_t size = __atomic_load_n(&W.size, __ATOMIC_ACQUIRE);
-	lw_spin_unlock(&W.grow_lock);
 	if (end > size)
 		end = size;
+	/* The room for the records the other threads still make ("After the close"), past
+	 * the end, which each one they take there moves (exit_room): what the file has, or
+	 * can have. */
+	uint64_t room_end = end;
+	if (!only_thread && !__atomic_load_n(&W.full, __ATOMIC_RELAXED)) {
+		room_end = end + LW_EXIT_ROOM < W.limit ? end + LW_EXIT_ROOM : W.limit;
+		int fd = room_end > size ? trace_fd() : -1;
+		if (room_end > size &&
+		    (fd < 0 || posix_fallocate(fd, (off_t)size, (off_t)(room_end - size)) != 0))
+			room_end = size;
+		if (room_end > size)
+			__atomic_store_n(&W.size, size = room_end, __ATOMIC_RELEASE);
+	}
 	struct lw_trace_header *h = header();
 	h->end_offset = end;
+	__atomic_store_n(&W.exit_end, room_end, __ATOMIC_RELAXED);
+	__atomic_store_n(&W.exit_next, end, __ATOMIC_RELAXED);
+	__atomic_store_n(&W.exit_ready, 1, __ATOMIC_RELEASE);
+	lw_spin_unlock(&W.grow_lock);
 	__atomic_or_fetch(&h->flags, LW_HDR_CLOSED, __ATOMIC_RELEASE);
 	/* Trimming while another thread may still write through the mapping would turn its
 	 * store into SIGBUS: only trim when this thread is the last. */
@@ -730,9 +798,9 @@ static void lw_trace_close_(bool only_thread)
 		if (fd >= 0 && ftruncate(fd, (off_t)end) == 0)
 			__atomic_store_n(&W.size, end, __ATOMIC_RELEASE);
 	} else if (fd >= 0) {
-		/* Others may still write below the size: free the unused tail's blocks without
-		 * shrinking the file (readers stop at end_offset). */
-		uint64_t from = (end + 4095) & ~(uint64_t)4095;
+		/* Others may still write below the size: free the unused tail's blocks past
+		 * their room without shrinking the file (readers stop at end_offset). */
+		uint64_t from = (room_end + 4095) & ~(uint64_t)4095;
 		if (size > from)
 			fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
 				  (off_t)(size - from));

@@ -63,6 +63,8 @@ struct lw_hook_tls {
 	uint32_t parent;             /* the creating thread's tid, 0 if unknown */
 	uint64_t start_seq;          /* the seq at which it was created */
 	uint32_t writes;             /* its writes to shared granules (hooks.c: written_state) */
+	uintptr_t stack_escape;      /* issue 21: lowest address of its stack it handed to
+				      * another thread (lw_hook_stack_escapes), 0: none */
 };
 LW_HIDDEN extern __thread struct lw_hook_tls lw_hook __attribute__((tls_model("initial-exec")));
 #define LW_CELL_SEQ_MASK 0x7fffffffull /* bit 31 of a cell's state is LW_ST_BUSY */
@@ -76,6 +78,21 @@ struct lw_epoch {
 	uint32_t releases;
 };
 LW_HIDDEN extern __thread struct lw_epoch lw_epoch __attribute__((tls_model("initial-exec")));
+/* Issue 21: the calling thread hands addr to a thread it creates (the start routine's
+ * argument).  When addr is on its stack, its hooks stop ignoring its stack from addr's
+ * granule up (the frames that hold what it handed over), so that its own accesses to a
+ * local another thread was given a pointer to are recorded too (hooks.c, "The filter"). */
+static inline void lw_hook_stack_escapes(uintptr_t addr)
+{
+	uintptr_t g = addr & ~(uintptr_t)7;
+	if (g - lw_hook.stack_lo < lw_hook.stack_span)
+		lw_hook.stack_span = g - lw_hook.stack_lo;
+	/* Before the thread's hooks are set up its bounds are not known yet: thread_init
+	 * (hooks.c) applies the lowest address handed over. */
+	if (!lw_hook.stack_escape || g < lw_hook.stack_escape)
+		lw_hook.stack_escape = g;
+}
+
 /* A new event of this thread starts a new epoch for its hooks. */
 static inline void lw_hook_note_seq(uint64_t seq)
 {

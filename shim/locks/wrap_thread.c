@@ -106,6 +106,7 @@ struct lw_start *lw_create_begin(void *(*fn)(void *), void *arg, bool detached, 
 	}
 	s->fn = fn;
 	s->arg = arg;
+	lw_hook_stack_escapes((uintptr_t)arg);   /* issue 21: a local handed to the thread */
 	s->named = lw_api_start ? lw_api_start : (uintptr_t)fn;
 	s->parent = t->tid;
 	s->tid = lw_thread_new_tid();

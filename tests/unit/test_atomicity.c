@@ -215,6 +215,98 @@ Test(atomicity, a_lock_held_throughout_makes_one_section)
 	cr_assert_eq(fs.v.n, 0);
 }
 
+/* Issue 21: an outer lock held from the check through the act makes them one critical
+ * section only against a writer that takes it too. */
+#define OUTER 0x5200u
+static void outer_check_then_act(struct tb *b, bool writer_takes_outer, bool observed)
+{
+	start(b);
+	tb_lock(b, 2, OUTER);
+	tb_lock(b, 2, M);
+	tb_read(b, 2, BAL, CHECK);
+	tb_unlock(b, 2, M);
+	if (observed) {
+		if (writer_takes_outer)
+			tb_lock(b, 3, OUTER);
+		tb_lock(b, 3, M);
+		tb_write(b, 3, BAL, 0x401050);
+		tb_unlock(b, 3, M);
+		if (writer_takes_outer)
+			tb_unlock(b, 3, OUTER);
+	}
+	tb_lock(b, 2, M);
+	act(b, 2);
+	tb_unlock(b, 2, M);
+	tb_unlock(b, 2, OUTER);
+	if (!observed) {
+		/* After the act, and ordered after it by nothing: it could have fallen
+		 * between (no lock of its own at all). */
+		tb_write(b, 3, BAL, 0x401050);
+	}
+}
+
+Test(atomicity, an_outer_lock_the_writer_never_takes_does_not_make_one_section)
+{
+	struct tb b;
+	struct lw_finding *f;
+
+	outer_check_then_act(&b, false, true);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 1);
+	f = first(LW_FIND_ATOMICITY);
+	cr_assert(f->observed);
+	cr_assert_eq(f->accesses.v[0].n_locks, 2, "the check held the outer lock and m");
+	cr_assert_eq(f->accesses.v[1].n_locks, 1, "the write held m only");
+}
+
+Test(atomicity, an_outer_lock_the_writer_never_takes_lets_a_concurrent_write_fall_between)
+{
+	struct tb b;
+
+	outer_check_then_act(&b, false, false);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 1);
+	cr_assert(!first(LW_FIND_ATOMICITY)->observed);
+}
+
+Test(atomicity, an_outer_lock_the_writer_takes_makes_one_section)
+{
+	struct tb b;
+
+	/* The writer holds the outer lock too: it cannot come between (the trace shows what
+	 * a broken lock would do, and the section still counts as one against it). */
+	outer_check_then_act(&b, true, true);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 0);
+}
+
+Test(atomicity, two_readers_of_an_rwlock_do_not_exclude_each_other)
+{
+	struct tb b;
+	struct lw_held h;
+
+	/* The checker holds the outer rwlock for reading throughout; the writer writes under
+	 * a read lock of it as well: no exclusion, so a violation. */
+	start(&b);
+	tb_acquire_full(&b, 2, OUTER, 0, LW_MODE_READ, 0, 0, 0, NULL);
+	h = tb_held(OUTER, 0, LW_MODE_READ);
+	tb_acquire_full(&b, 2, M, 0, LW_MODE_WRITE, 0, 0, 1, &h);
+	tb_read(&b, 2, BAL, CHECK);
+	tb_release(&b, 2, M, 0);
+	tb_acquire_full(&b, 3, OUTER, 0, LW_MODE_READ, 0, 0, 0, NULL);
+	tb_acquire_full(&b, 3, M, 0, LW_MODE_WRITE, 0, 0, 1, &h);
+	tb_write(&b, 3, BAL, 0x401050);
+	tb_release(&b, 3, M, 0);
+	tb_release(&b, 3, OUTER, 0);
+	tb_acquire_full(&b, 2, M, 0, LW_MODE_WRITE, 0, 0, 1, &h);
+	act(&b, 2);
+	tb_release(&b, 2, M, 0);
+	tb_release(&b, 2, OUTER, 0);
+	analyze(&b);
+	cr_assert_eq(count(LW_FIND_ATOMICITY), 1);
+}
+
 Test(atomicity, read_write_read_is_reported_with_a_read_act)
 {
 	struct tb b;

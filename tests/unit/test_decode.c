@@ -9,7 +9,11 @@
 #include "lw_trace_format.h"
 #include "access/decode.h"
 
-unsigned lw_decode_access(uintptr_t pc, const long long *gregs, uintptr_t lo, uintptr_t hi);
+unsigned lw_decode_access(uintptr_t pc, const long long *gregs, uintptr_t lo, uintptr_t hi,
+			  uintptr_t *at, unsigned *len);
+static uintptr_t at_;
+static unsigned len_;
+#define decode(pc, g, lo, hi) lw_decode_access(pc, g, lo, hi, &at_, &len_)
 
 /* Room before and after each instruction, so the backward decode has bytes to try. */
 static uint8_t code[64];
@@ -34,7 +38,7 @@ Test(decode, a_store_through_a_register_is_a_write_at_its_address)
 	cr_assert_eq(op.size, 4);
 	cr_assert_eq(op.how, LW_ACCESS_WRITE);
 	cr_assert_eq(op.len, 2);
-	cr_assert_eq(lw_decode_access(ip + 2, g, 0x1000, 0x1004), LW_ACCESS_WRITE);
+	cr_assert_eq(decode(ip + 2, g, 0x1000, 0x1004), LW_ACCESS_WRITE);
 }
 
 Test(decode, a_load_with_base_index_scale_and_displacement)
@@ -73,7 +77,7 @@ Test(decode, lock_prefix_and_xchg_are_atomic)
 	cr_assert_eq(lw_decode_operand(ip, g, &op), 0);
 	cr_assert_eq(op.how, LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC);
 	/* Backwards, the LOCK prefix belongs to the longest decode ending at the pc. */
-	cr_assert_eq(lw_decode_access(ip + 3, g, 0x4000, 0x4004),
+	cr_assert_eq(decode(ip + 3, g, 0x4000, 0x4004),
 		     LW_ACCESS_READ | LW_ACCESS_WRITE | LW_ACCESS_ATOMIC);
 	ip = place(xchg, sizeof xchg);
 	cr_assert_eq(lw_decode_operand(ip, g, &op), 0);
@@ -112,11 +116,11 @@ Test(decode, a_load_that_overwrote_its_address_register_is_taken_when_it_covers_
 	static const uint8_t mov32[] = { 0x8b, 0x00 };         /* mov eax, [rax] */
 	long long g[NGREG] = { 0 };
 	g[REG_RAX] = 42;   /* after it ran: the loaded value, not the address */
-	cr_assert_eq(lw_decode_access(place(mov, sizeof mov) + 3, g, 0x6000, 0x6008),
+	cr_assert_eq(decode(place(mov, sizeof mov) + 3, g, 0x6000, 0x6008),
 		     LW_ACCESS_READ);
-	cr_assert_eq(lw_decode_access(place(mov32, sizeof mov32) + 2, g, 0x6000, 0x6004),
+	cr_assert_eq(decode(place(mov32, sizeof mov32) + 2, g, 0x6000, 0x6004),
 		     LW_ACCESS_READ);
-	cr_assert_eq(lw_decode_access(place(mov32, sizeof mov32) + 2, g, 0x6000, 0x6008), 0,
+	cr_assert_eq(decode(place(mov32, sizeof mov32) + 2, g, 0x6000, 0x6008), 0,
 		     "narrower than the watched bytes: not guessed");
 }
 

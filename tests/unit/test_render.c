@@ -10,6 +10,7 @@
 #include "report/json_writer.h"
 #include "trace/model.h"
 #include "report/render.h"
+#include "report/fingerprint.h"
 #include "trace_builder.h"
 #include "trace/trace_reader.h"
 
@@ -260,4 +261,53 @@ Test(render, deadlock_and_misuse_reports)
 	lw_model_free(m);
 	lw_trace_close(&t);
 	tb_free(&b);
+}
+
+/* Issue 21: two findings that differ only in the digits of their variable's name (g1 and
+ * g2) are two findings, not one seen twice; thread numbers in the message still do not
+ * count. */
+Test(render, digits_of_a_variable_name_tell_findings_apart)
+{
+	struct tb tr;
+	struct lw_trace t;
+	struct lw_trace_error err;
+	struct lw_model *m = lw_model_new();
+
+	tb_init(&tr, 99);
+	tb_thread(&tr, 1, 0);
+	cr_assert_eq(lw_trace_parse(tr.buf, tr.len, "t", &t, &err), 0);
+	lw_model_add_trace(m, &t);
+	lw_model_finish(m);
+
+	struct lw_finding *a = lw_finding_new(&fs, LW_FIND_DATA_RACE, LW_SEV_ERROR, m, 0);
+	struct lw_finding *b = lw_finding_new(&fs, LW_FIND_DATA_RACE, LW_SEV_ERROR, m, 0);
+	struct lw_finding *c = lw_finding_new(&fs, LW_FIND_DATA_RACE, LW_SEV_ERROR, m, 0);
+	char fa[LW_FINGERPRINT_LEN], fb[LW_FINGERPRINT_LEN], fc[LW_FINGERPRINT_LEN];
+
+	a->variable.name = lw_xstrdup("g1");
+	a->message = lw_xstrdup("data race on g1: write by T2 and write by T3");
+	b->variable.name = lw_xstrdup("g2");
+	b->message = lw_xstrdup("data race on g2: write by T2 and write by T3");
+	c->variable.name = lw_xstrdup("g1");
+	c->message = lw_xstrdup("data race on g1: write by T4 and write by T7");
+	lw_finding_fingerprint(a, fa);
+	lw_finding_fingerprint(b, fb);
+	lw_finding_fingerprint(c, fc);
+	cr_assert_str_neq(fa, fb);
+	cr_assert_str_eq(fa, fc);
+	/* Elements of one array are one variable. */
+	free(b->variable.name);
+	free(b->message);
+	free(c->variable.name);
+	free(c->message);
+	b->variable.name = lw_xstrdup("name");
+	b->message = lw_xstrdup("data race on name: write by T2 and write by T3");
+	c->variable.name = lw_xstrdup("name[2]");
+	c->message = lw_xstrdup("data race on name[2]: write by T2 and write by T3");
+	lw_finding_fingerprint(b, fb);
+	lw_finding_fingerprint(c, fc);
+	cr_assert_str_eq(fb, fc);
+	lw_model_free(m);
+	lw_trace_close(&t);
+	tb_free(&tr);
 }
