@@ -140,6 +140,15 @@ struct lw_fthread *lw_finding_thread(struct lw_finding *f, struct lw_model *m, u
 	if (t && t->known) {
 		ft.parent = t->parent;
 		ft.n_like = t->n_like;   /* issue 23 (perf) */
+		/* The count names the class's first thread; any written thread of the class
+		 * (same start routine and creation site) is as like the counted ones. */
+		const struct lw_process *p = &m->procs.v[proc];
+		for (size_t i = 0; !ft.n_like && t->start_routine && i < p->threads.n; i++) {
+			const struct lw_thread *o = &p->threads.v[i];
+			if (o->n_like && o->start_routine == t->start_routine &&
+			    o->create_stack == t->create_stack)
+				ft.n_like = o->n_like;
+		}
 		if (t->start_routine) {
 			struct lw_sym_frame sf;
 
