@@ -11,9 +11,11 @@
 # Valgrind's configure output.
 #
 # Each program of CASES (a .vgtest file: its prog: and args: lines give the program and its
-# arguments) is built twice, with clang -g -O1:
+# arguments) is built three times, with clang -g -O1:
 #   tsan  clang -fsanitize=thread;
 #   lw    `lockwatch cc` (hook mode);
+#   plain clang alone, no rebuild for lockwatch: `lockwatch run` with no option at all
+#         (issue 20: automatic watching of globals and the collider's heap samples);
 # and run, one after the other, each under `timeout $TIMEOUT`:
 #   tsan  the program itself; a race is "WARNING: ThreadSanitizer: data race" on stderr;
 #   lw    `lockwatch run --format json -- prog args`; a race is a finding of kind data-race
@@ -224,7 +226,7 @@ CFLAGS=(-I"$SRC" -I"$SRC/include" -DVGA_amd64=1 -DVGO_linux=1 -DVGP_amd64_linux=
 	-DVGPV_amd64_linux_vanilla=1 -g -O1 -pthread -w)
 LIBS=(-lm -ldl)
 BIN=$CACHE/bin
-mkdir -p "$BIN/tsan" "$BIN/lw" "$CACHE/buildlog" || die "cannot create $BIN"
+mkdir -p "$BIN/tsan" "$BIN/lw" "$BIN/plain" "$CACHE/buildlog" || die "cannot create $BIN"
 
 # compile MODE SOURCE OUT [EXTRA...]
 compile() {
@@ -235,6 +237,7 @@ compile() {
 	case $mode in
 	tsan) clang -fsanitize=thread "${CFLAGS[@]}" "$@" -o "$out" "$SRC/$src" "${LIBS[@]}" >"$log" 2>&1 ;;
 	lw) "$LOCKWATCH" cc "${CFLAGS[@]}" "$@" -o "$out" "$SRC/$src" "${LIBS[@]}" >"$log" 2>&1 ;;
+	plain) clang "${CFLAGS[@]}" "$@" -o "$out" "$SRC/$src" "${LIBS[@]}" -lpthread >"$log" 2>&1 ;;
 	esac || { echo "thirdparty.sh: $mode build of $src failed (see $log):" >&2; head -5 "$log" >&2; return 1; }
 }
 
@@ -247,7 +250,7 @@ bin_of() { # MODE CASE
 declare -A BUILT
 echo "thirdparty.sh: building ${#SELECTED[@]} programs with clang -fsanitize=thread and lockwatch cc ..." >&2
 for n in "${SELECTED[@]}"; do
-	for m in tsan lw; do
+	for m in tsan lw plain; do
 		out=$(bin_of $m "$n")
 		[ -n "${BUILT[$out]:-}" ] && continue
 		BUILT[$out]=fail
@@ -285,16 +288,16 @@ run_case() {
 			>"$dir/../tsan.out" 2>"$dir/../tsan.err") 2>/dev/null # (bash's "Killed" notices)
 		rc=$?
 		;;
-	lw)
-		(cd "$dir" && timeout -k 5 "$TIMEOUT" "$LOCKWATCH" run --format json -o "$dir/../lw.json" \
-			-d "$dir/traces" -- ./prog ${C_ARGS[$n]} </dev/null >"$dir/../lw.out" 2>"$dir/../lw.err") \
-			2>/dev/null
+	lw | plain)
+		(cd "$dir" && timeout -k 5 "$TIMEOUT" "$LOCKWATCH" run --format json -o "$dir/../$mode.json" \
+			-d "$dir/traces" -- ./prog ${C_ARGS[$n]} </dev/null >"$dir/../$mode.out" \
+			2>"$dir/../$mode.err") 2>/dev/null
 		rc=$?
 		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 			# Timed out: the traces survive, the analysis says what was seen until then.
-			timeout -k 5 "$TIMEOUT" "$LOCKWATCH" report --format json -o "$dir/../lw.json" \
-				"$dir/traces" >/dev/null 2>"$dir/../lw.report.err"
-			echo "report after timeout: exit $?" >>"$dir/../lw.report.err"
+			timeout -k 5 "$TIMEOUT" "$LOCKWATCH" report --format json -o "$dir/../$mode.json" \
+				"$dir/traces" >/dev/null 2>"$dir/../$mode.report.err"
+			echo "report after timeout: exit $?" >>"$dir/../$mode.report.err"
 		fi
 		[ "${KEEP_TRACES:-0}" = 1 ] || rm -rf "$dir/traces"
 		;;
@@ -320,20 +323,20 @@ for n in "${SELECTED[@]}"; do
 	rm -rf "$d"
 	mkdir -p "$d"
 	echo "${C_SRC[$n]} ${C_ARGS[$n]}" >"$d/cmd"
-	for m in tsan lw; do
+	for m in tsan lw plain; do
 		if [ "${BUILT[$(bin_of $m "$n")]}" = ok ]; then
 			run_case $m "$n" "$d/run.$m"
 		else
 			echo build >"$d/$m.rc"
 		fi
 	done
-	rm -rf "$d/run.tsan" "$d/run.lw"
+	rm -rf "$d/run.tsan" "$d/run.lw" "$d/run.plain"
 done
 
 # ---- judge ----
 
 declare -A CNT
-for k in T L A; do for v in TP FN FP TN; do CNT[$k:$v]=0; done; done
+for k in T L A P; do for v in TP FN FP TN; do CNT[$k:$v]=0; done; done
 NR=0 NF=0 NX=0
 score() { # PREFIX TRUTH FOUND
 	local v
@@ -348,8 +351,8 @@ SUMMARY=$RES/summary.tsv
 printf "case\tsource\targs\ttruth\ttsan_races\ttsan_status\tlw_races\tlw_atomicity\tlw_status\tlw_variables\n" >"$SUMMARY"
 DIFFS=()
 echo
-echo "== per program (race: at least one data race reported; atom: lockwatch's atomicity-violation findings) =="
-printf "%-28s %-10s %-6s %-9s %-5s %-6s %-6s %s\n" program truth tsan lockwatch atom tsan-st lw-st "args"
+echo "== per program (race: at least one data race reported; atom: lockwatch's atomicity-violation findings; plain: lockwatch run with no option on the plain build) =="
+printf "%-28s %-10s %-6s %-9s %-5s %-6s %-6s %-6s %s\n" program truth tsan lockwatch atom plain tsan-st lw-st "args"
 for n in "${SELECTED[@]}"; do
 	d=$RES/$n
 	truth=${T_CLASS[$n]:-?}
@@ -366,6 +369,11 @@ for n in "${SELECTED[@]}"; do
 	else
 		lr=0 la=0 vars="(no report)"
 	fi
+	# Issue 20: the plain build under `lockwatch run` with no option, data races only.
+	pr=0
+	if [ -s "$d/plain.json" ] && jq -e .findings "$d/plain.json" >/dev/null 2>&1; then
+		pr=$(jq '[.findings[] | select(.kind == "data-race")] | length' "$d/plain.json")
+	fi
 	[ "$trc" = build ] && ts="build" || ts=$(status_of "$trc")
 	[ "$lrc" = build ] && ls_="build" || ls_=$(status_of "$lrc")
 	grep -q 'ThreadSanitizer: CHECK failed\|FATAL: ThreadSanitizer' "$d/tsan.err" 2>/dev/null && ts="tsan-fatal"
@@ -373,13 +381,15 @@ for n in "${SELECTED[@]}"; do
 	score T "$truth" "$(yn "$tr")"
 	score L "$truth" "$(yn "$lr")"
 	score A "$truth" "$(yn $((lr + la)))"
+	score P "$truth" "$(yn "$pr")"
 	tv=$([ "$(yn "$tr")" = 1 ] && echo race || echo -)
 	lv=$([ "$(yn "$lr")" = 1 ] && echo race || echo -)
 	want=$([ "$truth" = racy ] && echo race || echo -)
 	if [ "$truth" != excluded ] && { [ "$lv" != "$want" ] || [ "$lv" != "$tv" ]; }; then
 		DIFFS+=("$n|truth $truth, tsan $tv, lockwatch $lv|$vars")
 	fi
-	printf "%-28s %-10s %-6s %-9s %-5s %-6s %-6s %s\n" "$n" "$truth" "$tv" "$lv" "$la" \
+	pv=$([ "$(yn "$pr")" = 1 ] && echo race || echo -)
+	printf "%-28s %-10s %-6s %-9s %-5s %-6s %-6s %-6s %s\n" "$n" "$truth" "$tv" "$lv" "$la" "$pv" \
 		"${ts// /:}" "${ls_// /:}" "${C_ARGS[$n]}"
 	printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$n" "${C_SRC[$n]}" "${C_ARGS[$n]}" "$truth" \
 		"$tr" "$ts" "$lr" "$la" "$ls_" "$vars" >>"$SUMMARY"
@@ -389,7 +399,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 echo
 echo "== recall and precision over $((NR + NF)) programs ($NR racy, $NF race-free; $NX excluded) =="
 printf "%-36s %4s %4s %4s %4s %8s %10s\n" tool TP FN FP TN recall precision
-for t in "T|ThreadSanitizer (clang $CLANG_MAJOR)" "L|lockwatch hook mode, data-race" "A|lockwatch, data-race or atomicity"; do
+for t in "T|ThreadSanitizer (clang $CLANG_MAJOR)" "L|lockwatch hook mode, data-race" "A|lockwatch, data-race or atomicity" "P|lockwatch, no rebuild, no option"; do
 	k=${t%%|*}
 	tp=${CNT[$k:TP]} fn=${CNT[$k:FN]} fp=${CNT[$k:FP]} tn=${CNT[$k:TN]}
 	printf "%-36s %4d %4d %4d %4d %8s %10s\n" "${t#*|}" "$tp" "$fn" "$fp" "$tn" \
@@ -403,5 +413,5 @@ for e in "${DIFFS[@]}"; do
 	printf "  %-28s truth: %s\n" "" "${T_REASON[$n]}"
 done
 echo
-echo "Per-run output: $RES/CASE/{tsan,lw}.{out,err,rc}, lw.json; the table as TSV: $SUMMARY"
+echo "Per-run output: $RES/CASE/{tsan,lw,plain}.{out,err,rc}, lw.json, plain.json; the table as TSV: $SUMMARY"
 exit $fail

@@ -142,7 +142,7 @@ static void one_catch(struct lw_model *m, uint32_t proc, struct lw_findings *fs,
 	const struct lw_process *p = &m->procs.v[proc];
 	struct lw_finding *f = same_sites(fs, first, p->hdr.pid, c->pc1, c->pc2);
 	const struct lw_alloc *block;
-	char var[512], where[300], what[700];
+	char var[512], where[300], what[1100];
 	bool fresh = false;
 
 	if (f && f->caught) {
