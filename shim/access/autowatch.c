@@ -6,8 +6,6 @@
 #include <fcntl.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
-#include <pthread.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -20,7 +18,6 @@
 #include "core/init.h"
 #include "core/msg.h"
 #include "core/options.h"
-#include "core/real.h"
 #include "core/threads.h"
 #include "core/trace_writer.h"
 #include "locks/acquire.h"
@@ -290,13 +287,6 @@ static void tick(void)
 
 static int sampler_alive;            /* atomic: counted in lw_internal_threads */
 
-/* The sampler thread ended, or is not in this fork() child: the watchdog counts it no more. */
-static void sampler_gone(void)
-{
-	if (__atomic_exchange_n(&sampler_alive, 0, __ATOMIC_ACQ_REL))
-		__atomic_sub_fetch(&lw_internal_threads, 1, __ATOMIC_ACQ_REL);
-}
-
 static void *sampler_main(void *arg)
 {
 	lw_guard = 1;                /* nothing this thread does is the program's */
@@ -314,7 +304,7 @@ static void *sampler_main(void *arg)
 		if (!win && (seq_budget == 0 || !any_waiting()))
 			break;       /* nothing more to watch: the thread ends */
 	}
-	sampler_gone();
+	lw_internal_thread_gone(&sampler_alive);
 	return arg;
 }
 
@@ -394,23 +384,9 @@ void lw_auto_start(void)
 	win_start_ns = start_ns;
 	n_windows = 1;
 	/* The sampler: a shim thread the program never sees, with every signal blocked. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 128 * 1024);
-	pthread_t th;
-	__atomic_store_n(&sampler_alive, 1, __ATOMIC_RELEASE);
-	__atomic_add_fetch(&lw_internal_threads, 1, __ATOMIC_ACQ_REL);
-	if (REAL(create)(&th, &attr, sampler_main, NULL) != 0) {
-		sampler_gone();
+	if (lw_internal_thread_start(sampler_main, NULL, 128 * 1024, &sampler_alive) != 0)
 		lw_msg("watch: cannot start the sampler thread; the globals first watched stay "
 		       "watched");
-	}
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 out:
 	errno = saved;
 }
@@ -473,7 +449,7 @@ void lw_auto_after_fork(void)
 	/* The sampler is the parent's; the breakpoints the child inherited are moved by it
 	 * (they are copies of its events), so the child records none of their hits. */
 	bool was = __atomic_exchange_n(&active, 0, __ATOMIC_ACQ_REL);
-	sampler_gone();              /* the sampler is not here */
+	lw_internal_thread_gone(&sampler_alive);   /* the sampler is not here */
 	__atomic_store_n(&lw_window_open, 0, __ATOMIC_RELEASE);
 	win = 0;
 	if (was || refused)

@@ -2,14 +2,12 @@
  * ELF symbol tables of its files through a read-only mapping (no libelf, no malloc). */
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "access/autowatch.h"
+#include "access/elf_file.h"
 #include "core/stacks.h"
 
 /*
@@ -97,23 +95,12 @@ static void add_object(struct lw_auto_globals *g, uintptr_t addr, uint64_t size)
 
 static void scan_file(struct lw_auto_globals *g, const char *path, uintptr_t bias)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < sizeof(ElfW(Ehdr))) {
-		close(fd);
-		return;
-	}
-	size_t size = (size_t)st.st_size;
-	const char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
+	const char *map;
+	size_t size;
+	if (!lw_elf_file_map(path, &map, &size))
 		return;
 	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)map;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shoff >= size ||
-	    (size - eh->e_shoff) / sizeof(ElfW(Shdr)) < eh->e_shnum || eh->e_shstrndx >= eh->e_shnum)
+	if (eh->e_shstrndx >= eh->e_shnum)
 		goto out;
 	const ElfW(Shdr) *sh = (const ElfW(Shdr) *)(map + eh->e_shoff);
 	const ElfW(Shdr) *names = &sh[eh->e_shstrndx];
@@ -169,7 +156,7 @@ static void scan_file(struct lw_auto_globals *g, const char *path, uintptr_t bia
 		}
 	}
 out:
-	munmap((void *)map, size);
+	lw_elf_file_unmap(map, size);
 }
 
 static int module_cb(struct dl_phdr_info *info, size_t sz, void *data)

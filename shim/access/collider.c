@@ -36,7 +36,6 @@
 #include <link.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -55,7 +54,6 @@
 #include "core/layers.h"
 #include "core/msg.h"
 #include "core/options.h"
-#include "core/real.h"
 #include "core/threads.h"
 #include "core/trace_writer.h"
 #include "locks/acquire.h"
@@ -579,12 +577,6 @@ static void write_stats(void)
 
 static int sampler_alive;            /* atomic: counted in lw_internal_threads */
 
-static void sampler_gone(void)
-{
-	if (__atomic_exchange_n(&sampler_alive, 0, __ATOMIC_ACQ_REL))
-		__atomic_sub_fetch(&lw_internal_threads, 1, __ATOMIC_ACQ_REL);
-}
-
 static void *sampler_main(void *arg)
 {
 	lw_guard = 1;                /* nothing this thread does is the program's */
@@ -595,7 +587,7 @@ static void *sampler_main(void *arg)
 	if (!n_sites) {
 		state = LW_COLLIDER_NO_SITES;
 		write_stats();
-		sampler_gone();
+		lw_internal_thread_gone(&sampler_alive);
 		return arg;
 	}
 	long period_ns = 1000000000L / rate;
@@ -640,7 +632,7 @@ static void *sampler_main(void *arg)
 		armed = true;
 		__atomic_add_fetch(&st.sampled, 1, __ATOMIC_RELAXED);
 	}
-	sampler_gone();
+	lw_internal_thread_gone(&sampler_alive);
 	return arg;
 }
 
@@ -687,23 +679,10 @@ static void start(void)
 		return;
 	}
 	__atomic_store_n(&active, 1, __ATOMIC_RELEASE);
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);   /* signals are the program's business */
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&at, 256 * 1024);
-	pthread_t th;
-	__atomic_store_n(&sampler_alive, 1, __ATOMIC_RELEASE);
-	__atomic_add_fetch(&lw_internal_threads, 1, __ATOMIC_ACQ_REL);
-	if (REAL(create)(&th, &at, sampler_main, NULL) != 0) {
-		sampler_gone();
+	if (lw_internal_thread_start(sampler_main, NULL, 256 * 1024, &sampler_alive) != 0) {
 		__atomic_store_n(&active, 0, __ATOMIC_RELEASE);
 		lw_msg("collider: cannot start its sampler thread; heap races are not sampled");
 	}
-	pthread_attr_destroy(&at);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = saved;
 }
 
@@ -724,7 +703,7 @@ static void forked(void)
 	if (fd_code < 0)
 		return;
 	__atomic_store_n(&active, 0, __ATOMIC_RELEASE);
-	sampler_gone();
+	lw_internal_thread_gone(&sampler_alive);
 }
 
 /* A fork() child: the inherited breakpoints are the parent's (its descriptors move the

@@ -2,12 +2,9 @@
  * their files through a read-only mapping (no libelf, no malloc). */
 #include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <link.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "access/elf_file.h"
 #include "access/watch.h"
 #include "core/stacks.h"
 
@@ -112,24 +109,11 @@ static void scan_symbols(struct lookup *lk, const ElfW(Sym) *sym, size_t n, cons
 /* Scans the .symtab and .dynsym of the ELF file at path. */
 static void scan_file(struct lookup *lk, const char *path, uintptr_t bias)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < sizeof(ElfW(Ehdr))) {
-		close(fd);
-		return;
-	}
-	size_t size = (size_t)st.st_size;
-	const char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
+	const char *map;
+	size_t size;
+	if (!lw_elf_file_map(path, &map, &size))
 		return;
 	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)map;
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shoff >= size ||
-	    (size - eh->e_shoff) / sizeof(ElfW(Shdr)) < eh->e_shnum)
-		goto out;
 	const ElfW(Shdr) *sh = (const ElfW(Shdr) *)(map + eh->e_shoff);
 	/* .symtab first: it has the static (file-local) variables too. */
 	static const unsigned kinds[] = { SHT_SYMTAB, SHT_DYNSYM };
@@ -147,8 +131,7 @@ static void scan_file(struct lookup *lk, const char *path, uintptr_t bias)
 				     strs->sh_size, bias, path);
 		}
 	}
-out:
-	munmap((void *)map, size);
+	lw_elf_file_unmap(map, size);
 }
 
 static int lookup_cb(struct dl_phdr_info *info, size_t sz, void *data)

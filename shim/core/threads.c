@@ -1,5 +1,6 @@
 /* Per-thread state: a registry of every thread the shim has seen, reused once a thread has
- * ended and been joined or detached. */
+ * ended and been joined or detached; and the start of the shim's own threads. */
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include "core/arena.h"
 #include "core/layers.h"
 #include "core/options.h"
+#include "core/real.h"
 #include "core/trace_writer.h"
 
 __thread struct lw_thread *lw_self __attribute__((tls_model("initial-exec")));
@@ -16,6 +18,33 @@ __thread int lw_guard __attribute__((tls_model("initial-exec")));
 static struct lw_thread *registry;       /* atomic push-only list */
 int lw_internal_threads;                 /* issue 20: threads.h */
 static uint32_t next_tid;                /* atomic */
+
+/* Issue 20: the shim's own threads (threads.h). */
+int lw_internal_thread_start(void *(*fn)(void *), void *arg, size_t stack_size, int *alive)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);   /* signals are the program's business */
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, stack_size);
+	pthread_t th;
+	__atomic_store_n(alive, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&lw_internal_threads, 1, __ATOMIC_ACQ_REL);
+	int rc = REAL(create)(&th, &attr, fn, arg);
+	if (rc != 0)
+		lw_internal_thread_gone(alive);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -rc;
+}
+
+void lw_internal_thread_gone(int *alive)
+{
+	if (__atomic_exchange_n(alive, 0, __ATOMIC_ACQ_REL))
+		__atomic_sub_fetch(&lw_internal_threads, 1, __ATOMIC_ACQ_REL);
+}
 
 struct lw_thread *lw_registry_head(void)
 {

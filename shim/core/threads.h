@@ -186,8 +186,18 @@ LW_HIDDEN void lw_thread_release(struct lw_thread *t);
 LW_HIDDEN int lw_threads_live(void);
 /* Issue 20: the shim's own threads besides the watchdog (the samplers of automatic watching
  * and of the collider), which the watchdog's count of the process's threads must leave out.
- * Atomic; each owner adds its thread and takes it out when it ends or in a fork() child. */
+ * Atomic; each owner adds its thread (lw_internal_thread_start) and takes it out when it ends
+ * or in a fork() child (lw_internal_thread_gone). */
 LW_HIDDEN extern int lw_internal_threads;
+/* Starts fn(arg) as one of those threads: detached, with stack_size bytes of stack and every
+ * signal blocked, and counted in lw_internal_threads from before it exists, with *alive (its
+ * owner's flag, atomic) set.  Returns 0, or a negative errno when it cannot be created (then
+ * it is not counted).  The calling thread's signal mask is as it was. */
+LW_HIDDEN int lw_internal_thread_start(void *(*fn)(void *), void *arg, size_t stack_size,
+				       int *alive);
+/* The thread whose flag is alive ended, or is not in this fork() child: the watchdog counts
+ * it no more.  Only the first call after a start takes it out; async-signal-safe. */
+LW_HIDDEN void lw_internal_thread_gone(int *alive);
 LW_HIDDEN void lw_threads_reset_after_fork(struct lw_thread *self);
 LW_HIDDEN struct lw_thread *lw_registry_head(void);
 /* The thread waits no more (see shim/locks/watchdog.h, lw_wait_begin). */
