@@ -111,24 +111,18 @@ static bool plain_rmw(uint16_t flags)
 }
 
 /* How sure a catch is.  x86 compiles a C11 atomic load or store with relaxed, acquire or
- * release order (C++ std::atomic's too) to a plain mov, the same instruction as a plain
- * access, so two plain moves caught together may be two atomic operations, which never race.
- * A catch is certain (an error) when one side is a read-modify-write without LOCK, or when
- * the global's DWARF type says the bytes are not atomic; a catch on bytes the DWARF type
- * calls atomic is no race at all; otherwise (the heap, a stack, a global without DWARF) it
- * is a warning that says why. */
+ * release order (C++ std::atomic's too, and the __atomic builtins on plain types, which GLib
+ * and CPython use) to a plain mov, the same instruction as a plain access, so two plain
+ * moves caught together may be two atomic operations, which never race.  A catch is certain
+ * (an error) when one side is a read-modify-write without LOCK; a catch on bytes a global's
+ * DWARF type calls atomic is no race at all; otherwise it is a warning that says why (a
+ * plain `int` type proves nothing: __atomic_load_n works on it). */
 enum certainty { CATCH_NO_RACE, CATCH_UNSURE, CATCH_CERTAIN };
 
 static enum certainty certainty_of(struct lw_model *m, uint32_t proc, const struct lw_caught *c)
 {
-	switch (lw_symbolize_data_atomic(lw_model_symbolizer(m, proc), c->addr)) {
-	case LW_DATA_ATOMIC:
+	if (lw_symbolize_data_atomic(lw_model_symbolizer(m, proc), c->addr) == LW_DATA_ATOMIC)
 		return CATCH_NO_RACE;
-	case LW_DATA_NOT_ATOMIC:
-		return CATCH_CERTAIN;
-	case LW_DATA_ATOMIC_UNKNOWN:
-		break;
-	}
 	return plain_rmw(c->flags1) || plain_rmw(c->flags2) ? CATCH_CERTAIN : CATCH_UNSURE;
 }
 

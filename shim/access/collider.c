@@ -46,6 +46,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include "access/collider.h"
+#include "access/autowatch.h"
 #include "access/decode.h"
 #include "access/watch.h"
 #include "core/defs.h"
@@ -639,7 +640,9 @@ static void *sampler_main(void *arg)
 /* With the trace open, in the only thread: opens both breakpoints and starts the sampler. */
 static void start(void)
 {
-	if (named_watch || rate == 0 || !lw_opt.enabled)
+	/* Automatic watching off (watch=off, hook mode, annotations: access/watch.c) turns the
+	 * collider off too: hook mode sees every access exactly, and its own. */
+	if (named_watch || rate == 0 || !lw_opt.enabled || !lw_auto_enabled)
 		return;
 	int saved = errno;
 	owner = (pid_t)syscall(SYS_getpid);
