@@ -120,6 +120,75 @@ static void demote_unseen_order(struct lw_model *m, struct lw_findings *fs)
 	}
 }
 
+/*
+ * Issue 20: a watchpoint sees the instruction, not the source: x86 compiles an atomic load or
+ * store of relaxed, acquire or release order to a plain mov, also the __atomic builtins on a
+ * plain `int` (GLib's g_atomic_int_get, CPython's atomics), whose DWARF type then says
+ * nothing.  So with automatic watching, a race between a thread that only stores a variable
+ * and one that only loads it (a flag published by a release store and read by an acquire
+ * load looks exactly so) is a warning that says why.  It stays an error where some thread
+ * reads the variable and then writes it with plain accesses (`counter += 1`, a balance
+ * checked then lowered): a read-modify-write made of two accesses loses updates whether or
+ * not each one is atomic.  An explicit --watch (the full level) is not judged this way: the
+ * user named the variable.
+ */
+static void demote_plain_publication(struct lw_model *m, struct lw_findings *fs)
+{
+	for (uint32_t i = 0; i < m->procs.n; i++) {
+		const struct lw_process *p = &m->procs.v[i];
+		struct lw_map last_read = { 0 };   /* (tid, addr) -> 1: its last access read */
+		struct lw_map updated = { 0 };     /* addr -> 1: a thread read it, then wrote it */
+		uint32_t one;
+
+		if (!(p->hdr.flags & LW_HDR_WINDOWS) || p->hdr.level == LW_LEVEL_FULL)
+			continue;
+		for (size_t k = 0; k < p->events.n; k++) {
+			const struct lw_event *ev = &p->events.v[k];
+			const struct lw_access *a;
+
+			if (ev->kind != LW_EV_ACCESS)
+				continue;
+			a = &p->accesses.v[ev->arg];
+			if (!(a->flags & LW_SRC_WATCHPOINT) || (a->flags & LW_ACCESS_ATOMIC))
+				continue;
+			if (a->flags & LW_ACCESS_WRITE) {
+				if ((a->flags & LW_ACCESS_READ) ||
+				    (lw_map_get(&last_read, a->tid, a->addr, &one) && one))
+					lw_map_put(&updated, a->addr, 0, 1);
+				lw_map_put(&last_read, a->tid, a->addr, 0);
+			} else {
+				lw_map_put(&last_read, a->tid, a->addr, 1);
+			}
+		}
+		for (size_t k = 0; k < fs->v.n; k++) {
+			struct lw_finding *f = fs->v.v[k];
+			bool rmw = false;
+			char *msg;
+
+			if (f->pid != p->hdr.pid || f->caught || f->severity != LW_SEV_ERROR ||
+			    f->kind != LW_FIND_DATA_RACE)
+				continue;
+			for (size_t n = 0; n < f->accesses.n && !rmw; n++) {
+				uint32_t v = 0;
+
+				rmw = (lw_map_get(&updated, f->accesses.v[n].addr, 0, &v) && v) ||
+				      (lw_map_get(&updated, f->variable.addr, 0, &v) && v);
+			}
+			if (rmw)
+				continue;
+			f->severity = LW_SEV_WARNING;
+			msg = lw_xasprintf("%s (each thread only stored it or only loaded it, with plain "
+					   "moves: if it is accessed with C11 atomics or __atomic builtins "
+					   "of relaxed, acquire or release order, this is no race; --watch "
+					   "it by name to make it an error)", f->message);
+			free(f->message);
+			f->message = msg;
+		}
+		lw_map_free(&last_read);
+		lw_map_free(&updated);
+	}
+}
+
 void lw_analyze(struct lw_model *m, struct lw_findings *fs)
 {
 	mark_atomic_accesses(m);
@@ -132,5 +201,6 @@ void lw_analyze(struct lw_model *m, struct lw_findings *fs)
 	lw_detect_path_races(m, fs);
 	lw_detect_races(m, fs);
 	demote_unseen_order(m, fs);
+	demote_plain_publication(m, fs);
 	lw_detect_caught(m, fs);   /* issue 20: after the races it may join */
 }

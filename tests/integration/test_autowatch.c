@@ -164,3 +164,26 @@ Test(autowatch, data_read_without_waiting_for_the_flag_is_a_race, .timeout = 120
 	assert_watched(r.report);
 	lw_result_free(&r);
 }
+
+#define BUILTINS "build/tests/programs/atomic_plain"
+
+/* `int ready` stored with __atomic_store_n(release) and loaded with __atomic_load_n(acquire):
+ * plain moves on x86, and a plain DWARF type.  With no option it is never an error (a
+ * warning that says why: each thread only stored or only loaded it); a read-then-write by
+ * one thread (race_counter, the bank samples) stays an error (test_samples).  Ten runs. */
+Test(autowatch, atomic_builtins_on_a_plain_int_are_never_an_error, .timeout = 300)
+{
+	const char *args[] = { "atomic", NULL };
+	for (int i = 0; i < 10; i++) {
+		struct lw_result r = lw_run_json(BUILTINS, args, NULL, TIMEOUT_MS);
+		cr_assert_eq(r.status, 0, "run %d: status %d, stderr: %s", i, r.status,
+			     r.stderr_text);
+		cr_assert_eq(lw_count(r.report, NULL, "error"), 0);
+		json_t *f = lw_find(r.report, "data-race", "warning");
+		if (f) {
+			const char *msg = json_string_value(json_object_get(f, "message"));
+			cr_assert(msg && strstr(msg, "only stored it or only loaded it"), "%s", msg);
+		}
+		lw_result_free(&r);
+	}
+}
