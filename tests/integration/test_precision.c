@@ -236,7 +236,9 @@ Test(precision, races_on_pthread_objects_init_and_destroy, .timeout = 300)
 	const char *want_cb[] = { "condition variable c", "barrier b", NULL };
 
 	assert_races_runs(PLAIN "pthread_objects", "shared", racy_init, want_m, 10);
+	assert_races_runs(HOOKS "pthread_objects", NULL, racy_init, want_m, 10);
 	assert_clean_runs(PLAIN "pthread_objects", "shared", ordered, 10);
+	assert_clean_runs(HOOKS "pthread_objects", NULL, ordered, 10);
 	assert_races_runs(PLAIN "pthread_objects", "shared", racy_destroy, want_cb, 5);
 	assert_races_runs(HOOKS "pthread_objects", NULL, racy_destroy, want_cb, 5);
 	assert_clean_runs(PLAIN "pthread_objects", "shared", joined, 5);
