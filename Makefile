@@ -94,6 +94,8 @@ HOOK_PROGS   := $(patsubst %,$(B)/hooks/%,$(HOOK_SAMPLES) $(HOOK_TEST_PROGRAMS))
 # Issue 21 (precision, tests/integration/test_precision.c): tests/programs built with
 # `lockwatch cc` too.
 PRECISION_HOOK_PROGS := $(patsubst %,$(B)/hooks/%,nested_locks lock_handoff outer_lock_check two_races byte_lanes stack_escape atomic_plain exit_running)
+# issue 21, races on the pthread objects:
+PRECISION_HOOK_PROGS += $(B)/hooks/pthread_objects
 PRECISION_CXX_PROGS  := $(B)/tests/programs/cxx_file_static
 $(B)/tests/programs/%: tests/programs/%.cc
 	@mkdir -p $(dir $@)

@@ -3,6 +3,7 @@
 #include "detect/detect_cycles.h"
 #include "detect/detect_path_races.h"
 #include "detect/detect_races.h"
+#include "detect/detect_obj_races.h"
 #include "detect/detect_caught.h"
 #include "detect/detect_records.h"
 #include "trace/lock_names.h"
@@ -200,6 +201,7 @@ void lw_analyze(struct lw_model *m, struct lw_findings *fs)
 	lw_detect_misuse(m, fs);
 	lw_detect_path_races(m, fs);
 	lw_detect_races(m, fs);
+	lw_detect_obj_races(m, fs);  /* issue 21: races on the pthread objects */
 	demote_unseen_order(m, fs);
 	demote_plain_publication(m, fs);
 	lw_detect_caught(m, fs);   /* issue 20: after the races it may join */

@@ -273,8 +273,8 @@ static bool always_written(const struct lw_process *p, const struct lw_event *ev
 	}
 }
 
-void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
-		  lw_hb_alloc_fn alloc_fn, void *ctx)
+static void replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
+		   lw_hb_alloc_fn alloc_fn, lw_hb_event_fn ev_fn, void *ctx)
 {
 	struct lw_process *p = &m->procs.v[proc];
 	struct lw_hb hb = { .m = m, .proc = proc, .n = (uint32_t)p->threads.n };
@@ -325,6 +325,8 @@ void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 		started[ti] = true;
 		if (!in_window && !always_written(p, ev))
 			goto retire;
+		if (ev_fn)
+			ev_fn(&hb, ti, ev, ctx);
 		switch (ev->kind) {
 		case LW_EV_THREAD:
 			oi = ev->arg ? lw_hb_thread_index(&hb, ev->arg) : LW_NONE;
@@ -410,4 +412,15 @@ retire:
 	}
 	free(hb.objs.v);
 	lw_map_free(&hb.obj_ids);
+}
+
+void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
+		  lw_hb_alloc_fn alloc_fn, void *ctx)
+{
+	replay(m, proc, fn, alloc_fn, NULL, ctx);
+}
+
+void lw_hb_replay_events(struct lw_model *m, uint32_t proc, lw_hb_event_fn ev_fn, void *ctx)
+{
+	replay(m, proc, NULL, NULL, ev_fn, ctx);
 }

@@ -67,6 +67,14 @@ typedef void (*lw_hb_alloc_fn)(struct lw_hb *hb, uint32_t bi, void *ctx);
 void lw_hb_replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 		  lw_hb_alloc_fn alloc_fn, void *ctx);
 
+/* Issue 21: called for every event of a thread, in seq order, with hb describing the moment
+ * just before it (before the event's own synchronisation). */
+typedef void (*lw_hb_event_fn)(struct lw_hb *hb, uint32_t ti, const struct lw_event *ev,
+			       void *ctx);
+
+/* lw_hb_replay, calling ev_fn for every event instead of the access and alloc callbacks. */
+void lw_hb_replay_events(struct lw_model *m, uint32_t proc, lw_hb_event_fn ev_fn, void *ctx);
+
 /* Returns the index of thread tid in the replay, or LW_NONE. */
 uint32_t lw_hb_thread_index(const struct lw_hb *hb, uint32_t tid);
 

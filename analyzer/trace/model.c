@@ -532,6 +532,10 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 			/* The reader checked that the record is long enough for it. */
 			if (rec.flags & LW_LOCKF_SHARED_MAP)
 				memcpy(&l->shared, r + sizeof(rec), sizeof(l->shared));
+			/* Issue 21: an init call writes the object; a static initialiser's
+			 * first use (or a fork child's inherited lock) is no init. */
+			if (!(rec.flags & LW_LOCKF_STATIC) && rec.tid)
+				add_event(p, rec.seq, LW_EV_INIT, 0, rec.tid, li);
 		}
 		break;
 	}
@@ -596,8 +600,19 @@ static void add_record(struct lw_model *m, uint32_t proc, const unsigned char *r
 		memcpy(&p->coverage, r, sizeof(p->coverage));
 		p->has_coverage = true;
 		break;
+	case LW_REC_LOCK_DESTROY: {  /* issue 21: a write of the object, for its races */
+		struct lw_rec_lock_destroy rec;
+
+		memcpy(&rec, r, sizeof(rec));
+		if (!lw_trace_ordered(&p->hdr) || !rec.tid)
+			break;
+		get_thread(p, rec.tid);
+		add_event(p, rec.seq, LW_EV_DESTROY, 0, rec.tid, (uint32_t)p->destroys.n);
+		lw_vec_push(&p->destroys, ((struct lw_destroy){ get_lock(m, proc, rec.addr, rec.gen),
+								rec.stack }));
+		break;
+	}
 	default:
-		/* LOCK_DESTROY carries nothing the detectors use yet. */
 		break;
 	}
 }
@@ -858,6 +873,7 @@ void lw_model_free(struct lw_model *m)
 		free(p->allocs.v);
 		free(p->alloc_order);
 		free(p->events.v);
+		free(p->destroys.v);
 	}
 	free(m->procs.v);
 	for (size_t i = 0; i < m->locks.n; i++)

@@ -111,6 +111,16 @@ enum lw_event_kind {
 	LW_EV_SYNC    = 5,           /* lw_process.syncs.v[arg] */
 	LW_EV_ACCESS  = 6,           /* lw_process.accesses.v[arg] */
 	LW_EV_ALLOC   = 7,           /* lw_process.allocs.v[arg] */
+	/* Issue 21 (races on the pthread objects): a *_init call (not a static initialiser's
+	 * first use) and a *_destroy, as writes of the object; they order nothing. */
+	LW_EV_INIT    = 8,           /* tid initialised lock arg (its init_stack) */
+	LW_EV_DESTROY = 9,           /* lw_process.destroys.v[arg] */
+};
+
+/* Issue 21: a LOCK_DESTROY record (full level). */
+struct lw_destroy {
+	uint32_t lock;               /* index in lw_model.locks */
+	uint32_t stack;
 };
 
 /* An access recorded with LW_ACCESS_AFTER: it sorts after every event of the same seq, in
@@ -154,6 +164,7 @@ struct lw_process {
 	LW_VEC(struct lw_alloc)  allocs;   /* trace order */
 	uint32_t              *alloc_order;/* indexes in allocs by address, made on first use */
 	LW_VEC(struct lw_event)  events;   /* full level only; by seq after lw_model_finish */
+	LW_VEC(struct lw_destroy) destroys;/* issue 21: LW_EV_DESTROY's, full level only */
 	size_t                 n_cut;      /* records left out: after the header's cut_seq */
 	/* Issue 20: automatic watching's last LW_REC_COVERAGE record, if any. */
 	bool                   has_coverage;

@@ -516,6 +516,11 @@ void lw_lock_new_gen(const void *addr, uint16_t kind, uint16_t flags, uintptr_t 
 	}
 	bump_gen(l);
 	lock_forget_user(l);
+	/* Issue 21: the initialising thread counts as the lock's first user, so that another
+	 * thread's acquisitions are written (acquire.c's one_user): an init races with them
+	 * unless something orders it before them. */
+	if (lw_self)
+		__atomic_store_n(&l->user, lw_self->tid, __ATOMIC_RELAXED);
 	l->kind = kind;
 	l->flags = flags;
 	l->init_stack = stack;

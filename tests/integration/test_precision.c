@@ -222,3 +222,25 @@ Test(precision, records_beyond_the_room_after_exit_are_said_to_be_missing, .time
 		cr_assert_str_eq(variable(f), "hits", "%s", finding_list(r.report));
 	lw_result_free(&r);
 }
+
+/* Issue 21: races on the pthread objects themselves.  A mutex initialised after its user
+ * started (the user locks it when a pipe, which orders nothing lockwatch sees, says so);
+ * a condvar and a barrier destroyed after their user's signal and wait with no join
+ * between: data races on "mutex m", "condition variable c" and "barrier b".  Initialised
+ * before pthread_create, or destroyed after pthread_join: clean. */
+Test(precision, races_on_pthread_objects_init_and_destroy, .timeout = 300)
+{
+	const char *racy_init[] = { "racy-init", NULL }, *ordered[] = { "ordered-init", NULL };
+	const char *racy_destroy[] = { "racy-destroy", NULL }, *joined[] = { "join-destroy", NULL };
+	const char *want_m[] = { "mutex m", NULL };
+	const char *want_cb[] = { "condition variable c", "barrier b", NULL };
+
+	assert_races_runs(PLAIN "pthread_objects", "shared", racy_init, want_m, 10);
+	assert_races_runs(HOOKS "pthread_objects", NULL, racy_init, want_m, 10);
+	assert_clean_runs(PLAIN "pthread_objects", "shared", ordered, 10);
+	assert_clean_runs(HOOKS "pthread_objects", NULL, ordered, 10);
+	assert_races_runs(PLAIN "pthread_objects", "shared", racy_destroy, want_cb, 5);
+	assert_races_runs(HOOKS "pthread_objects", NULL, racy_destroy, want_cb, 5);
+	assert_clean_runs(PLAIN "pthread_objects", "shared", joined, 5);
+	assert_clean_runs(HOOKS "pthread_objects", NULL, joined, 5);
+}

@@ -408,6 +408,18 @@ Test(races, parent_after_create_races_with_child)
 	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
 }
 
+/* Issue 21: the semaphore's init, after start() created the threads, races with their post
+ * and wait (detect_obj_races.c): only the races on balance count here. */
+static size_t races_on_balance(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < fs.v.n; i++)
+		if (fs.v.v[i]->kind == LW_FIND_DATA_RACE && !strcmp(fs.v.v[i]->variable.name, "balance"))
+			n++;
+	return n;
+}
+
 Test(races, semaphore_post_orders_a_later_wait)
 {
 	struct tb b;
@@ -419,7 +431,7 @@ Test(races, semaphore_post_orders_a_later_wait)
 	tb_lock(&b, 3, SEM);                 /* sem_wait */
 	tb_read(&b, 3, X, 0x401020);
 	analyze(&b);
-	cr_assert_eq(count(LW_FIND_DATA_RACE), 0);
+	cr_assert_eq(races_on_balance(), 0);
 	lw_findings_free(&fs);
 
 	/* Posted before the write: orders nothing about it. */
@@ -430,7 +442,7 @@ Test(races, semaphore_post_orders_a_later_wait)
 	tb_lock(&b, 3, SEM);
 	tb_read(&b, 3, X, 0x401020);
 	analyze(&b);
-	cr_assert_eq(count(LW_FIND_DATA_RACE), 1);
+	cr_assert_eq(races_on_balance(), 1);
 }
 
 Test(races, condvar_signal_orders_the_wake)
