@@ -10,6 +10,8 @@
 #include "trace/symbolize.h"
 #include "base/hashmap.h"
 #include "base/util.h"
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Issue 20: sums the processes' coverage records. */
@@ -101,6 +103,16 @@ static void demote_unseen_order(struct lw_model *m, struct lw_findings *fs)
 			if (!lw_symbolize_module_atomic(lw_model_symbolizer(m, i), a, atomic,
 							sizeof(atomic)))
 				atomic[0] = '\0';
+		}
+		/* Or a global whose type says nothing (an __atomic or __sync builtin on a plain
+		 * int, a custom spin lock) that a watchpoint saw updated with a LOCK prefix. */
+		for (size_t k = 0; k < p->accesses.n && !atomic[0]; k++) {
+			const struct lw_access *a = &p->accesses.v[k];
+
+			if ((a->flags & LW_SRC_WATCHPOINT) && (a->flags & LW_ACCESS_ATOMIC) &&
+			    !lw_symbolize_data(lw_model_symbolizer(m, i), a->addr, atomic,
+					       sizeof(atomic), NULL, NULL))
+				snprintf(atomic, sizeof(atomic), "0x%" PRIx64, a->addr);
 		}
 		if (!atomic[0])
 			continue;

@@ -292,6 +292,19 @@ static void replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 	hb.t = lw_xcalloc(hb.n ? hb.n : 1, sizeof(*hb.t));
 	for (uint32_t i = 0; i < hb.n; i++)
 		hb.t[i].tid = p->threads.v[i].tid;
+	/* A watchpoint sees instructions: on x86-64 a release store and an acquire load are
+	 * plain moves, and only a LOCK-prefixed read-modify-write (or xchg) shows that a
+	 * variable is atomic.  On an 8-byte granule where a watchpoint saw one, its plain
+	 * moves synchronise too (a custom spin lock's unlock is a plain store): more
+	 * happens-before, which can hide a race, never invent one. */
+	struct lw_map atomic_granules = { 0 };
+
+	for (size_t i = 0; i < p->accesses.n; i++) {
+		const struct lw_access *a = &p->accesses.v[i];
+
+		if ((a->flags & LW_SRC_WATCHPOINT) && (a->flags & LW_ACCESS_ATOMIC))
+			lw_map_put(&atomic_granules, a->addr >> 3, 0, 1);
+	}
 	for (size_t k = 0; k < p->events.n; k++) {
 		uint32_t ti = lw_hb_thread_index(&hb, p->events.v[k].tid);
 		uint32_t other = other_thread(&hb, &p->events.v[k]);
@@ -356,7 +369,11 @@ static void replay(struct lw_model *m, uint32_t proc, lw_hb_access_fn fn,
 			 * the clock before its own synchronisation (as ThreadSanitizer does). */
 			if (fn)
 				fn(&hb, ti, ev->arg, ctx);
-			if (a->flags & LW_ACCESS_ATOMIC) {
+			uint32_t one;
+
+			if ((a->flags & LW_ACCESS_ATOMIC) ||
+			    ((a->flags & LW_SRC_WATCHPOINT) && atomic_granules.n &&
+			     lw_map_get(&atomic_granules, a->addr >> 3, 0, &one))) {
 				/* The hooks' filter keeps one access per 8-byte granule while one
 				 * thread owns it: of two atomics sharing a granule (a spin lock
 				 * beside another), the owner's last one may be the only one in
@@ -392,6 +409,7 @@ retire:
 			hb.t[other].vc = NULL;
 		}
 	}
+	lw_map_free(&atomic_granules);
 	free(retired);
 	free(last);
 	for (uint32_t i = 0; i < hb.n; i++) {

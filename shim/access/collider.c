@@ -90,6 +90,13 @@ static size_t n_sites;
 static struct { uintptr_t lo, hi; } writable[LW_COLLIDER_WRITABLE_MAX];
 static int n_writable;
 static size_t scanned_bytes;
+/* Globals the program's own code updates with a LOCK-prefixed instruction or xchg (an
+ * __atomic or __sync builtin on a plain int, a C11 atomic): their plain moves are atomic
+ * loads and stores (release, acquire, relaxed), whatever the DWARF type says.  Sorted by
+ * address once the scan is done; n_atomic_globals is published after. */
+#define LW_COLLIDER_ATOMIC_MAX 4096
+static struct { uintptr_t lo, hi; } atomic_globals[LW_COLLIDER_ATOMIC_MAX];
+static uint32_t n_atomic_scan, n_atomic_globals;
 static uint64_t seen_sites;          /* candidates found, for the reservoir */
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -207,6 +214,12 @@ static void scan_segment(uintptr_t lo, uintptr_t hi)
 				n = 1;
 			else if (in.candidate && (!in.target || in_writable(in.target)))
 				add_site(at + off);
+			else if (in.atomic_target && in_writable(in.atomic_target) &&
+				 n_atomic_scan < LW_COLLIDER_ATOMIC_MAX) {
+				atomic_globals[n_atomic_scan].lo = in.atomic_target;
+				atomic_globals[n_atomic_scan++].hi = in.atomic_target +
+								     in.atomic_size;
+			}
 			off += n;
 		}
 		at += off;
@@ -271,6 +284,45 @@ static int scan_cb(struct dl_phdr_info *info, size_t sz, void *data)
 				writable[k].lo = hi < writable[k].hi ? hi : writable[k].hi;
 	}
 	return 0;
+}
+
+/* Sorts the atomic globals by address (insertion sort: no malloc) and publishes them. */
+static void publish_atomic_globals(void)
+{
+	for (uint32_t i = 1; i < n_atomic_scan; i++) {
+		uintptr_t lo = atomic_globals[i].lo, hi = atomic_globals[i].hi;
+		uint32_t j = i;
+		for (; j > 0 && atomic_globals[j - 1].lo > lo; j--)
+			atomic_globals[j] = atomic_globals[j - 1];
+		atomic_globals[j].lo = lo;
+		atomic_globals[j].hi = hi;
+	}
+	__atomic_store_n(&n_atomic_globals, n_atomic_scan, __ATOMIC_RELEASE);
+}
+
+/* Whether [a, a + len) overlaps a global the program updates atomically.  Async-signal-safe. */
+static bool atomic_global(uintptr_t a, uint32_t len)
+{
+	uint32_t n = __atomic_load_n(&n_atomic_globals, __ATOMIC_ACQUIRE), lo = 0, hi = n;
+	while (lo < hi) {            /* the first entry starting at or after a + len */
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (atomic_globals[mid].lo < a + len)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Entries are at most 16 bytes long: those starting 16 bytes before a may reach it. */
+	for (uint32_t i = lo; i > 0 && atomic_globals[i - 1].lo + 16 > a; i--)
+		if (atomic_globals[i - 1].hi > a)
+			return true;
+	return false;
+}
+
+/* A read-modify-write instruction without LOCK: never a C11 atomic operation. */
+static bool plain_rmw(unsigned how)
+{
+	return (how & LW_ACCESS_READ) && (how & LW_ACCESS_WRITE) &&
+	       !(how & (LW_ACCESS_ATOMIC | LW_ACCESS_UNDECODED));
 }
 
 /* ---- the breakpoints ---- */
@@ -515,6 +567,11 @@ static void data_trap(const ucontext_t *uc, bool async)
 	 * a LOCK-prefixed one is most likely such an atomic, and no race.) */
 	if (!((how1 | how2) & LW_ACCESS_WRITE) || ((how1 | how2) & LW_ACCESS_ATOMIC))
 		return;
+	/* Two moves on a global that the program's code also updates with a LOCK prefix or
+	 * xchg: an atomic load or store on each side (a spin lock's release store and its
+	 * waiters' loads), whatever its type says.  A plain read-modify-write stays a race. */
+	if (!plain_rmw(how1) && !plain_rmw(how2) && atomic_global(addr, len))
+		return;
 	int expected = 0;
 	if (!__atomic_compare_exchange_n(&cur.caught, &expected, 1, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_RELAXED))
@@ -585,6 +642,7 @@ static void *sampler_main(void *arg)
 	dl_iterate_phdr(scan_cb, &first);
 	for (int i = 0; i < n_own_text; i++)
 		scan_segment(own_text[i].lo, own_text[i].hi);
+	publish_atomic_globals();
 	if (!n_sites) {
 		state = LW_COLLIDER_NO_SITES;
 		write_stats();

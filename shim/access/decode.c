@@ -242,8 +242,21 @@ size_t lw_decode_scan(const uint8_t *code, size_t avail, uintptr_t ip, struct lw
 	default:
 		break;
 	}
-	if (in.mnemonic == ZYDIS_MNEMONIC_LEA || (in.attributes & ZYDIS_ATTRIB_HAS_LOCK) ||
-	    in.mnemonic == ZYDIS_MNEMONIC_XCHG || in.meta.category == ZYDIS_CATEGORY_PREFETCH)
+	if ((in.attributes & ZYDIS_ATTRIB_HAS_LOCK) || in.mnemonic == ZYDIS_MNEMONIC_XCHG) {
+		/* An atomic read-modify-write of a global: the caller learns that the global
+		 * is used atomically (its plain moves are atomic loads and stores). */
+		for (int i = 0; i < in.operand_count_visible; i++) {
+			ZyanU64 a;
+			if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+			    ops[i].mem.base == ZYDIS_REGISTER_RIP &&
+			    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &ops[i], ip, &a))) {
+				out->atomic_target = (uintptr_t)a;
+				out->atomic_size = ops[i].size / 8 ? ops[i].size / 8 : 1;
+			}
+		}
+		return len;
+	}
+	if (in.mnemonic == ZYDIS_MNEMONIC_LEA || in.meta.category == ZYDIS_CATEGORY_PREFETCH)
 		return len;
 	/* An indirect jump or call reads a code pointer: the PLT's, whose GOT slot the
 	 * dynamic loader fills in lazily while other threads jump through it. */

@@ -30,6 +30,9 @@ struct lw_scan_insn {
 	bool candidate;              /* a plain access to memory worth sampling */
 	bool write;
 	uintptr_t target;            /* rip-relative: the address it accesses; else 0 */
+	uintptr_t atomic_target;     /* a LOCK-prefixed instruction or xchg on a rip-relative
+				      * address: that address (a global used atomically); else 0 */
+	uint32_t atomic_size;        /* its operand's bytes */
 };
 
 /* Decodes the instruction at code (avail bytes readable), which runs at ip.  Returns its

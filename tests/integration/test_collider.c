@@ -168,3 +168,22 @@ Test(collider, atomics_compiled_to_plain_moves_are_never_an_error, .timeout = 60
 		lw_result_free(&r);
 	}
 }
+
+/* A spin lock of the program's own on a plain int (xchg to take it, a release store, a plain
+ * mov, to give it back; relaxed loads while waiting), guarding two plain globals: the lock's
+ * moves are atomic loads and stores, which the collider must not catch as a race, and its
+ * release store orders the guarded globals for automatic watching.  No error in five runs
+ * (with the defaults, each run used to report the lock, or the globals, as racing). */
+Test(collider, spin_lock_on_a_plain_int_is_no_race, .timeout = 600)
+{
+	for (int i = 0; i < 5; i++) {
+		struct lw_result r = lw_run_json_opts("build/tests/programs/spin_global", NULL,
+						      NULL, NULL, TIMEOUT_MS);
+		cr_assert_eq(r.status, 0, "run %d: exit status %d, stderr: %s", i, r.status,
+			     r.stderr_text);
+		cr_assert_str_eq(r.stdout_text, "600000 300000\n");
+		cr_assert_eq(lw_count(r.report, NULL, "error"), 0, "run %d: an error-level finding "
+			     "on a correct spin lock; report in %s", i, r.dir);
+		lw_result_free(&r);
+	}
+}
