@@ -519,6 +519,11 @@ enum lw_sync_op {
 				       * window's number, from 1) */
 	LW_SYNC_FENCE           = 14, /* the window closes: everything every thread did before
 				       * happens before everything any thread does after */
+	/* Issue 20: a channel through the kernel (shim/access/wrap_fd.c), written where the order
+	 * is (the full level, a watch window); addr: the channel's key (a pipe's or FIFO's or
+	 * eventfd's inode, mixed with its device, in 0xfff0...): */
+	LW_SYNC_CHANNEL_SEND    = 15, /* about to write to it: a release */
+	LW_SYNC_CHANNEL_RECV    = 16, /* read from it: an acquire of every send before */
 };
 
 struct lw_rec_sync {

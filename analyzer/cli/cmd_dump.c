@@ -232,7 +232,8 @@ static void dump_record(FILE *out, const unsigned char *r, uint32_t kind)
 						   "cond-wake", "barrier-arrive", "barrier-depart",
 						   "atomic-begin", "atomic-end", "fork",
 						   "wait-child", "system-begin", "system-end",
-						   "window-open", "fence" };   /* 13, 14: issue 20 */
+						   "window-open", "fence",     /* 13, 14: issue 20 */
+						   "channel-send", "channel-recv" };
 
 		memcpy(&x, r, sizeof(x));
 		fprintf(out, " tid %" PRIu32 " op %s addr 0x%" PRIx64 " value 0x%" PRIx64 " stack %"

@@ -187,6 +187,13 @@ static void sync_op(struct lw_hb *hb, uint32_t ti, const struct lw_sync *s)
 		barrier_depart(hb, ti, obj(hb, s->addr));
 		t->waited = s->seq;
 		break;
+	case LW_SYNC_CHANNEL_SEND:   /* issue 20: a pipe, FIFO or eventfd */
+		release_into(hb, &obj(hb, s->addr)->w, t);
+		tick(t, ti);
+		break;
+	case LW_SYNC_CHANNEL_RECV:
+		vc_join(t->vc, obj(hb, s->addr)->w, hb->n);
+		break;
 	case LW_SYNC_ATOMIC_BEGIN:
 		if (t->atomic_depth++ == 0)
 			t->atomic_since = s->seq;

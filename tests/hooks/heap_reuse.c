@@ -1,7 +1,7 @@
 /* Hook mode: a heap block freed by one thread and handed to another by the allocator is a
  * new block, not a shared one.  T1 allocates a block, fills it and frees it; T2, told through
- * a pipe (synchronisation lockwatch does not see) once main has joined T1, allocates a block
- * of the same size, gets the same memory back from the one arena, and fills it; the pipe also
+ * a socket pair (synchronisation lockwatch does not see) once main has joined T1, allocates a block
+ * of the same size, gets the same memory back from the one arena, and fills it; the socket also
  * carries the first block's address (as bytes), to tell whether it was reused.  No data race:
  * the two blocks only share an address.  T2 allocates only after T1 has ended, since a
  * thread's exit gives its allocator cache back to the arena, and done while T2 allocated
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define BLOCK 2000               /* above the per-thread cache's sizes: back to the arena */
@@ -63,8 +64,8 @@ int main(void)
 	char c;
 
 	mallopt(M_ARENA_MAX, 1);
-	if (pipe(fds) != 0 || pipe(ready) != 0 || pipe(go) != 0) {
-		perror("pipe");
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, ready) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, go) != 0) {
+		perror("socketpair");
 		return 1;
 	}
 	pthread_create(&b, NULL, consumer, NULL);

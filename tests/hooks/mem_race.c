@@ -14,20 +14,21 @@
  *   dup     the same strcpy while the other thread copies `name` with strdup and strndup:
  *           a data race on name;
  *   bulk    one thread memcpy's 1 KiB into `bulk`, another memcpy's it out: one data race
- *           on bulk (each copy is one record, not one a granule).  A pipe, which orders
- *           nothing lockwatch sees, makes the second copy start after the first ended;
+ *           on bulk (each copy is one record, not one a granule).  A socket pair, whose
+ *           order lockwatch does not see, makes the second copy start after the first ended;
  *   locked  all of these, each under one mutex: no race;
  *   joined  all of these, the second thread's after joining the first: no race;
  *   own     each thread copies, clears and compares buffers of its own (heap and stack)
  *           and the strings nobody writes: no race;
  *   loop    one thread copies into `slot`, the other out of it, each under the mutex, 100
- *           rounds taken in turns (pipes, which lockwatch does not see, alternate them):
+ *           rounds taken in turns (two pipes alternate them):
  *           no race, and no check-then-act (a copy out is not the act of the last one).
  * Exit status 0, or 2 on a bad argument. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 struct config {
@@ -174,7 +175,7 @@ int main(int argc, char **argv)
 				"own|loop\n");
 		return 2;
 	}
-	if (!strcmp(mode, "bulk") && pipe(copied) != 0)
+	if (!strcmp(mode, "bulk") && socketpair(AF_UNIX, SOCK_STREAM, 0, copied) != 0)
 		return 2;
 	pthread_create(&t, NULL, writer, NULL);
 	if (!strcmp(mode, "joined"))

@@ -187,3 +187,26 @@ Test(autowatch, atomic_builtins_on_a_plain_int_are_never_an_error, .timeout = 30
 		lw_result_free(&r);
 	}
 }
+
+#define TURNS "build/tests/programs/pipe_turns"
+
+/* Two threads taking turns on a global, ordered only by two pipes or two eventfds: a
+ * write to the channel releases, a read from it acquires (shim/access/wrap_fd.c).  Two
+ * false data races in every run before.  Ten runs of each. */
+Test(autowatch, turns_taken_through_pipes_are_clean, .timeout = 300)
+{
+	for (int i = 0; i < 10; i++)
+		expect_clean(TURNS, "pipe");
+}
+
+Test(autowatch, turns_taken_through_eventfds_are_clean, .timeout = 300)
+{
+	for (int i = 0; i < 10; i++)
+		expect_clean(TURNS, "eventfd");
+}
+
+/* The same pipes, but each thread updates the global before it waits for its turn. */
+Test(autowatch, an_update_before_the_turn_is_still_a_race, .timeout = 120)
+{
+	expect_race(TURNS, "racy", "turns");
+}

@@ -118,7 +118,7 @@ Test(races, locked_counter_is_clean, .timeout = 30)
 /* A mutex one thread took 1000 times, touching nothing under it, is left out of the
  * full-level trace until a second thread takes it; that thread then writes the first one's
  * last release, which orders the first thread's write of `shared` before the second's read
- * (a pipe, which lockwatch does not see, makes the second wait).  Without that release the
+ * (a socket pair, whose order lockwatch does not see, makes the second wait).  Without that release the
  * two accesses would be a data race. */
 Test(races, a_lock_handed_over_orders_what_its_first_user_did_before_releasing, .timeout = 30)
 {

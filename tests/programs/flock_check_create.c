@@ -1,8 +1,8 @@
 /*
  * A child and its parent each check a file (it does not exist), create it without O_EXCL
  * and remove it again, the child first; the parent learns that the child is done through a
- * pipe, which the shim cannot see, so the two windows could overlap.  What makes them safe
- * is the argument, the file lock each process holds on DIR/lock around its three calls:
+ * socket pair, whose order the shim does not see, so the two windows could overlap.  What
+ * makes them safe is the argument, the file lock each process holds on DIR/lock around its three calls:
  *
  *   fcntl     F_SETLKW write lock on the whole file: serialised, a warning (file-lock)
  *   ofd       F_OFD_SETLKW, the same
@@ -30,6 +30,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -147,7 +148,7 @@ int main(int argc, char **argv)
 	mode = argv[1];
 	if (!strcmp(mode, "calls"))
 		return calls(argv[2]);
-	if (pipe(fds) != 0)
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
 		return 3;
 	pid_t pid = fork();
 	if (pid == 0) {

@@ -7,7 +7,7 @@
  * nothing under it.  The second thread then takes the mutex once and reads `shared` under it.
  *   (default)  the first thread's write comes before its releases: the mutex orders it before
  *              the read, so there is no race.  The second thread waits for the first through
- *              a pipe, which orders nothing lockwatch sees: only the mutex does.
+ *              a socket pair, whose order lockwatch does not see: only the mutex orders.
  *   late       the first thread posts a semaphore, which the second waits for, and writes
  *              `shared` only after its releases and its post: a data race with the read.
  * Prints "shared: N" (the value read).  Exit status 0. */
@@ -15,6 +15,7 @@
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define ROUNDS 1000
@@ -64,7 +65,7 @@ int main(int argc, char **argv)
 	int seen = 0;
 
 	late = argc > 1 && !strcmp(argv[1], "late");
-	if (pipe(fds) != 0 || sem_init(&posted, 0, 0) != 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0 || sem_init(&posted, 0, 0) != 0) {
 		perror("lock_handover");
 		return 1;
 	}

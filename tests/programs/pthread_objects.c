@@ -1,14 +1,16 @@
 /* Races on the pthread objects themselves (issue 21), each ordered for lockwatch by nothing
- * but a pipe (which lockwatch does not see), so that the racy order happens every run:
- *   racy-init      main creates the user, then initialises mutex m, then tells it by pipe;
+ * but a socket pair (whose order lockwatch does not see: liblockwatch(7)), so that the racy
+ * order happens every run:
+ *   racy-init      main creates the user, then initialises mutex m, then tells it by socket;
  *                  the user locks m: the init and the lock race
  *   ordered-init   main initialises m before it creates the user: clean
  *   racy-destroy   the user signals condvar c and waits at barrier b (count 1), then tells
- *                  main by pipe; main destroys both without joining it first: two races
+ *                  main by socket; main destroys both without joining it first: two races
  *   join-destroy   as racy-destroy, but main joins the user before destroying: clean */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static pthread_mutex_t m;
@@ -46,7 +48,7 @@ int main(int argc, char **argv)
 	pthread_t t;
 	char x;
 
-	if (pipe(fds))
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds))
 		return 1;
 	if (!strcmp(mode, "racy-init") || !strcmp(mode, "ordered-init")) {
 		int ordered = !strcmp(mode, "ordered-init");
