@@ -249,6 +249,9 @@ static int check_shim_options(const char *opts)
 		{ "verbose", 0, ULLONG_MAX },
 		{ "enabled", 0, ULLONG_MAX },
 		{ "trust_dir", 0, ULLONG_MAX },
+		{ "collider_rate", 0, 100000 },      /* shim/access/collider.c */
+		{ "collider_delay_us", 0, 100000 },
+		{ "collider_budget", 0, 100 },
 	};
 
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {

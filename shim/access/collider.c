@@ -72,6 +72,17 @@
  * threads are held back for at most 1/LW_COLLIDER_BUDGET of one thread's time. */
 #define LW_COLLIDER_BUDGET        10
 #define LW_COLLIDER_DELAY_MAX     100000
+/* The cost budget (collider_budget, percent): what the collider costs (its sampler thread's
+ * CPU time, the program's threads' time in its trap handlers with a fixed charge for each
+ * trap's way through the kernel, the time they are held back) is kept under this share of
+ * the program's own time (its CPU time beside the collider's, or the wall-clock time when
+ * the program is mostly idle).  The sampler looks every LW_COLLIDER_CONTROL_NS and doubles
+ * its period when the last interval was over budget, halves it (down to 1/collider_rate)
+ * when it was under half of it. */
+#define LW_COLLIDER_BUDGET_DEFAULT 10
+#define LW_COLLIDER_CONTROL_NS     (20ull * 1000 * 1000)
+#define LW_COLLIDER_PERIOD_MAX_NS  (1000ull * 1000 * 1000)
+#define LW_COLLIDER_TRAP_KERNEL_NS 3000
 /* How long the sampler sleeps while the program has one thread. */
 #define LW_COLLIDER_NAP_NS        (1000 * 1000)
 /* When the sampler writes the counts into the trace (if they changed): after 100 ms, then
@@ -83,6 +94,7 @@
 
 static int rate = LW_COLLIDER_RATE_DEFAULT;
 static int delay_us = LW_COLLIDER_DELAY_DEFAULT;
+static int budget_pct = LW_COLLIDER_BUDGET_DEFAULT;
 static bool named_watch;             /* watch= named variables, or said off */
 
 static uintptr_t *sites;             /* mmap'd table of candidate instructions */
@@ -125,6 +137,8 @@ static struct {
 static struct {
 	uint64_t sampled, fired, watched, caught, skipped;   /* atomic */
 	uint64_t sample_ns;                                  /* atomic */
+	uint64_t held_ns, data_ns, data_traps;               /* atomic: the cost budget */
+	uint64_t period_ns;          /* the sampler's current period (the budget's) */
 } st;
 static int state = LW_COLLIDER_RAN;
 static int state_err;
@@ -138,19 +152,23 @@ static bool option(const char *key, const char *val)
 			named_watch = true;
 		return false;
 	}
-	bool collider_rate = !strcmp(key, "collider_rate");
-	if (!collider_rate && strcmp(key, "collider_delay_us") != 0)
+	int *slot;
+	unsigned long max;
+	if (!strcmp(key, "collider_rate"))
+		slot = &rate, max = 100000;
+	else if (!strcmp(key, "collider_delay_us"))
+		slot = &delay_us, max = LW_COLLIDER_DELAY_MAX;
+	else if (!strcmp(key, "collider_budget"))
+		slot = &budget_pct, max = 100;
+	else
 		return false;
 	char *end;
 	unsigned long v = strtoul(val, &end, 10);
-	if (!val[0] || *end || v > (collider_rate ? 100000ul : LW_COLLIDER_DELAY_MAX)) {
+	if (!val[0] || *end || v > max) {
 		lw_msg("LOCKWATCH_OPTIONS: bad value '%s' for %s ignored", val, key);
 		return true;
 	}
-	if (collider_rate)
-		rate = (int)v;
-	else
-		delay_us = (int)v;
+	*slot = (int)v;
 	return true;
 }
 
@@ -524,6 +542,7 @@ static void sample(const ucontext_t *uc, uint64_t *slept)
 		while (delay_us && clock_nanosleep(CLOCK_MONOTONIC, 0, &d, &d) == EINTR)
 			;
 		*slept = now_ns() - t;
+		__atomic_add_fetch(&st.held_ns, *slept, __ATOMIC_RELAXED);
 		/* Before this thread's own access runs. */
 		disarm(fd_data);
 	} else {
@@ -534,7 +553,17 @@ static void sample(const ucontext_t *uc, uint64_t *slept)
 }
 
 /* The data breakpoint trapped in this thread, T2, just after its access. */
+static void data_hit(const ucontext_t *uc, bool async);
+
 static void data_trap(const ucontext_t *uc, bool async)
+{
+	uint64_t t0 = now_ns();
+	data_hit(uc, async);
+	__atomic_add_fetch(&st.data_ns, now_ns() - t0, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&st.data_traps, 1, __ATOMIC_RELAXED);
+}
+
+static void data_hit(const ucontext_t *uc, bool async)
 {
 	if (!ours())
 		return;
@@ -633,6 +662,65 @@ static void write_stats(void)
 
 /* ---- the sampler thread ---- */
 
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+	if (clock_gettime(c, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The cost budget's controller (see LW_COLLIDER_BUDGET_DEFAULT), in the sampler thread. */
+struct budget {
+	uint64_t at, proc, own, traps, data_traps, spent, placed;   /* at the last look */
+	uint64_t min_ns;                                    /* 1/collider_rate */
+};
+
+static uint64_t budget_spent(void)
+{
+	return __atomic_load_n(&st.sample_ns, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&st.data_ns, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&st.held_ns, __ATOMIC_RELAXED);
+}
+
+static void budget_look(struct budget *b, uint64_t t, bool start)
+{
+	uint64_t proc = clock_ns(CLOCK_PROCESS_CPUTIME_ID), own = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	uint64_t traps = __atomic_load_n(&st.fired, __ATOMIC_RELAXED);
+	uint64_t data_traps = __atomic_load_n(&st.data_traps, __ATOMIC_RELAXED);
+	uint64_t spent = budget_spent();
+	uint64_t placed = __atomic_load_n(&st.sampled, __ATOMIC_RELAXED);
+	if (!start && budget_pct > 0) {
+		uint64_t wall = t - b->at, d_own = own - b->own;
+		uint64_t handlers = spent - b->spent +
+				    (traps - b->traps + data_traps - b->data_traps) *
+					    LW_COLLIDER_TRAP_KERNEL_NS;
+		uint64_t cost = d_own + handlers;
+		uint64_t cpu = proc - b->proc;
+		uint64_t work = cpu > cost ? cpu - cost : 0;
+		if (work < wall)
+			work = wall;
+		if (cost * 100 > work * (uint64_t)budget_pct) {
+			/* Half as many placements as in the last interval, which the gap after
+			 * each sample may have spaced wider than the period. */
+			uint64_t p = st.period_ns;
+			if (placed > b->placed && wall / (placed - b->placed) > p)
+				p = wall / (placed - b->placed);
+			st.period_ns = p * 2 < LW_COLLIDER_PERIOD_MAX_NS ? p * 2
+								   : LW_COLLIDER_PERIOD_MAX_NS;
+		} else if (cost * 200 < work * (uint64_t)budget_pct) {
+			st.period_ns = st.period_ns / 2 > b->min_ns ? st.period_ns / 2 : b->min_ns;
+		}
+	}
+	b->at = t;
+	b->proc = proc;
+	b->own = own;
+	b->traps = traps;
+	b->data_traps = data_traps;
+	b->spent = spent;
+	b->placed = placed;
+}
+
 static int sampler_alive;            /* atomic: counted in lw_internal_threads */
 
 static void *sampler_main(void *arg)
@@ -649,16 +737,21 @@ static void *sampler_main(void *arg)
 		lw_internal_thread_gone(&sampler_alive);
 		return arg;
 	}
-	long period_ns = 1000000000L / rate;
-	struct timespec period = { period_ns / 1000000000L, period_ns % 1000000000L };
+	struct budget b = { .min_ns = 1000000000ull / (unsigned)rate };
+	st.period_ns = b.min_ns;
+	budget_look(&b, now_ns(), true);
 	bool armed = false;
 	uint64_t interval = LW_COLLIDER_STATS_FIRST_NS, next_stats = now_ns() + interval;
 	uint64_t last_counts = 0;
 	for (;;) {
+		struct timespec period = { (time_t)(st.period_ns / 1000000000u),
+					   (long)(st.period_ns % 1000000000u) };
 		clock_nanosleep(CLOCK_MONOTONIC, 0, &period, NULL);
 		if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
 			break;
 		uint64_t t = now_ns();
+		if (t - b.at >= LW_COLLIDER_CONTROL_NS)
+			budget_look(&b, t, false);
 		if (t >= next_stats) {
 			uint64_t counts = __atomic_load_n(&st.sampled, __ATOMIC_RELAXED) +
 					  __atomic_load_n(&st.skipped, __ATOMIC_RELAXED);

@@ -187,3 +187,27 @@ Test(collider, spin_lock_on_a_plain_int_is_no_race, .timeout = 600)
 		lw_result_free(&r);
 	}
 }
+
+/* The cost budget: over a second of two threads racing on a heap counter, a budget of 1% of
+ * the program's time leaves far fewer samples than no budget (collider_budget=0), and still
+ * some. */
+static long samples_with(const char *budget)
+{
+	char opt[64];
+	snprintf(opt, sizeof opt, "LOCKWATCH_OPTIONS=collider_budget=%s", budget);
+	const char *env[] = { opt, NULL };
+	const char *args[] = { "long", NULL };
+	struct lw_result r = lw_run_json_opts(PROG, NULL, args, env, TIMEOUT_MS);
+	json_t *c = json_object_get(r.report, "collider");
+	cr_assert_not_null(c, "budget %s: no collider counts, stderr: %s", budget, r.stderr_text);
+	long n = (long)json_integer_value(json_object_get(c, "sampled"));
+	lw_result_free(&r);
+	return n;
+}
+
+Test(collider, the_cost_budget_samples_less, .timeout = 300)
+{
+	long unlimited = samples_with("0"), one = samples_with("1");
+	cr_assert_gt(one, 0, "no sample at all with a budget of 1%%");
+	cr_assert_lt(one * 3, unlimited, "1%%: %ld samples, no budget: %ld", one, unlimited);
+}

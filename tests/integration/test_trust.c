@@ -207,8 +207,9 @@ Test(trust, bad_numbers_and_overlong_values_are_refused, .timeout = 60)
 	static const char *const bad[] = {
 		"max_trace_mb=-18446744073709551615", "max_trace_mb=-1",
 		"stack_depth=99999999999999999999999", "deadlock_ms=+50", "verbose=-1",
+		"collider_budget=101",
 	};
-	for (int i = 0; i < 5; i++) {
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		bool has;
 		cr_assert_eq(sh(dir, "LD_PRELOAD=$S LOCKWATCH_OPTIONS='trace_dir=t %s' "
 				"$T/exit_code 3", bad[i]), 3, "%s", bad[i]);

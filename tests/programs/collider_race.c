@@ -4,7 +4,8 @@
  *   member   a member of a struct in a heap block
  *   element  an element of an array in a heap block
  *   stack    a variable of main's stack, handed to the threads by address
- *   locked   a heap counter under a mutex: no race, never reported */
+ *   locked   a heap counter under a mutex: no race, never reported
+ *   long     heap, ten times as many rounds (a second or so: the cost budget's test) */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +23,13 @@ struct account {
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t start;
+static long rounds = ROUNDS;
 
 static void *racy(void *arg)
 {
 	long *counter = arg;
 	pthread_barrier_wait(&start);
-	for (long i = 0; i < ROUNDS; i++)
+	for (long i = 0; i < rounds; i++)
 		(*counter)++;
 	return NULL;
 }
@@ -60,6 +62,8 @@ int main(int argc, char **argv)
 		counter = &on_stack;
 	} else {
 		counter = calloc(1, sizeof *counter);
+		if (!strcmp(mode, "long"))
+			rounds *= 10;
 	}
 	void *(*fn)(void *) = !strcmp(mode, "locked") ? locked : racy;
 	pthread_barrier_init(&start, NULL, 2);
