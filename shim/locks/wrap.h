@@ -28,8 +28,9 @@ static inline bool lw_acq_begin(struct lw_acq *a, const void *addr, uint16_t kin
 	return ok;
 }
 
-/* After the real call succeeded. */
-static inline void lw_acq_end(const struct lw_acq *a)
+/* After the real call succeeded.  Inline whole (issue 23, perf): GCC would otherwise split
+ * it and call its body. */
+static inline __attribute__((always_inline)) void lw_acq_end(const struct lw_acq *a)
 {
 	if (LW_UNLIKELY(lw_guard) || a->t != lw_self)
 		return;
