@@ -336,38 +336,10 @@ static bool first_of_tuple(struct lw_thread *t, const struct lw_acq *a)
 	return first;
 }
 
-/* Returns the stack id of a call site, from the thread's own cache when it can.  The cache
- * is keyed by the site and the depth of the stack there (below the thread's descriptor, at
- * its stack's top): a site that other paths reach has a stack for each (lw_site_stack). */
-static inline uint32_t site_stack(struct lw_thread *t, uintptr_t site)
-{
-	uintptr_t depth = (uintptr_t)__builtin_thread_pointer() - (uintptr_t)__builtin_frame_address(0);
-	uintptr_t key = site + depth * 0x9e3779b97f4a7c15ull;
-	struct lw_site_cache_ent *c = &t->sites[(key ^ (key >> 7)) & (LW_SITE_CACHE - 1)];
-	if (LW_LIKELY(c->site == key))
-		return c->stack;
-	uint32_t stack = lw_site_stack(site);
-	c->site = key;
-	c->stack = stack;
-	return stack;
-}
-
 bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr, uint16_t kind,
 		       uint16_t mode, uint16_t flags, uintptr_t site)
 {
-	struct lw_lock *l = lw_lock_get(addr, kind, site);
-	if (LW_UNLIKELY(!l))
-		return false;
-	a->t = t;
-	a->l = l;
-	a->addr = (uintptr_t)addr;
-	a->gen = __atomic_load_n(&l->gen, __ATOMIC_ACQUIRE);
-	a->foreign = __atomic_load_n(&l->foreign, __ATOMIC_ACQUIRE);
-	a->stack = site_stack(t, site);
-	a->kind = kind;
-	a->mode = mode;
-	a->flags = flags & (LW_ACQF_TRY | LW_ACQF_TIMED | LW_ACQF_COND_REACQ);
-	return true;
+	return lw_acq_lookup(a, t, addr, kind, mode, flags, site);
 }
 
 static inline void held_remove(struct lw_thread *t, struct lw_held_ent *e);
@@ -792,7 +764,7 @@ void lw_sync(struct lw_thread *t, uint16_t op, uintptr_t addr, uint64_t value, u
 	r->op = op;
 	r->addr = addr;
 	r->value = value;
-	r->stack = site ? site_stack(t, site) : 0;
+	r->stack = site ? lw_site_stack_cached(t, site) : 0;
 	r->seq = lw_next_seq();
 	lw_trace_commit(r, LW_REC_SYNC, sizeof *r);
 }

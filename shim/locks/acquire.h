@@ -6,7 +6,9 @@
 #include <stdint.h>
 
 #include "core/options.h"
+#include "core/stacks.h"
 #include "core/threads.h"
+#include "locks/heap_held.h"
 #include "locks/locks.h"
 
 /* An acquisition is looked up before the real call (outside the critical section) and
@@ -124,4 +126,89 @@ LW_HIDDEN void lw_window_limit(uint64_t seq);
  * (tid 0) in the right order with the flag.  At the full level it only moves the flag. */
 LW_HIDDEN void lw_window_mark(bool open);
 
+
+/*
+ * issue 23 (perf): the wrappers' fast path, inline.
+ *
+ * lw_acq_lookup is the whole of the lookup before the real call; lw_acq_commit_fast and
+ * lw_release_fast do the common commit and release themselves (the thread holds nothing
+ * before, or releases the lock it took last; no watch window is open and the level is not
+ * full; no foreign unlock happened since the thread last looked; not a semaphore) and
+ * return false for everything else, which goes to lw_acq_commit and lw_release_checked as
+ * before.  They write what those would have written, so nothing the shim detects changes.
+ */
+/* Returns the stack id of a call site, from the thread's own cache when it can.  The cache
+ * is keyed by the site and the depth of the stack there (below the thread's descriptor, at
+ * its stack's top): a site that other paths reach has a stack for each (lw_site_stack). */
+static inline uint32_t lw_site_stack_cached(struct lw_thread *t, uintptr_t site)
+{
+	uintptr_t depth = (uintptr_t)__builtin_thread_pointer() - (uintptr_t)__builtin_frame_address(0);
+	uintptr_t key = site + depth * 0x9e3779b97f4a7c15ull;
+	struct lw_site_cache_ent *c = &t->sites[(key ^ (key >> 7)) & (LW_SITE_CACHE - 1)];
+	if (LW_LIKELY(c->site == key))
+		return c->stack;
+	uint32_t stack = lw_site_stack(site);
+	c->site = key;
+	c->stack = stack;
+	return stack;
+}
+/* Fills a for an acquisition of addr by t; returns false when the lock table cannot hold it
+ * (the acquisition goes unrecorded). */
+static inline bool lw_acq_lookup(struct lw_acq *a, struct lw_thread *t, const void *addr,
+				 uint16_t kind, uint16_t mode, uint16_t flags, uintptr_t site)
+{
+	struct lw_lock *l = lw_lock_get(addr, kind, site);
+	if (LW_UNLIKELY(!l))
+		return false;
+	a->t = t;
+	a->l = l;
+	a->addr = (uintptr_t)addr;
+	a->gen = __atomic_load_n(&l->gen, __ATOMIC_ACQUIRE);
+	a->foreign = __atomic_load_n(&l->foreign, __ATOMIC_ACQUIRE);
+	a->stack = lw_site_stack_cached(t, site);
+	a->kind = kind;
+	a->mode = mode;
+	a->flags = flags & (LW_ACQF_TRY | LW_ACQF_TIMED | LW_ACQF_COND_REACQ);
+	return true;
+}
+/* With t = a->t the caller, inside the guard: commits a when t holds nothing (what
+ * lw_acq_commit does then: no record, one held entry); false when it must go there. */
+static inline bool lw_acq_commit_fast(const struct lw_acq *a)
+{
+	struct lw_thread *t = a->t;
+	if (t->n_held != 0 || t->cap_held == 0 || a->kind == LW_LOCK_SEM || lw_order_recorded() ||
+	    t->foreign_seen != __atomic_load_n(&lw_foreign_unlocks, __ATOMIC_RELAXED))
+		return false;
+	struct lw_held_ent *e = &t->held[t->n_held++];
+	e->addr = a->addr;
+	e->gen = a->gen;
+	e->mode = a->mode;
+	e->flags = a->flags;
+	e->kind = a->kind;
+	e->stack = a->stack;
+	e->count = 1;
+	e->foreign = a->foreign;
+	e->lock = a->l;
+	e->unwritten = false;
+	lw_heap_held_add(t, e);      /* issue 22: free() and munmap() check it */
+	t->held_hash_ok = false;
+	return true;
+}
+/* Inside the guard: releases addr when it is t's last-taken entry, held once, outside the
+ * ordered trace (what lw_release_checked does then); false when it must go there. */
+static inline bool lw_release_fast(struct lw_thread *t, const void *addr)
+{
+	uint32_t n = t->n_held;
+	if (n == 0)
+		return false;
+	struct lw_held_ent *e = &t->held[n - 1];
+	if (e->addr != (uintptr_t)addr || e->count != 1 || lw_order_recorded())
+		return false;
+	e->count = 0;
+	t->held_hash_ok = false;
+	t->n_unwritten -= e->unwritten;
+	lw_heap_held_remove(t, e);
+	t->n_held = n - 1;
+	return true;
+}
 #endif

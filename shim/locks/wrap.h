@@ -23,18 +23,20 @@ static inline bool lw_acq_begin(struct lw_acq *a, const void *addr, uint16_t kin
 	struct lw_thread *t = lw_enter();
 	if (!t)
 		return false;
-	bool ok = lw_acq_begin_slow(a, t, addr, kind, mode, flags, site);
+	bool ok = lw_acq_lookup(a, t, addr, kind, mode, flags, site);   /* issue 23 (perf) */
 	lw_leave();
 	return ok;
 }
 
-/* After the real call succeeded. */
-static inline void lw_acq_end(const struct lw_acq *a)
+/* After the real call succeeded.  Inline whole (issue 23, perf): GCC would otherwise split
+ * it and call its body. */
+static inline __attribute__((always_inline)) void lw_acq_end(const struct lw_acq *a)
 {
 	if (LW_UNLIKELY(lw_guard) || a->t != lw_self)
 		return;
 	lw_guard = 1;
-	lw_acq_commit(a);
+	if (!lw_acq_commit_fast(a))
+		lw_acq_commit(a);
 	lw_guard = 0;
 }
 
@@ -98,7 +100,8 @@ static inline void lw_note_release(const void *addr, uintptr_t site)
 {
 	struct lw_thread *t = lw_enter();
 	if (t) {
-		lw_release_checked(t, addr, site);
+		if (!lw_release_fast(t, addr))   /* issue 23 (perf) */
+			lw_release_checked(t, addr, site);
 		lw_leave();
 	}
 }
