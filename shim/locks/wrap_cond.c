@@ -83,19 +83,21 @@ void lw_cond_wait_end(struct lw_cond_wait *w, const void *c, const void *m, uint
 		return;
 	lw_wait_end(w->t);
 	__atomic_sub_fetch(&cond_waiting, 1, __ATOMIC_RELEASE);
-	if (lw_order_recorded() && lw_enter()) {
-		lw_sync(w->t, LW_SYNC_COND_WAKE, (uintptr_t)c, 0, site);
-		lw_leave();
-	}
-	if (!w->held)
-		return;
 	int e = errno;
-	struct lw_thread *t = lw_enter();
+	struct lw_thread *t = w->held ? lw_enter() : NULL;
 	if (t) {
 		lw_acquired(t, m, LW_LOCK_MUTEX, LW_MODE_WRITE, LW_ACQF_COND_REACQ, site);
 		struct lw_held_ent *h = lw_held_find(t, m);
 		if (h)
 			h->count = w->count;
+		lw_leave();
+	}
+	/* The wake after the mutex is taken again, as the call returns: a waiter woken by a
+	 * signal, whose signaller then destroyed the condvar before unlocking (POSIX allows
+	 * it; glibc's destroy waits for woken waiters to leave), uses the condvar no later
+	 * than that unlock (detect_obj_races.c). */
+	if (lw_order_recorded() && lw_enter()) {
+		lw_sync(w->t, LW_SYNC_COND_WAKE, (uintptr_t)c, 0, site);
 		lw_leave();
 	}
 	errno = e;

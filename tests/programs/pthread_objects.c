@@ -6,7 +6,10 @@
  *   ordered-init   main initialises m before it creates the user: clean
  *   racy-destroy   the user signals condvar c and waits at barrier b (count 1), then tells
  *                  main by socket; main destroys both without joining it first: two races
- *   join-destroy   as racy-destroy, but main joins the user before destroying: clean */
+ *   join-destroy   as racy-destroy, but main joins the user before destroying: clean
+ *   wake-destroy   main waits on condvar c under mutex wm for `ready`; the other thread
+ *                  sets it, signals c and destroys c before unlocking wm (POSIX allows
+ *                  destroying a condvar whose waiters were all woken): clean */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +21,19 @@ static pthread_cond_t c;
 static pthread_barrier_t b;
 static int fds[2];
 static int shared;
+static pthread_mutex_t wm = PTHREAD_MUTEX_INITIALIZER;
+static int ready;
+
+static void *signaller(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&wm);
+	ready = 1;
+	pthread_cond_signal(&c);
+	pthread_cond_destroy(&c);
+	pthread_mutex_unlock(&wm);
+	return NULL;
+}
 
 static void *locker(void *arg)
 {
@@ -63,6 +79,16 @@ int main(int argc, char **argv)
 		pthread_join(t, NULL);
 		pthread_mutex_destroy(&m);
 		return shared == 1 ? 0 : 1;
+	}
+	if (!strcmp(mode, "wake-destroy")) {
+		pthread_cond_init(&c, NULL);
+		pthread_mutex_lock(&wm);
+		pthread_create(&t, NULL, signaller, NULL);
+		while (!ready)
+			pthread_cond_wait(&c, &wm);
+		pthread_mutex_unlock(&wm);
+		pthread_join(t, NULL);
+		return 0;
 	}
 	pthread_cond_init(&c, NULL);
 	pthread_barrier_init(&b, NULL, 1);
