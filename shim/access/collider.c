@@ -76,13 +76,14 @@
  * CPU time, the program's threads' time in its trap handlers with a fixed charge for each
  * trap's way through the kernel, the time they are held back) is kept under this share of
  * the program's own time (its CPU time beside the collider's, or the wall-clock time when
- * the program is mostly idle).  The sampler looks every LW_COLLIDER_CONTROL_NS and doubles
- * its period when the last interval was over budget, halves it (down to 1/collider_rate)
- * when it was under half of it. */
+ * the program is mostly idle), both summed since the sampler started, plus
+ * LW_COLLIDER_GRACE_NS.  The sampler looks every LW_COLLIDER_CONTROL_NS and doubles its
+ * period when over budget, halves it (down to 1/collider_rate) when under half of it. */
 #define LW_COLLIDER_BUDGET_DEFAULT 10
 #define LW_COLLIDER_CONTROL_NS     (20ull * 1000 * 1000)
 #define LW_COLLIDER_PERIOD_MAX_NS  (1000ull * 1000 * 1000)
 #define LW_COLLIDER_TRAP_KERNEL_NS 3000
+#define LW_COLLIDER_GRACE_NS       (20ull * 1000 * 1000)
 /* How long the sampler sleeps while the program has one thread. */
 #define LW_COLLIDER_NAP_NS        (1000 * 1000)
 /* When the sampler writes the counts into the trace (if they changed): after 100 ms, then
@@ -542,7 +543,9 @@ static void sample(const ucontext_t *uc, uint64_t *slept)
 		while (delay_us && clock_nanosleep(CLOCK_MONOTONIC, 0, &d, &d) == EINTR)
 			;
 		*slept = now_ns() - t;
-		__atomic_add_fetch(&st.held_ns, *slept, __ATOMIC_RELAXED);
+		/* The budget is charged the delay asked for, not a loaded machine's lateness. */
+		uint64_t asked = (uint64_t)delay_us * 1000;
+		__atomic_add_fetch(&st.held_ns, *slept < asked ? *slept : asked, __ATOMIC_RELAXED);
 		/* Before this thread's own access runs. */
 		disarm(fd_data);
 	} else {
@@ -670,10 +673,14 @@ static uint64_t clock_ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The cost budget's controller (see LW_COLLIDER_BUDGET_DEFAULT), in the sampler thread. */
+/* The cost budget's controller (see LW_COLLIDER_BUDGET_DEFAULT), in the sampler thread:
+ * the cost and the program's time are summed from the sampler's start, so a quiet stretch
+ * lets a busy one sample more, and the whole run stays within the budget (plus a start-up
+ * allowance, LW_COLLIDER_GRACE_NS, that lets a short program be sampled at the full rate). */
 struct budget {
-	uint64_t at, proc, own, traps, data_traps, spent, placed;   /* at the last look */
-	uint64_t min_ns;                                    /* 1/collider_rate */
+	uint64_t at0, proc0, own0;   /* at the start */
+	uint64_t at, placed;         /* at the last look */
+	uint64_t min_ns;             /* 1/collider_rate */
 };
 
 static uint64_t budget_spent(void)
@@ -686,38 +693,34 @@ static uint64_t budget_spent(void)
 static void budget_look(struct budget *b, uint64_t t, bool start)
 {
 	uint64_t proc = clock_ns(CLOCK_PROCESS_CPUTIME_ID), own = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	uint64_t traps = __atomic_load_n(&st.fired, __ATOMIC_RELAXED);
-	uint64_t data_traps = __atomic_load_n(&st.data_traps, __ATOMIC_RELAXED);
-	uint64_t spent = budget_spent();
 	uint64_t placed = __atomic_load_n(&st.sampled, __ATOMIC_RELAXED);
-	if (!start && budget_pct > 0) {
-		uint64_t wall = t - b->at, d_own = own - b->own;
-		uint64_t handlers = spent - b->spent +
-				    (traps - b->traps + data_traps - b->data_traps) *
-					    LW_COLLIDER_TRAP_KERNEL_NS;
-		uint64_t cost = d_own + handlers;
-		uint64_t cpu = proc - b->proc;
+	if (start) {
+		b->at0 = t;
+		b->proc0 = proc;
+		b->own0 = own;
+	} else if (budget_pct > 0) {
+		uint64_t traps = __atomic_load_n(&st.fired, __ATOMIC_RELAXED) +
+				 __atomic_load_n(&st.data_traps, __ATOMIC_RELAXED);
+		uint64_t cost = own - b->own0 + budget_spent() + traps * LW_COLLIDER_TRAP_KERNEL_NS;
+		uint64_t cpu = proc - b->proc0, wall = t - b->at0;
 		uint64_t work = cpu > cost ? cpu - cost : 0;
 		if (work < wall)
 			work = wall;
-		if (cost * 100 > work * (uint64_t)budget_pct) {
+		uint64_t allowed = work / 100 * (uint64_t)budget_pct + LW_COLLIDER_GRACE_NS;
+		if (cost > allowed) {
 			/* Half as many placements as in the last interval, which the gap after
 			 * each sample may have spaced wider than the period. */
 			uint64_t p = st.period_ns;
-			if (placed > b->placed && wall / (placed - b->placed) > p)
-				p = wall / (placed - b->placed);
+			uint64_t since = t - b->at;
+			if (placed > b->placed && since / (placed - b->placed) > p)
+				p = since / (placed - b->placed);
 			st.period_ns = p * 2 < LW_COLLIDER_PERIOD_MAX_NS ? p * 2
 								   : LW_COLLIDER_PERIOD_MAX_NS;
-		} else if (cost * 200 < work * (uint64_t)budget_pct) {
+		} else if (cost * 2 < allowed) {
 			st.period_ns = st.period_ns / 2 > b->min_ns ? st.period_ns / 2 : b->min_ns;
 		}
 	}
 	b->at = t;
-	b->proc = proc;
-	b->own = own;
-	b->traps = traps;
-	b->data_traps = data_traps;
-	b->spent = spent;
 	b->placed = placed;
 }
 

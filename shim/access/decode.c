@@ -227,14 +227,38 @@ int lw_decode_operand(uintptr_t ip, const long long *gregs, struct lw_operand *o
 	return -ENOENT;
 }
 
+/* Whether an instruction may have an explicit memory operand: a ModRM byte that names
+ * memory, or mov's moffs forms (A0-A3), the only ones without.  The scan decodes the
+ * operands of these alone (the rest, most of the code, costs a third as much). */
+static bool may_touch_memory(const ZydisDecodedInstruction *in)
+{
+	if ((in->attributes & ZYDIS_ATTRIB_HAS_MODRM) && in->raw.modrm.mod != 3)
+		return true;
+	return in->mnemonic == ZYDIS_MNEMONIC_MOV && in->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+	       in->opcode >= 0xa0 && in->opcode <= 0xa3;
+}
+
 size_t lw_decode_scan(const uint8_t *code, size_t avail, uintptr_t ip, struct lw_scan_insn *out)
 {
+	static ZydisDecoder d;       /* the scan runs in one thread, the sampler */
+	static bool ready;
+	ZydisDecoderContext ctx;
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 	memset(out, 0, sizeof *out);
-	if (!decode_at(code, avail, &in, ops))
+	if (!ready) {
+		if (!ZYAN_SUCCESS(ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64,
+						   ZYDIS_STACK_WIDTH_64)))
+			return 0;
+		ready = true;
+	}
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&d, &ctx, code, avail, &in)))
 		return 0;
 	size_t len = in.length;
+	if (!may_touch_memory(&in))
+		return len;
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeOperands(&d, &ctx, &in, ops, ZYDIS_MAX_OPERAND_COUNT)))
+		return len;
 	switch (in.meta.category) {
 	case ZYDIS_CATEGORY_NOP:
 	case ZYDIS_CATEGORY_WIDENOP:
