@@ -39,15 +39,7 @@ WORK=$(mktemp -d /tmp/lw-bench-real.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
 INPUT=$WORK/input.bin
-python3 - "$INPUT" "$SIZE_MB" <<'EOF'
-import random, sys
-r = random.Random(7)
-words = [("w%d" % i).encode() * (1 + i % 3) for i in range(5000)]
-with open(sys.argv[1], "wb") as f:
-    for _ in range(int(sys.argv[2])):
-        f.write(b" ".join(r.choice(words) for _ in range(70000))[:1 << 19].ljust(1 << 19, b"."))
-        f.write(r.randbytes(1 << 19))
-EOF
+python3 tests/real/make_input.py "$INPUT" "$SIZE_MB" || exit 2
 
 command_of() {
 	case $1 in

@@ -396,18 +396,7 @@ void lw_acq_commit(const struct lw_acq *a)
 		return;
 	if (LW_UNLIKELY(t->n_held == t->cap_held) && !held_grow(t))
 		return;
-	struct lw_held_ent *e = &t->held[t->n_held++];
-	e->addr = a->addr;
-	e->gen = a->gen;
-	e->mode = a->mode;
-	e->flags = a->flags;
-	e->kind = a->kind;
-	e->stack = a->stack;
-	e->count = 1;
-	e->foreign = a->foreign;
-	e->lock = a->l;
-	e->unwritten = unwritten;
-	lw_heap_held_add(t, e);      /* issue 22: free() and munmap() check it */
+	struct lw_held_ent *e = lw_held_push(t, a, unwritten);
 	t->n_unwritten += unwritten;
 	if (unwritten)
 		private_acquired(t, e);

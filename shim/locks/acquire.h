@@ -171,14 +171,11 @@ static inline bool lw_acq_lookup(struct lw_acq *a, struct lw_thread *t, const vo
 	a->flags = flags & (LW_ACQF_TRY | LW_ACQF_TIMED | LW_ACQF_COND_REACQ);
 	return true;
 }
-/* With t = a->t the caller, inside the guard: commits a when t holds nothing (what
- * lw_acq_commit does then: no record, one held entry); false when it must go there. */
-static inline bool lw_acq_commit_fast(const struct lw_acq *a)
+/* Pushes a's held entry on t's held set (room checked by the caller), counted in the
+ * heap-held set (issue 22: free() and munmap() check it). */
+static inline struct lw_held_ent *lw_held_push(struct lw_thread *t, const struct lw_acq *a,
+					      bool unwritten)
 {
-	struct lw_thread *t = a->t;
-	if (t->n_held != 0 || t->cap_held == 0 || a->kind == LW_LOCK_SEM || lw_order_recorded() ||
-	    t->foreign_seen != __atomic_load_n(&lw_foreign_unlocks, __ATOMIC_RELAXED))
-		return false;
 	struct lw_held_ent *e = &t->held[t->n_held++];
 	e->addr = a->addr;
 	e->gen = a->gen;
@@ -189,8 +186,19 @@ static inline bool lw_acq_commit_fast(const struct lw_acq *a)
 	e->count = 1;
 	e->foreign = a->foreign;
 	e->lock = a->l;
-	e->unwritten = false;
-	lw_heap_held_add(t, e);      /* issue 22: free() and munmap() check it */
+	e->unwritten = unwritten;
+	lw_heap_held_add(t, e);
+	return e;
+}
+/* With t = a->t the caller, inside the guard: commits a when t holds nothing (what
+ * lw_acq_commit does then: no record, one held entry); false when it must go there. */
+static inline bool lw_acq_commit_fast(const struct lw_acq *a)
+{
+	struct lw_thread *t = a->t;
+	if (t->n_held != 0 || t->cap_held == 0 || a->kind == LW_LOCK_SEM || lw_order_recorded() ||
+	    t->foreign_seen != __atomic_load_n(&lw_foreign_unlocks, __ATOMIC_RELAXED))
+		return false;
+	lw_held_push(t, a, false);
 	t->held_hash_ok = false;
 	return true;
 }

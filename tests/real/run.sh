@@ -58,15 +58,7 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 # The input: deterministic, half compressible text and half random bytes.
 INPUT=$OUT/input.bin
 if [ ! -s "$INPUT" ]; then
-	python3 - "$INPUT" "$SIZE_MB" <<'EOF'
-import random, sys
-r = random.Random(7)
-words = [("w%d" % i).encode() * (1 + i % 3) for i in range(5000)]
-with open(sys.argv[1], "wb") as f:
-    for _ in range(int(sys.argv[2])):
-        f.write(b" ".join(r.choice(words) for _ in range(70000))[:1 << 19].ljust(1 << 19, b"."))
-        f.write(r.randbytes(1 << 19))
-EOF
+	python3 tests/real/make_input.py "$INPUT" "$SIZE_MB"
 fi
 
 # lw NAME CMD...: lockwatch run with its trace directory and text report under $OUT/NAME.
