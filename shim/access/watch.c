@@ -311,11 +311,5 @@ void lw_watch_after_fork(void)
 
 uint32_t lw_access_stack(struct lw_thread *t, uintptr_t pc)
 {
-	struct lw_site_cache_ent *c = &t->sites[(pc ^ (pc >> 7)) & (LW_SITE_CACHE - 1)];
-	if (LW_LIKELY(c->site == pc))
-		return c->stack;
-	uint32_t stack = lw_site_stack(pc);
-	c->site = pc;
-	c->stack = stack;
-	return stack;
+	return lw_site_cache_stack(t, pc, pc);
 }

@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <dlfcn.h>
 #include <unistd.h>
 #include "core/defs.h"
+#include "core/real.h"
 #include "core/threads.h"
 #include "locks/acquire.h"
 
@@ -27,17 +27,6 @@ typedef ssize_t (*rwv_fn)(int, const struct iovec *, int);
 
 static rw_fn real_read, real_write;
 static rwv_fn real_readv, real_writev;
-
-/* The real function name, looked up once (dlsym does not read or write). */
-static void *lookup(void **slot, const char *name)
-{
-	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-	if (!f) {
-		f = dlsym(RTLD_NEXT, name);
-		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
-	}
-	return f;
-}
 
 /* The key of the channel fd is, or 0 when it is not a pipe, a FIFO or an eventfd (an
  * anonymous inode, whose mode has no file type). */
@@ -68,7 +57,7 @@ static void channel(int fd, uint16_t op)
 
 LW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-	rw_fn f = (rw_fn)lookup((void **)&real_write, "write");
+	rw_fn f = (rw_fn)lw_real_fn((void **)&real_write, "write");
 	if (LW_UNLIKELY(lw_order_recorded()))
 		channel(fd, LW_SYNC_CHANNEL_SEND);
 	return f ? f(fd, (void *)buf, n) : syscall(SYS_write, fd, buf, n);
@@ -76,7 +65,7 @@ LW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 
 LW_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 {
-	rwv_fn f = (rwv_fn)lookup((void **)&real_writev, "writev");
+	rwv_fn f = (rwv_fn)lw_real_fn((void **)&real_writev, "writev");
 	if (LW_UNLIKELY(lw_order_recorded()))
 		channel(fd, LW_SYNC_CHANNEL_SEND);
 	return f ? f(fd, iov, n) : syscall(SYS_writev, fd, iov, n);
@@ -84,7 +73,7 @@ LW_EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
 
 LW_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	rw_fn f = (rw_fn)lookup((void **)&real_read, "read");
+	rw_fn f = (rw_fn)lw_real_fn((void **)&real_read, "read");
 	ssize_t rc = f ? f(fd, buf, n) : syscall(SYS_read, fd, buf, n);
 	if (rc > 0 && LW_UNLIKELY(lw_order_recorded()))
 		channel(fd, LW_SYNC_CHANNEL_RECV);
@@ -93,7 +82,7 @@ LW_EXPORT ssize_t read(int fd, void *buf, size_t n)
 
 LW_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 {
-	rwv_fn f = (rwv_fn)lookup((void **)&real_readv, "readv");
+	rwv_fn f = (rwv_fn)lw_real_fn((void **)&real_readv, "readv");
 	ssize_t rc = f ? f(fd, iov, n) : syscall(SYS_readv, fd, iov, n);
 	if (rc > 0 && LW_UNLIKELY(lw_order_recorded()))
 		channel(fd, LW_SYNC_CHANNEL_RECV);

@@ -17,6 +17,16 @@ struct lw_real lw_real;
 		__atomic_store_n((void **)&lw_real.field, p_, __ATOMIC_RELEASE); \
 	} } while (0)
 
+void *lw_real_fn(void **slot, const char *name)
+{
+	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (!f) {
+		f = dlsym(RTLD_NEXT, name);
+		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
+	}
+	return f;
+}
+
 void lw_real_resolve(void)
 {
 	GET(mutex_init, "pthread_mutex_init");

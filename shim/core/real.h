@@ -98,5 +98,8 @@ LW_HIDDEN extern struct lw_real lw_real;
 /* Resolves every real function.  Safe to call many times, from any thread. */
 LW_HIDDEN void lw_real_resolve(void);
 #define REAL(fn) (LW_LIKELY(lw_real.fn != NULL) ? lw_real.fn : (lw_real_resolve(), lw_real.fn))
+/* A real function outside struct lw_real, resolved into *slot the first time; NULL only if
+ * the C library lacks it. */
+LW_HIDDEN void *lw_real_fn(void **slot, const char *name);
 
 #endif

@@ -137,13 +137,10 @@ LW_HIDDEN void lw_window_mark(bool open);
  * return false for everything else, which goes to lw_acq_commit and lw_release_checked as
  * before.  They write what those would have written, so nothing the shim detects changes.
  */
-/* Returns the stack id of a call site, from the thread's own cache when it can.  The cache
- * is keyed by the site and the depth of the stack there (below the thread's descriptor, at
- * its stack's top): a site that other paths reach has a stack for each (lw_site_stack). */
-static inline uint32_t lw_site_stack_cached(struct lw_thread *t, uintptr_t site)
+/* The stack id of site from the thread's own cache of recent sites, under key; captured
+ * (lw_site_stack) and cached when missing. */
+static inline uint32_t lw_site_cache_stack(struct lw_thread *t, uintptr_t key, uintptr_t site)
 {
-	uintptr_t depth = (uintptr_t)__builtin_thread_pointer() - (uintptr_t)__builtin_frame_address(0);
-	uintptr_t key = site + depth * 0x9e3779b97f4a7c15ull;
 	struct lw_site_cache_ent *c = &t->sites[(key ^ (key >> 7)) & (LW_SITE_CACHE - 1)];
 	if (LW_LIKELY(c->site == key))
 		return c->stack;
@@ -151,6 +148,14 @@ static inline uint32_t lw_site_stack_cached(struct lw_thread *t, uintptr_t site)
 	c->site = key;
 	c->stack = stack;
 	return stack;
+}
+/* Returns the stack id of a call site, from the thread's own cache when it can.  The cache
+ * is keyed by the site and the depth of the stack there (below the thread's descriptor, at
+ * its stack's top): a site that other paths reach has a stack for each (lw_site_stack). */
+static inline uint32_t lw_site_stack_cached(struct lw_thread *t, uintptr_t site)
+{
+	uintptr_t depth = (uintptr_t)__builtin_thread_pointer() - (uintptr_t)__builtin_frame_address(0);
+	return lw_site_cache_stack(t, site + depth * 0x9e3779b97f4a7c15ull, site);
 }
 /* Fills a for an acquisition of addr by t; returns false when the lock table cannot hold it
  * (the acquisition goes unrecorded). */

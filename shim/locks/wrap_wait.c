@@ -1,6 +1,5 @@
 /* wait, waitpid, wait3, wait4, waitid, vfork, posix_spawn, system: where a process starts and reaps its
  * children, so the analyzer can order the processes of a run as it orders threads. */
-#include <dlfcn.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -56,20 +55,9 @@ void lw_record_child(struct lw_thread *t, uint16_t op, pid_t pid)
 	record_value(t, op, (uint64_t)pid);
 }
 
-/* Resolves a real function once; NULL only if the C library lacks it. */
-static void *real_fn(void **slot, const char *name)
-{
-	void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-	if (!f) {
-		f = dlsym(RTLD_NEXT, name);
-		__atomic_store_n(slot, f, __ATOMIC_RELEASE);
-	}
-	return f;
-}
-
 #define REAL_WAIT(type, name) \
 	static void *real_##name##_; \
-	static type real_##name(void) { return (type)real_fn(&real_##name##_, #name); }
+	static type real_##name(void) { return (type)lw_real_fn(&real_##name##_, #name); }
 
 typedef pid_t (*wait4_fn)(pid_t, int *, int, struct rusage *);
 typedef int (*waitid_fn)(idtype_t, id_t, siginfo_t *, int);
