@@ -336,12 +336,6 @@ static bool first_of_tuple(struct lw_thread *t, const struct lw_acq *a)
 	return first;
 }
 
-bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr, uint16_t kind,
-		       uint16_t mode, uint16_t flags, uintptr_t site)
-{
-	return lw_acq_lookup(a, t, addr, kind, mode, flags, site);
-}
-
 static inline void held_remove(struct lw_thread *t, struct lw_held_ent *e);
 static void purge_foreign(struct lw_thread *t);
 
@@ -445,7 +439,7 @@ void lw_acquired(struct lw_thread *t, const void *addr, uint16_t kind, uint16_t 
 		 uint16_t flags, uintptr_t site)
 {
 	struct lw_acq a;
-	if (lw_acq_begin_slow(&a, t, addr, kind, mode, flags, site))
+	if (lw_acq_lookup(&a, t, addr, kind, mode, flags, site))
 		lw_acq_commit(&a);
 }
 

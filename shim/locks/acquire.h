@@ -39,8 +39,6 @@ LW_HIDDEN void lw_check_reinit(struct lw_thread *t, const void *addr, uint16_t k
 LW_HIDDEN void lw_record_child(struct lw_thread *t, uint16_t op, pid_t pid);
 LW_HIDDEN void lw_sync(struct lw_thread *t, uint16_t op, uintptr_t addr, uint64_t value,
 		       uintptr_t site);
-LW_HIDDEN bool lw_acq_begin_slow(struct lw_acq *a, struct lw_thread *t, const void *addr,
-				 uint16_t kind, uint16_t mode, uint16_t flags, uintptr_t site);
 LW_HIDDEN void lw_acq_commit(const struct lw_acq *a);
 /* The lock was busy: notes a relock by its owner and publishes the wait. */
 LW_HIDDEN void lw_acq_blocking(const struct lw_acq *a);
